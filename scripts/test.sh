@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command: set up (if needed), lint, VHDL tests (VUnit), Python tests.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/setup.sh
+# shellcheck disable=SC1091
+source .venv/bin/activate
+echo "== ruff"
+ruff check .
+ruff format --check .
+if [ -f sim/run.py ]; then
+  echo "== VUnit (GHDL)"
+  python sim/run.py --num-threads 2 --output-path build/vunit_out "$@"
+fi
+echo "== pytest"
+pytest -n 2 tests
