@@ -1,0 +1,1 @@
+"""VUnit test suites; each module defines ``add_tests(vu, rtl_lib)``."""
