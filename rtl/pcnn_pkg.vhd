@@ -1,0 +1,142 @@
+-- pcnn_pkg: shared types and helper functions of the pocket_cnn RTL.
+--   pcnn_int_array_t : integer arrays (weights, biases) passed as generics
+--   pcnn_act_t       : activation after requantisation
+--   pcnn_pe_cfg_t    : full configuration of one processing element (PE)
+-- All helpers are pure functions usable in generics and constant declarations.
+library ieee;
+use ieee.std_logic_1164.all;
+use ieee.numeric_std.all;
+
+package pcnn_pkg is
+
+  type pcnn_int_array_t is array (natural range <>) of integer;
+
+  -- Activation: none, relu = max(y, 0), leaky = y if y >= 0 else RNE(y / 8).
+  type pcnn_act_t is (PCNN_ACT_NONE, PCNN_ACT_RELU, PCNN_ACT_LEAKY);
+
+  -- Configuration of one processing element (conv -> requant -> act -> [max-pool]).
+  type pcnn_pe_cfg_t is record
+    ch_in       : positive;   -- input channels
+    ch_out      : positive;   -- output channels
+    height      : positive;   -- unpadded input height
+    width       : positive;   -- unpadded input width
+    kernel      : positive;   -- conv kernel size (square)
+    stride      : positive;   -- conv stride
+    pad         : natural;    -- zero padding on every side (0..2)
+    shift       : integer;    -- frac_in + frac_w - frac_out (may be <= 0)
+    act         : pcnn_act_t; -- activation
+    in_signed   : boolean;    -- input bytes int8 (true) or uint8 (false)
+    pool_kernel : natural;    -- max-pool kernel, 0 = no max-pool
+    pool_stride : positive;   -- max-pool stride (ignored without pool)
+    par_in      : positive;   -- input channels computed per clock
+    par_out     : positive;   -- output channels computed per clock
+    acc_bits    : positive;   -- signed accumulator width that never overflows
+  end record;
+
+  -- Integer helpers.
+  function pcnn_max(a : integer; b : integer) return integer;
+  function pcnn_min(a : integer; b : integer) return integer;
+  function pcnn_ceil_div(a : natural; b : positive) return natural;
+  -- Smallest n with 2**n >= value (at least 1).
+  function pcnn_clog2(value : positive) return positive;
+  -- Smallest power of two >= value.
+  function pcnn_pow2_ceil(value : positive) return positive;
+  -- Output length of a window operation along one axis (floor mode).
+  function pcnn_conv_out(size : positive; kernel : positive; stride : positive;
+                         pad : natural) return positive;
+
+  -- Geometry of a PE (after conv, after the optional pool).
+  function pcnn_conv_height(cfg : pcnn_pe_cfg_t) return positive;
+  function pcnn_conv_width(cfg : pcnn_pe_cfg_t) return positive;
+  function pcnn_out_height(cfg : pcnn_pe_cfg_t) return positive;
+  function pcnn_out_width(cfg : pcnn_pe_cfg_t) return positive;
+  -- Number of weights and clocks per output pixel of a PE.
+  function pcnn_weight_count(cfg : pcnn_pe_cfg_t) return positive;
+  function pcnn_cycles_per_pixel(cfg : pcnn_pe_cfg_t) return positive;
+
+end package;
+
+package body pcnn_pkg is
+
+  function pcnn_max(a : integer; b : integer) return integer is
+  begin
+    if a > b then
+      return a;
+    end if;
+    return b;
+  end function;
+
+  function pcnn_min(a : integer; b : integer) return integer is
+  begin
+    if a < b then
+      return a;
+    end if;
+    return b;
+  end function;
+
+  function pcnn_ceil_div(a : natural; b : positive) return natural is
+  begin
+    return (a + b - 1) / b;
+  end function;
+
+  function pcnn_clog2(value : positive) return positive is
+    variable n : positive := 1;
+  begin
+    while 2 ** n < value loop
+      n := n + 1;
+    end loop;
+    return n;
+  end function;
+
+  function pcnn_pow2_ceil(value : positive) return positive is
+    variable p : positive := 1;
+  begin
+    while p < value loop
+      p := p * 2;
+    end loop;
+    return p;
+  end function;
+
+  function pcnn_conv_out(size : positive; kernel : positive; stride : positive;
+                         pad : natural) return positive is
+  begin
+    return (size + 2 * pad - kernel) / stride + 1;
+  end function;
+
+  function pcnn_conv_height(cfg : pcnn_pe_cfg_t) return positive is
+  begin
+    return pcnn_conv_out(cfg.height, cfg.kernel, cfg.stride, cfg.pad);
+  end function;
+
+  function pcnn_conv_width(cfg : pcnn_pe_cfg_t) return positive is
+  begin
+    return pcnn_conv_out(cfg.width, cfg.kernel, cfg.stride, cfg.pad);
+  end function;
+
+  function pcnn_out_height(cfg : pcnn_pe_cfg_t) return positive is
+  begin
+    if cfg.pool_kernel = 0 then
+      return pcnn_conv_height(cfg);
+    end if;
+    return pcnn_conv_out(pcnn_conv_height(cfg), cfg.pool_kernel, cfg.pool_stride, 0);
+  end function;
+
+  function pcnn_out_width(cfg : pcnn_pe_cfg_t) return positive is
+  begin
+    if cfg.pool_kernel = 0 then
+      return pcnn_conv_width(cfg);
+    end if;
+    return pcnn_conv_out(pcnn_conv_width(cfg), cfg.pool_kernel, cfg.pool_stride, 0);
+  end function;
+
+  function pcnn_weight_count(cfg : pcnn_pe_cfg_t) return positive is
+  begin
+    return cfg.ch_out * cfg.ch_in * cfg.kernel * cfg.kernel;
+  end function;
+
+  function pcnn_cycles_per_pixel(cfg : pcnn_pe_cfg_t) return positive is
+  begin
+    return pcnn_ceil_div(cfg.ch_in, cfg.par_in) * pcnn_ceil_div(cfg.ch_out, cfg.par_out);
+  end function;
+
+end package body;
