@@ -62,12 +62,19 @@ class DrawOptions:
     jitter: int = 0
 
 
-def calib_input(spec: NetSpec, rng: np.random.Generator, n: int = N_CALIB) -> np.ndarray:
-    """Uniform random input words of the network's dtype, shape (n, C, H, W)."""
-    shape = (n, *spec.input_shape)
-    if spec.input_signed:
-        return rng.integers(-128, 128, shape).astype(np.int8)
-    return rng.integers(0, 256, shape).astype(np.uint8)
+def random_input(
+    shape: tuple[int, int, int], signed: bool, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Uniform random input words (int8 or uint8), shape (n, C, H, W)."""
+    full = (n, *shape)
+    if signed:
+        return rng.integers(-128, 128, full).astype(np.int8)
+    return rng.integers(0, 256, full).astype(np.uint8)
+
+
+def net_input(net: Network, n: int, seed: int) -> np.ndarray:
+    """``n`` seeded random input images for ``net`` (the dtype ``reference.run`` expects)."""
+    return random_input(net.input_shape, net.input_signed, n, np.random.default_rng(seed))
 
 
 def _shift_for(values: np.ndarray, target: float = TARGET) -> int:
@@ -132,7 +139,7 @@ def build_network(
 ) -> Network:
     """Draw weights, biases and scales for ``spec`` from ``rng`` (deterministic per seed)."""
     opts = opts or DrawOptions()
-    x = calib_input(spec, rng)
+    x = random_input(spec.input_shape, spec.input_signed, N_CALIB, rng)
     shape = spec.input_shape
     frac = spec.input_frac
     signed = spec.input_signed

@@ -63,7 +63,7 @@ def random_spec(seed: int, max_channels: int = 16) -> tuple[NetSpec, DrawOptions
     h, w = (int(v) for v in rng.integers(1, MAX_SIDE + 1, 2))
     c = int(rng.integers(1, max_channels + 1))
     layers: list[LayerSpec] = []
-    ch, hh, ww = c, h, w
+    hh, ww = h, w
     for _ in range(int(rng.integers(1, MAX_LAYERS + 1))):
         layer = _layer(rng, hh, ww, max_channels)
         layers.append(layer)
@@ -72,7 +72,6 @@ def random_spec(seed: int, max_channels: int = 16) -> tuple[NetSpec, DrawOptions
         if layer.pool is not None:
             hh = conv_out(hh, layer.pool.kernel, layer.pool.stride)
             ww = conv_out(ww, layer.pool.kernel, layer.pool.stride)
-        ch = layer.cout
     signed = bool(rng.random() < 0.5)
     spec = NetSpec(
         name=f"random_{seed}",
