@@ -45,6 +45,17 @@ package pcnn_pkg is
   function pcnn_conv_out(size : positive; kernel : positive; stride : positive;
                          pad : natural) return positive;
 
+  -- Round half to even of a * 2**-shift (shift >= 1); result as wide as needed
+  -- (a'length + 1 bits, at least shift + 2), never overflows.
+  function pcnn_rne_shift_right(a : signed; shift : positive) return signed;
+  -- Requantise an accumulator: sat8(RNE(acc * 2**-shift)); shift <= 0 is an exact
+  -- left shift. Result signed(7 downto 0).
+  function pcnn_requant(acc : signed; shift : integer) return signed;
+  -- Saturate to [-128, 127]. Result signed(7 downto 0).
+  function pcnn_sat8(a : signed) return signed;
+  -- Activation of an int8 value (leaky: y if y >= 0 else RNE(y / 8)).
+  function pcnn_activate(y : signed(7 downto 0); act : pcnn_act_t) return signed;
+
   -- Geometry of a PE (after conv, after the optional pool).
   function pcnn_conv_height(cfg : pcnn_pe_cfg_t) return positive;
   function pcnn_conv_width(cfg : pcnn_pe_cfg_t) return positive;
@@ -101,6 +112,61 @@ package body pcnn_pkg is
                          pad : natural) return positive is
   begin
     return (size + 2 * pad - kernel) / stride + 1;
+  end function;
+
+  function pcnn_rne_shift_right(a : signed; shift : positive) return signed is
+    constant C_N : positive := pcnn_max(a'length, shift + 1) + 1;
+    variable v   : signed(C_N - 1 downto 0);
+    variable q   : signed(C_N - 1 downto 0);
+    variable r   : unsigned(shift - 1 downto 0);
+    variable h   : unsigned(shift - 1 downto 0);
+  begin
+    v := resize(a, C_N);
+    q := shift_right(v, shift);
+    r := unsigned(v(shift - 1 downto 0));
+    h := shift_left(to_unsigned(1, shift), shift - 1);
+    if r > h or (r = h and q(0) = '1') then
+      q := q + 1;
+    end if;
+    return q;
+  end function;
+
+  function pcnn_sat8(a : signed) return signed is
+    variable y : signed(7 downto 0);
+  begin
+    if a > 127 then
+      y := to_signed(127, 8);
+    elsif a < -128 then
+      y := to_signed(-128, 8);
+    else
+      y := resize(a, 8);
+    end if;
+    return y;
+  end function;
+
+  function pcnn_requant(acc : signed; shift : integer) return signed is
+    constant C_N : positive := acc'length + pcnn_max(0, -shift);
+    variable v   : signed(C_N - 1 downto 0);
+  begin
+    if shift > 0 then
+      return pcnn_sat8(pcnn_rne_shift_right(acc, pcnn_max(1, shift)));
+    end if;
+    v := shift_left(resize(acc, C_N), pcnn_max(0, -shift));
+    return pcnn_sat8(v);
+  end function;
+
+  function pcnn_activate(y : signed(7 downto 0); act : pcnn_act_t) return signed is
+    variable r : signed(7 downto 0);
+  begin
+    r := y;
+    if y < 0 then
+      if act = PCNN_ACT_RELU then
+        r := (others => '0');
+      elsif act = PCNN_ACT_LEAKY then
+        r := resize(pcnn_rne_shift_right(y, 3), 8);
+      end if;
+    end if;
+    return r;
   end function;
 
   function pcnn_conv_height(cfg : pcnn_pe_cfg_t) return positive is

@@ -1,0 +1,139 @@
+-- pcnn_pe: one processing element of the network:
+--   pcnn_window (conv geometry, virtual zero pad) -> pcnn_conv (MAC, requant, act)
+--   [-> pcnn_window (pool geometry) -> pcnn_maxpool] when G_CFG.pool_kernel > 0.
+-- Input: one pixel (ch_in bytes) per beat, raster order, images back to back.
+-- Output: one pixel (ch_out bytes) per beat, m_last on the last pixel of an image.
+library ieee;
+use ieee.std_logic_1164.all;
+
+library pocket_cnn;
+use pocket_cnn.pcnn_pkg.all;
+
+entity pcnn_pe is
+  generic (
+    G_CFG     : pcnn_pe_cfg_t;    -- PE configuration
+    G_WEIGHTS : pcnn_int_array_t; -- Cout*Cin*K*K int8 weights, ONNX order (co, ci, ky, kx)
+    G_BIAS    : pcnn_int_array_t  -- Cout int32 biases
+  );
+  port (
+    clk     : in  std_logic;
+    rst     : in  std_logic;
+    s_valid : in  std_logic;
+    s_ready : out std_logic;
+    s_data  : in  std_logic_vector(G_CFG.ch_in * 8 - 1 downto 0);
+    m_valid : out std_logic;
+    m_ready : in  std_logic;
+    m_data  : out std_logic_vector(G_CFG.ch_out * 8 - 1 downto 0);
+    m_last  : out std_logic
+  );
+end entity;
+
+architecture rtl of pcnn_pe is
+
+  constant C_K  : positive := G_CFG.kernel;
+  constant C_HC : positive := pcnn_conv_height(G_CFG);
+  constant C_WC : positive := pcnn_conv_width(G_CFG);
+
+  signal w_valid, w_ready, w_last : std_logic;
+  signal w_data                   : std_logic_vector(C_K * C_K * G_CFG.ch_in * 8 - 1 downto 0);
+
+begin
+
+  u_window : entity pocket_cnn.pcnn_window
+    generic map (
+      G_CHANNELS => G_CFG.ch_in,
+      G_HEIGHT   => G_CFG.height,
+      G_WIDTH    => G_CFG.width,
+      G_KERNEL   => C_K,
+      G_STRIDE   => G_CFG.stride,
+      G_PAD      => G_CFG.pad
+    )
+    port map (
+      clk     => clk,
+      rst     => rst,
+      s_valid => s_valid,
+      s_ready => s_ready,
+      s_data  => s_data,
+      m_valid => w_valid,
+      m_ready => w_ready,
+      m_data  => w_data,
+      m_last  => w_last
+    );
+
+  g_nopool : if G_CFG.pool_kernel = 0 generate
+    u_conv : entity pocket_cnn.pcnn_conv
+      generic map (G_CFG => G_CFG, G_WEIGHTS => G_WEIGHTS, G_BIAS => G_BIAS)
+      port map (
+        clk     => clk,
+        rst     => rst,
+        s_valid => w_valid,
+        s_ready => w_ready,
+        s_data  => w_data,
+        s_last  => w_last,
+        m_valid => m_valid,
+        m_ready => m_ready,
+        m_data  => m_data,
+        m_last  => m_last
+      );
+  end generate;
+
+  g_pool : if G_CFG.pool_kernel > 0 generate
+    constant C_PK : positive := G_CFG.pool_kernel;
+    signal c_valid, c_ready, c_last : std_logic;
+    signal c_data                   : std_logic_vector(G_CFG.ch_out * 8 - 1 downto 0);
+    signal p_valid, p_ready, p_last : std_logic;
+    signal p_data                   : std_logic_vector(C_PK * C_PK * G_CFG.ch_out * 8 - 1 downto 0);
+  begin
+    u_conv : entity pocket_cnn.pcnn_conv
+      generic map (G_CFG => G_CFG, G_WEIGHTS => G_WEIGHTS, G_BIAS => G_BIAS)
+      port map (
+        clk     => clk,
+        rst     => rst,
+        s_valid => w_valid,
+        s_ready => w_ready,
+        s_data  => w_data,
+        s_last  => w_last,
+        m_valid => c_valid,
+        m_ready => c_ready,
+        m_data  => c_data,
+        m_last  => c_last
+      );
+
+    u_pool_window : entity pocket_cnn.pcnn_window
+      generic map (
+        G_CHANNELS => G_CFG.ch_out,
+        G_HEIGHT   => C_HC,
+        G_WIDTH    => C_WC,
+        G_KERNEL   => C_PK,
+        G_STRIDE   => G_CFG.pool_stride,
+        G_PAD      => 0
+      )
+      port map (
+        clk     => clk,
+        rst     => rst,
+        s_valid => c_valid,
+        s_ready => c_ready,
+        s_data  => c_data,
+        m_valid => p_valid,
+        m_ready => p_ready,
+        m_data  => p_data,
+        m_last  => p_last
+      );
+
+    u_maxpool : entity pocket_cnn.pcnn_maxpool
+      generic map (G_CHANNELS => G_CFG.ch_out, G_KERNEL => C_PK)
+      port map (
+        clk     => clk,
+        rst     => rst,
+        s_valid => p_valid,
+        s_ready => p_ready,
+        s_data  => p_data,
+        s_last  => p_last,
+        m_valid => m_valid,
+        m_ready => m_ready,
+        m_data  => m_data,
+        m_last  => m_last
+      );
+  end generate;
+
+end architecture;
