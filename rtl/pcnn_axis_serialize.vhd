@@ -1,0 +1,78 @@
+-- pcnn_axis_serialize: whole-pixel beats -> 8-bit AXI4-Stream words.
+-- Emits the G_CH channels of each pixel, channel 0 first, one word per clock with
+-- no gap between pixels (a new pixel is taken while the last word of the previous
+-- one leaves). m_last is count-based: high on the last word of every G_PIXELS-th
+-- pixel (the last word of an image or result). s_last is not needed (ignored).
+library ieee;
+use ieee.std_logic_1164.all;
+use ieee.numeric_std.all;
+
+entity pcnn_axis_serialize is
+  generic (
+    G_CH     : positive := 1;  -- channels (words) per pixel beat
+    G_PIXELS : positive := 1   -- pixels per image (for m_last)
+  );
+  port (
+    clk     : in  std_logic;
+    rst     : in  std_logic;   -- synchronous, active high
+    s_valid : in  std_logic;
+    s_ready : out std_logic;
+    s_data  : in  std_logic_vector(G_CH * 8 - 1 downto 0);
+    s_last  : in  std_logic := '0';
+    m_valid : out std_logic;
+    m_ready : in  std_logic;
+    m_data  : out std_logic_vector(7 downto 0);
+    m_last  : out std_logic
+  );
+end entity pcnn_axis_serialize;
+
+architecture rtl of pcnn_axis_serialize is
+  type word_array_t is array (0 to G_CH - 1) of std_logic_vector(7 downto 0);
+  signal hold    : word_array_t := (others => (others => '0'));
+  signal busy    : std_logic := '0';
+  signal idx     : natural range 0 to G_CH - 1 := 0;
+  signal pix_cnt : natural range 0 to G_PIXELS - 1 := 0;
+  signal rdy     : std_logic;
+begin
+  rdy <= '1' when busy = '0' or (m_ready = '1' and idx = G_CH - 1) else '0';
+
+  process (clk)
+  begin
+    if rising_edge(clk) then
+      if rst = '1' then
+        busy    <= '0';
+        idx     <= 0;
+        pix_cnt <= 0;
+      else
+        if busy = '1' and m_ready = '1' then
+          -- shift the next channel into position 0
+          for c in 0 to G_CH - 2 loop
+            hold(c) <= hold(c + 1);
+          end loop;
+          if idx = G_CH - 1 then
+            idx  <= 0;
+            busy <= '0';
+            if pix_cnt = G_PIXELS - 1 then
+              pix_cnt <= 0;
+            else
+              pix_cnt <= pix_cnt + 1;
+            end if;
+          else
+            idx <= idx + 1;
+          end if;
+        end if;
+        if s_valid = '1' and rdy = '1' then
+          for c in 0 to G_CH - 1 loop
+            hold(c) <= s_data(8 * c + 7 downto 8 * c);
+          end loop;
+          busy <= '1';
+        end if;
+      end if;
+    end if;
+  end process;
+
+  s_ready <= rdy;
+  m_valid <= busy;
+  m_data  <= hold(0);
+  m_last  <= '1' when busy = '1' and idx = G_CH - 1 and pix_cnt = G_PIXELS - 1 else '0';
+end architecture rtl;
