@@ -4,9 +4,15 @@ Kernels 1/2/3/5, strides 1/2/3, pads 0..2 (pad < kernel), relu / leaky / none,
 max-pool k2/3 s1/2/3 or none, GAP or not, 1..4 layers, 1..max_channels
 channels, uint8 or int8 input, varied fractional bits (including negative
 shifts). Every intermediate map is at least as large as the next window.
+Inputs are at most 16 x 16 (smaller when ``max_channels`` > 16, to keep the
+work small). With more than ~16 channels and k=5 the accumulators can pass
+2**24, where onnxruntime's float Conv (QDQ form; uint8-input first layer of the
+QOperator form) may round: check the accumulator bound before using it as the oracle.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -23,8 +29,9 @@ from pocket_cnn.ir import (
 )
 from pocket_cnn.zoo_build import DrawOptions, LayerSpec, NetSpec, build_network
 
-#: largest input height / width
+#: largest input height / width (with the default 16 channels; shrinks for wider nets)
 MAX_SIDE = 16
+MIN_SIDE_LIMIT = 4
 MAX_LAYERS = 4
 ACTS = (Activation.NONE, Activation.RELU, Activation.LEAKY)
 AMPS = (1, 3, 15, 127)
@@ -60,7 +67,8 @@ def _layer(rng: np.random.Generator, h: int, w: int, max_channels: int) -> Layer
 def random_spec(seed: int, max_channels: int = 16) -> tuple[NetSpec, DrawOptions]:
     """A random network description and drawing options for ``seed``."""
     rng = np.random.default_rng([seed, 0x9C])
-    h, w = (int(v) for v in rng.integers(1, MAX_SIDE + 1, 2))
+    side = max(MIN_SIDE_LIMIT, min(MAX_SIDE, int(MAX_SIDE * math.sqrt(16 / max_channels))))
+    h, w = (int(v) for v in rng.integers(1, side + 1, 2))
     c = int(rng.integers(1, max_channels + 1))
     layers: list[LayerSpec] = []
     hh, ww = h, w

@@ -177,3 +177,12 @@ def test_run_checks_input() -> None:
         reference.run(net, np.zeros((1, 6, 6), np.uint8))
     outs = reference.run_all(net, np.zeros((2, 1, 6, 6), np.uint8))
     assert [o.shape for o in outs] == [(2, 4, 2, 2), (2, 8, 2, 2), (2, 8)]
+
+
+def test_wide_random_models_match_ort() -> None:
+    # up to 64 channels (inputs shrink to 8 x 8): both forms, dynamic batch
+    for seed in range(8):
+        net = zoo.random_network(seed, max_channels=64)
+        x = net_input(net, 2, seed=seed + 3)
+        for form in FORMS:
+            _compare(net, to_onnx(net, form, batch=None), x)  # type: ignore[arg-type]
