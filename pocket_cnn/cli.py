@@ -23,6 +23,8 @@ COMMANDS: tuple[str, ...] = (
     "pocket_cnn.cmd_zoo",
     "pocket_cnn.cmd_check",
     "pocket_cnn.cmd_reference",
+    "pocket_cnn.cmd_generate",
+    "pocket_cnn.cmd_simulate",
 )
 
 #: Exceptions that mean bad user input (exit 2), not a bug.

@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="full",
         help="'full' (default) or 'PIN,POUT;PIN,POUT;...': input/output channels per clock, per PE",
     )
-    p.set_defaults(func=run)
+    p.set_defaults(run=run)
 
 
 def generate(model: str, outdir: Path, top: str = "pcnn_net", parallel: str = "full") -> list[Path]:

@@ -9,17 +9,18 @@ reference and reports the steady-state cycles per image against the bound H*W*C.
 from __future__ import annotations
 
 import argparse
-import os
+import io
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from pocket_cnn.cmd_reference import read_input
 from pocket_cnn.errors import ModelError
 from pocket_cnn.fusesoc_gen import load_network, parse_parallel
 from pocket_cnn.ghdl_sim import SimResult, prepare, run_prepared
-from pocket_cnn.reference import check_input
+from pocket_cnn.outfile import write_atomic
 from pocket_cnn.reference import run as reference
 
 
@@ -33,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "reference, 2 on bad input or a failed simulation.",
     )
     p.add_argument("model", help="ONNX model file (or zoo:NAME[:SEED] for a zoo model)")
-    p.add_argument("input", type=Path, help="input images .npy, (N, C, H, W) uint8/int8")
+    p.add_argument("input", help="input images .npy, (N, C, H, W) uint8/int8")
     p.add_argument("-o", "--output", required=True, type=Path, help="output .npy")
     p.add_argument("--parallel", default="full", help="'full' or 'PIN,POUT;...' per PE")
     p.add_argument("--chunk", type=int, default=16, help="images per GHDL run (default 16)")
@@ -41,33 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stall-out", type=int, default=0, help="output backpressure, percent")
     p.add_argument("--seed", type=int, default=1, help="seed of the random stalls")
     p.add_argument("--workdir", type=Path, default=None, help="keep GHDL files here")
-    p.set_defaults(func=run)
-
-
-def load_input(path: Path) -> np.ndarray:
-    """Read INPUT.npy; a (C, H, W) array counts as one image."""
-    if path.suffix != ".npy":
-        raise ModelError("input must be a .npy file (numpy.save)", node=str(path))
-    if not path.is_file():
-        raise ModelError("input file not found", node=str(path))
-    try:
-        x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise ModelError(f"cannot read .npy: {err}", node=str(path)) from err
-    return x[None] if x.ndim == 3 else x
-
-
-def save_atomic(path: Path, arr: np.ndarray) -> None:
-    """np.save via a temporary file in the same directory and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".pcnn-", suffix=".npy")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, arr)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    p.set_defaults(run=run)
 
 
 def simulate_all(
@@ -75,8 +50,7 @@ def simulate_all(
 ) -> tuple[np.ndarray, np.ndarray, list[SimResult]]:
     """Simulate every image in chunks; returns hardware outputs, reference outputs, results."""
     net = load_network(args.model, None, Path.cwd())
-    x = load_input(args.input)
-    check_input(net, x)
+    x = read_input(net, args.input)
     if args.chunk < 1:
         raise ModelError("must be >= 1", node="--chunk")
     for name in ("stall_in", "stall_out"):
@@ -111,7 +85,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         with tempfile.TemporaryDirectory(prefix="pcnn-sim-") as tmp:
             hw, ref, results = simulate_all(args, Path(tmp))
-    save_atomic(args.output, hw)
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(hw, dtype=np.int8), allow_pickle=False)
+    write_atomic(args.output, buf.getvalue())
     steady = [r.steady for r in results if r.steady is not None]
     bound = results[0].bound
     if steady:
