@@ -85,8 +85,9 @@ begin
     lo := pcnn_min(C_H - 1, pcnn_max(0, row_lo));
     win_ok <= '0';
     if need_none then
-      -- needs no pixel: only wait until the writer has reached this image
-      if e >= wy then
+      -- needs no pixel: wait until the writer has written a pixel of this image
+      -- (e - wy = image difference * H), so no window leaves before its image starts
+      if e > wy or (e = wy and (wy /= 0 or wx /= 0)) then
         win_ok <= '1';
       end if;
     elsif e > hi or (e = hi and wx > hx) then

@@ -1,0 +1,88 @@
+-- pcnn_tb_window: testbench of pcnn_window. Pixels from <output_path>/in.txt, expected
+-- windows from <output_path>/expected.txt (written by sim/suites/entities.py from numpy).
+-- With G_NO_STALL the input must never wait (one pixel per clock) and the run reports
+-- cycles per image.
+library ieee;
+use ieee.std_logic_1164.all;
+
+library vunit_lib;
+context vunit_lib.vunit_context;
+
+library pocket_cnn;
+use pocket_cnn.pcnn_pkg.all;
+
+use work.pcnn_tb_pkg.all;
+
+entity pcnn_tb_window is
+  generic (
+    runner_cfg : string;
+    G_CHANNELS : positive := 1;     -- bytes per pixel
+    G_HEIGHT   : positive := 4;     -- image height
+    G_WIDTH    : positive := 4;     -- image width
+    G_KERNEL   : positive := 3;     -- window size
+    G_STRIDE   : positive := 1;     -- window stride
+    G_PAD      : natural  := 0;     -- virtual zero padding
+    G_STALL_IN : natural  := 0;     -- % of cycles the source pauses
+    G_STALL_OUT: natural  := 0;     -- % of cycles the sink is not ready
+    G_NO_STALL : boolean  := false; -- check one input pixel per clock
+    G_SEED     : positive := 1      -- random seed
+  );
+end entity;
+
+architecture tb of pcnn_tb_window is
+  constant C_PATH : string           := output_path(runner_cfg);
+  constant C_IN   : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "in.txt");
+  constant C_EXP  : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "expected.txt");
+  constant C_KK   : positive         := G_KERNEL * G_KERNEL;
+  constant C_HO   : positive         := pcnn_conv_out(G_HEIGHT, G_KERNEL, G_STRIDE, G_PAD);
+  constant C_WO   : positive         := pcnn_conv_out(G_WIDTH, G_KERNEL, G_STRIDE, G_PAD);
+
+  signal clk                      : std_logic := '0';
+  signal rst                      : std_logic := '1';
+  signal s_valid, s_ready, s_last : std_logic := '0';
+  signal s_data                   : std_logic_vector(G_CHANNELS * 8 - 1 downto 0);
+  signal m_valid, m_ready, m_last : std_logic;
+  signal m_data                   : std_logic_vector(C_KK * G_CHANNELS * 8 - 1 downto 0);
+  signal done_in                  : boolean := false;
+begin
+  clk <= not clk after 5 ns;
+
+  dut : entity pocket_cnn.pcnn_window
+    generic map (G_CHANNELS => G_CHANNELS, G_HEIGHT => G_HEIGHT, G_WIDTH => G_WIDTH,
+                 G_KERNEL => G_KERNEL, G_STRIDE => G_STRIDE, G_PAD => G_PAD)
+    port map (clk => clk, rst => rst, s_valid => s_valid, s_ready => s_ready, s_data => s_data,
+              m_valid => m_valid, m_ready => m_ready, m_data => m_data, m_last => m_last);
+
+  p_source : process
+    variable stalls : natural;
+  begin
+    wait until rising_edge(clk) and rst = '0';
+    pcnn_tb_source(clk, s_valid, s_ready, s_data, s_last, C_IN, G_CHANNELS,
+                   G_HEIGHT * G_WIDTH, G_STALL_IN, G_SEED, stalls);
+    info("input stall cycles: " & integer'image(stalls));
+    if G_NO_STALL then
+      check_equal(stalls, 0, "window stage did not accept one pixel per clock");
+    end if;
+    done_in <= true;
+    wait;
+  end process;
+
+  p_main : process
+    variable cyc : real;
+  begin
+    test_runner_setup(runner, runner_cfg);
+    rst <= '1';
+    m_ready <= '0';
+    wait until rising_edge(clk);
+    wait until rising_edge(clk);
+    rst <= '0';
+    pcnn_tb_sink(clk, m_valid, m_ready, m_data, m_last, C_EXP, C_KK * G_CHANNELS,
+                 C_HO * C_WO, G_STALL_OUT, G_SEED + 1, 20, cyc);
+    check(done_in, "input not fully consumed");
+    info("cycles per image (steady state): " & real'image(cyc) & ", pixels per image: "
+         & integer'image(G_HEIGHT * G_WIDTH));
+    test_runner_cleanup(runner);
+  end process;
+
+  test_runner_watchdog(runner, 10 ms);
+end architecture;
