@@ -1,0 +1,405 @@
+"""ONNX import: round trips through the exporter, hand-written QDQ / QOperator / mixed graphs.
+
+Expected networks come from the test's own layer descriptions (``GraphBuilder``
+records the IR it means while it writes the ONNX nodes) or from the network the
+exporter was given; numeric checks use onnxruntime as the oracle.
+``GraphBuilder`` is also used by tests/test_bad_input.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from pocket_cnn import reference, zoo
+from pocket_cnn.ir import Activation, ConvStage, GapStage, Network, PoolSpec
+from pocket_cnn.onnx_export import to_onnx
+from pocket_cnn.onnx_import import from_onnx, load_model
+from pocket_cnn.ref_ort import run_ort
+from pocket_cnn.zoo_build import net_input
+
+FORMS = ("qdq", "qoperator")
+MS = "com.microsoft"
+
+
+def scale(frac: int) -> np.ndarray:
+    """A float32 scalar scale 2**-frac (shape [] as onnxruntime's quantizer writes)."""
+    return np.array(2.0**-frac, np.float32)
+
+
+class GraphBuilder:
+    """Writes a chain of layers as ONNX nodes and records the IR they mean.
+
+    Every node gets an explicit name and every Q/DQ its own scale and zero-point
+    initialisers (as onnxruntime's quantizer does), so bad-input tests can change
+    one of them. ``form`` per layer: "qdq" or "qop"; forms can be mixed freely.
+    """
+
+    def __init__(
+        self,
+        shape: tuple[int, int, int] = (1, 6, 6),
+        in_frac: int = 7,
+        in_signed: bool = False,
+        batch: int | str = 1,
+        name: str = "net",
+        seed: int = 0,
+    ) -> None:
+        self.name = name
+        self.rng = np.random.default_rng(seed)
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[onnx.TensorProto] = []
+        self.batch = batch
+        self.in_shape = shape
+        self.in_frac = in_frac
+        self.in_signed = in_signed
+        self.stages: list[ConvStage] = []
+        self.gap_stage: GapStage | None = None
+        dtype = np.int8 if in_signed else np.uint8
+        self.x = self.q("input", "input_QuantizeLinear", in_frac, dtype)
+        self.frac, self.dtype, self.shape = in_frac, dtype, shape
+
+    # ---- low level ---------------------------------------------------------
+    def const(self, name: str, arr: np.ndarray) -> str:
+        self.inits.append(numpy_helper.from_array(np.asarray(arr), name))
+        return name
+
+    def add(self, op: str, inputs: list[str], name: str, domain: str | None = None, **at) -> str:
+        out = f"{name}_output_0"
+        self.nodes.append(helper.make_node(op, inputs, [out], name=name, domain=domain, **at))
+        return out
+
+    def q(self, x: str, name: str, frac: int, dtype: type = np.int8) -> str:
+        ins = [x, self.const(f"{name}_scale", scale(frac)), self.const(f"{name}_zp", dtype(0))]
+        return self.add("QuantizeLinear", ins, name)
+
+    def dq(self, x: str, name: str, frac: int, dtype: type = np.int8) -> str:
+        ins = [x, self.const(f"{name}_scale", scale(frac)), self.const(f"{name}_zp", dtype(0))]
+        return self.add("DequantizeLinear", ins, name)
+
+    # ---- layers --------------------------------------------------------------
+    def conv(
+        self,
+        name: str,
+        cout: int,
+        k: int = 3,
+        stride: int = 1,
+        pad: int = 0,
+        frac_w: int = 6,
+        frac_out: int = 4,
+        form: str = "qdq",
+        act: Activation = Activation.NONE,
+        per_channel_w: bool = False,
+    ) -> GraphBuilder:
+        """A conv stage; with ``act`` RELU in the QDQ form the Relu sits between Conv and Q."""
+        c = self.shape[0]
+        weights = self.rng.integers(-128, 128, (cout, c, k, k)).astype(np.int8)
+        bias = self.rng.integers(-3000, 3000, cout).astype(np.int32)
+        attrs = {"kernel_shape": [k, k], "strides": [stride, stride], "pads": [pad] * 4}
+        frac_b = self.frac + frac_w
+        if form == "qdq":
+            xf = self.dq(self.x, f"{name}_input_DequantizeLinear", self.frac, self.dtype)
+            w_scale = np.full(cout, 2.0**-frac_w, np.float32) if per_channel_w else scale(frac_w)
+            wq = self.const(f"{name}.weight_quantized", weights)
+            wf = self.add(
+                "DequantizeLinear",
+                [
+                    wq,
+                    self.const(f"{name}.weight_scale", w_scale),
+                    self.const(f"{name}.weight_zero_point", np.zeros(w_scale.shape, np.int8)),
+                ],
+                f"{name}.weight_DequantizeLinear",
+                axis=0,
+            )
+            bq = self.const(f"{name}.bias_quantized", bias)
+            bf = self.add(
+                "DequantizeLinear",
+                [bq, self.const(f"{name}.bias_quantized_scale", scale(frac_b))],
+                f"{name}.bias_DequantizeLinear",
+            )
+            y = self.add("Conv", [xf, wf, bf], name, **attrs)
+            if act == Activation.RELU:
+                y = self.add("Relu", [y], f"{name}_relu")
+            self.x = self.q(y, f"{name}_output_QuantizeLinear", frac_out)
+        else:
+            ins = [
+                self.x,
+                self.const(f"{name}_x_scale", scale(self.frac)),
+                self.const(f"{name}_x_zp", self.dtype(0)),
+                self.const(f"{name}_w", weights),
+                self.const(f"{name}_w_scale", scale(frac_w)),
+                self.const(f"{name}_w_zp", np.int8(0)),
+                self.const(f"{name}_y_scale", scale(frac_out)),
+                self.const(f"{name}_y_zp", np.int8(0)),
+                self.const(f"{name}_b", bias),
+            ]
+            self.x = self.add("QLinearConv", ins, name, **attrs)
+            if act == Activation.RELU:
+                self.x = self.add("Relu", [self.x], f"{name}_relu")
+        stage = ConvStage(
+            name=name,
+            in_shape=self.shape,
+            weights=weights,
+            bias=bias,
+            stride=stride,
+            pad=pad,
+            frac_in=self.frac,
+            frac_w=frac_w,
+            frac_out=frac_out,
+            in_signed=self.dtype == np.int8,
+            activation=act,
+        )
+        self.stages.append(stage)
+        self.frac, self.dtype, self.shape = frac_out, np.int8, stage.out_shape
+        return self
+
+    def relu(self, name: str, form: str = "qdq") -> GraphBuilder:
+        return self._act(name, form, Activation.RELU)
+
+    def leaky(self, name: str, form: str = "qdq", alpha: float = 0.125) -> GraphBuilder:
+        return self._act(name, form, Activation.LEAKY, alpha)
+
+    def _act(self, name: str, form: str, act: Activation, alpha: float = 0.125) -> GraphBuilder:
+        op = "Relu" if act == Activation.RELU else "LeakyRelu"
+        at = {} if act == Activation.RELU else {"alpha": alpha}
+        if form == "qdq":
+            xf = self.dq(self.x, f"{name}_input_DequantizeLinear", self.frac)
+            y = self.add(op, [xf], name, **at)
+            self.x = self.q(y, f"{name}_output_QuantizeLinear", self.frac)
+        elif act == Activation.RELU:
+            self.x = self.add("Relu", [self.x], name)
+        else:
+            s, z = (
+                self.const(f"{name}_scale", scale(self.frac)),
+                self.const(f"{name}_zp", np.int8(0)),
+            )
+            self.x = self.add("QLinearLeakyRelu", [self.x, s, z, s, z], name, domain=MS, **at)
+        self.stages[-1].activation = act
+        return self
+
+    def pool(self, name: str, k: int = 2, s: int = 2, form: str = "qdq", **extra) -> GraphBuilder:
+        attrs = {"kernel_shape": [k, k], "strides": [s, s], **extra}
+        if form == "qdq":
+            xf = self.dq(self.x, f"{name}_input_DequantizeLinear", self.frac)
+            y = self.add("MaxPool", [xf], name, **attrs)
+            self.x = self.q(y, f"{name}_output_QuantizeLinear", self.frac)
+        else:
+            self.x = self.add("MaxPool", [self.x], name, **attrs)
+        self.stages[-1].pool = PoolSpec(k, s)
+        self.shape = self.stages[-1].out_shape
+        return self
+
+    def gap(self, name: str, frac_out: int = 5, form: str = "qdq") -> GraphBuilder:
+        if form == "qdq":
+            xf = self.dq(self.x, f"{name}_input_DequantizeLinear", self.frac)
+            y = self.add("GlobalAveragePool", [xf], name)
+            self.x = self.q(y, f"{name}_output_QuantizeLinear", frac_out)
+        else:
+            ins = [
+                self.x,
+                self.const(f"{name}_x_scale", scale(self.frac)),
+                self.const(f"{name}_x_zp", np.int8(0)),
+                self.const(f"{name}_y_scale", scale(frac_out)),
+                self.const(f"{name}_y_zp", np.int8(0)),
+            ]
+            self.x = self.add("QLinearGlobalAveragePool", ins, name, domain=MS, channels_last=0)
+        self.gap_stage = GapStage(name, self.shape, self.frac, frac_out)
+        self.frac, self.shape = frac_out, (self.shape[0], 1, 1)
+        return self
+
+    # ---- results -------------------------------------------------------------
+    def model(self, shuffle: bool = False) -> onnx.ModelProto:
+        """The ONNX model (``shuffle``: nodes in reverse file order, still a valid graph)."""
+        nodes = list(self.nodes)
+        out_ins = [self.x, "output_scale", "output_zp"]
+        nodes.append(
+            helper.make_node(
+                "DequantizeLinear", out_ins, ["output"], name="output_DequantizeLinear"
+            )
+        )
+        inits = [
+            *self.inits,
+            numpy_helper.from_array(scale(self.frac), "output_scale"),
+            numpy_helper.from_array(np.int8(0), "output_zp"),
+        ]
+        if shuffle:
+            nodes.reverse()
+        c, h, w = self.in_shape
+        out_shape = [self.batch, *self.shape]
+        graph = helper.make_graph(
+            nodes,
+            self.name,
+            [helper.make_tensor_value_info("input", TensorProto.FLOAT, [self.batch, c, h, w])],
+            [helper.make_tensor_value_info("output", TensorProto.FLOAT, out_shape)],
+            inits,
+        )
+        opsets = [helper.make_opsetid("", 17), helper.make_opsetid(MS, 1)]
+        model = helper.make_model(graph, opset_imports=opsets, producer_name="onnx.quantize")
+        model.ir_version = 8
+        return model
+
+    def network(self) -> Network:
+        """The IR the model means."""
+        return Network(
+            name=self.name,
+            input_shape=self.in_shape,
+            input_signed=self.in_signed,
+            input_frac=self.in_frac,
+            stages=self.stages,
+            gap=self.gap_stage,
+            input_name="input",
+            output_name="output",
+        )
+
+
+def stage_diff(want: ConvStage, got: ConvStage, names: bool = True) -> list[str]:
+    """Fields that differ (arrays: dtype, shape and values); ``nodes`` is import detail."""
+    bad: list[str] = []
+    for f in dataclasses.fields(ConvStage):
+        if f.name == "nodes" or (f.name == "name" and not names):
+            continue
+        a, b = getattr(want, f.name), getattr(got, f.name)
+        if isinstance(a, np.ndarray):
+            if not (a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)):
+                bad.append(f.name)
+        elif a != b:
+            bad.append(f"{f.name}: {a!r} != {b!r}")
+    return bad
+
+
+def assert_same(want: Network, got: Network, stage_names: bool = True) -> None:
+    """``got`` equals ``want`` field by field (stage names optional, see module docs)."""
+    for f in dataclasses.fields(Network):
+        if f.name != "stages":
+            assert getattr(got, f.name) == getattr(want, f.name), f.name
+    assert len(got.stages) == len(want.stages)
+    for a, b in zip(want.stages, got.stages, strict=True):
+        assert stage_diff(a, b, stage_names) == [], a.name
+
+
+def assert_matches_ort(net: Network, model: onnx.ModelProto, n: int = 4) -> None:
+    """The reference of the imported ``net`` equals onnxruntime on ``model``."""
+    x = net_input(net, n, seed=1)
+    want = np.concatenate([run_ort(net, model, x[i : i + 1]) for i in range(n)])
+    got = reference.run(net, x).astype(np.int64)
+    assert got.shape == want.shape
+    assert np.array_equal(got, want)
+
+
+# ---- round trips through the exporter ------------------------------------------
+# The exporter names the conv node "<stage>_conv", so stage names are compared
+# only for the hand-written graphs below, where the node name is the stage name.
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("name", sorted(zoo.ZOO))
+def test_zoo_round_trip(name: str, form: str) -> None:
+    net = zoo.build(name)
+    assert_same(net, from_onnx(to_onnx(net, form)), stage_names=False)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_random_round_trip(form: str) -> None:
+    for seed in range(50):
+        net = zoo.random_network(seed)
+        got = from_onnx(to_onnx(net, form, batch=None if seed % 2 else 1))
+        assert_same(net, got, stage_names=False)
+
+
+def test_fused_relu_round_trip() -> None:
+    for seed in range(20):
+        net = zoo.random_network(seed)
+        assert_same(net, from_onnx(to_onnx(net, "qdq", relu_style="fused")), stage_names=False)
+
+
+# ---- hand-written graphs ---------------------------------------------------------
+
+
+def ort_style_qdq() -> GraphBuilder:
+    """What onnxruntime's quantize_static writes with power-of-two scale overrides."""
+    return (
+        GraphBuilder(shape=(3, 9, 9), in_frac=8, name="torch_jit", batch="batch_size")
+        .conv("/features/conv1/Conv", 6, k=3, pad=1, act=Activation.RELU, per_channel_w=True)
+        .pool("/features/pool1/MaxPool")
+        .conv("/features/conv2/Conv", 5, k=1, frac_w=7, frac_out=3)
+        .leaky("/features/act2/LeakyRelu")
+        .gap("/head/GlobalAveragePool", frac_out=4)
+    )
+
+
+def test_ort_style_qdq_graph() -> None:
+    b = ort_style_qdq()
+    model = b.model()
+    net = from_onnx(model)
+    assert_same(b.network(), net)
+    assert net.stages[0].nodes[0] == "/features/conv1/Conv"
+    assert_matches_ort(net, model)
+
+
+def test_unsorted_graph() -> None:
+    b = ort_style_qdq()
+    assert_same(b.network(), from_onnx(b.model(shuffle=True)))
+
+
+def mixed() -> GraphBuilder:
+    """QOperator and QDQ layers mixed in one graph, int8 input."""
+    return (
+        GraphBuilder(shape=(2, 8, 7), in_frac=5, in_signed=True, name="mixed")
+        .conv("c1", 4, k=2, stride=2, form="qop", frac_out=3)
+        .leaky("l1", form="qdq")
+        .conv("c2", 6, k=3, pad=1, form="qdq", frac_out=2)
+        .relu("r2", form="qop")
+        .pool("p2", k=2, s=1, form="qop")
+        .conv("c3", 3, k=1, form="qop", frac_out=1)
+        .leaky("l3", form="qop")
+        .gap("g", frac_out=3, form="qdq")
+    )
+
+
+def test_mixed_graph() -> None:
+    b = mixed()
+    model = b.model()
+    net = from_onnx(model)
+    assert_same(b.network(), net)
+    assert_matches_ort(net, model)
+
+
+def test_qoperator_gap_and_no_gap() -> None:
+    b = GraphBuilder(shape=(1, 5, 5), in_signed=True)
+    b.conv("c1", 3, k=3, pad=2, stride=3, form="qop")
+    assert_same(b.network(), from_onnx(b.model()))
+    b.gap("g", form="qop")
+    net = from_onnx(b.model())
+    assert_same(b.network(), net)
+    assert_matches_ort(net, b.model())
+
+
+def test_load_model_file(tmp_path: Path) -> None:
+    b = mixed()
+    path = tmp_path / "m.onnx"
+    onnx.save(b.model(), str(path))
+    assert_same(b.network(), load_model(path))
+    assert_same(b.network(), load_model(str(path)))
+
+
+def test_constant_node_and_identity() -> None:
+    """Scales given by Constant nodes and an Identity in the chain are accepted."""
+    b = GraphBuilder().conv("c1", 2, form="qop")
+    model = b.model()
+    graph = model.graph
+    const = helper.make_node(
+        "Constant", [], ["c1_y_scale_c"], name="k", value=numpy_helper.from_array(scale(4))
+    )
+    ident = helper.make_node("Identity", ["c1_output_0"], ["c1_id"], name="id")
+    for node in graph.node:
+        if node.name == "c1":
+            node.input[6] = "c1_y_scale_c"
+        if node.name == "output_DequantizeLinear":
+            node.input[0] = "c1_id"
+    graph.node.insert(0, const)
+    graph.node.append(ident)
+    assert_same(b.network(), from_onnx(model))
