@@ -25,7 +25,7 @@ from pocket_cnn.errors import ModelError
 from pocket_cnn.ir import Network
 from pocket_cnn.reference import run
 from pocket_cnn.sim_data import SimFiles, from_words, write_sim_files
-from pocket_cnn.tb_wrapper import TB_ENTITY, parse_report, read_result, tb_generics
+from pocket_cnn.tb_wrapper import TB_ENTITY, read_result, tb_generics
 
 GHDL_FLAGS = ["--std=08", "-frelaxed", "--work=pocket_cnn"]
 CF_NAME = "pocket_cnn-obj08.cf"
@@ -40,8 +40,9 @@ class SimResult:
     outputs: np.ndarray  # int8 (N, C) or (N, C, H, W), the hardware's words
     passed: bool  # every word matched the expected file
     cycles: list[int]  # cycles per image as the testbench measured them
-    steady: float | None  # steady-state cycles per image (None if too few images)
+    steady: int | None  # steady-state cycles per image (None if too few images)
     bound: int  # H*W*C of the network input
+    reason: str  # the testbench's first failure ("" if none)
     log: str  # GHDL's stdout + stderr
 
 
@@ -55,7 +56,7 @@ def _ghdl() -> str:
 def _first_error(text: str) -> str:
     """The most telling line of a failed GHDL run."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    for key in ("error", "failure", "mismatch", "bound check", "timeout"):
+    for key in ("fail", "error", "mismatch", "bound check", "timeout"):
         for ln in lines:
             if key in ln.lower():
                 return ln
@@ -128,6 +129,7 @@ def prepare(
     from pocket_cnn.vhdl import emit
 
     lib = rtl_library(cache)
+    workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     generated = [Path(p) for p in emit(net, workdir / "vhdl", top="pcnn_net", parallel=parallel)]
     shutil.copyfile(lib / CF_NAME, workdir / CF_NAME)
@@ -148,33 +150,39 @@ def run_prepared(
     stem: str = "run",
 ) -> SimResult:
     """Simulate images ``x`` on the design analysed in ``workdir``; check against ``expected``."""
+    workdir = workdir.resolve()
     files: SimFiles = write_sim_files(net, x, expected, workdir, stem=stem)
     files.result.unlink(missing_ok=True)
     generics = tb_generics(files, stall_in=stall_in, stall_out=stall_out, seed=seed)
     args = [_ghdl(), "--elab-run", *GHDL_FLAGS, f"--workdir={workdir}", TB_ENTITY]
     args += [f"-g{k}={v}" for k, v in generics.items()]
-    proc = subprocess.run(
-        args, cwd=workdir, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    try:
+        proc = subprocess.run(
+            args, cwd=workdir, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as err:
+        raise ModelError(f"GHDL simulation timed out after {timeout} s", node="ghdl") from err
     log = proc.stdout + proc.stderr
-    report = parse_report(log)
     if not files.result.is_file():
         raise ModelError(f"GHDL simulation failed: {_first_error(log)}", node="ghdl")
-    words, cycles = read_result(files.result)
+    res = read_result(files.result)
+    words = np.asarray(res.words, dtype=np.int64)
     if words.size != files.images * files.out_words:
+        reason = res.reason or _first_error(log)
         raise ModelError(
             f"GHDL simulation failed: {words.size} of {files.images * files.out_words} "
-            f"output words produced ({_first_error(log)})",
+            f"output words produced ({reason})",
             node="ghdl",
         )
     outputs = from_words(words, net.output_shape, files.images)
-    passed = proc.returncode == 0 and report.passed and bool(np.array_equal(outputs, expected))
+    passed = proc.returncode == 0 and res.passed and bool(np.array_equal(outputs, expected))
     return SimResult(
         outputs=outputs,
         passed=passed,
-        cycles=cycles,
-        steady=report.steady,
+        cycles=[c for _, c in res.images],
+        steady=res.steady if res.steady >= 0 else None,
         bound=net.input_words,
+        reason=res.reason,
         log=log,
     )
 

@@ -2,19 +2,17 @@
 
 Its generics (file paths, image count, stall probabilities, seed), the generated
 VHDL that fixes them (package ``<top>_sim_pkg`` and wrapper ``pcnn_tb_run``, for
-flows that drop generics), and the parsing of its report and result file.
+flows that drop generics), and the reading of its result file.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from pocket_cnn.sim_data import SimFiles
+from pocket_cnn.vhdl.ghdl_run import TbResult, parse_result
 
 #: Entity name of the network testbench (library pocket_cnn).
 TB_ENTITY = "pcnn_tb_net"
@@ -37,10 +35,12 @@ def tb_generics(
 ) -> dict[str, str | int]:
     """Generic values of pcnn_tb_net for one run (strings are file paths)."""
     return {
-        "G_INPUT_FILE": str(files.input),
-        "G_EXPECTED_FILE": str(files.expected),
+        "G_IN_FILE": str(files.input),
+        "G_EXP_FILE": str(files.expected),
         "G_RESULT_FILE": str(files.result),
         "G_IMAGES": files.images,
+        "G_IN_WORDS": files.in_words,
+        "G_OUT_WORDS": files.out_words,
         "G_STALL_IN": stall_in,
         "G_STALL_OUT": stall_out,
         "G_SEED": seed,
@@ -61,10 +61,12 @@ def write_tb_run(
 ) -> Path:
     """Write the wrapper ``pcnn_tb_run`` instantiating pcnn_tb_net with fixed generics."""
     exprs = {
-        "G_INPUT_FILE": "C_INPUT_FILE",
-        "G_EXPECTED_FILE": "C_EXPECTED_FILE",
+        "G_IN_FILE": "C_INPUT_FILE",
+        "G_EXP_FILE": "C_EXPECTED_FILE",
         "G_RESULT_FILE": "C_RESULT_FILE",
         "G_IMAGES": "C_IMAGES",
+        "G_IN_WORDS": "C_IN_WORDS",
+        "G_OUT_WORDS": "C_OUT_WORDS",
     }
     generics = [
         (name, exprs.get(name, _vhdl_string(v) if isinstance(v, str) else str(v)))
@@ -78,36 +80,6 @@ def write_tb_run(
     return path
 
 
-@dataclass(frozen=True)
-class Report:
-    """What the testbench printed."""
-
-    passed: bool
-    steady: float | None  # steady-state cycles per image, if reported
-
-
-_PASS = re.compile(r"\bPASS\b")
-_STEADY = re.compile(r"(\d+(?:\.\d+)?)\s*cycles per image", re.IGNORECASE)
-
-
-def parse_report(log: str) -> Report:
-    """PASS and the steady-state cycles per image from the testbench's output."""
-    steady = None
-    for match in _STEADY.finditer(log):
-        steady = float(match.group(1))
-    return Report(passed=bool(_PASS.search(log)), steady=steady)
-
-
-def read_result(path: Path) -> tuple[np.ndarray, list[int]]:
-    """Output words and per-image cycle counts from the testbench's result file."""
-    words: list[int] = []
-    cycles: list[int] = []
-    for line in path.read_text().splitlines():
-        parts = line.split()
-        if not parts:
-            continue
-        if parts[0] == "cycles" and len(parts) >= 2:
-            cycles.append(int(parts[-1]))
-        else:
-            words.append(int(parts[0]))
-    return np.asarray(words, dtype=np.int64), cycles
+def read_result(path: Path) -> TbResult:
+    """The testbench's result file (format: header of sim/tb/pcnn_tb_net.vhd)."""
+    return parse_result(path)
