@@ -10,7 +10,7 @@ every functional test; throughput tests run without stalls and check the rate.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -27,7 +27,9 @@ ACT_CODE = {Activation.NONE: 0, Activation.RELU: 1, Activation.LEAKY: 2}
 def _write_ints(path: Path, values: np.ndarray, per_line: int) -> None:
     """Write integers, ``per_line`` per line (one beat per line keeps files readable)."""
     flat = np.asarray(values, dtype=np.int64).ravel()
-    lines = [" ".join(str(int(v)) for v in flat[i : i + per_line]) for i in range(0, flat.size, per_line)]
+    lines = [
+        " ".join(str(int(v)) for v in flat[i : i + per_line]) for i in range(0, flat.size, per_line)
+    ]
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -126,6 +128,217 @@ def _window_generics(case: WindowCase) -> dict[str, object]:
     }
 
 
+# ---------------------------------------------------------------- conv / PE stages
+@dataclass(frozen=True)
+class StageCase:
+    """One PE configuration (also used for pcnn_conv on K x K single-window images)."""
+
+    ch_in: int
+    ch_out: int
+    kernel: int
+    shift: int
+    act: Activation = Activation.NONE
+    in_signed: bool = True
+    par_in: int = 0  # 0 = full parallelism
+    par_out: int = 0
+    height: int = 0  # 0 = pcnn_conv bench (images are single K x K windows)
+    width: int = 0
+    stride: int = 1
+    pad: int = 0
+    pool: tuple[int, int] | None = None
+    images: int = 3
+    wmax: int = 127
+    xmax: int = 255
+    bmax: int = 2000
+    stall_in: int = 25
+    stall_out: int = 25
+    rate: bool = False  # no stalls, check the rate
+    seed: int = 1
+
+
+def _stage(case: StageCase) -> ConvStage:
+    """The seeded IR stage of a case (frac_in 0, frac_w 7, frac_out from the shift)."""
+    rng = np.random.default_rng(1000 + case.seed)
+    k = case.kernel
+    weights = rng.integers(-case.wmax, case.wmax + 1, size=(case.ch_out, case.ch_in, k, k))
+    bias = rng.integers(-case.bmax, case.bmax + 1, size=case.ch_out)
+    h, w = (case.height, case.width) if case.height else (k, k)
+    return ConvStage(
+        name="pe",
+        in_shape=(case.ch_in, h, w),
+        weights=weights.astype(np.int8),
+        bias=bias.astype(np.int32),
+        stride=case.stride,
+        pad=case.pad,
+        frac_in=0,
+        frac_w=7,
+        frac_out=7 - case.shift,
+        in_signed=case.in_signed,
+        activation=case.act,
+        pool=PoolSpec(*case.pool) if case.pool else None,
+    )
+
+
+def _stage_input(case: StageCase, stage: ConvStage) -> np.ndarray:
+    """Seeded input images (N, C, H, W); magnitude limited by ``xmax``."""
+    rng = np.random.default_rng(case.seed)
+    n = case.images if case.height else case.images * 6
+    x = _input(rng, (n, *stage.in_shape), case.in_signed)
+    lim = case.xmax if not case.in_signed else min(case.xmax, 128)
+    return np.clip(x, -lim, lim)
+
+
+def _stage_pre_config(case: StageCase, output_path: str) -> bool:
+    out = Path(output_path)
+    stage = _stage(case)
+    x = _stage_input(case, stage)
+    y = reference.conv_stage(stage, x)
+    k = stage.kernel
+    _write_ints(out / "weights.txt", stage.weights, k * k)
+    _write_ints(out / "bias.txt", stage.bias, 1)
+    if case.height:  # PE: pixels in, pixels out
+        _write_ints(out / "in.txt", _pixels(x), stage.ch_in)
+    else:  # conv: one K x K image = one window (element ky*K+kx, channel fastest)
+        _write_ints(out / "in.txt", _windows(x, k, 1, 0), k * k * stage.ch_in)
+    _write_ints(out / "expected.txt", _pixels(y), stage.ch_out)
+    return True
+
+
+def _par(case: StageCase) -> tuple[int, int]:
+    return (case.par_in or case.ch_in, case.par_out or case.ch_out)
+
+
+def _stage_generics(case: StageCase) -> dict[str, object]:
+    stage = _stage(case)
+    par_in, par_out = _par(case)
+    gen: dict[str, object] = {
+        "G_CH_IN": case.ch_in,
+        "G_CH_OUT": case.ch_out,
+        "G_KERNEL": case.kernel,
+        "G_SHIFT": case.shift,
+        "G_ACT": ACT_CODE[case.act],
+        "G_IN_SIGNED": case.in_signed,
+        "G_PAR_IN": par_in,
+        "G_PAR_OUT": par_out,
+        "G_ACC_BITS": stage.acc_bits,
+        "G_STALL_IN": 0 if case.rate else case.stall_in,
+        "G_STALL_OUT": 0 if case.rate else case.stall_out,
+        "G_SEED": case.seed,
+    }
+    if not case.height:
+        gen["G_PER_IMG"] = 6
+        gen["G_NO_STALL"] = case.rate
+        return gen
+    gen.update(
+        G_HEIGHT=case.height,
+        G_WIDTH=case.width,
+        G_STRIDE=case.stride,
+        G_PAD=case.pad,
+        G_POOL_KERNEL=case.pool[0] if case.pool else 0,
+        G_POOL_STRIDE=case.pool[1] if case.pool else 1,
+    )
+    if case.rate:
+        # one input pixel per clock, one window per ceil(Ci/Pi)*ceil(Co/Po) clocks
+        _, ho, wo = stage.conv_shape
+        clocks = -(-case.ch_in // par_in) * -(-case.ch_out // par_out)
+        gen["G_MAX_CYCLES"] = int(1.10 * max(case.height * case.width, ho * wo * clocks))
+    return gen
+
+
+L, R, N = Activation.LEAKY, Activation.RELU, Activation.NONE
+
+CONV_CASES: dict[str, StageCase] = {
+    "k3_full_none_sat": StageCase(2, 3, 3, shift=8),
+    "k3_full_relu": StageCase(2, 3, 3, shift=10, act=R, seed=2),
+    "k3_full_leaky": StageCase(2, 3, 3, shift=9, act=L, seed=3),
+    "k1_uint8_leaky": StageCase(3, 2, 1, shift=8, act=L, in_signed=False, seed=4),
+    "k2_par1_relu": StageCase(3, 4, 2, shift=9, act=R, par_in=1, par_out=1, seed=5),
+    "k5_partial": StageCase(3, 5, 5, shift=10, act=L, par_in=2, par_out=2, seed=6),
+    "k3_par_in_only": StageCase(4, 2, 3, shift=10, par_in=1, seed=7),
+    "k3_par_out_only": StageCase(2, 5, 3, shift=9, act=L, par_out=2, seed=8),
+    "shift_zero": StageCase(2, 3, 1, shift=0, wmax=3, xmax=20, bmax=20, seed=9),
+    "shift_negative": StageCase(2, 3, 1, shift=-2, act=L, wmax=2, xmax=8, bmax=8, seed=10),
+    "shift_negative_uint8": StageCase(
+        1, 2, 2, shift=-1, in_signed=False, wmax=1, xmax=30, bmax=10, seed=11
+    ),
+    "long_stalls": StageCase(2, 2, 3, shift=9, stall_in=60, stall_out=70, seed=12),
+    "rate_full": StageCase(3, 4, 3, shift=9, act=R, rate=True, seed=13),
+}
+
+PE_CASES: dict[str, StageCase] = {
+    "k3_p1_relu_pool2": StageCase(
+        2, 3, 3, shift=9, act=R, height=6, width=5, pad=1, pool=(2, 2), seed=21
+    ),
+    "k3_s2_p1_leaky": StageCase(
+        2, 2, 3, shift=9, act=L, height=7, width=6, stride=2, pad=1, seed=22
+    ),
+    "k5_p2_uint8_pool3_s1": StageCase(
+        1, 2, 5, shift=9, act=R, in_signed=False, height=6, width=6, pad=2, pool=(3, 1), seed=23
+    ),
+    "k2_s1_par1_pool3_s3": StageCase(
+        2, 3, 2, shift=8, height=7, width=7, par_in=1, par_out=1, pool=(3, 3), seed=24
+    ),
+    "k1_partial_pool2_s1": StageCase(
+        4, 4, 1, shift=7, act=L, height=4, width=5, par_in=2, par_out=3, pool=(2, 1), seed=25
+    ),
+    "k3_s3_p2_neg_shift": StageCase(
+        1, 2, 3, shift=-1, height=8, width=7, stride=3, pad=2, wmax=2, xmax=10, bmax=5, seed=26
+    ),
+    "rate_full_k3_p1_pool2": StageCase(
+        2, 3, 3, shift=9, act=R, height=8, width=8, pad=1, pool=(2, 2), rate=True, seed=27
+    ),
+    "rate_full_k5_p2": StageCase(
+        1, 2, 5, shift=9, act=L, height=7, width=6, pad=2, rate=True, seed=28
+    ),
+    "rate_folded_k3_p1": StageCase(
+        2, 2, 3, shift=9, height=6, width=6, pad=1, par_in=1, par_out=1, rate=True, seed=29
+    ),
+}
+
+
+# ---------------------------------------------------------------- maxpool
+@dataclass(frozen=True)
+class PoolCase:
+    """One pcnn_maxpool configuration."""
+
+    channels: int
+    kernel: int
+    windows: int = 30
+    stall_in: int = 25
+    stall_out: int = 25
+    seed: int = 1
+
+
+def _pool_pre_config(case: PoolCase, output_path: str) -> bool:
+    out = Path(output_path)
+    rng = np.random.default_rng(case.seed)
+    k = case.kernel
+    x = rng.integers(-128, 128, size=(case.windows, case.channels, k, k)).astype(np.int8)
+    y = reference.maxpool(x, k, k)
+    _write_ints(out / "in.txt", _windows(x, k, 1, 0), k * k * case.channels)
+    _write_ints(out / "expected.txt", _pixels(y), case.channels)
+    return True
+
+
+def _pool_generics(case: PoolCase) -> dict[str, object]:
+    return {
+        "G_CHANNELS": case.channels,
+        "G_KERNEL": case.kernel,
+        "G_PER_IMG": 5,
+        "G_STALL_IN": case.stall_in,
+        "G_STALL_OUT": case.stall_out,
+        "G_SEED": case.seed,
+    }
+
+
+POOL_CASES: dict[str, PoolCase] = {
+    "k2": PoolCase(3, 2),
+    "k3": PoolCase(2, 3, seed=2),
+    "k3_long_stalls": PoolCase(1, 3, stall_in=60, stall_out=70, seed=3),
+    "k2_rate": PoolCase(2, 2, stall_in=0, stall_out=0, seed=4),
+}
+
+
 # ---------------------------------------------------------------- helpers
 def _add_configs(
     tb: object,
@@ -143,9 +356,11 @@ def add_tests(vu: object, rtl_lib: object) -> None:
     """Add the entity testbenches and their configurations to ``vu``."""
     del rtl_lib  # the testbenches reference library pocket_cnn by name
     lib = vu.add_library(LIBRARY)  # type: ignore[attr-defined]
-    lib.add_source_files([str(TB / "pcnn_tb_pkg.vhd"), str(TB / "pcnn_tb_window.vhd")])
-    _add_configs(lib.test_bench("pcnn_tb_window"), WINDOW_CASES, _window_generics,
-                 _window_pre_config)
-
-
-__all__ = ["add_tests", "replace", "ConvStage", "PoolSpec", "reference", "ACT_CODE"]
+    for name in ("pkg", "window", "conv", "maxpool", "pe"):
+        lib.add_source_files(str(TB / f"pcnn_tb_{name}.vhd"))
+    _add_configs(
+        lib.test_bench("pcnn_tb_window"), WINDOW_CASES, _window_generics, _window_pre_config
+    )
+    _add_configs(lib.test_bench("pcnn_tb_conv"), CONV_CASES, _stage_generics, _stage_pre_config)
+    _add_configs(lib.test_bench("pcnn_tb_maxpool"), POOL_CASES, _pool_generics, _pool_pre_config)
+    _add_configs(lib.test_bench("pcnn_tb_pe"), PE_CASES, _stage_generics, _stage_pre_config)

@@ -1,0 +1,77 @@
+-- pcnn_tb_maxpool: testbench of pcnn_maxpool. Windows from <output_path>/in.txt, expected
+-- pixels from expected.txt (pocket_cnn.reference.maxpool); last every G_PER_IMG windows.
+library ieee;
+use ieee.std_logic_1164.all;
+
+library vunit_lib;
+context vunit_lib.vunit_context;
+
+library pocket_cnn;
+use pocket_cnn.pcnn_pkg.all;
+
+use work.pcnn_tb_pkg.all;
+
+entity pcnn_tb_maxpool is
+  generic (
+    runner_cfg  : string;
+    G_CHANNELS  : positive := 1; -- channels per pixel
+    G_KERNEL    : positive := 2; -- pool window size
+    G_PER_IMG   : positive := 4; -- windows per "image" (last flag period)
+    G_STALL_IN  : natural  := 0; -- % of cycles the source pauses
+    G_STALL_OUT : natural  := 0; -- % of cycles the sink is not ready
+    G_SEED      : positive := 1  -- random seed
+  );
+end entity;
+
+architecture tb of pcnn_tb_maxpool is
+  constant C_PATH : string           := output_path(runner_cfg);
+  constant C_IN   : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "in.txt");
+  constant C_EXP  : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "expected.txt");
+  constant C_KK   : positive         := G_KERNEL * G_KERNEL;
+
+  signal clk                      : std_logic := '0';
+  signal rst                      : std_logic := '1';
+  signal s_valid, s_ready, s_last : std_logic := '0';
+  signal s_data                   : std_logic_vector(C_KK * G_CHANNELS * 8 - 1 downto 0);
+  signal m_valid, m_ready, m_last : std_logic;
+  signal m_data                   : std_logic_vector(G_CHANNELS * 8 - 1 downto 0);
+  signal done_in                  : boolean := false;
+begin
+  clk <= not clk after 5 ns;
+
+  dut : entity pocket_cnn.pcnn_maxpool
+    generic map (G_CHANNELS => G_CHANNELS, G_KERNEL => G_KERNEL)
+    port map (clk => clk, rst => rst, s_valid => s_valid, s_ready => s_ready, s_data => s_data,
+              s_last => s_last, m_valid => m_valid, m_ready => m_ready, m_data => m_data,
+              m_last => m_last);
+
+  p_source : process
+    variable stalls : natural;
+  begin
+    wait until rising_edge(clk) and rst = '0';
+    pcnn_tb_source(clk, s_valid, s_ready, s_data, s_last, C_IN, C_KK * G_CHANNELS, G_PER_IMG,
+                   G_STALL_IN, G_SEED, stalls);
+    if G_STALL_OUT = 0 then
+      check_equal(stalls, 0, "maxpool did not accept one window per clock");
+    end if;
+    done_in <= true;
+    wait;
+  end process;
+
+  p_main : process
+    variable cyc : real;
+  begin
+    test_runner_setup(runner, runner_cfg);
+    rst     <= '1';
+    m_ready <= '0';
+    wait until rising_edge(clk);
+    wait until rising_edge(clk);
+    rst <= '0';
+    pcnn_tb_sink(clk, m_valid, m_ready, m_data, m_last, C_EXP, G_CHANNELS, G_PER_IMG,
+                 G_STALL_OUT, G_SEED + 1, 20, cyc);
+    check(done_in, "input not fully consumed");
+    test_runner_cleanup(runner);
+  end process;
+
+  test_runner_watchdog(runner, 10 ms);
+end architecture;
