@@ -8,6 +8,7 @@ import onnx
 from pocket_cnn.import_geometry import conv_geometry
 from pocket_cnn.import_graph import fail, label
 from pocket_cnn.import_quant import (
+    check_same_type,
     check_zero,
     format_frac,
     scale_frac,
@@ -156,12 +157,13 @@ def qlinear_conv(node: onnx.NodeProto, st: ImportState) -> None:
         raise fail(node, "input must be an int8/uint8 tensor from QuantizeLinear or a QLinear op")
     frac_x = scale_frac(node, st.const(node, 1, "x_scale"), "x_scale")
     signed_x = zero_point_signed(node, st.const(node, 2, "x_zero_point"), x.signed, "x_zero_point")
-    if frac_x != x.frac or signed_x != x.signed:
+    if frac_x != x.frac:
         raise fail(
             node,
             f"x_scale {format_frac(frac_x)} differs from the scale {format_frac(x.frac)} of its "
             "input; use the producer's scale and zero point",
         )
+    check_same_type(node, signed_x, x.signed)
     w_values = st.const(node, 3, "weights")
     w_scale = st.const(node, 4, "w_scale")
     if w_values is None or w_scale is None:

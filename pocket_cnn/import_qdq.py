@@ -10,7 +10,13 @@ from __future__ import annotations
 import onnx
 
 from pocket_cnn.import_graph import attrs, constant_node_value, fail, label
-from pocket_cnn.import_quant import INT8, format_frac, scale_frac, zero_point_signed
+from pocket_cnn.import_quant import (
+    INT8,
+    check_same_type,
+    format_frac,
+    scale_frac,
+    zero_point_signed,
+)
 from pocket_cnn.import_state import (
     FROM_INPUT,
     Acc,
@@ -55,12 +61,13 @@ def dequantize(node: onnx.NodeProto, st: ImportState) -> None:
         )
     frac = scale_frac(node, st.const(node, 1, "x_scale"), "x_scale")
     signed = zero_point_signed(node, st.const(node, 2, "x_zero_point"), x.signed, "x_zero_point")
-    if frac != x.frac or signed != x.signed:
+    if frac != x.frac:
         raise fail(
             node,
             f"x_scale {format_frac(frac)} differs from the scale {format_frac(x.frac)} its input "
             "was quantized with; use the same scale and zero point",
         )
+    check_same_type(node, signed, x.signed)
     st.set(node, Deq(src=x, shape=x.shape))
 
 

@@ -80,6 +80,17 @@ def zero_point_signed(
     return signed
 
 
+def check_same_type(node: onnx.NodeProto, signed: bool, producer_signed: bool) -> None:
+    """A zero point type (int8/uint8) that must match the producer's."""
+    if signed != producer_signed:
+        want, got = ("int8", "uint8") if producer_signed else ("uint8", "int8")
+        raise fail(
+            node,
+            f"zero point type {got} differs from the {want} type its input was quantized "
+            f"with; use a {want} zero point",
+        )
+
+
 def check_zero(node: onnx.NodeProto, zp: np.ndarray | None, what: str) -> None:
     """A zero point that must be 0 whatever its type (bias, weights)."""
     if zp is not None and np.any(np.asarray(zp) != 0):

@@ -167,7 +167,7 @@ class GraphBuilder:
         op = "Relu" if act == Activation.RELU else "LeakyRelu"
         at = {} if act == Activation.RELU else {"alpha": alpha}
         if form == "qdq":
-            xf = self.dq(self.x, f"{name}_input_DequantizeLinear", self.frac)
+            xf = self.dq(self.x, f"{name}_input_DequantizeLinear", self.frac, self.dtype)
             y = self.add(op, [xf], name, **at)
             self.x = self.q(y, f"{name}_output_QuantizeLinear", self.frac)
         elif act == Activation.RELU:
@@ -178,24 +178,26 @@ class GraphBuilder:
                 self.const(f"{name}_zp", np.int8(0)),
             )
             self.x = self.add("QLinearLeakyRelu", [self.x, s, z, s, z], name, domain=MS, **at)
-        self.stages[-1].activation = act
+        if self.stages:
+            self.stages[-1].activation = act
         return self
 
     def pool(self, name: str, k: int = 2, s: int = 2, form: str = "qdq", **extra) -> GraphBuilder:
         attrs = {"kernel_shape": [k, k], "strides": [s, s], **extra}
         if form == "qdq":
-            xf = self.dq(self.x, f"{name}_input_DequantizeLinear", self.frac)
+            xf = self.dq(self.x, f"{name}_input_DequantizeLinear", self.frac, self.dtype)
             y = self.add("MaxPool", [xf], name, **attrs)
             self.x = self.q(y, f"{name}_output_QuantizeLinear", self.frac)
         else:
             self.x = self.add("MaxPool", [self.x], name, **attrs)
-        self.stages[-1].pool = PoolSpec(k, s)
-        self.shape = self.stages[-1].out_shape
+        if self.stages:
+            self.stages[-1].pool = PoolSpec(k, s)
+            self.shape = self.stages[-1].out_shape
         return self
 
     def gap(self, name: str, frac_out: int = 5, form: str = "qdq") -> GraphBuilder:
         if form == "qdq":
-            xf = self.dq(self.x, f"{name}_input_DequantizeLinear", self.frac)
+            xf = self.dq(self.x, f"{name}_input_DequantizeLinear", self.frac, self.dtype)
             y = self.add("GlobalAveragePool", [xf], name)
             self.x = self.q(y, f"{name}_output_QuantizeLinear", frac_out)
         else:

@@ -1,0 +1,561 @@
+"""Bad input of every kind: exit code 2, one line naming node and problem, no output left.
+
+Each case builds a model that breaks one rule (with tests/test_import.py's
+``GraphBuilder`` and small edits) and runs it through the CLI (``check`` and
+``reference``), through ``from_onnx`` / ``load_model``, and some through a real
+subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper, numpy_helper
+from test_import import GraphBuilder, scale
+
+from pocket_cnn.cli import main
+from pocket_cnn.errors import ModelError
+from pocket_cnn.ir import Activation
+from pocket_cnn.onnx_import import from_onnx, load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+
+Make = Callable[[], "onnx.ModelProto | bytes | None"]
+
+
+# ---- small model edits ------------------------------------------------------------------
+def node(model: onnx.ModelProto, name: str) -> onnx.NodeProto:
+    return next(n for n in model.graph.node if n.name == name)
+
+
+def set_attr(model: onnx.ModelProto, name: str, **attrs: object) -> onnx.ModelProto:
+    n = node(model, name)
+    keep = [a for a in n.attribute if a.name not in attrs]
+    del n.attribute[:]
+    n.attribute.extend(keep)
+    n.attribute.extend(helper.make_attribute(k, v) for k, v in attrs.items())
+    return model
+
+
+def set_init(model: onnx.ModelProto, name: str, arr: np.ndarray) -> onnx.ModelProto:
+    inits = model.graph.initializer
+    index = next(i for i, t in enumerate(inits) if t.name == name)
+    inits[index].CopyFrom(numpy_helper.from_array(np.asarray(arr), name))
+    return model
+
+
+def base(form: str = "qdq", **kw: object) -> GraphBuilder:
+    """conv1 3x3 pad 1 -> relu1 -> pool1 -> conv2 1x1 -> gap1 (all in ``form``)."""
+    b = GraphBuilder(shape=(2, 8, 8), in_signed=form != "qdq", **kw)  # type: ignore[arg-type]
+    b.conv("conv1", 4, k=3, pad=1, form=form).relu("relu1", form=form)
+    b.pool("pool1", form=form).conv("conv2", 3, k=1, form=form)
+    return b.gap("gap1", form=form)
+
+
+def qdq() -> onnx.ModelProto:
+    return base().model()
+
+
+def qop() -> onnx.ModelProto:
+    return base("qop").model()
+
+
+def with_dim(model: onnx.ModelProto, index: int, param: str) -> onnx.ModelProto:
+    dim = model.graph.input[0].type.tensor_type.shape.dim[index]
+    dim.Clear()
+    dim.dim_param = param
+    return model
+
+
+def rewire(model: onnx.ModelProto, name: str, index: int, tensor: str) -> onnx.ModelProto:
+    node(model, name).input[index] = tensor
+    return model
+
+
+def add_init(model: onnx.ModelProto, name: str, arr: np.ndarray) -> str:
+    model.graph.initializer.append(numpy_helper.from_array(np.asarray(arr), name))
+    return name
+
+
+def empty_graph() -> onnx.ModelProto:
+    model = qdq()
+    del model.graph.node[:]
+    return model
+
+
+def conv_leaky_no_q() -> onnx.ModelProto:
+    b = GraphBuilder().conv("conv1", 2, act=Activation.RELU)
+    model = b.model()
+    n = node(model, "conv1_relu")
+    n.op_type = "LeakyRelu"
+    n.attribute.extend([helper.make_attribute("alpha", 0.125)])
+    return model
+
+
+def branching() -> onnx.ModelProto:
+    model = qdq()
+    extra = helper.make_node("Relu", ["relu1_output_0"], ["dangling"], name="side")
+    model.graph.node.append(extra)
+    return model
+
+
+def two_inputs() -> onnx.ModelProto:
+    model = qdq()
+    model.graph.input.append(helper.make_tensor_value_info("aux", onnx.TensorProto.FLOAT, [1]))
+    return model
+
+
+def int_input() -> onnx.ModelProto:
+    model = qdq()
+    model.graph.input[0].type.tensor_type.elem_type = onnx.TensorProto.INT8
+    return model
+
+
+def qop_leaky_scales() -> onnx.ModelProto:
+    b = GraphBuilder(in_signed=True).conv("conv1", 2, form="qop").leaky("leaky1", form="qop")
+    model = b.model()
+    return rewire(model, "leaky1", 3, add_init(model, "other_scale", scale(2)))
+
+
+def conv_after_gap() -> onnx.ModelProto:
+    return base().conv("conv3", 2, k=1).model()
+
+
+def relu_first() -> onnx.ModelProto:
+    return GraphBuilder().relu("relu0").conv("conv1", 2).model()
+
+
+def per_channel_differs() -> onnx.ModelProto:
+    model = GraphBuilder().conv("conv1", 3, per_channel_w=True).model()
+    return set_init(model, "conv1.weight_scale", np.array([2**-6, 2**-5, 2**-6], np.float32))
+
+
+def non_square_kernel() -> onnx.ModelProto:
+    model = GraphBuilder().conv("conv1", 2).model()
+    set_init(model, "conv1.weight_quantized", np.ones((2, 1, 3, 1), np.int8))
+    return set_attr(model, "conv1", kernel_shape=[3, 1])
+
+
+def uint8_weights() -> onnx.ModelProto:
+    model = GraphBuilder().conv("conv1", 2).model()
+    set_init(model, "conv1.weight_quantized", np.ones((2, 1, 3, 3), np.uint8))
+    return set_init(model, "conv1.weight_zero_point", np.uint8(0))
+
+
+def qop_uint8_weights() -> onnx.ModelProto:
+    model = GraphBuilder(in_signed=True).conv("conv1", 2, form="qop").model()
+    set_init(model, "conv1_w", np.ones((2, 1, 3, 3), np.uint8))
+    return set_init(model, "conv1_w_zp", np.uint8(0))
+
+
+def truncated() -> bytes:
+    data = qdq().SerializeToString()
+    return data[: len(data) // 2]
+
+
+def bias_scale() -> onnx.ModelProto:
+    model = GraphBuilder().conv("conv1", 2).model()
+    return set_init(model, "conv1.bias_quantized_scale", scale(3))
+
+
+def float_weights() -> onnx.ModelProto:
+    model = GraphBuilder().conv("conv1", 2).model()
+    add_init(model, "wf", np.ones((2, 1, 3, 3), np.float32))
+    return rewire(model, "conv1", 1, "wf")
+
+
+def output_is_float_conv() -> onnx.ModelProto:
+    model = GraphBuilder().conv("conv1", 2).model()
+    graph = model.graph
+    q = node(model, "conv1_output_QuantizeLinear")
+    graph.node.remove(q)
+    graph.node.remove(node(model, "output_DequantizeLinear"))
+    node(model, "conv1").output[0] = "output"
+    return model
+
+
+def rescale_dq() -> onnx.ModelProto:
+    model = GraphBuilder().conv("conv1", 2).conv("conv2", 2, k=1).model()
+    return set_init(model, "conv2_input_DequantizeLinear_scale", scale(5))
+
+
+def uint8_inside() -> onnx.ModelProto:
+    model = GraphBuilder().conv("conv1", 2).model()
+    set_init(model, "conv1_output_QuantizeLinear_zp", np.uint8(0))
+    return set_init(model, "output_zp", np.uint8(0))
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    make: Make
+    words: tuple[str, ...]
+    node: str | None = None  # ModelError.node expected from from_onnx
+
+
+def edit(fn: Callable[[onnx.ModelProto], onnx.ModelProto], src: Make = qdq) -> Make:
+    return lambda: fn(src())  # type: ignore[arg-type]
+
+
+CASES = [
+    Case(
+        "unsupported_op",
+        edit(lambda m: setattr(node(m, "relu1"), "op_type", "Sigmoid") or m),
+        ("node 'relu1' (Sigmoid)", "operator Sigmoid is not supported"),
+        "relu1",
+    ),
+    Case(
+        "kernel_4",
+        lambda: GraphBuilder().conv("conv1", 2, k=4).model(),
+        ("node 'conv1' (Conv): kernel 4x4 is not supported; use kernel 1, 2, 3 or 5",),
+        "conv1",
+    ),
+    Case(
+        "kernel_4_qop",
+        lambda: GraphBuilder(in_signed=True).conv("conv1", 2, k=4, form="qop").model(),
+        ("node 'conv1' (QLinearConv): kernel 4x4 is not supported; use kernel 1, 2, 3 or 5",),
+        "conv1",
+    ),
+    Case(
+        "non_square_kernel", non_square_kernel, ("'conv1' (Conv)", "non-square kernel 3x1"), "conv1"
+    ),
+    Case(
+        "non_square_stride",
+        edit(lambda m: set_attr(m, "conv1", strides=[1, 2])),
+        ("'conv1' (Conv)", "non-square stride 1x2"),
+        "conv1",
+    ),
+    Case(
+        "stride_4",
+        edit(lambda m: set_attr(m, "conv1", strides=[4, 4])),
+        ("'conv1' (Conv)", "stride 4x4 is not supported", "1, 2 or 3"),
+        "conv1",
+    ),
+    Case(
+        "padding_3",
+        edit(lambda m: set_attr(m, "conv1", pads=[3, 3, 3, 3])),
+        ("'conv1' (Conv)", "padding 3 is not supported", "0, 1 or 2"),
+        "conv1",
+    ),
+    Case(
+        "asymmetric_padding",
+        edit(lambda m: set_attr(m, "conv1", pads=[1, 1, 0, 0])),
+        ("'conv1' (Conv)", "asymmetric padding"),
+        "conv1",
+    ),
+    Case(
+        "auto_pad",
+        edit(lambda m: set_attr(m, "conv1", auto_pad="SAME_UPPER")),
+        ("'conv1' (Conv)", "auto_pad=SAME_UPPER", "explicit pads"),
+        "conv1",
+    ),
+    Case(
+        "dilation",
+        edit(lambda m: set_attr(m, "conv1", dilations=[2, 2])),
+        ("'conv1' (Conv)", "dilations [2, 2]", "dilation 1"),
+        "conv1",
+    ),
+    Case(
+        "group",
+        edit(lambda m: set_attr(m, "conv1", group=2)),
+        ("'conv1' (Conv)", "group=2", "group 1"),
+        "conv1",
+    ),
+    Case(
+        "dynamic_height",
+        edit(lambda m: with_dim(m, 2, "H")),
+        ("'input'", "height is dynamic ('H')", "fixed height"),
+        "input",
+    ),
+    Case(
+        "dynamic_width",
+        edit(lambda m: with_dim(m, 3, "W")),
+        ("'input'", "width is dynamic ('W')", "fixed width"),
+        "input",
+    ),
+    Case(
+        "non_pow2_scale",
+        edit(lambda m: set_init(m, "conv1_output_QuantizeLinear_scale", np.float32(0.1))),
+        ("'conv1_output_QuantizeLinear' (QuantizeLinear)", "not a power of two", "2**-f"),
+        "conv1_output_QuantizeLinear",
+    ),
+    Case(
+        "non_pow2_scale_qop",
+        edit(lambda m: set_init(m, "conv2_y_scale", np.float32(0.3)), qop),
+        ("'conv2' (QLinearConv)", "y_scale", "not a power of two"),
+        "conv2",
+    ),
+    Case(
+        "nonzero_zero_point",
+        edit(lambda m: set_init(m, "conv1_output_QuantizeLinear_zp", np.int8(3))),
+        ("'conv1_output_QuantizeLinear' (QuantizeLinear)", "y_zero_point is 3, not 0"),
+        "conv1_output_QuantizeLinear",
+    ),
+    Case(
+        "nonzero_input_zero_point",
+        edit(lambda m: set_init(m, "input_QuantizeLinear_zp", np.uint8(128))),
+        ("'input_QuantizeLinear' (QuantizeLinear)", "128, not 0", "symmetric"),
+        "input_QuantizeLinear",
+    ),
+    Case(
+        "nonzero_zero_point_qop",
+        edit(lambda m: set_init(m, "conv1_y_zp", np.int8(-5)), qop),
+        ("'conv1' (QLinearConv)", "y_zero_point is -5, not 0"),
+        "conv1",
+    ),
+    Case("uint8_weights", uint8_weights, ("'conv1' (Conv)", "uint8 weights", "int8"), "conv1"),
+    Case(
+        "uint8_weights_qop",
+        qop_uint8_weights,
+        ("'conv1' (QLinearConv)", "uint8 weights", "int8"),
+        "conv1",
+    ),
+    Case(
+        "per_channel_scale",
+        per_channel_differs,
+        ("'conv1' (Conv)", "per-channel weight scales that differ", "one power-of-two scale"),
+        "conv1",
+    ),
+    Case(
+        "leaky_alpha",
+        lambda: GraphBuilder().conv("conv1", 2).leaky("leaky1", alpha=0.1).model(),
+        ("'leaky1' (LeakyRelu)", "alpha 0.1 is not supported", "0.125"),
+        "leaky1",
+    ),
+    Case(
+        "leaky_alpha_qop",
+        lambda: (
+            GraphBuilder(in_signed=True)
+            .conv("conv1", 2, form="qop")
+            .leaky("leaky1", form="qop", alpha=0.2)
+            .model()
+        ),
+        ("'leaky1' (QLinearLeakyRelu)", "alpha 0.2 is not supported", "0.125"),
+        "leaky1",
+    ),
+    Case(
+        "maxpool_pads",
+        edit(lambda m: set_attr(m, "pool1", pads=[1, 1, 1, 1])),
+        ("'pool1' (MaxPool)", "pads", "no padding"),
+        "pool1",
+    ),
+    Case(
+        "maxpool_ceil_mode",
+        edit(lambda m: set_attr(m, "pool1", ceil_mode=1)),
+        ("'pool1' (MaxPool)", "ceil_mode=1"),
+        "pool1",
+    ),
+    Case(
+        "maxpool_dilations",
+        edit(lambda m: set_attr(m, "pool1", dilations=[2, 2]), qop),
+        ("'pool1' (MaxPool)", "dilations"),
+        "pool1",
+    ),
+    Case(
+        "maxpool_kernel_4",
+        edit(lambda m: set_attr(m, "pool1", kernel_shape=[4, 4])),
+        ("'pool1' (MaxPool)", "pool kernel 4x4 is not supported", "2 or 3"),
+        "pool1",
+    ),
+    Case(
+        "gap_not_at_end",
+        conv_after_gap,
+        ("'conv3' (Conv)", "after GlobalAveragePool", "must be the last layer"),
+        "conv3",
+    ),
+    Case(
+        "not_starting_with_conv",
+        relu_first,
+        ("'relu0' (Relu)", "before any convolution", "start with a Conv"),
+        "relu0",
+    ),
+    Case(
+        "channels_513",
+        lambda: GraphBuilder(shape=(1, 2, 2)).conv("conv1", 513, k=1).model(),
+        ("'conv1' (Conv)", "513 output channels exceed the limit of 512"),
+        "conv1",
+    ),
+    Case(
+        "input_channels_600",
+        lambda: GraphBuilder(shape=(600, 1, 1)).conv("conv1", 1, k=1).model(),
+        ("'input'", "600 input channels exceed the limit of 512"),
+        "input",
+    ),
+    Case("truncated_file", truncated, ("model.onnx", "truncated")),
+    Case("not_onnx", lambda: b"this is a text file, not a model\n", ("model.onnx", "ONNX")),
+    Case("missing_file", lambda: None, ("model.onnx", "file not found")),
+    Case("empty_graph", empty_graph, ("empty", "no nodes")),
+    Case(
+        "conv_leaky_without_q",
+        conv_leaky_no_q,
+        ("'conv1_relu' (LeakyRelu)", "insert QuantizeLinear", "between Conv and LeakyRelu"),
+        "conv1_relu",
+    ),
+    Case(
+        "maxpool_scales_differ",
+        edit(lambda m: set_init(m, "pool1_output_QuantizeLinear_scale", scale(3))),
+        ("'pool1_output_QuantizeLinear' (QuantizeLinear)", "MaxPool 'pool1'", "differs"),
+        "pool1_output_QuantizeLinear",
+    ),
+    Case(
+        "leaky_scales_differ",
+        lambda: (lambda m: set_init(m, "leaky1_output_QuantizeLinear_scale", scale(1)))(
+            GraphBuilder().conv("conv1", 2).leaky("leaky1").model()
+        ),
+        ("LeakyRelu 'leaky1'", "differs", "same scale in and out"),
+        "leaky1_output_QuantizeLinear",
+    ),
+    Case(
+        "leaky_scales_differ_qop",
+        qop_leaky_scales,
+        ("'leaky1' (QLinearLeakyRelu)", "differ", "same scale in and out"),
+        "leaky1",
+    ),
+    Case(
+        "map_smaller_than_kernel",
+        lambda: GraphBuilder(shape=(1, 2, 2)).conv("conv1", 2, k=3).model(),
+        ("'conv1' (Conv)", "input map 2x2", "smaller than the 3x3 kernel"),
+        "conv1",
+    ),
+    Case(
+        "map_smaller_than_pool",
+        lambda: GraphBuilder(shape=(1, 3, 3)).conv("conv1", 2, k=2).pool("pool1", k=3).model(),
+        ("'pool1' (MaxPool)", "smaller than the 3x3 pool window"),
+        "pool1",
+    ),
+    Case(
+        "branching",
+        branching,
+        ("'relu1' (Relu)", "'relu1_output_0' feeds 2 nodes", "'side'", "single chain"),
+        "relu1",
+    ),
+    Case("two_inputs", two_inputs, ("2 inputs", "use exactly one")),
+    Case(
+        "int8_graph_input", int_input, ("'input'", "float tensor feeding QuantizeLinear"), "input"
+    ),
+    Case(
+        "bias_scale",
+        bias_scale,
+        ("'conv1' (Conv)", "bias scale 2**-3", "x_scale * w_scale"),
+        "conv1",
+    ),
+    Case("float_weights", float_weights, ("'conv1' (Conv)", "through DequantizeLinear"), "conv1"),
+    Case(
+        "output_float_conv",
+        output_is_float_conv,
+        ("'output'", "float Conv result", "add QuantizeLinear"),
+        "output",
+    ),
+    Case(
+        "dq_rescale",
+        rescale_dq,
+        ("'conv2_input_DequantizeLinear' (DequantizeLinear)", "differs", "same scale"),
+        "conv2_input_DequantizeLinear",
+    ),
+    Case(
+        "uint8_inside",
+        uint8_inside,
+        ("'conv1_output_QuantizeLinear' (QuantizeLinear)", "uint8 activations"),
+        "conv1_output_QuantizeLinear",
+    ),
+    Case(
+        "gap_channels_last",
+        edit(lambda m: set_attr(m, "gap1", channels_last=1), qop),
+        ("'gap1' (QLinearGlobalAveragePool)", "channels_last=1"),
+        "gap1",
+    ),
+    Case(
+        "qop_x_scale_mismatch",
+        edit(lambda m: set_init(m, "conv2_x_scale", scale(2)), qop),
+        ("'conv2' (QLinearConv)", "x_scale 2**-2 differs"),
+        "conv2",
+    ),
+    Case(
+        "conv1d",
+        edit(lambda m: set_init(m, "conv1.weight_quantized", np.ones((4, 2, 3), np.int8))),
+        ("'conv1' (Conv)", "not 2-D"),
+        "conv1",
+    ),
+]
+
+
+def write_case(case: Case, tmp_path: Path) -> Path:
+    """The case's model file (absent for the missing-file case)."""
+    path = tmp_path / "model.onnx"
+    content = case.make()
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_bytes(content.SerializeToString())
+    return path
+
+
+def assert_one_line(err: str, words: tuple[str, ...]) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("pocket-cnn: error: ")
+    assert "Traceback" not in err
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    return lines[0]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_model_cli(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_case(case, tmp_path)
+    inp = tmp_path / "in.npy"
+    np.save(inp, np.zeros((1, 2, 8, 8), np.uint8))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    out = tmp_path / "out.npy"
+    assert main(["reference", str(path), str(inp), "-o", str(out)]) == 2
+    assert_one_line(capsys.readouterr().err, case.words)
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert main(["check", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert_one_line(captured.err, case.words)
+    assert captured.out == ""
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.node], ids=[c.id for c in CASES if c.node])
+def test_bad_model_error_names_node(case: Case) -> None:
+    model = case.make()
+    assert isinstance(model, onnx.ModelProto)
+    with pytest.raises(ModelError) as info:
+        from_onnx(model)
+    assert info.value.node == case.node
+
+
+def test_load_model_errors(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="file not found"):
+        load_model(tmp_path / "nothing.onnx")
+    with pytest.raises(ModelError, match="is not a file"):
+        load_model(tmp_path)
+
+
+SUBPROCESS_CASES = ["kernel_4", "truncated_file", "not_starting_with_conv", "missing_file"]
+
+
+@pytest.mark.parametrize("case_id", SUBPROCESS_CASES)
+def test_bad_model_subprocess(case_id: str, tmp_path: Path) -> None:
+    case = next(c for c in CASES if c.id == case_id)
+    path = write_case(case, tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pocket_cnn.cli", "check", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert_one_line(proc.stderr, case.words)
+    assert proc.stdout == ""
