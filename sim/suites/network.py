@@ -1,0 +1,109 @@
+"""Network tests: every zoo model streamed through the generated VHDL, bit-exact.
+
+For each model a library ``net_<model>[_<variant>]`` gets the generated package and
+top (written to build/vunit_gen, never the source tree), the plain testbench
+sim/tb/pcnn_tb_net.vhd and its VUnit wrapper. Per model: one run of 3 images under
+random input gaps and output backpressure, one without stalls that prints the
+steady-state cycles per image. A few models also run at parallelism 1 and partial.
+Stimuli and expected words (pocket_cnn.reference.run) are written by a pre_config
+hook into the test's output path; a post_check re-reads the testbench's result file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from vunit.ui import VUnit
+from vunit.ui.library import Library
+
+from pocket_cnn import reference, sim_data
+from pocket_cnn.corefile import ROOT
+from pocket_cnn.ir import Network
+from pocket_cnn.vhdl import emit
+from pocket_cnn.vhdl.emit import Parallel
+from pocket_cnn.vhdl.ghdl_run import parse_result
+from pocket_cnn.zoo import ZOO, build, random_network
+
+TB = ROOT / "sim" / "tb"
+GEN = ROOT / "build" / "vunit_gen"
+IMAGES = 3
+#: models that also run with parallelism 1 and about half (folded PEs)
+FOLDED = ("conv_3x1_1x1_max_2x2_colored_input", "conv_3x3_2x2_1x1", "conv_3x1_1x1_max_2x2_padding")
+#: seeds of random networks (pocket_cnn.zoo.random_network) also simulated
+RANDOM_SEEDS = (1, 2, 3)
+
+
+def _half(net: Network) -> list[tuple[int, int]]:
+    return [((st.ch_in + 1) // 2, (st.ch_out + 1) // 2) for st in net.stages]
+
+
+def _one(net: Network) -> list[tuple[int, int]]:
+    return [(1, 1)] * len(net.stages)
+
+
+def _pre_config(net: Network, seed: int) -> Callable[[str], bool]:
+    """Write input.txt and expected.txt (reference output) into the test's output path."""
+
+    def hook(output_path: str) -> bool:
+        out = Path(output_path)
+        x = sim_data.random_images(net, IMAGES, seed)
+        sim_data.write_words(out / "input.txt", sim_data.to_words(x))
+        sim_data.write_words(out / "expected.txt", sim_data.to_words(reference.run(net, x)))
+        return True
+
+    return hook
+
+
+def _post_check(label: str, net: Network, report: bool) -> Callable[[str], bool]:
+    """Re-check the result file; print the cycles per image of no-stall runs."""
+
+    def hook(output_path: str) -> bool:
+        out = Path(output_path)
+        res = parse_result(out / "result.txt")
+        want = sim_data.read_words(out / "expected.txt")
+        ok = res.passed and np.array_equal(np.asarray(res.words, dtype=np.int64), want)
+        if report:
+            ratio = res.steady / net.input_words
+            print(
+                f"{label}: {res.steady} cycles/image, bound {net.input_words} "
+                f"(H*W*C), ratio {ratio:.3f}"
+            )
+        return ok
+
+    return hook
+
+
+def _add_net(
+    vu: VUnit, label: str, net: Network, parallel: Parallel, stalls: bool, seed: int
+) -> None:
+    lib_name = f"net_{label}"
+    files = emit(net, GEN / lib_name, parallel=parallel)
+    lib = vu.add_library(lib_name)
+    lib.add_source_files([str(p) for p in files])
+    lib.add_source_files([str(TB / "pcnn_tb_net.vhd"), str(TB / "pcnn_tb_net_vunit.vhd")])
+    tb = lib.test_bench("pcnn_tb_net_vunit")
+    base = {"G_IMAGES": IMAGES, "G_IN_WORDS": net.input_words, "G_OUT_WORDS": net.output_words}
+    runs = [("nostall", 0, True)] + ([("stall", 30, False)] if stalls else [])
+    for name, pct, report in runs:
+        tb.add_config(
+            name=name,
+            generics={**base, "G_STALL_IN": pct, "G_STALL_OUT": pct, "G_SEED": seed + 1},
+            pre_config=_pre_config(net, seed),
+            post_check=_post_check(f"{label} {name}", net, report),
+        )
+
+
+def add_tests(vu: VUnit, rtl_lib: Library) -> None:
+    """One library per (model, parallelism); see the module docstring."""
+    del rtl_lib  # the networks use library pocket_cnn by name
+    for i, name in enumerate(sorted(ZOO)):
+        net = build(name)
+        _add_net(vu, name, net, None, stalls=True, seed=i)
+        if name in FOLDED:
+            _add_net(vu, f"{name}_par1", net, _one(net), stalls=True, seed=i)
+            _add_net(vu, f"{name}_half", net, _half(net), stalls=True, seed=i)
+    for seed in RANDOM_SEEDS:
+        net = random_network(seed)
+        _add_net(vu, f"random{seed}", net, None, stalls=True, seed=100 + seed)
