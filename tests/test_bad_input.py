@@ -442,6 +442,12 @@ CASES = [
         "int8_graph_input", int_input, ("'input'", "float tensor feeding QuantizeLinear"), "input"
     ),
     Case(
+        "dq_zero_point_type",
+        edit(lambda m: set_init(m, "conv2_input_DequantizeLinear_zp", np.uint8(0))),
+        ("'conv2_input_DequantizeLinear' (DequantizeLinear)", "zero point type uint8 differs"),
+        "conv2_input_DequantizeLinear",
+    ),
+    Case(
         "bias_scale",
         bias_scale,
         ("'conv1' (Conv)", "bias scale 2**-3", "x_scale * w_scale"),
