@@ -405,3 +405,90 @@ def test_constant_node_and_identity() -> None:
     graph.node.insert(0, const)
     graph.node.append(ident)
     assert_same(b.network(), from_onnx(model))
+
+
+# ---- a model written by onnxruntime's own quantizer -----------------------------------------
+
+
+def _float_model(rng: np.random.Generator) -> tuple[onnx.ModelProto, Network]:
+    """conv3x3 pad 1 -> relu -> maxpool -> conv1x1 -> GAP in float, and the IR it quantizes to.
+
+    Weights are int8 multiples of 2**-frac_w with a 127 in every tensor, so the
+    quantizer's symmetric weight scale max|w| / 127 is exactly 2**-frac_w.
+    """
+
+    def ints(shape: tuple[int, ...]) -> np.ndarray:
+        q = rng.integers(-127, 128, shape).astype(np.int8)
+        q.flat[0] = 127
+        return q
+
+    w1, w2 = ints((4, 1, 3, 3)), ints((3, 4, 1, 1))
+    b1, b2 = rng.integers(-500, 500, 4).astype(np.int32), rng.integers(-500, 500, 3)
+    b2 = b2.astype(np.int32)
+    inits = [
+        numpy_helper.from_array((w1 * 2.0**-6).astype(np.float32), "W1"),
+        numpy_helper.from_array((b1 * 2.0**-13).astype(np.float32), "B1"),
+        numpy_helper.from_array((w2 * 2.0**-7).astype(np.float32), "W2"),
+        numpy_helper.from_array((b2 * 2.0**-11).astype(np.float32), "B2"),
+    ]
+    mk = helper.make_node
+    nodes = [
+        mk("Conv", ["input", "W1", "B1"], ["c1"], name="/conv1/Conv", pads=[1, 1, 1, 1]),
+        mk("Relu", ["c1"], ["r1"], name="/relu1/Relu"),
+        mk("MaxPool", ["r1"], ["p1"], name="/pool1/MaxPool", kernel_shape=[2, 2], strides=[2, 2]),
+        mk("Conv", ["p1", "W2", "B2"], ["c2"], name="/conv2/Conv"),
+        mk("GlobalAveragePool", ["c2"], ["output"], name="/gap/GlobalAveragePool"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "torch_jit",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 1, 8, 8])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", 3, 1, 1])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    s1 = ConvStage("/conv1/Conv", (1, 8, 8), w1, b1, 1, 1, 7, 6, 4, True, Activation.RELU)
+    s1.pool = PoolSpec(2, 2)
+    s2 = ConvStage("/conv2/Conv", (4, 4, 4), w2, b2, 1, 0, 4, 7, 3, True)
+    gap = GapStage("/gap/GlobalAveragePool", (3, 4, 4), 3, 5)
+    net = Network("torch_jit", (1, 8, 8), True, 7, [s1, s2], gap, "input", "output")
+    return model, net
+
+
+def test_onnxruntime_quantize_static(tmp_path: Path) -> None:
+    """quantize_static (QDQ, int8, symmetric) with power-of-two scale overrides imports exactly."""
+    quant = pytest.importorskip("onnxruntime.quantization")
+    rng = np.random.default_rng(7)
+    model, want = _float_model(rng)
+    onnx.save(model, str(tmp_path / "float.onnx"))
+    feeds = [{"input": rng.random((1, 1, 8, 8), dtype=np.float32)} for _ in range(3)]
+
+    class Reader(quant.CalibrationDataReader):
+        def __init__(self) -> None:
+            self.it = iter(feeds)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(self.it, None)
+
+    def override(frac: int) -> list[dict[str, np.ndarray]]:
+        return [{"scale": scale(frac), "zero_point": np.array(0, np.int8)}]
+
+    fracs = {"input": 7, "c1": 4, "r1": 4, "p1": 4, "c2": 3, "output": 5}
+    quant.quantize_static(
+        str(tmp_path / "float.onnx"),
+        str(tmp_path / "q.onnx"),
+        Reader(),
+        quant_format=quant.QuantFormat.QDQ,
+        activation_type=quant.QuantType.QInt8,
+        weight_type=quant.QuantType.QInt8,
+        extra_options={
+            "ActivationSymmetric": True,
+            "WeightSymmetric": True,
+            "TensorQuantOverrides": {k: override(v) for k, v in fracs.items()},
+        },
+    )
+    qmodel = onnx.load(str(tmp_path / "q.onnx"))
+    net = load_model(tmp_path / "q.onnx")
+    assert_same(want, net)
+    assert_matches_ort(net, qmodel)
