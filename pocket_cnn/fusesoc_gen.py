@@ -9,8 +9,8 @@ Parameters (see README "Use from FuseSoC"):
 - ``top``: entity name of the network top (default ``pcnn_net``);
 - ``parallel``: ``full`` (default) or a list of ``[par_in, par_out]`` per PE;
 - ``testbench``: also write seeded stimuli, the reference's expected outputs, a VHDL
-  package ``<top>_sim_pkg`` naming them and, for top ``pcnn_net``, the generic-free
-  testbench wrapper ``pcnn_tb_run`` around sim/tb/pcnn_tb_net.vhd;
+  package ``<top>_sim_pkg`` naming them and, for top ``pcnn_net``, a copy of the
+  network testbench sim/tb/pcnn_tb_net.vhd and its generic-free wrapper ``pcnn_tb_run``;
 - ``images``, ``seed``, ``stall_in``, ``stall_out``, ``tb_seed``: the testbench's image
   count, image seed and random stall probabilities (percent) and their seed.
 
@@ -20,6 +20,7 @@ Bad input exits with code 2 and the CLI's one-line message on stderr.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 import yaml
 
 from pocket_cnn import zoo
+from pocket_cnn.corefile import fileset
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ir import Network
 from pocket_cnn.onnx_import import load_model
@@ -176,11 +178,15 @@ def emit_network(
 
 
 def write_testbench(net: Network, outdir: Path, p: GenParams) -> tuple[SimFiles, list[Path]]:
-    """Stimuli, expected words, the sim package and (top pcnn_net) the tb wrapper."""
+    """Stimuli, expected words, the sim package and (top pcnn_net) the testbench + wrapper."""
     x = random_images(net, p.images, p.seed)
     files = write_sim_files(net, x, run(net, x), outdir, stem=p.top)
     vhdl = [write_sim_package(files, outdir, p.top)]
     if p.top == TB_TOP:
+        # a copy of the network testbench, so user cores need only the IP's default target
+        for src in fileset("tb"):
+            vhdl.append(outdir / src.name)
+            shutil.copyfile(src, vhdl[-1])
         vhdl.append(
             write_tb_run(
                 files,

@@ -1,0 +1,265 @@
+"""The FuseSoC IP core: generator, sim targets, use from a user's core, bad models.
+
+FuseSoC runs here the way a user runs it: a fusesoc.conf in tmp_path (cache and
+build trees there too), the checkout added with `fusesoc library add`, the venv's
+bin first on PATH (the generator's python3 is looked up there).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import yaml
+from onnx import numpy_helper
+
+from pocket_cnn import zoo
+from pocket_cnn.cli import main as cli_main
+from pocket_cnn.corefile import ROOT
+from pocket_cnn.errors import ModelError
+from pocket_cnn.fusesoc_gen import generate, parse_params
+from pocket_cnn.fusesoc_gen import main as gen_main
+from pocket_cnn.onnx_export import to_onnx
+
+BIN = Path(sys.executable).parent
+FUSESOC = str(BIN / "fusesoc")
+pytestmark = pytest.mark.skipif(shutil.which("ghdl") is None, reason="GHDL not installed")
+
+
+class FuseSoC:
+    """A private FuseSoC setup: config, cache and build trees under one folder."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.conf = base / "fusesoc.conf"
+        ignored = " ".join(str(ROOT / d) for d in ("examples", "build", ".venv"))
+        self.conf.write_text(
+            f"[main]\ncache_root = {base / 'cache'}\nbuild_root = {base / 'build'}\n"
+            f"ignored_dirs = {ignored}\n"
+        )
+        self.env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+        self.env.pop("FUSESOC_CORES", None)
+        self.library_add("pocket_cnn", ROOT)
+
+    def __call__(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [FUSESOC, "--config", str(self.conf), *args],
+            cwd=self.base,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def library_add(self, name: str, path: Path) -> None:
+        proc = self("library", "add", "--sync-type", "local", name, str(path))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.fixture
+def fusesoc(tmp_path: Path) -> FuseSoC:
+    return FuseSoC(tmp_path)
+
+
+def _out(proc: subprocess.CompletedProcess[str]) -> str:
+    return proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("target", ["sim", "sim_leaky", "sim_padding"])
+def test_sim_target_passes(fusesoc: FuseSoC, target: str) -> None:
+    proc = fusesoc("run", f"--target={target}", "pocket_cnn")
+    out = _out(proc)
+    assert proc.returncode == 0, out
+    assert "pcnn_tb_net: PASS" in out
+    match = re.search(r"steady-state (\d+) cycles/image, bound (\d+)", out)
+    assert match, out
+    assert int(match.group(1)) >= int(match.group(2)) > 0
+
+
+def _user_core(folder: Path, model: str, top: str = "user_net") -> None:
+    """A minimal user core generating a network from ``model`` (sim target via pcnn_tb_run)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    core = {
+        "name": "user:test:user_core:0.1.0",
+        "filesets": {"ip": {"depend": [">=pocket-cnn:cnn:pocket_cnn:0.1.0"]}},
+        "generate": {
+            "net": {
+                "generator": "pocket_cnn_gen",
+                "parameters": {"model": model, "top": top, "testbench": True, "images": 2},
+            }
+        },
+        "targets": {
+            "sim": {
+                "filesets": ["ip"],
+                "generate": ["net"],
+                "toplevel": "pocket_cnn.pcnn_tb_run",
+                "flow": "sim",
+                "flow_options": {"tool": "ghdl", "analyze_options": ["-frelaxed"]},
+            }
+        },
+    }
+    (folder / "user.core").write_text("CAPI=2:\n" + yaml.safe_dump(core, sort_keys=False))
+
+
+def _bad_model(path: Path) -> None:
+    """A zoo model whose first weight scale is 0.3, not a power of two."""
+    model = to_onnx(zoo.build("conv_3x1_1x1_max_2x2"), "qoperator")
+    conv = next(n for n in model.graph.node if n.op_type == "QLinearConv")
+    inits = {init.name: i for i, init in enumerate(model.graph.initializer)}
+    idx = inits[conv.input[4]]  # w_scale
+    old = model.graph.initializer[idx]
+    new = numpy_helper.from_array(np.full_like(numpy_helper.to_array(old), 0.3), old.name)
+    model.graph.initializer[idx].CopyFrom(new)
+    onnx.save(model, path)
+
+
+def test_user_core_with_onnx_model(fusesoc: FuseSoC, tmp_path: Path) -> None:
+    user = tmp_path / "user"
+    user.mkdir()
+    assert cli_main(["zoo", "conv_3x1_1x1_max_2x2_odd_channel", "-o", str(user / "m.onnx")]) == 0
+    _user_core(user, "m.onnx", top="pcnn_net")
+    fusesoc.library_add("user", user)
+    proc = fusesoc("run", "--target=sim", "user:test:user_core")
+    out = _out(proc)
+    assert proc.returncode == 0, out
+    assert "pcnn_tb_net: PASS, 2 images" in out
+
+
+def test_bad_model_fails_with_cli_message(
+    fusesoc: FuseSoC, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    user = tmp_path / "user"
+    user.mkdir()
+    _bad_model(user / "bad.onnx")
+    assert cli_main(["check", str(user / "bad.onnx")]) == 2
+    cli_line = capsys.readouterr().err.strip()
+    assert cli_line.startswith("pocket-cnn: error:") and "\n" not in cli_line
+    _user_core(user, "bad.onnx")
+    fusesoc.library_add("user", user)
+    proc = fusesoc("run", "--target=sim", "user:test:user_core")
+    out = _out(proc)
+    assert proc.returncode != 0
+    # the CLI names the file by the path it was given; compare the rest of the line
+    message = cli_line.split("): ", 1)[-1]
+    assert message in out, out
+    assert "Failed to run generator" in out
+    assert "Traceback" not in out
+
+
+def test_example_soc(fusesoc: FuseSoC, tmp_path: Path) -> None:
+    """examples/soc as a user's own project: depends on pocket_cnn, generates from its model."""
+    soc = tmp_path / "soc"
+    shutil.copytree(ROOT / "examples" / "soc", soc, ignore=shutil.ignore_patterns("build"))
+    (soc / "build").mkdir()
+    model = soc / "build" / "model.onnx"
+    assert cli_main(["zoo", "conv_3x1_1x1_max_2x2_odd_channel", "-o", str(model)]) == 0
+    fusesoc.library_add("soc", soc)
+    proc = fusesoc("run", "--target=sim", "example:soc:cnn_soc")
+    out = _out(proc)
+    assert proc.returncode == 0, out
+    assert "soc_tb: PASS (3 images" in out
+
+
+def test_generated_core_is_valid(fusesoc: FuseSoC, tmp_path: Path) -> None:
+    """`pocket-cnn generate` writes a core FuseSoC parses, depending on the IP core."""
+    out_dir = tmp_path / "gen"
+    assert (
+        cli_main(["generate", "zoo:conv_3x1_1x1_max_2x2", "-o", str(out_dir), "--top", "my_net"])
+        == 0
+    )
+    core = yaml.safe_load((out_dir / "my_net.core").read_text())
+    files = core["filesets"]["rtl"]["files"]
+    assert all((out_dir / f).is_file() for f in files)
+    assert any(f.endswith("my_net.vhd") for f in files)
+    fusesoc.library_add("gen", out_dir)
+    proc = fusesoc("core-info", "pocket-cnn:generated:my_net")
+    assert proc.returncode == 0, _out(proc)
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"zoo": "conv_3x1_1x1_max_2x2", "bogus": 1}, "unknown generator parameter"),
+        ({"zoo": "x", "model": "m.onnx"}, "exactly one of"),
+        ({}, "exactly one of"),
+        ({"zoo": "conv_3x1_1x1_max_2x2", "parallel": "all"}, "parallel"),
+        ({"zoo": "conv_3x1_1x1_max_2x2", "images": 0}, "images"),
+        ({"zoo": "conv_3x1_1x1_max_2x2", "testbench": "yes"}, "testbench"),
+    ],
+)
+def test_bad_parameters(params: dict[str, object], words: str) -> None:
+    with pytest.raises(ModelError, match=words):
+        parse_params(params)
+
+
+def _input_yml(folder: Path, params: dict[str, object]) -> Path:
+    """A generator input file as FuseSoC writes it."""
+    yml = folder / "net_input.yml"
+    data = {"files_root": str(folder), "gapi": "1.0", "vlnv": "a:b:c-net:0", "parameters": params}
+    yml.write_text(yaml.safe_dump(data))
+    return yml
+
+
+def test_generator_main_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    yml = tmp_path / "net_input.yml"
+    yml.write_text(
+        yaml.safe_dump(
+            {
+                "files_root": str(tmp_path),
+                "gapi": "1.0",
+                "vlnv": "a:b:c-net:0",
+                "parameters": {"model": "missing.onnx"},
+            }
+        )
+    )
+    cwd = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        assert gen_main([str(yml)]) == 2
+    finally:
+        os.chdir(cwd)
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("pocket-cnn: error:") and "\n" not in err
+    assert "missing.onnx" in err
+
+
+def test_generator_testbench_files(tmp_path: Path) -> None:
+    """testbench: true writes stimuli, the reference's words, the sim package and the wrapper."""
+    yml = tmp_path / "net_input.yml"
+    params = {"zoo": "conv_3x1_1x1_max_2x2", "testbench": True, "images": 3, "seed": 4}
+    yml.write_text(
+        yaml.safe_dump(
+            {
+                "files_root": str(tmp_path),
+                "gapi": "1.0",
+                "vlnv": "a:b:c-net:0",
+                "parameters": params,
+            }
+        )
+    )
+    written = generate(yml, tmp_path)
+    names = {p.name for p in written}
+    assert {
+        "pcnn_net_sim_pkg.vhd",
+        "pcnn_tb_net.vhd",
+        "pcnn_tb_run.vhd",
+        "pcnn_net_gen.core",
+    } <= names
+    from pocket_cnn.reference import run
+    from pocket_cnn.sim_data import random_images, read_words, to_words
+
+    net = zoo.build("conv_3x1_1x1_max_2x2")
+    x = random_images(net, 3, 4)
+    assert (read_words(tmp_path / "pcnn_net_input.txt") == to_words(x)).all()
+    assert (read_words(tmp_path / "pcnn_net_expected.txt") == to_words(run(net, x))).all()
+    core = yaml.safe_load((tmp_path / "pcnn_net_gen.core").read_text())
+    assert core["name"] == "a:b:c-net:0"
+    assert core["targets"]["default"]["filesets"] == ["rtl", "sim"]
