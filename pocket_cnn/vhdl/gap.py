@@ -123,7 +123,7 @@ def gap_constants(area: int, d: int, name: str = "gap") -> GapConstants:
             k0=k0,
         )
         if np.array_equal(gap_model(inside, cand), ref[(sums >= clamp_lo) & (sums <= clamp_hi)]):
-            if max(mul_a, add_b, mul_m, abs(clamp_lo), clamp_hi) > VHDL_INT_MAX:
+            if max(mul_a, add_b, mul_m, k_max, abs(mul_a * clamp_lo)) > VHDL_INT_MAX:
                 break
             return cand
     raise ModelError(

@@ -7,6 +7,8 @@ random input gaps and output backpressure, one without stalls that prints the
 steady-state cycles per image. A few models also run at parallelism 1 and partial.
 Stimuli and expected words (pocket_cnn.reference.run) are written by a pre_config
 hook into the test's output path; a post_check re-reads the testbench's result file.
+The blocks around the PEs have their own testbenches here too: pcnn_tb_stream
+(gather -> serialize loopback) and pcnn_tb_gap (against pocket_cnn.reference.gap).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from vunit.ui.library import Library
 
 from pocket_cnn import reference, sim_data
 from pocket_cnn.corefile import ROOT
-from pocket_cnn.ir import Network
+from pocket_cnn.ir import GapStage, Network
 from pocket_cnn.vhdl import emit
 from pocket_cnn.vhdl.emit import Parallel
+from pocket_cnn.vhdl.gap import gap_constants
 from pocket_cnn.vhdl.ghdl_run import parse_result
 from pocket_cnn.zoo import ZOO, build, random_network
 
@@ -98,6 +101,7 @@ def _add_net(
 def add_tests(vu: VUnit, rtl_lib: Library) -> None:
     """One library per (model, parallelism); see the module docstring."""
     del rtl_lib  # the networks use library pocket_cnn by name
+    _add_blocks(vu)
     for i, name in enumerate(sorted(ZOO)):
         net = build(name)
         _add_net(vu, name, net, None, stalls=True, seed=i)
@@ -107,3 +111,67 @@ def add_tests(vu: VUnit, rtl_lib: Library) -> None:
     for seed in RANDOM_SEEDS:
         net = random_network(seed)
         _add_net(vu, f"random{seed}", net, None, stalls=True, seed=100 + seed)
+
+
+#: (channels, pixels, scale step d) of the GAP block tests
+GAP_CASES = ((1, 1, 0), (3, 4, 0), (8, 9, 1), (5, 36, -2), (16, 2, 3), (2, 100, 0))
+GAP_IMAGES = 6
+
+
+def _gap_pre_config(ch: int, area: int, d: int, seed: int) -> Callable[[str], bool]:
+    """Random maps plus all -128 / all 127 maps; expected words from reference.gap."""
+
+    def hook(output_path: str) -> bool:
+        rng = np.random.default_rng(seed)
+        x = rng.integers(-128, 128, (GAP_IMAGES, ch, 1, area), dtype=np.int16).astype(np.int8)
+        x[0] = -128
+        x[1] = 127
+        stage = GapStage("gap", (ch, 1, area), frac_in=0, frac_out=d)
+        out = Path(output_path)
+        sim_data.write_words(out / "input.txt", sim_data.to_words(x))
+        sim_data.write_words(out / "expected.txt", reference.gap(stage, x).reshape(-1))
+        return True
+
+    return hook
+
+
+def _add_blocks(vu: VUnit) -> None:
+    lib = vu.add_library("pcnn_blocks_tb")
+    lib.add_source_files([str(TB / "pcnn_tb_stream.vhd"), str(TB / "pcnn_tb_gap.vhd")])
+    stream = lib.test_bench("pcnn_tb_stream")
+    for ch, pix in ((1, 1), (1, 7), (3, 5), (16, 2)):
+        for pct in (0, 40):
+            stream.add_config(
+                name=f"ch{ch}_pix{pix}_stall{pct}",
+                generics={"G_CH": ch, "G_PIXELS": pix, "G_STALL_IN": pct, "G_STALL_OUT": pct},
+            )
+    stream.add_config(name="bad_tlast", generics={"G_CH": 3, "G_PIXELS": 5, "G_BAD_LAST": 7})
+    gap_tb = lib.test_bench("pcnn_tb_gap")
+    for i, (ch, area, d) in enumerate(GAP_CASES):
+        c = gap_constants(area, d)
+        consts = {
+            "G_ACC_BITS": c.acc_bits,
+            "G_CLAMP_LO": c.clamp_lo,
+            "G_CLAMP_HI": c.clamp_hi,
+            "G_MUL_A": c.mul_a,
+            "G_ADD_B": c.add_b,
+            "G_K_BITS": c.k_bits,
+            "G_MUL_M": c.mul_m,
+            "G_M_BITS": c.m_bits,
+            "G_SHIFT": c.shift,
+            "G_K0": c.k0,
+        }
+        for pct in (0, 40):
+            gap_tb.add_config(
+                name=f"ch{ch}_pix{area}_d{d}_stall{pct}",
+                generics={
+                    "G_CH": ch,
+                    "G_PIXELS": area,
+                    "G_IMAGES": GAP_IMAGES,
+                    "G_STALL_IN": pct,
+                    "G_STALL_OUT": pct,
+                    "G_SEED": 1 + i,
+                    **consts,
+                },
+                pre_config=_gap_pre_config(ch, area, d, seed=i),
+            )

@@ -1,0 +1,149 @@
+-- pcnn_tb_stream: pcnn_axis_gather -> pcnn_axis_serialize loopback under random
+-- input gaps and output backpressure. The words are a counting sequence made by the
+-- testbench; every output word and tlast (last word of each image) is checked against
+-- it, and the whole-pixel beat between the two blocks against the words of the pixel.
+-- Without stalls the run must take at most G_IMAGES*G_CH*G_PIXELS + G_CH + 4 cycles (one
+-- word per clock). G_BAD_LAST > 0 raises s_last on that (1-based) word instead of the
+-- image ends: the gather's sticky o_err must then be '1' at the end, else '0'.
+library ieee;
+use ieee.std_logic_1164.all;
+use ieee.numeric_std.all;
+use ieee.math_real.all;
+
+library vunit_lib;
+context vunit_lib.vunit_context;
+
+library pocket_cnn;
+
+entity pcnn_tb_stream is
+  generic (
+    runner_cfg  : string;
+    G_CH        : positive := 3;   -- words per pixel
+    G_PIXELS    : positive := 5;   -- pixels per image
+    G_IMAGES    : positive := 3;   -- images back to back
+    G_STALL_IN  : natural  := 0;   -- percent input gaps
+    G_STALL_OUT : natural  := 0;   -- percent output backpressure
+    G_BAD_LAST  : natural  := 0;   -- word number with a misplaced s_last (0 = none)
+    G_SEED      : positive := 1    -- seed of gaps and backpressure
+  );
+end entity pcnn_tb_stream;
+
+architecture sim of pcnn_tb_stream is
+  constant C_IMG_WORDS : positive := G_CH * G_PIXELS;
+  constant C_TOTAL     : positive := G_IMAGES * C_IMG_WORDS;
+  signal clk : std_logic := '0';
+  signal rst : std_logic := '1';
+  signal s_valid, s_ready, s_last : std_logic := '0';
+  signal s_data : std_logic_vector(7 downto 0) := (others => '0');
+  signal b_valid, b_ready, b_last : std_logic;
+  signal b_data : std_logic_vector(G_CH * 8 - 1 downto 0);
+  signal m_valid, m_last : std_logic;
+  signal m_ready : std_logic := '0';
+  signal m_data : std_logic_vector(7 downto 0);
+  signal err : std_logic;
+  signal done : boolean := false;
+  signal cycles : natural := 0;
+
+  function word(i : natural) return std_logic_vector is
+  begin
+    return std_logic_vector(to_unsigned((i * 37 + 11) mod 256, 8));
+  end function;
+begin
+  clk <= not clk after 5 ns;
+
+  u_gather : entity pocket_cnn.pcnn_axis_gather
+    generic map (G_CH => G_CH, G_PIXELS => G_PIXELS)
+    port map (clk => clk, rst => rst, s_valid => s_valid, s_ready => s_ready,
+              s_data => s_data, s_last => s_last, m_valid => b_valid, m_ready => b_ready,
+              m_data => b_data, m_last => b_last, o_err => err);
+
+  u_ser : entity pocket_cnn.pcnn_axis_serialize
+    generic map (G_CH => G_CH, G_PIXELS => G_PIXELS)
+    port map (clk => clk, rst => rst, s_valid => b_valid, s_ready => b_ready,
+              s_data => b_data, s_last => b_last, m_valid => m_valid, m_ready => m_ready,
+              m_data => m_data, m_last => m_last);
+
+  source : process
+    variable s1 : positive := G_SEED;
+    variable s2 : positive := G_SEED + 17;
+    variable r  : real;
+    variable bad : boolean;
+  begin
+    wait until rising_edge(clk);
+    wait until rising_edge(clk);
+    rst <= '0';
+    for i in 0 to C_TOTAL - 1 loop
+      loop
+        uniform(s1, s2, r);
+        exit when r * 100.0 >= real(G_STALL_IN);
+        s_valid <= '0';
+        wait until rising_edge(clk);
+      end loop;
+      s_valid <= '1';
+      s_data  <= word(i);
+      if G_BAD_LAST > 0 then
+        bad := i + 1 = G_BAD_LAST;
+        s_last <= '1' when bad else '0';
+      else
+        s_last <= '1' when i mod C_IMG_WORDS = C_IMG_WORDS - 1 else '0';
+      end if;
+      loop
+        wait until rising_edge(clk);
+        exit when s_ready = '1';
+      end loop;
+    end loop;
+    s_valid <= '0';
+    wait;
+  end process;
+
+  -- the pixel beat carries channel c of pixel p in bits 8c+7..8c
+  beat_check : process
+    variable p : natural := 0;
+  begin
+    wait until rising_edge(clk);
+    if b_valid = '1' and b_ready = '1' then
+      for c in 0 to G_CH - 1 loop
+        check_equal(b_data(8 * c + 7 downto 8 * c), word(p * G_CH + c), "beat channel");
+      end loop;
+      check_equal(b_last, (p mod G_PIXELS) = G_PIXELS - 1, "beat last");
+      p := p + 1;
+    end if;
+  end process;
+
+  sink : process
+    variable s1 : positive := G_SEED + 5;
+    variable s2 : positive := G_SEED + 23;
+    variable r  : real;
+    variable n  : natural := 0;
+  begin
+    wait until rst = '0';
+    while n < C_TOTAL loop
+      uniform(s1, s2, r);
+      m_ready <= '0' when r * 100.0 < real(G_STALL_OUT) else '1';
+      wait until rising_edge(clk);
+      cycles <= cycles + 1;
+      if m_valid = '1' and m_ready = '1' then
+        check_equal(m_data, word(n), "word " & integer'image(n));
+        check_equal(m_last, (n mod C_IMG_WORDS) = C_IMG_WORDS - 1, "tlast " & integer'image(n));
+        n := n + 1;
+      end if;
+    end loop;
+    done <= true;
+    wait;
+  end process;
+
+  main : process
+  begin
+    test_runner_setup(runner, runner_cfg);
+    wait until done;
+    wait until rising_edge(clk);
+    if G_STALL_IN = 0 and G_STALL_OUT = 0 then
+      check(cycles <= C_TOTAL + G_CH + 4, "full rate: " & integer'image(cycles) & " cycles for "
+            & integer'image(C_TOTAL) & " words");
+    end if;
+    check_equal(err, G_BAD_LAST > 0, "o_err");
+    test_runner_cleanup(runner);
+  end process;
+
+  test_runner_watchdog(runner, 1 ms);
+end architecture sim;
