@@ -193,6 +193,35 @@ def uint8_inside() -> onnx.ModelProto:
     return set_init(model, "output_zp", np.uint8(0))
 
 
+def conv_conv_no_q() -> onnx.ModelProto:
+    model = GraphBuilder().conv("conv1", 2).conv("conv2", 2, k=1).model()
+    graph = model.graph
+    graph.node.remove(node(model, "conv1_output_QuantizeLinear"))
+    graph.node.remove(node(model, "conv2_input_DequantizeLinear"))
+    return rewire(model, "conv2", 0, "conv1_output_0")
+
+
+def gap_on_conv() -> onnx.ModelProto:
+    model = base().model()
+    graph = model.graph
+    graph.node.remove(node(model, "conv2_output_QuantizeLinear"))
+    graph.node.remove(node(model, "gap1_input_DequantizeLinear"))
+    return rewire(model, "gap1", 0, "conv2_output_0")
+
+
+def ends_in_float_relu() -> onnx.ModelProto:
+    model = GraphBuilder().conv("conv1", 2).relu("relu1").model()
+    graph = model.graph
+    graph.node.remove(node(model, "relu1_output_QuantizeLinear"))
+    graph.node.remove(node(model, "output_DequantizeLinear"))
+    node(model, "relu1").output[0] = "output"
+    return model
+
+
+def no_conv() -> onnx.ModelProto:
+    return GraphBuilder(in_signed=True).model()
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
@@ -484,6 +513,25 @@ CASES = [
         ("'conv2' (QLinearConv)", "x_scale 2**-2 differs"),
         "conv2",
     ),
+    Case(
+        "conv_conv_without_q",
+        conv_conv_no_q,
+        ("'conv2' (Conv)", "float Conv result", "insert QuantizeLinear"),
+        "conv2",
+    ),
+    Case(
+        "gap_on_float_conv",
+        gap_on_conv,
+        ("'gap1' (GlobalAveragePool)", "insert QuantizeLinear"),
+        "gap1",
+    ),
+    Case(
+        "ends_in_float_op",
+        ends_in_float_relu,
+        ("'relu1' (Relu)", "ends in a float op", "add QuantizeLinear"),
+        "relu1",
+    ),
+    Case("no_conv", no_conv, ("'output'", "no convolution"), "output"),
     Case(
         "conv1d",
         edit(lambda m: set_init(m, "conv1.weight_quantized", np.ones((4, 2, 3), np.int8))),

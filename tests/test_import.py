@@ -500,3 +500,35 @@ def test_onnxruntime_quantize_static(tmp_path: Path, fmt: str) -> None:
     net = load_model(tmp_path / "q.onnx")
     assert_same(want, net, stage_names=fmt == "QDQ")
     assert_matches_ort(net, qmodel)
+
+
+# ---- exact reorderings the importer accepts -----------------------------------------------
+
+
+def test_conv_relu_maxpool_then_quantize() -> None:
+    """QDQ Conv -> Relu -> MaxPool -> Q: max and relu commute with the rounding."""
+    b = GraphBuilder(shape=(2, 7, 7), in_signed=True).conv("c1", 3, act=Activation.RELU)
+    b.stages[-1].pool = PoolSpec(2, 2)
+    model = b.model()
+    q = next(n for n in model.graph.node if n.name == "c1_output_QuantizeLinear")
+    pool = helper.make_node(
+        "MaxPool", [q.input[0]], ["pooled"], name="p1", kernel_shape=[2, 2], strides=[2, 2]
+    )
+    q.input[0] = "pooled"
+    model.graph.node.append(pool)
+    model.graph.output[0].type.tensor_type.shape.dim[2].dim_value = 2
+    model.graph.output[0].type.tensor_type.shape.dim[3].dim_value = 2
+    net = from_onnx(model)
+    assert_same(b.network(), net)
+    assert_matches_ort(net, model)
+
+
+def test_activation_after_pool() -> None:
+    """MaxPool then Relu / LeakyRelu in one stage (monotone, so it equals act then pool)."""
+    b = GraphBuilder(shape=(1, 10, 10), in_signed=True)
+    b.conv("c1", 2, form="qop").pool("p1", form="qop").leaky("l1", form="qop")
+    b.conv("c2", 2, k=1, form="qdq").pool("p2", k=3, s=1).relu("r2")
+    model = b.model()
+    net = from_onnx(model)
+    assert_same(b.network(), net)
+    assert_matches_ort(net, model)
