@@ -180,12 +180,11 @@ def _stage(case: StageCase) -> ConvStage:
 
 
 def _stage_input(case: StageCase, stage: ConvStage) -> np.ndarray:
-    """Seeded input images (N, C, H, W); magnitude limited by ``xmax``."""
+    """Seeded input images (N, C, H, W), uniform over the type range limited by ``xmax``."""
     rng = np.random.default_rng(case.seed)
     n = case.images if case.height else case.images * 6
-    x = _input(rng, (n, *stage.in_shape), case.in_signed)
-    lim = case.xmax if not case.in_signed else min(case.xmax, 128)
-    return np.clip(x, -lim, lim)
+    lo, hi = (-min(case.xmax, 128), min(case.xmax, 127)) if case.in_signed else (0, case.xmax)
+    return rng.integers(lo, hi + 1, size=(n, *stage.in_shape), dtype=np.int64)
 
 
 def _stage_pre_config(case: StageCase, output_path: str) -> bool:
@@ -256,6 +255,7 @@ CONV_CASES: dict[str, StageCase] = {
     "k5_partial": StageCase(3, 5, 5, shift=10, act=L, par_in=2, par_out=2, seed=6),
     "k3_par_in_only": StageCase(4, 2, 3, shift=10, par_in=1, seed=7),
     "k3_par_out_only": StageCase(2, 5, 3, shift=9, act=L, par_out=2, seed=8),
+    "shift_one_ties": StageCase(2, 3, 1, shift=1, act=L, wmax=3, xmax=40, bmax=20, seed=14),
     "shift_zero": StageCase(2, 3, 1, shift=0, wmax=3, xmax=20, bmax=20, seed=9),
     "shift_negative": StageCase(2, 3, 1, shift=-2, act=L, wmax=2, xmax=8, bmax=8, seed=10),
     "shift_negative_uint8": StageCase(
