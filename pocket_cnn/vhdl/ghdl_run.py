@@ -32,7 +32,8 @@ class TbResult:
     words: list[int] = field(default_factory=list)
     #: per image: (end cycle, cycles since the previous image end or the first input word)
     images: list[tuple[int, int]] = field(default_factory=list)
-    steady: int = -1
+    #: last image-to-image cycle difference (None with fewer than 2 images)
+    steady: int | None = None
     bound: int = 0
     passed: bool = False
     reason: str = ""
@@ -51,7 +52,9 @@ def parse_result(path: Path) -> TbResult:
         elif key == "image":
             res.images.append((int(parts[2]), int(parts[3])))
         elif key == "steady":
-            res.steady, res.bound = int(parts[1]), int(parts[2])
+            steady = int(parts[1])
+            res.steady = steady if steady >= 0 else None
+            res.bound = int(parts[2])
         elif key == "status":
             res.passed = parts[1] == "PASS"
             res.reason = " ".join(parts[2:])

@@ -67,7 +67,7 @@ def _post_check(label: str, net: Network, report: bool) -> Callable[[str], bool]
         res = parse_result(out / "result.txt")
         want = sim_data.read_words(out / "expected.txt")
         ok = res.passed and np.array_equal(np.asarray(res.words, dtype=np.int64), want)
-        if report:
+        if report and res.steady is not None:
             ratio = res.steady / net.input_words
             print(
                 f"{label}: {res.steady} cycles/image, bound {net.input_words} "
