@@ -36,6 +36,8 @@ IMAGES = 3
 FOLDED = ("conv_3x1_1x1_max_2x2_colored_input", "conv_3x3_2x2_1x1", "conv_3x1_1x1_max_2x2_padding")
 #: seeds of random networks (pocket_cnn.zoo.random_network) also simulated
 RANDOM_SEEDS = (1, 2, 3)
+#: models also run through the generated legacy wrapper (original pocket-cnn ports)
+LEGACY = ("conv_3x1_1x1_max_2x2", "conv_3x1_1x1_max_2x2_colored_input")
 
 
 def _half(net: Network) -> list[tuple[int, int]]:
@@ -79,7 +81,13 @@ def _post_check(label: str, net: Network, report: bool) -> Callable[[str], bool]
 
 
 def _add_net(
-    vu: VUnit, label: str, net: Network, parallel: Parallel, stalls: bool, seed: int
+    vu: VUnit,
+    label: str,
+    net: Network,
+    parallel: Parallel,
+    stalls: bool,
+    seed: int,
+    legacy: bool = False,
 ) -> None:
     lib_name = f"net_{label}"
     files = emit(net, GEN / lib_name, parallel=parallel)
@@ -96,6 +104,22 @@ def _add_net(
             pre_config=_pre_config(net, seed),
             post_check=_post_check(f"{label} {name}", net, report),
         )
+    if legacy:
+        lib.add_source_files([str(TB / "pcnn_tb_legacy.vhd")])
+        legacy_tb = lib.test_bench("pcnn_tb_legacy")
+        for pct in (0, 30):
+            legacy_tb.add_config(
+                name=f"get_stall{pct}",
+                generics={
+                    "G_IMAGES": IMAGES,
+                    "G_CH": net.input_shape[0],
+                    "G_IN_WORDS": net.input_words,
+                    "G_OUT_WORDS": net.output_words,
+                    "G_STALL_OUT": pct,
+                    "G_SEED": seed + 3,
+                },
+                pre_config=_pre_config(net, seed),
+            )
 
 
 def add_tests(vu: VUnit, rtl_lib: Library) -> None:
@@ -104,7 +128,7 @@ def add_tests(vu: VUnit, rtl_lib: Library) -> None:
     _add_blocks(vu)
     for i, name in enumerate(sorted(ZOO)):
         net = build(name)
-        _add_net(vu, name, net, None, stalls=True, seed=i)
+        _add_net(vu, name, net, None, stalls=True, seed=i, legacy=name in LEGACY)
         if name in FOLDED:
             _add_net(vu, f"{name}_par1", net, _one(net), stalls=True, seed=i)
             _add_net(vu, f"{name}_half", net, _half(net), stalls=True, seed=i)
