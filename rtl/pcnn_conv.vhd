@@ -100,6 +100,24 @@ architecture rtl of pcnn_conv is
   constant C_BROM : brom_t := build_brom;
 
   type acc_arr_t is array (0 to C_PO - 1) of signed(C_ACC_W - 1 downto 0);
+  -- adder tree: start value + C_NPROD products, padded to a power of two
+  constant C_TREE_N : positive := pcnn_pow2_ceil(C_NPROD + 1);
+  constant C_LEVELS : positive := pcnn_clog2(C_TREE_N);
+  type tree_t is array (0 to C_TREE_N - 1) of signed(C_ACC_W - 1 downto 0);
+
+  -- Balanced sum of all terms (wrap-around arithmetic: exact as long as the total fits).
+  function tree_sum(terms : tree_t) return signed is
+    variable t : tree_t := terms;
+  begin
+    for lvl in 0 to C_LEVELS - 1 loop
+      for i in 0 to C_TREE_N / 2 - 1 loop
+        if i < C_TREE_N / 2 ** (lvl + 1) then
+          t(i) := t(2 * i) + t(2 * i + 1);
+        end if;
+      end loop;
+    end loop;
+    return t(0);
+  end function;
 
   -- stage A: the window being processed, group counters, partial sums
   signal a_valid, a_last : std_logic;
@@ -142,16 +160,17 @@ begin
     variable xv    : signed(8 downto 0);
     variable wv    : signed(7 downto 0);
     variable ci    : integer;
-    variable s     : signed(C_ACC_W - 1 downto 0);
+    variable terms : tree_t;
     variable b     : integer;
   begin
     wword := C_WROM(og * C_NIG + ig);
     bword := C_BROM(og);
     for j in 0 to C_PO - 1 loop
+      terms := (others => (others => '0'));
       if ig = 0 then
-        s := signed(bword((j + 1) * C_ACC_W - 1 downto j * C_ACC_W));
+        terms(0) := signed(bword((j + 1) * C_ACC_W - 1 downto j * C_ACC_W));
       else
-        s := acc_part(j);
+        terms(0) := acc_part(j);
       end if;
       for i in 0 to C_PI - 1 loop
         for kk in 0 to C_KK - 1 loop
@@ -169,10 +188,10 @@ begin
           end if;
           b  := (j * C_PI + i) * C_KK + kk;
           wv := signed(wword(b * 8 + 7 downto b * 8));
-          s  := s + resize(xv * wv, C_ACC_W);
+          terms(1 + i * C_KK + kk) := resize(xv * wv, C_ACC_W);
         end loop;
       end loop;
-      sums(j) <= s;
+      sums(j) <= tree_sum(terms);
     end loop;
   end process;
 
