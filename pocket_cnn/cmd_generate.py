@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from pocket_cnn.errors import ModelError
 from pocket_cnn.fusesoc_gen import core_text, emit_network, load_network, parse_parallel
 
 #: Library part of the VLNV of cores written by `generate`.
@@ -36,8 +37,10 @@ def generate(model: str, outdir: Path, top: str = "pcnn_net", parallel: str = "f
     """Write VHDL + core into ``outdir`` (all or nothing); returns the paths written."""
     net = load_network(model, None, Path.cwd())
     pars = parse_parallel(parallel)
-    outdir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=outdir, prefix=".pcnn-gen-") as tmp_name:
+    parent = outdir.resolve().parent
+    if not parent.is_dir():
+        raise ModelError("parent directory does not exist; create it first", node=str(parent))
+    with tempfile.TemporaryDirectory(dir=parent, prefix=".pcnn-gen-") as tmp_name:
         tmp = Path(tmp_name)
         vhdl = emit_network(net, tmp, top, pars)
         core = tmp / f"{top}.core"
@@ -51,6 +54,7 @@ def generate(model: str, outdir: Path, top: str = "pcnn_net", parallel: str = "f
                 description=f"pocket-cnn network {net.name} as entity {top}",
             )
         )
+        outdir.mkdir(exist_ok=True)
         written = []
         for src in [*vhdl, core]:
             dst = outdir / src.relative_to(tmp)
