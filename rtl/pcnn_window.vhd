@@ -43,13 +43,21 @@ architecture rtl of pcnn_window is
   constant C_W     : positive := G_WIDTH;
   constant C_HO    : positive := pcnn_conv_out(G_HEIGHT, G_KERNEL, G_STRIDE, G_PAD);
   constant C_WO    : positive := pcnn_conv_out(G_WIDTH, G_KERNEL, G_STRIDE, G_PAD);
-  -- ring rows: K + 2 rounded up to a power of two (slot arithmetic wraps for free)
-  constant C_RB    : positive := pcnn_clog2(G_KERNEL + 2);
-  constant C_R     : positive := 2 ** C_RB;
+  -- ring rows: K + 2 (one row of slack for the bottom-edge windows, one for the writer)
+  constant C_R     : positive := G_KERNEL + 2;
 
   subtype pixel_t is std_logic_vector(C_PIX_W - 1 downto 0);
   type ring_t is array (0 to C_R * C_W - 1) of pixel_t;
-  subtype slot_t is unsigned(C_RB - 1 downto 0);
+  subtype slot_t is natural range 0 to C_R - 1;
+
+  -- (a + b) mod R for a, b in 0 .. R-1
+  function slot_add(a : slot_t; b : slot_t) return slot_t is
+  begin
+    if a + b >= C_R then
+      return a + b - C_R;
+    end if;
+    return a + b;
+  end function;
 
   signal ring : ring_t;
 
@@ -123,12 +131,12 @@ begin
       if rd_en then
         for ky in 0 to C_K - 1 loop
           r    := row_lo + ky;
-          slot := rslot + to_unsigned(ky mod C_R, C_RB);
+          slot := slot_add(rslot, ky mod C_R);
           for kx in 0 to C_K - 1 loop
             c := col_lo + kx;
             if r >= 0 and r < C_H and c >= 0 and c < C_W then
               data_v(((ky * C_K + kx) + 1) * C_PIX_W - 1 downto (ky * C_K + kx) * C_PIX_W) :=
-                ring(to_integer(slot) * C_W + c);
+                ring(slot * C_W + c);
             else
               data_v(((ky * C_K + kx) + 1) * C_PIX_W - 1 downto (ky * C_K + kx) * C_PIX_W) :=
                 (others => '0');
@@ -146,10 +154,10 @@ begin
       -- writer
       e_v := e;
       if wr_en then
-        ring(to_integer(wslot) * C_W + wx) <= s_data;
+        ring(wslot * C_W + wx) <= s_data;
         if wx = C_W - 1 then
           wx    <= 0;
-          wslot <= wslot + 1;
+          wslot <= slot_add(wslot, 1 mod C_R);
           e_v   := e_v + 1;
           if wy = C_H - 1 then
             wy <= 0;
@@ -172,7 +180,7 @@ begin
           else
             oy     <= oy + 1;
             row_lo <= row_lo + G_STRIDE;
-            rslot  <= rslot + to_unsigned(G_STRIDE mod C_R, C_RB);
+            rslot  <= slot_add(rslot, G_STRIDE mod C_R);
           end if;
         else
           ox     <= ox + 1;
@@ -181,8 +189,8 @@ begin
         if img_end then
           oy     <= 0;
           row_lo <= -G_PAD;
-          rbase  <= rbase + to_unsigned(C_H mod C_R, C_RB);
-          rslot  <= rbase + to_unsigned((C_H - G_PAD) mod C_R, C_RB);
+          rbase  <= slot_add(rbase, C_H mod C_R);
+          rslot  <= slot_add(rbase, (C_H - G_PAD) mod C_R);
           e_v    := e_v - C_H;
         end if;
       end if;
@@ -191,14 +199,14 @@ begin
       if rst = '1' then
         wy        <= 0;
         wx        <= 0;
-        wslot     <= (others => '0');
+        wslot     <= 0;
         e         <= 0;
         oy        <= 0;
         ox        <= 0;
         row_lo    <= -G_PAD;
         col_lo    <= -G_PAD;
-        rbase     <= (others => '0');
-        rslot     <= to_unsigned((-G_PAD) mod C_R, C_RB);
+        rbase     <= 0;
+        rslot     <= (-G_PAD) mod C_R;
         m_valid_r <= '0';
         m_last    <= '0';
       end if;
