@@ -22,7 +22,7 @@ from onnx import numpy_helper
 
 from pocket_cnn import zoo
 from pocket_cnn.cli import main as cli_main
-from pocket_cnn.corefile import ROOT
+from pocket_cnn.corefile import ROOT, rtl_sources
 from pocket_cnn.errors import ModelError
 from pocket_cnn.fusesoc_gen import generate, parse_params
 from pocket_cnn.fusesoc_gen import main as gen_main
@@ -263,3 +263,25 @@ def test_generator_testbench_files(tmp_path: Path) -> None:
     core = yaml.safe_load((tmp_path / "pcnn_net_gen.core").read_text())
     assert core["name"] == "a:b:c-net:0"
     assert core["targets"]["default"]["filesets"] == ["rtl", "sim"]
+
+
+def test_example_soc_synthesises(tmp_path: Path) -> None:
+    """The example's top + a generated network pass `ghdl --synth` (the default target's use)."""
+    gen = tmp_path / "gen"
+    model = tmp_path / "m.onnx"
+    assert cli_main(["zoo", "conv_3x1_1x1_max_2x2_odd_channel", "-o", str(model)]) == 0
+    assert cli_main(["generate", str(model), "-o", str(gen), "--top", "soc_cnn"]) == 0
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    flags = ["--std=08", "-frelaxed", f"--workdir={lib}", f"-P{lib}"]
+    files = [str(p) for p in rtl_sources()]
+    files += [str(gen / "soc_cnn_pkg.vhd"), str(gen / "soc_cnn.vhd")]
+    steps = [
+        ["ghdl", "-a", *flags, "--work=pocket_cnn", *files],
+        ["ghdl", "-a", *flags, str(ROOT / "examples" / "soc" / "rtl" / "soc_top.vhd")],
+        ["ghdl", "--synth", *flags, "--no-formal", "--out=verilog", "soc_top"],
+    ]
+    for cmd in steps:
+        proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "module soc_top" in proc.stdout
