@@ -20,11 +20,10 @@ mkdir -p build
 touch build/FUSESOC_IGNORE
 [ -d .venv ] && touch .venv/FUSESOC_IGNORE
 
+# A fresh config every run (cheap), so a moved checkout is picked up.
 conf=build/fusesoc.conf
-if ! grep -q '^\[library.pocket_cnn\]' "$conf" 2>/dev/null; then
-  printf '[main]\ncache_root = fusesoc_cache\nbuild_root = fusesoc_build\n' > "$conf"
-  fusesoc --config "$conf" library add --sync-type local pocket_cnn "$root" >/dev/null 2>&1
-fi
+printf '[main]\ncache_root = fusesoc_cache\nbuild_root = fusesoc_build\n' > "$conf"
+fusesoc --config "$conf" library add --sync-type local pocket_cnn "$root" >/dev/null 2>&1
 
 # The generator cache key does not cover the pocket_cnn library itself: start clean
 # so the run always reflects the current emitter and reference.
