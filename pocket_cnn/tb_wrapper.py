@@ -50,7 +50,9 @@ def tb_generics(
 def write_sim_package(files: SimFiles, outdir: Path, top: str) -> Path:
     """Write ``<top>_sim_pkg.vhd`` naming the stimuli/expected files and the geometry."""
     path = outdir / f"{top}_sim_pkg.vhd"
-    quoted = {k: str(getattr(files, k)).replace('"', '""') for k in ("input", "expected", "result")}
+    quoted = {k: str(getattr(files, k)).replace('"', '""') for k in ("input", "expected")}
+    # the result goes to the simulator's working directory, not next to the cached inputs
+    quoted["result"] = files.result.name.replace('"', '""')
     view = {**files.__dict__, **quoted}
     path.write_text(_ENV.get_template("fusesoc_sim_pkg.vhd.j2").render(top=top, files=view))
     return path
