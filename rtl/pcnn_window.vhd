@@ -43,7 +43,8 @@ architecture rtl of pcnn_window is
   constant C_W     : positive := G_WIDTH;
   constant C_HO    : positive := pcnn_conv_out(G_HEIGHT, G_KERNEL, G_STRIDE, G_PAD);
   constant C_WO    : positive := pcnn_conv_out(G_WIDTH, G_KERNEL, G_STRIDE, G_PAD);
-  -- ring rows: K + 2 (one row of slack for the bottom-edge windows, one for the writer)
+  -- ring rows: K in use + 2 of slack, so that the next image's first rows can arrive while
+  -- the bottom-edge windows drain (no input stall at one pixel per clock)
   constant C_R     : positive := G_KERNEL + 2;
 
   subtype pixel_t is std_logic_vector(C_PIX_W - 1 downto 0);
@@ -66,7 +67,7 @@ architecture rtl of pcnn_window is
   signal wslot  : slot_t;
   -- e: writer row relative to row 0 of the reader's image (global row difference)
   signal e      : integer range -C_H - 1 to C_H + C_R + 1;
-  -- reader: next window (oy, ox); first row / col (may be negative), slot of row 0
+  -- reader: next window (oy, ox); its first row / col (may be negative, i.e. padding)
   signal oy     : natural range 0 to C_HO;
   signal ox     : natural range 0 to C_WO;
   signal row_lo : integer range -G_PAD - 1 to C_H + G_PAD + 1;
