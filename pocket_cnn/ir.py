@@ -99,8 +99,11 @@ class ConvStage:
         c, h, w = self.conv_shape
         if self.pool is None:
             return (c, h, w)
-        return (c, conv_out(h, self.pool.kernel, self.pool.stride),
-                conv_out(w, self.pool.kernel, self.pool.stride))
+        return (
+            c,
+            conv_out(h, self.pool.kernel, self.pool.stride),
+            conv_out(w, self.pool.kernel, self.pool.stride),
+        )
 
     @property
     def macs(self) -> int:

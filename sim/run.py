@@ -26,7 +26,7 @@ def main() -> None:
     vu.add_vhdl_builtins()
     rtl_lib = vu.add_library("pocket_cnn")
     rtl_lib.add_source_files([str(p) for p in rtl_sources()])
-    import suites  # noqa: PLC0415
+    import suites
 
     for info in sorted(pkgutil.iter_modules(suites.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"suites.{info.name}")
