@@ -4,8 +4,8 @@
 # streams seeded images through the generated VHDL network in GHDL, checks every
 # output word against the Python reference and prints PASS (or the first mismatch,
 # exit code non-zero) and the steady-state cycles per image against the bound.
-# FuseSoC's config, generator cache and build trees all live under build/ (no state
-# shared through $HOME); the script is idempotent. Extra arguments go to `fusesoc run`
+# FuseSoC's config is ./fusesoc.conf; its generator cache and build trees live under
+# build/ (no state shared through $HOME); the script is idempotent. Extra arguments go to `fusesoc run`
 # (e.g. --target=sim_leaky).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,9 +20,11 @@ mkdir -p build
 touch build/FUSESOC_IGNORE
 [ -d .venv ] && touch .venv/FUSESOC_IGNORE
 
-# A fresh config every run (cheap), so a moved checkout is picked up.
-conf=build/fusesoc.conf
-printf '[main]\ncache_root = fusesoc_cache\nbuild_root = fusesoc_build\n' > "$conf"
+# A fresh config every run (cheap), so a moved checkout is picked up. It lives in the
+# checkout's root (git-ignored) because FuseSoC reads ./fusesoc.conf: once set up,
+# `fusesoc run --target=sim pocket_cnn` alone works from here too.
+conf=fusesoc.conf
+printf '[main]\ncache_root = %s\nbuild_root = %s\n' "$root/build/fusesoc_cache" "$root/build/fusesoc_build" > "$conf"
 fusesoc --config "$conf" library add --sync-type local pocket_cnn "$root" >/dev/null 2>&1
 
 # The generator cache key does not cover the pocket_cnn library itself: start clean
