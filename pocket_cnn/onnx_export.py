@@ -94,7 +94,7 @@ def _conv_qdq(g: _Graph, st: ConvStage, x: str, x_dtype: str, relu_style: ReluSt
     w_f = g.dq(w, st.frac_w, "int8", f"{n}_dq_weight")
     b = g.init(f"{n}_bias", st.bias.astype(np.int32))
     b_f = g.dq(b, st.frac_in + st.frac_w, "int32", f"{n}_dq_bias")
-    acc = g.node("Conv", [x_f, w_f, b_f], f"{n}_acc_f", f"{n}_conv", **_conv_attrs(st))
+    acc = g.node("Conv", [x_f, w_f, b_f], f"{n}_acc_f", n, **_conv_attrs(st))
     if st.activation == Activation.RELU and relu_style == "fused":
         acc = g.node("Relu", [acc], f"{n}_relu_f", f"{n}_relu")
         return g.q(acc, st.frac_out, f"{n}_q_out", f"{n}_act")
@@ -118,7 +118,7 @@ def _conv_qop(g: _Graph, st: ConvStage, x: str) -> str:
     b = g.init(f"{n}_bias", st.bias.astype(np.int32))
     ins = [x, g.scale(fi), g.zero("int8"), w, g.scale(st.frac_w), g.zero("int8")]
     ins += [g.scale(fo), g.zero("int8"), b]
-    y = g.node("QLinearConv", ins, f"{n}_conv_out", f"{n}_conv", **_conv_attrs(st))
+    y = g.node("QLinearConv", ins, f"{n}_conv_out", n, **_conv_attrs(st))
     if st.activation == Activation.RELU:
         y = g.node("Relu", [y], f"{n}_act", f"{n}_relu")
     elif st.activation == Activation.LEAKY:

@@ -99,7 +99,7 @@ def test_check_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
         k = st.weights.shape[2]
         ho, wo = conv_out(h, k, st.stride, st.pad), conv_out(w, k, st.stride, st.pad)
         macs += st.weights.shape[0] * ho * wo * c * k * k
-        row = next(line for line in lines if line.startswith(f"{st.name}_conv "))
+        row = next(line for line in lines if line.startswith(f"{st.name} "))
         cells = row.split()
         assert cells[1] == f"{c}x{h}x{w}"
         assert cells[3:6] == [f"{k}x{k}", str(st.stride), str(st.pad)]

@@ -296,15 +296,14 @@ def assert_matches_ort(net: Network, model: onnx.ModelProto, n: int = 4) -> None
 
 
 # ---- round trips through the exporter ------------------------------------------
-# The exporter names the conv node "<stage>_conv", so stage names are compared
-# only for the hand-written graphs below, where the node name is the stage name.
+# The exporter names the conv node after the stage, so names round-trip too.
 
 
 @pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize("name", sorted(zoo.ZOO))
 def test_zoo_round_trip(name: str, form: str) -> None:
     net = zoo.build(name)
-    assert_same(net, from_onnx(to_onnx(net, form)), stage_names=False)
+    assert_same(net, from_onnx(to_onnx(net, form)))
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -312,13 +311,13 @@ def test_random_round_trip(form: str) -> None:
     for seed in range(50):
         net = zoo.random_network(seed)
         got = from_onnx(to_onnx(net, form, batch=None if seed % 2 else 1))
-        assert_same(net, got, stage_names=False)
+        assert_same(net, got)
 
 
 def test_fused_relu_round_trip() -> None:
     for seed in range(20):
         net = zoo.random_network(seed)
-        assert_same(net, from_onnx(to_onnx(net, "qdq", relu_style="fused")), stage_names=False)
+        assert_same(net, from_onnx(to_onnx(net, "qdq", relu_style="fused")))
 
 
 # ---- hand-written graphs ---------------------------------------------------------
