@@ -180,7 +180,7 @@ def run_prepared(
         outputs=outputs,
         passed=passed,
         cycles=[c for _, c in res.images],
-        steady=res.steady if res.steady is not None and res.steady >= 0 else None,
+        steady=res.steady,
         bound=net.input_words,
         reason=res.reason,
         log=log,

@@ -7,12 +7,12 @@ flows that drop generics), and the reading of its result file.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from pocket_cnn.sim_data import SimFiles
-from pocket_cnn.vhdl.ghdl_run import TbResult, parse_result
 
 #: Entity name of the network testbench (library pocket_cnn).
 TB_ENTITY = "pcnn_tb_net"
@@ -24,6 +24,20 @@ _ENV = Environment(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
 )
+
+
+@dataclass
+class TbResult:
+    """What pcnn_tb_net wrote into its result file."""
+
+    words: list[int] = field(default_factory=list)
+    #: per image: (end cycle, cycles since the previous image end or the first input word)
+    images: list[tuple[int, int]] = field(default_factory=list)
+    #: last image-to-image cycle difference (None with fewer than 2 images)
+    steady: int | None = None
+    bound: int = 0
+    passed: bool = False
+    reason: str = ""
 
 
 def _vhdl_string(text: str) -> str:
@@ -84,4 +98,21 @@ def write_tb_run(
 
 def read_result(path: Path) -> TbResult:
     """The testbench's result file (format: header of sim/tb/pcnn_tb_net.vhd)."""
-    return parse_result(path)
+    res = TbResult()
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        key = parts[0]
+        if key == "word":
+            res.words.append(int(parts[1]))
+        elif key == "image":
+            res.images.append((int(parts[2]), int(parts[3])))
+        elif key == "steady":
+            steady = int(parts[1])
+            res.steady = steady if steady >= 0 else None
+            res.bound = int(parts[2])
+        elif key == "status":
+            res.passed = parts[1] == "PASS"
+            res.reason = " ".join(parts[2:])
+    return res

@@ -23,10 +23,10 @@ from vunit.ui.library import Library
 from pocket_cnn import reference, sim_data
 from pocket_cnn.corefile import ROOT
 from pocket_cnn.ir import GapStage, Network
+from pocket_cnn.tb_wrapper import read_result
 from pocket_cnn.vhdl import emit
 from pocket_cnn.vhdl.emit import Parallel
 from pocket_cnn.vhdl.gap import gap_constants
-from pocket_cnn.vhdl.ghdl_run import parse_result
 from pocket_cnn.zoo import ZOO, build, random_network
 
 TB = ROOT / "sim" / "tb"
@@ -66,7 +66,7 @@ def _post_check(label: str, net: Network, report: bool) -> Callable[[str], bool]
 
     def hook(output_path: str) -> bool:
         out = Path(output_path)
-        res = parse_result(out / "result.txt")
+        res = read_result(out / "result.txt")
         want = sim_data.read_words(out / "expected.txt")
         ok = res.passed and np.array_equal(np.asarray(res.words, dtype=np.int64), want)
         if report and res.steady is not None:
