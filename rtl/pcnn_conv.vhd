@@ -48,76 +48,10 @@ architecture rtl of pcnn_conv is
   constant C_WTS  : pcnn_int_array_t(0 to G_WEIGHTS'length - 1) := G_WEIGHTS;
   constant C_BIAS : pcnn_int_array_t(0 to G_BIAS'length - 1)    := G_BIAS;
 
-  -- weight ROM: one word per (output group, input group), bytes (j*PI + i)*KK + kk
-  subtype wword_t is std_logic_vector(C_PO * C_NPROD * 8 - 1 downto 0);
-  type wrom_t is array (0 to C_NOG * C_NIG - 1) of wword_t;
-  -- bias ROM: one word per output group, C_ACC_W bits per channel
-  subtype bword_t is std_logic_vector(C_PO * C_ACC_W - 1 downto 0);
-  type brom_t is array (0 to C_NOG - 1) of bword_t;
-
-  function build_wrom return wrom_t is
-    variable rom    : wrom_t := (others => (others => '0'));
-    variable co, ci : integer;
-    variable b      : integer;
-  begin
-    for og in 0 to C_NOG - 1 loop
-      for ig in 0 to C_NIG - 1 loop
-        for j in 0 to C_PO - 1 loop
-          for i in 0 to C_PI - 1 loop
-            co := og * C_PO + j;
-            ci := ig * C_PI + i;
-            if co < C_CO and ci < C_CI then
-              for kk in 0 to C_KK - 1 loop
-                b := (j * C_PI + i) * C_KK + kk;
-                rom(og * C_NIG + ig)(b * 8 + 7 downto b * 8) :=
-                  std_logic_vector(to_signed(C_WTS((co * C_CI + ci) * C_KK + kk), 8));
-              end loop;
-            end if;
-          end loop;
-        end loop;
-      end loop;
-    end loop;
-    return rom;
-  end function;
-
-  function build_brom return brom_t is
-    variable rom : brom_t := (others => (others => '0'));
-    variable co  : integer;
-  begin
-    for og in 0 to C_NOG - 1 loop
-      for j in 0 to C_PO - 1 loop
-        co := og * C_PO + j;
-        if co < C_CO then
-          rom(og)((j + 1) * C_ACC_W - 1 downto j * C_ACC_W) :=
-            std_logic_vector(to_signed(C_BIAS(co), C_ACC_W));
-        end if;
-      end loop;
-    end loop;
-    return rom;
-  end function;
-
-  constant C_WROM : wrom_t := build_wrom;
-  constant C_BROM : brom_t := build_brom;
-
   type acc_arr_t is array (0 to C_PO - 1) of signed(C_ACC_W - 1 downto 0);
   -- adder tree: start value + C_NPROD products, padded to a power of two
   constant C_TREE_N : positive := pcnn_pow2_ceil(C_NPROD + 1);
   constant C_LEVELS : positive := pcnn_clog2(C_TREE_N);
-  type tree_t is array (0 to C_TREE_N - 1) of signed(C_ACC_W - 1 downto 0);
-
-  -- Balanced sum of all terms (wrap-around arithmetic: exact as long as the total fits).
-  function tree_sum(terms : tree_t) return signed is
-    variable t : tree_t := terms;
-  begin
-    for lvl in 0 to C_LEVELS - 1 loop
-      for i in 0 to C_TREE_N / 2 - 1 loop
-        if i < C_TREE_N / 2 ** (lvl + 1) then
-          t(i) := t(2 * i) + t(2 * i + 1);
-        end if;
-      end loop;
-    end loop;
-    return t(0);
-  end function;
 
   -- stage A: the window being processed, group counters, partial sums
   signal a_valid, a_last : std_logic;
@@ -152,48 +86,224 @@ begin
   s_ready  <= (not a_valid) or a_done;
   m_valid  <= m_valid_r;
 
-  -- MAC of the current (output group, input group)
-  p_mac : process (all)
-    variable wword : wword_t;
-    variable bword : bword_t;
-    variable xb    : std_logic_vector(7 downto 0);
-    variable xv    : signed(8 downto 0);
-    variable wv    : signed(7 downto 0);
-    variable ci    : integer;
-    variable terms : tree_t;
-    variable b     : integer;
+  -- MAC of the current (output group, input group), combinational from registers:
+  -- sums(j) = start + sum over (i, kk) of x(ig*PI+i, kk) * w(og*PO+j, ig*PI+i, kk),
+  -- start = bias (first input group) or the partial sum. Wrap-around arithmetic in
+  -- C_ACC_W bits (exact: acc_bits never overflows). Two implementations with the same
+  -- result: integer arithmetic (fast in simulation) when the accumulator fits a 32-bit
+  -- integer, signed vectors otherwise.
+  g_mac_int : if C_ACC_W <= 31 generate
+    subtype x_int_t is integer range -128 to 255;
+    subtype w_int_t is integer range -128 to 127;
+    subtype acc_int_t is integer range -2 ** (C_ACC_W - 1) to 2 ** (C_ACC_W - 1) - 1;
+    -- weight ROM: one word per (output group, input group), element j*NPROD + i*KK + kk
+    type wvec_t is array (0 to C_PO * C_NPROD - 1) of w_int_t;
+    type wrom_t is array (0 to C_NOG * C_NIG - 1) of wvec_t;
+    -- bias ROM: one word per output group, element j
+    type bvec_t is array (0 to C_PO - 1) of acc_int_t;
+    type brom_t is array (0 to C_NOG - 1) of bvec_t;
+    type x_int_arr_t is array (0 to C_NPROD - 1) of x_int_t;
+    type t_int_arr_t is array (0 to C_TREE_N - 1) of integer;
+
+    function build_wrom return wrom_t is
+      variable rom    : wrom_t := (others => (others => 0));
+      variable co, ci : integer;
+    begin
+      for o in 0 to C_NOG - 1 loop
+        for g in 0 to C_NIG - 1 loop
+          for j in 0 to C_PO - 1 loop
+            for i in 0 to C_PI - 1 loop
+              co := o * C_PO + j;
+              ci := g * C_PI + i;
+              if co < C_CO and ci < C_CI then
+                for kk in 0 to C_KK - 1 loop
+                  rom(o * C_NIG + g)(j * C_NPROD + i * C_KK + kk) :=
+                    C_WTS((co * C_CI + ci) * C_KK + kk);
+                end loop;
+              end if;
+            end loop;
+          end loop;
+        end loop;
+      end loop;
+      return rom;
+    end function;
+
+    function build_brom return brom_t is
+      variable rom : brom_t := (others => (others => 0));
+    begin
+      for co in 0 to C_CO - 1 loop -- wrapped to C_ACC_W bits like the vector path
+        rom(co / C_PO)(co mod C_PO) := to_integer(to_signed(C_BIAS(co), C_ACC_W));
+      end loop;
+      return rom;
+    end function;
+
+    constant C_WROM : wrom_t := build_wrom;
+    constant C_BROM : brom_t := build_brom;
   begin
-    wword := C_WROM(og * C_NIG + ig);
-    bword := C_BROM(og);
-    for j in 0 to C_PO - 1 loop
-      terms := (others => (others => '0'));
-      if ig = 0 then
-        terms(0) := signed(bword((j + 1) * C_ACC_W - 1 downto j * C_ACC_W));
-      else
-        terms(0) := acc_part(j);
-      end if;
+    p_mac : process (all)
+      variable xb : std_logic_vector(7 downto 0);
+      variable xv : x_int_arr_t;
+      variable w  : wvec_t;
+      variable b  : bvec_t;
+      variable t  : t_int_arr_t;
+    begin
+      w := C_WROM(og * C_NIG + ig);
+      b := C_BROM(og);
+      -- input bytes of the current input group as integers (zero for padded channels);
+      -- unsigned conversion + sign correction (much faster than a signed to_integer)
       for i in 0 to C_PI - 1 loop
         for kk in 0 to C_KK - 1 loop
           xb := (others => '0');
           for g in 0 to C_NIG - 1 loop
-            ci := g * C_PI + i;
-            if ig = g and ci < C_CI then
-              xb := x_reg((kk * C_CI + ci) * 8 + 7 downto (kk * C_CI + ci) * 8);
+            if ig = g and g * C_PI + i < C_CI then
+              xb := x_reg((kk * C_CI + g * C_PI + i) * 8 + 7 downto (kk * C_CI + g * C_PI + i) * 8);
             end if;
           end loop;
-          if G_CFG.in_signed then
-            xv := resize(signed(xb), 9);
-          else
-            xv := signed('0' & xb);
+          xv(i * C_KK + kk) := to_integer(unsigned(xb));
+          if G_CFG.in_signed and xb(7) = '1' then
+            xv(i * C_KK + kk) := xv(i * C_KK + kk) - 256;
           end if;
-          b  := (j * C_PI + i) * C_KK + kk;
-          wv := signed(wword(b * 8 + 7 downto b * 8));
-          terms(1 + i * C_KK + kk) := resize(xv * wv, C_ACC_W);
         end loop;
       end loop;
-      sums(j) <= tree_sum(terms);
-    end loop;
-  end process;
+      for j in 0 to C_PO - 1 loop
+        t := (others => 0);
+        if ig = 0 then
+          t(0) := b(j);
+        else
+          t(0) := to_integer(unsigned(acc_part(j)(C_ACC_W - 2 downto 0)));
+          if acc_part(j)(C_ACC_W - 1) = '1' then
+            t(0) := t(0) - 2 ** (C_ACC_W - 1);
+          end if;
+        end if;
+        for p in 0 to C_NPROD - 1 loop
+          t(1 + p) := xv(p) * w(j * C_NPROD + p);
+        end loop;
+        -- balanced adder tree, in place
+        for lvl in 0 to C_LEVELS - 1 loop
+          for i in 0 to C_TREE_N / 2 - 1 loop
+            if i < C_TREE_N / 2 ** (lvl + 1) then
+              t(i) := t(2 * i) + t(2 * i + 1);
+            end if;
+          end loop;
+        end loop;
+        sums(j) <= to_signed(t(0), C_ACC_W);
+      end loop;
+    end process;
+  end generate;
+
+  g_mac_vec : if C_ACC_W > 31 generate
+    -- weight ROM: one word per (output group, input group), bytes (j*PI + i)*KK + kk
+    subtype wword_t is std_logic_vector(C_PO * C_NPROD * 8 - 1 downto 0);
+    type wrom_t is array (0 to C_NOG * C_NIG - 1) of wword_t;
+    -- bias ROM: one word per output group, C_ACC_W bits per channel
+    subtype bword_t is std_logic_vector(C_PO * C_ACC_W - 1 downto 0);
+    type brom_t is array (0 to C_NOG - 1) of bword_t;
+
+    function build_wrom return wrom_t is
+      variable rom    : wrom_t := (others => (others => '0'));
+      variable co, ci : integer;
+      variable b      : integer;
+    begin
+      for o in 0 to C_NOG - 1 loop
+        for g in 0 to C_NIG - 1 loop
+          for j in 0 to C_PO - 1 loop
+            for i in 0 to C_PI - 1 loop
+              co := o * C_PO + j;
+              ci := g * C_PI + i;
+              if co < C_CO and ci < C_CI then
+                for kk in 0 to C_KK - 1 loop
+                  b := (j * C_PI + i) * C_KK + kk;
+                  rom(o * C_NIG + g)(b * 8 + 7 downto b * 8) :=
+                    std_logic_vector(to_signed(C_WTS((co * C_CI + ci) * C_KK + kk), 8));
+                end loop;
+              end if;
+            end loop;
+          end loop;
+        end loop;
+      end loop;
+      return rom;
+    end function;
+
+    function build_brom return brom_t is
+      variable rom : brom_t := (others => (others => '0'));
+      variable co  : integer;
+    begin
+      for o in 0 to C_NOG - 1 loop
+        for j in 0 to C_PO - 1 loop
+          co := o * C_PO + j;
+          if co < C_CO then
+            rom(o)((j + 1) * C_ACC_W - 1 downto j * C_ACC_W) :=
+              std_logic_vector(to_signed(C_BIAS(co), C_ACC_W));
+          end if;
+        end loop;
+      end loop;
+      return rom;
+    end function;
+
+    constant C_WROM : wrom_t := build_wrom;
+    constant C_BROM : brom_t := build_brom;
+
+    -- adder tree: start value + C_NPROD products, padded to a power of two
+    type tree_t is array (0 to C_TREE_N - 1) of signed(C_ACC_W - 1 downto 0);
+
+    -- Balanced sum of all terms (wrap-around arithmetic: exact as long as the total fits).
+    function tree_sum(terms : tree_t) return signed is
+      variable t : tree_t := terms;
+    begin
+      for lvl in 0 to C_LEVELS - 1 loop
+        for i in 0 to C_TREE_N / 2 - 1 loop
+          if i < C_TREE_N / 2 ** (lvl + 1) then
+            t(i) := t(2 * i) + t(2 * i + 1);
+          end if;
+        end loop;
+      end loop;
+      return t(0);
+    end function;
+
+  begin
+    p_mac : process (all)
+      variable wword : wword_t;
+      variable bword : bword_t;
+      variable xb    : std_logic_vector(7 downto 0);
+      variable xv    : signed(8 downto 0);
+      variable wv    : signed(7 downto 0);
+      variable ci    : integer;
+      variable terms : tree_t;
+      variable b     : integer;
+    begin
+      wword := C_WROM(og * C_NIG + ig);
+      bword := C_BROM(og);
+      for j in 0 to C_PO - 1 loop
+        terms := (others => (others => '0'));
+        if ig = 0 then
+          terms(0) := signed(bword((j + 1) * C_ACC_W - 1 downto j * C_ACC_W));
+        else
+          terms(0) := acc_part(j);
+        end if;
+        for i in 0 to C_PI - 1 loop
+          for kk in 0 to C_KK - 1 loop
+            xb := (others => '0');
+            for g in 0 to C_NIG - 1 loop
+              ci := g * C_PI + i;
+              if ig = g and ci < C_CI then
+                xb := x_reg((kk * C_CI + ci) * 8 + 7 downto (kk * C_CI + ci) * 8);
+              end if;
+            end loop;
+            if G_CFG.in_signed then
+              xv := resize(signed(xb), 9);
+            else
+              xv := signed('0' & xb);
+            end if;
+            b  := (j * C_PI + i) * C_KK + kk;
+            wv := signed(wword(b * 8 + 7 downto b * 8));
+            terms(1 + i * C_KK + kk) := resize(xv * wv, C_ACC_W);
+          end loop;
+        end loop;
+        sums(j) <= tree_sum(terms);
+      end loop;
+    end process;
+
+  end generate;
 
   p_seq : process (clk)
     variable y   : signed(7 downto 0);
@@ -209,7 +319,7 @@ begin
       if b_move = '1' then
         pix := asm;
         for j in 0 to C_PO - 1 loop
-          y := pcnn_activate(pcnn_requant(b_acc(j), G_CFG.shift), G_CFG.act);
+          y := pcnn_requant_act(b_acc(j), G_CFG.shift, G_CFG.act);
           for g in 0 to C_NOG - 1 loop
             co := g * C_PO + j;
             if b_og = g and co < C_CO then

@@ -55,6 +55,10 @@ package pcnn_pkg is
   function pcnn_sat8(a : signed) return signed;
   -- Activation of an int8 value (leaky: y if y >= 0 else RNE(y / 8)).
   function pcnn_activate(y : signed(7 downto 0); act : pcnn_act_t) return signed;
+  -- Same result as pcnn_activate(pcnn_requant(acc, shift), act), computed with bit slices
+  -- (fast in simulation, plain wiring in synthesis); acc must be at least 8 bits wide
+  -- (else, and for left shifts >= 8, it falls back to the functions above).
+  function pcnn_requant_act(acc : signed; shift : integer; act : pcnn_act_t) return signed;
 
   -- Geometry of a PE (after conv, after the optional pool).
   function pcnn_conv_height(cfg : pcnn_pe_cfg_t) return positive;
@@ -167,6 +171,78 @@ package body pcnn_pkg is
       end if;
     end if;
     return r;
+  end function;
+
+  function pcnn_requant_act(acc : signed; shift : integer; act : pcnn_act_t) return signed is
+    constant C_W    : positive := acc'length;
+    alias a         : signed(C_W - 1 downto 0) is acc;
+    constant C_S    : natural  := pcnn_max(0, shift);  -- right shift
+    constant C_L    : natural  := pcnn_max(0, -shift); -- left shift
+    constant C_R    : boolean  := shift > 0 and C_W >= C_S + 8;
+    constant C_LS   : boolean  := shift <= 0 and C_L <= 7 and C_W >= 8;
+    -- bits above the int8 range of the result: all equal <=> no saturation
+    constant C_HI_N : positive := pcnn_max(1, C_W - C_S - 7 + C_L);
+    constant C_ZERO : std_logic_vector(C_HI_N - 1 downto 0) := (others => '0');
+    constant C_ONES : std_logic_vector(C_HI_N - 1 downto 0) := (others => '1');
+    variable half   : std_logic_vector(pcnn_max(C_S, 1) - 1 downto 0) := (others => '0');
+    variable hi     : std_logic_vector(C_HI_N - 1 downto 0);
+    variable y      : signed(7 downto 0);
+    variable rnd    : boolean;
+  begin
+    if not (C_R or C_LS) then
+      return pcnn_activate(pcnn_requant(acc, shift), act);
+    end if;
+    y   := (others => '0');
+    rnd := false;
+    if C_R then
+      -- q = acc(W-1 .. S) (floor), round up if the remainder is above half or half and q odd
+      half(C_S - 1) := '1';
+      hi  := std_logic_vector(a(C_W - 1 downto C_W - C_HI_N));
+      rnd := a(C_S - 1) = '1'
+             and (std_logic_vector(a(C_S - 1 downto 0)) /= half or a(C_S) = '1');
+      if hi = C_ZERO then
+        y := a(C_S + 7 downto C_S);
+        if std_logic_vector(y(6 downto 0)) = "1111111" then
+          rnd := false; -- 127 + 1 saturates to 127
+        end if;
+      elsif hi = C_ONES then
+        y := a(C_S + 7 downto C_S);
+      elsif a(C_W - 1) = '0' then
+        y   := to_signed(127, 8);
+        rnd := false;
+      else
+        y   := to_signed(-128, 8); -- q < -128: q + 1 <= -128
+        rnd := false;
+      end if;
+    else
+      -- exact left shift by L: bits acc(W-1 .. 7-L) all equal <=> no saturation
+      hi := std_logic_vector(a(C_W - 1 downto 7 - C_L));
+      if hi = C_ZERO or hi = C_ONES then
+        for i in C_L to 7 loop
+          y(i) := a(i - C_L);
+        end loop;
+      elsif a(C_W - 1) = '0' then
+        y := to_signed(127, 8);
+      else
+        y := to_signed(-128, 8);
+      end if;
+    end if;
+    if rnd then
+      y := y + 1;
+    end if;
+    if y(7) = '1' then
+      if act = PCNN_ACT_RELU then
+        y := (others => '0');
+      elsif act = PCNN_ACT_LEAKY then
+        -- RNE(y / 8) for y in -128 .. -1: floor is y(7 .. 3), result in -16 .. 0
+        rnd := y(2) = '1' and (std_logic_vector(y(2 downto 0)) /= "100" or y(3) = '1');
+        y   := "111" & y(7 downto 3);
+        if rnd then
+          y := y + 1;
+        end if;
+      end if;
+    end if;
+    return y;
   end function;
 
   function pcnn_conv_height(cfg : pcnn_pe_cfg_t) return positive is
