@@ -19,8 +19,11 @@ import numpy as np
 from pocket_cnn import reference
 from pocket_cnn.ir import Activation, ConvStage, PoolSpec, conv_out
 
-TB = Path(__file__).resolve().parents[1] / "tb"
+from . import TB, TB_COMMON
+
 LIBRARY = "pcnn_tb_entities"
+#: the entity testbenches, pcnn_tb_<name>.vhd
+ENTITIES = ("window", "conv", "maxpool", "pe")
 ACT_CODE = {Activation.NONE: 0, Activation.RELU: 1, Activation.LEAKY: 2}
 
 
@@ -360,8 +363,7 @@ def add_tests(vu: object, rtl_lib: object) -> None:
     """Add the entity testbenches and their configurations to ``vu``."""
     del rtl_lib  # the testbenches reference library pocket_cnn by name
     lib = vu.add_library(LIBRARY)  # type: ignore[attr-defined]
-    for name in ("pkg", "window", "conv", "maxpool", "pe"):
-        lib.add_source_files(str(TB / f"pcnn_tb_{name}.vhd"))
+    lib.add_source_files([*TB_COMMON, *(str(TB / f"pcnn_tb_{n}.vhd") for n in ENTITIES)])
     _add_configs(
         lib.test_bench("pcnn_tb_window"), WINDOW_CASES, _window_generics, _window_pre_config
     )

@@ -29,7 +29,8 @@ from pocket_cnn.vhdl.emit import Parallel
 from pocket_cnn.vhdl.gap import gap_constants
 from pocket_cnn.zoo import ZOO, build, random_network
 
-TB = ROOT / "sim" / "tb"
+from . import TB, TB_COMMON
+
 GEN = ROOT / "build" / "vunit_gen"
 IMAGES = 3
 #: models that also run with parallelism 1 and about half (folded PEs)
@@ -105,7 +106,7 @@ def _add_net(
             post_check=_post_check(f"{label} {name}", net, report),
         )
     if legacy:
-        lib.add_source_files([str(TB / "pcnn_tb_legacy.vhd")])
+        lib.add_source_files([*TB_COMMON, str(TB / "pcnn_tb_legacy.vhd")])
         legacy_tb = lib.test_bench("pcnn_tb_legacy")
         for pct in (0, 30):
             legacy_tb.add_config(
@@ -161,7 +162,7 @@ def _gap_pre_config(ch: int, area: int, d: int, seed: int) -> Callable[[str], bo
 
 def _add_blocks(vu: VUnit) -> None:
     lib = vu.add_library("pcnn_blocks_tb")
-    lib.add_source_files([str(TB / "pcnn_tb_stream.vhd"), str(TB / "pcnn_tb_gap.vhd")])
+    lib.add_source_files([*TB_COMMON, str(TB / "pcnn_tb_stream.vhd"), str(TB / "pcnn_tb_gap.vhd")])
     stream = lib.test_bench("pcnn_tb_stream")
     for ch, pix in ((1, 1), (1, 7), (3, 5), (16, 2)):
         for pct in (0, 40):

@@ -53,7 +53,8 @@ architecture tb of pcnn_tb_conv is
   signal s_data                   : std_logic_vector(C_KK * G_CH_IN * 8 - 1 downto 0);
   signal m_valid, m_ready, m_last : std_logic;
   signal m_data                   : std_logic_vector(G_CH_OUT * 8 - 1 downto 0);
-  signal done_in                  : boolean := false;
+  signal done_in, done_out         : boolean;
+  signal cyc                      : real; -- sink: mean cycles between image ends
 begin
   clk <= not clk after 5 ns;
 
@@ -63,31 +64,24 @@ begin
               s_last => s_last, m_valid => m_valid, m_ready => m_ready, m_data => m_data,
               m_last => m_last);
 
-  p_source : process
-    variable stalls : natural;
-  begin
-    wait until rising_edge(clk) and rst = '0';
-    pcnn_tb_source(clk, s_valid, s_ready, s_data, s_last, C_IN, C_KK * G_CH_IN, G_PER_IMG,
-                   G_STALL_IN, G_SEED, stalls);
-    info("input stall cycles: " & integer'image(stalls));
-    if G_NO_STALL then
-      check_equal(stalls, 0, "conv did not accept one window per clock");
-    end if;
-    done_in <= true;
-    wait;
-  end process;
+  u_source : entity work.pcnn_tb_source
+    generic map (G_VALUES => C_IN, G_BYTES => C_KK * G_CH_IN, G_PER_IMG => G_PER_IMG,
+                 G_STALL => G_STALL_IN, G_SEED => G_SEED,
+                 G_NO_STALL => G_NO_STALL, G_RATE_MSG => "conv did not accept one window per clock")
+    port map (clk => clk, rst => rst, valid => s_valid, ready => s_ready, data => s_data,
+              last => s_last, done => done_in);
+
+  u_sink : entity work.pcnn_tb_sink
+    generic map (G_EXPECTED => C_EXP, G_BYTES => G_CH_OUT, G_PER_IMG => G_PER_IMG,
+                 G_STALL => G_STALL_OUT, G_SEED => G_SEED + 1, G_IDLE => 20)
+    port map (clk => clk, rst => rst, valid => m_valid, ready => m_ready, data => m_data,
+              last => m_last, done => done_out, img_cycles => cyc);
 
   p_main : process
-    variable cyc : real;
   begin
     test_runner_setup(runner, runner_cfg);
-    rst     <= '1';
-    m_ready <= '0';
-    wait until rising_edge(clk);
-    wait until rising_edge(clk);
-    rst <= '0';
-    pcnn_tb_sink(clk, m_valid, m_ready, m_data, m_last, C_EXP, G_CH_OUT, G_PER_IMG,
-                 G_STALL_OUT, G_SEED + 1, 20, cyc);
+    pcnn_tb_reset(clk, rst);
+    wait until done_out;
     check(done_in, "input not fully consumed");
     info("cycles per " & integer'image(G_PER_IMG) & " windows: " & real'image(cyc));
     test_runner_cleanup(runner);

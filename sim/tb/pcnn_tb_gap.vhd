@@ -1,24 +1,24 @@
 -- pcnn_tb_gap: pcnn_gap against the Python reference (pocket_cnn.reference.gap).
--- Streams G_IMAGES maps of G_PIXELS pixels x G_CH channels (output_path/input.txt:
--- one int8 per line, pixel by pixel, channel fastest) back to back under random
--- input gaps and output backpressure, and checks every result channel against
--- output_path/expected.txt (one int per line, image by image, channel fastest) and
--- m_last = '1'. The GAP constants are generics computed by pocket_cnn.vhdl.gap.
+-- Streams G_IMAGES maps of G_PIXELS pixels x G_CH channels (<output_path>/input.txt:
+-- int8, pixel by pixel, channel fastest) back to back under random input gaps and output
+-- backpressure (pcnn_tb_source, pcnn_tb_sink), and checks every result channel against
+-- <output_path>/expected.txt (image by image, channel fastest), m_last = '1' on every
+-- result and the stream rules. The GAP constants are generics computed by
+-- pocket_cnn.vhdl.gap.
 library ieee;
 use ieee.std_logic_1164.all;
-use ieee.numeric_std.all;
-use ieee.math_real.all;
-use std.textio.all;
 
 library vunit_lib;
 context vunit_lib.vunit_context;
 
 library pocket_cnn;
+use pocket_cnn.pcnn_pkg.all;
+
+use work.pcnn_tb_pkg.all;
 
 entity pcnn_tb_gap is
   generic (
     runner_cfg  : string;
-    output_path : string;          -- set by VUnit; holds input.txt and expected.txt
     G_CH        : positive := 1;   -- channels
     G_PIXELS    : positive := 1;   -- H*W
     G_IMAGES    : positive := 1;   -- images back to back
@@ -40,32 +40,17 @@ entity pcnn_tb_gap is
 end entity pcnn_tb_gap;
 
 architecture sim of pcnn_tb_gap is
-  type int_vec_t is array (natural range <>) of integer;
-  constant C_IN_TOTAL  : positive := G_IMAGES * G_PIXELS * G_CH;
-  constant C_OUT_TOTAL : positive := G_IMAGES * G_CH;
+  constant C_PATH : string           := output_path(runner_cfg);
+  constant C_IN   : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "input.txt");
+  constant C_EXP  : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "expected.txt");
 
-  impure function read_words(name : string; count : positive) return int_vec_t is
-    file f       : text open read_mode is name;
-    variable l   : line;
-    variable v   : integer;
-    variable res : int_vec_t(0 to count - 1) := (others => 0);
-  begin
-    for i in res'range loop
-      readline(f, l);
-      read(l, v);
-      res(i) := v;
-    end loop;
-    return res;
-  end function;
-
-  signal clk : std_logic := '0';
-  signal rst : std_logic := '1';
-  signal s_valid, s_ready : std_logic := '0';
-  signal s_data : std_logic_vector(G_CH * 8 - 1 downto 0) := (others => '0');
-  signal m_valid, m_last : std_logic;
-  signal m_ready : std_logic := '0';
-  signal m_data : std_logic_vector(G_CH * 8 - 1 downto 0);
-  signal done : boolean := false;
+  signal clk                      : std_logic := '0';
+  signal rst                      : std_logic := '1';
+  signal s_valid, s_ready, s_last : std_logic;
+  signal s_data                   : std_logic_vector(G_CH * 8 - 1 downto 0);
+  signal m_valid, m_ready, m_last : std_logic;
+  signal m_data                   : std_logic_vector(G_CH * 8 - 1 downto 0);
+  signal done_in, done_out        : boolean;
 begin
   clk <= not clk after 5 ns;
 
@@ -79,66 +64,26 @@ begin
               s_data => s_data, m_valid => m_valid, m_ready => m_ready, m_data => m_data,
               m_last => m_last);
 
-  source : process
-    constant C_IN : int_vec_t(0 to C_IN_TOTAL - 1) := read_words(output_path & "input.txt",
-                                                                 C_IN_TOTAL);
-    variable s1 : positive := G_SEED;
-    variable s2 : positive := G_SEED + 31;
-    variable r  : real;
-  begin
-    wait until rising_edge(clk);
-    wait until rising_edge(clk);
-    rst <= '0';
-    for p in 0 to G_IMAGES * G_PIXELS - 1 loop
-      loop
-        uniform(s1, s2, r);
-        exit when r * 100.0 >= real(G_STALL_IN);
-        s_valid <= '0';
-        wait until rising_edge(clk);
-      end loop;
-      s_valid <= '1';
-      for c in 0 to G_CH - 1 loop
-        s_data(8 * c + 7 downto 8 * c) <= std_logic_vector(to_signed(C_IN(p * G_CH + c), 8));
-      end loop;
-      loop
-        wait until rising_edge(clk);
-        exit when s_ready = '1';
-      end loop;
-    end loop;
-    s_valid <= '0';
-    wait;
-  end process;
+  u_source : entity work.pcnn_tb_source
+    generic map (G_VALUES => C_IN, G_BYTES => G_CH, G_PER_IMG => G_PIXELS,
+                 G_STALL => G_STALL_IN, G_SEED => G_SEED)
+    port map (clk => clk, rst => rst, valid => s_valid, ready => s_ready, data => s_data,
+              last => s_last, done => done_in);
 
-  sink : process
-    constant C_EXP : int_vec_t(0 to C_OUT_TOTAL - 1) := read_words(output_path & "expected.txt",
-                                                                   C_OUT_TOTAL);
-    variable s1 : positive := G_SEED + 3;
-    variable s2 : positive := G_SEED + 77;
-    variable r  : real;
-    variable n  : natural := 0;
-  begin
-    wait until rst = '0';
-    while n < G_IMAGES loop
-      uniform(s1, s2, r);
-      m_ready <= '0' when r * 100.0 < real(G_STALL_OUT) else '1';
-      wait until rising_edge(clk);
-      if m_valid = '1' and m_ready = '1' then
-        for c in 0 to G_CH - 1 loop
-          check_equal(to_integer(signed(m_data(8 * c + 7 downto 8 * c))), C_EXP(n * G_CH + c),
-                      "image " & integer'image(n) & " channel " & integer'image(c));
-        end loop;
-        check_equal(m_last, '1', "m_last");
-        n := n + 1;
-      end if;
-    end loop;
-    done <= true;
-    wait;
-  end process;
+  u_sink : entity work.pcnn_tb_sink
+    generic map (G_EXPECTED => C_EXP, G_BYTES => G_CH, G_PER_IMG => 1,
+                 G_STALL => G_STALL_OUT, G_SEED => G_SEED + 3)
+    port map (clk => clk, rst => rst, valid => m_valid, ready => m_ready, data => m_data,
+              last => m_last, done => done_out);
 
   main : process
   begin
     test_runner_setup(runner, runner_cfg);
-    wait until done;
+    check_equal(C_IN'length, G_IMAGES * G_PIXELS * G_CH, "words in input.txt");
+    check_equal(C_EXP'length, G_IMAGES * G_CH, "words in expected.txt");
+    pcnn_tb_reset(clk, rst);
+    wait until done_out;
+    check(done_in, "input not fully consumed");
     test_runner_cleanup(runner);
   end process;
 

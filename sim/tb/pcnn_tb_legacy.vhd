@@ -1,21 +1,24 @@
 -- pcnn_tb_legacy: the generated <top>_legacy wrapper (entity work.pcnn_net_legacy) driven
 -- like the original pocket-cnn: per image an isl_start pulse, then per pixel wait for
 -- osl_rdy and send a burst of G_CH words; isl_get is randomly low G_STALL_OUT percent of
--- the cycles. Every word with osl_valid is checked against output_path/expected.txt
+-- the cycles. Every word with osl_valid is checked against <output_path>/expected.txt
 -- (pocket_cnn.reference), and osl_finish must rise after exactly G_OUT_WORDS words.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
 use ieee.math_real.all;
-use std.textio.all;
 
 library vunit_lib;
 context vunit_lib.vunit_context;
 
+library pocket_cnn;
+use pocket_cnn.pcnn_pkg.all;
+
+use work.pcnn_tb_pkg.all;
+
 entity pcnn_tb_legacy is
   generic (
     runner_cfg  : string;
-    output_path : string;          -- set by VUnit; holds input.txt and expected.txt
     G_IMAGES    : positive := 1;   -- images, one isl_start each
     G_CH        : positive := 1;   -- input channels (words per burst)
     G_IN_WORDS  : positive := 1;   -- input words per image
@@ -26,21 +29,9 @@ entity pcnn_tb_legacy is
 end entity pcnn_tb_legacy;
 
 architecture sim of pcnn_tb_legacy is
-  type int_vec_t is array (natural range <>) of integer;
-
-  impure function read_words(name : string; count : positive) return int_vec_t is
-    file f       : text open read_mode is name;
-    variable l   : line;
-    variable v   : integer;
-    variable res : int_vec_t(0 to count - 1) := (others => 0);
-  begin
-    for i in res'range loop
-      readline(f, l);
-      read(l, v);
-      res(i) := v;
-    end loop;
-    return res;
-  end function;
+  constant C_PATH : string           := output_path(runner_cfg);
+  constant C_IN   : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "input.txt");
+  constant C_EXP  : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "expected.txt");
 
   signal clk    : std_logic := '0';
   signal get    : std_logic := '0';
@@ -70,15 +61,26 @@ begin
   end process;
 
   main : process
-    constant C_IN  : int_vec_t(0 to G_IMAGES * G_IN_WORDS - 1) :=
-      read_words(output_path & "input.txt", G_IMAGES * G_IN_WORDS);
-    constant C_EXP : int_vec_t(0 to G_IMAGES * G_OUT_WORDS - 1) :=
-      read_words(output_path & "expected.txt", G_IMAGES * G_OUT_WORDS);
-    variable n : natural;
-    variable i : natural;
+    variable n : natural; -- result words of the image so far
+    variable i : natural; -- input words of the image sent so far
+    variable img : natural;
+
+    -- after a clock edge: check the result word if osl_valid
+    procedure take_output is
+    begin
+      if ovalid = '1' then
+        check(n < G_OUT_WORDS, "more result words than expected");
+        check_equal(to_integer(signed(dout)), C_EXP(img * G_OUT_WORDS + n),
+                    "image " & integer'image(img) & " word " & integer'image(n));
+        n := n + 1;
+      end if;
+    end procedure;
   begin
     test_runner_setup(runner, runner_cfg);
-    for img in 0 to G_IMAGES - 1 loop
+    check_equal(C_IN'length, G_IMAGES * G_IN_WORDS, "words in input.txt");
+    check_equal(C_EXP'length, G_IMAGES * G_OUT_WORDS, "words in expected.txt");
+    for k in 0 to G_IMAGES - 1 loop
+      img := k;
       wait until rising_edge(clk);
       start <= '1';
       wait until rising_edge(clk);
@@ -93,22 +95,12 @@ begin
             din <= std_logic_vector(to_signed(C_IN(img * G_IN_WORDS + i), 9)(7 downto 0));
             i := i + 1;
             wait until rising_edge(clk);
-            if ovalid = '1' then
-              check(n < G_OUT_WORDS, "more result words than expected");
-              check_equal(to_integer(signed(dout)), C_EXP(img * G_OUT_WORDS + n),
-                          "image " & integer'image(img) & " word " & integer'image(n));
-              n := n + 1;
-            end if;
+            take_output;
           end loop;
           valid <= '0';
         else
           wait until rising_edge(clk);
-          if ovalid = '1' then
-            check(n < G_OUT_WORDS, "more result words than expected");
-            check_equal(to_integer(signed(dout)), C_EXP(img * G_OUT_WORDS + n),
-                        "image " & integer'image(img) & " word " & integer'image(n));
-            n := n + 1;
-          end if;
+          take_output;
         end if;
       end loop;
       check_equal(n, G_OUT_WORDS, "words before osl_finish");

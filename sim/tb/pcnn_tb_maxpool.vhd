@@ -35,7 +35,8 @@ architecture tb of pcnn_tb_maxpool is
   signal s_data                   : std_logic_vector(C_KK * G_CHANNELS * 8 - 1 downto 0);
   signal m_valid, m_ready, m_last : std_logic;
   signal m_data                   : std_logic_vector(G_CHANNELS * 8 - 1 downto 0);
-  signal done_in                  : boolean := false;
+  signal done_in, done_out         : boolean;
+  signal cyc                      : real; -- sink: mean cycles between image ends
 begin
   clk <= not clk after 5 ns;
 
@@ -45,30 +46,24 @@ begin
               s_last => s_last, m_valid => m_valid, m_ready => m_ready, m_data => m_data,
               m_last => m_last);
 
-  p_source : process
-    variable stalls : natural;
-  begin
-    wait until rising_edge(clk) and rst = '0';
-    pcnn_tb_source(clk, s_valid, s_ready, s_data, s_last, C_IN, C_KK * G_CHANNELS, G_PER_IMG,
-                   G_STALL_IN, G_SEED, stalls);
-    if G_STALL_OUT = 0 then
-      check_equal(stalls, 0, "maxpool did not accept one window per clock");
-    end if;
-    done_in <= true;
-    wait;
-  end process;
+  u_source : entity work.pcnn_tb_source
+    generic map (G_VALUES => C_IN, G_BYTES => C_KK * G_CHANNELS, G_PER_IMG => G_PER_IMG,
+                 G_STALL => G_STALL_IN, G_SEED => G_SEED,
+                 G_NO_STALL => G_STALL_OUT = 0, G_RATE_MSG => "maxpool did not accept one window per clock")
+    port map (clk => clk, rst => rst, valid => s_valid, ready => s_ready, data => s_data,
+              last => s_last, done => done_in);
+
+  u_sink : entity work.pcnn_tb_sink
+    generic map (G_EXPECTED => C_EXP, G_BYTES => G_CHANNELS, G_PER_IMG => G_PER_IMG,
+                 G_STALL => G_STALL_OUT, G_SEED => G_SEED + 1, G_IDLE => 20)
+    port map (clk => clk, rst => rst, valid => m_valid, ready => m_ready, data => m_data,
+              last => m_last, done => done_out, img_cycles => cyc);
 
   p_main : process
-    variable cyc : real;
   begin
     test_runner_setup(runner, runner_cfg);
-    rst     <= '1';
-    m_ready <= '0';
-    wait until rising_edge(clk);
-    wait until rising_edge(clk);
-    rst <= '0';
-    pcnn_tb_sink(clk, m_valid, m_ready, m_data, m_last, C_EXP, G_CHANNELS, G_PER_IMG,
-                 G_STALL_OUT, G_SEED + 1, 20, cyc);
+    pcnn_tb_reset(clk, rst);
+    wait until done_out;
     check(done_in, "input not fully consumed");
     test_runner_cleanup(runner);
   end process;

@@ -1,16 +1,13 @@
--- pcnn_tb_pkg: stimulus / checking helpers of the entity testbenches (window, conv,
--- maxpool, PE). Integer files (whitespace separated, written by the Python suite) are
--- read at elaboration; a stream source drives beats with random gaps and long pauses;
--- a stream sink applies random backpressure, checks every beat and `last` against the
--- expected values and checks the AXI4-Stream rule (valid/data/last held while not ready).
+-- pcnn_tb_pkg: helpers of the VUnit testbenches. Integer files (whitespace separated,
+-- written by the Python suites) are read at elaboration; beats are packed from them;
+-- random gaps (short and now and then long pauses) for the stream source
+-- (pcnn_tb_source) and the reset of the design. The stream sink and checker is
+-- pcnn_tb_sink.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
 use ieee.math_real.all;
 use std.textio.all;
-
-library vunit_lib;
-context vunit_lib.vunit_context;
 
 library pocket_cnn;
 use pocket_cnn.pcnn_pkg.all;
@@ -33,38 +30,8 @@ package pcnn_tb_pkg is
   procedure pcnn_tb_gap(signal clk : in std_logic; constant stall_pct : natural;
                         variable s1, s2 : inout positive);
 
-  -- Send every beat of `values` (`bytes` per beat); last on every `per_img`-th beat.
-  -- `stalls` returns the cycles the source waited with valid high and ready low.
-  procedure pcnn_tb_source(
-    signal clk          : in  std_logic;
-    signal valid        : out std_logic;
-    signal ready        : in  std_logic;
-    signal data         : out std_logic_vector;
-    signal last         : out std_logic;
-    constant values     : in  pcnn_int_array_t;
-    constant bytes      : in  positive;
-    constant per_img    : in  positive;
-    constant stall_pct  : in  natural;
-    constant seed       : in  positive;
-    variable stalls     : out natural);
-
-  -- Receive and check every beat of `expected` (signed bytes, `bytes` per beat, last on
-  -- every `per_img`-th beat), then `idle` more cycles with ready high and no beat.
-  -- `img_cycles` returns the mean cycles between the last beats of consecutive images
-  -- (0 with a single image).
-  procedure pcnn_tb_sink(
-    signal clk          : in  std_logic;
-    signal valid        : in  std_logic;
-    signal ready        : out std_logic;
-    signal data         : in  std_logic_vector;
-    signal last         : in  std_logic;
-    constant expected   : in  pcnn_int_array_t;
-    constant bytes      : in  positive;
-    constant per_img    : in  positive;
-    constant stall_pct  : in  natural;
-    constant seed       : in  positive;
-    constant idle       : in  natural;
-    variable img_cycles : out real);
+  -- Hold rst high for two rising edges of clk, then release it.
+  procedure pcnn_tb_reset(signal clk : in std_logic; signal rst : out std_logic);
 
 end package;
 
@@ -150,137 +117,12 @@ package body pcnn_tb_pkg is
     end loop;
   end procedure;
 
-  procedure pcnn_tb_source(
-    signal clk          : in  std_logic;
-    signal valid        : out std_logic;
-    signal ready        : in  std_logic;
-    signal data         : out std_logic_vector;
-    signal last         : out std_logic;
-    constant values     : in  pcnn_int_array_t;
-    constant bytes      : in  positive;
-    constant per_img    : in  positive;
-    constant stall_pct  : in  natural;
-    constant seed       : in  positive;
-    variable stalls     : out natural) is
-    variable s1 : positive := seed;
-    variable s2 : positive := 7919;
-    variable n  : natural  := 0;
+  procedure pcnn_tb_reset(signal clk : in std_logic; signal rst : out std_logic) is
   begin
-    valid <= '0';
-    for beat in 0 to values'length / bytes - 1 loop
-      pcnn_tb_gap(clk, stall_pct, s1, s2);
-      valid <= '1';
-      data  <= pcnn_tb_pack(values, beat, bytes);
-      last  <= '0';
-      if beat mod per_img = per_img - 1 then
-        last <= '1';
-      end if;
-      loop
-        wait until rising_edge(clk);
-        exit when ready = '1';
-        n := n + 1;
-      end loop;
-      valid <= '0';
-      data  <= (data'range => 'X');
-      last  <= 'X';
-    end loop;
-    stalls := n;
-  end procedure;
-
-  procedure pcnn_tb_sink(
-    signal clk          : in  std_logic;
-    signal valid        : in  std_logic;
-    signal ready        : out std_logic;
-    signal data         : in  std_logic_vector;
-    signal last         : in  std_logic;
-    constant expected   : in  pcnn_int_array_t;
-    constant bytes      : in  positive;
-    constant per_img    : in  positive;
-    constant stall_pct  : in  natural;
-    constant seed       : in  positive;
-    constant idle       : in  natural;
-    variable img_cycles : out real) is
-    constant C_BEATS  : natural := expected'length / bytes;
-    variable s1       : positive := seed;
-    variable s2       : positive := 104729;
-    variable r        : real;
-    variable rdy      : std_logic := '0';
-    variable idx      : natural := 0;
-    variable held     : boolean := false;
-    variable h_data   : std_logic_vector(data'range);
-    variable h_last   : std_logic;
-    variable pause    : natural := 0;
-    variable cycle    : natural := 0;
-    variable t_first  : natural := 0;
-    variable t_last   : natural := 0;
-    variable n_img    : natural := 0;
-    variable got, exp : integer;
-  begin
-    while idx < C_BEATS loop
-      -- choose ready for this cycle
-      rdy := '1';
-      if stall_pct > 0 then
-        if pause > 0 then
-          pause := pause - 1;
-          rdy   := '0';
-        else
-          pcnn_tb_rand(s1, s2, r);
-          if r < 0.01 then
-            pcnn_tb_rand(s1, s2, r);
-            pause := 20 + integer(r * 40.0);
-            rdy   := '0';
-          else
-            pcnn_tb_rand(s1, s2, r);
-            if r * 100.0 < real(stall_pct) then
-              rdy := '0';
-            end if;
-          end if;
-        end if;
-      end if;
-      ready <= rdy;
-      wait until rising_edge(clk);
-      cycle := cycle + 1;
-      if held then
-        check_equal(valid, '1', "valid dropped while not ready (beat " & integer'image(idx) & ")");
-        check(data = h_data, "data changed while not ready (beat " & integer'image(idx) & ")");
-        check_equal(last, h_last, "last changed while not ready (beat " & integer'image(idx) & ")");
-      end if;
-      held := false;
-      if valid = '1' and rdy = '1' then
-        for i in 0 to bytes - 1 loop
-          got := to_integer(signed(data(data'low + i * 8 + 7 downto data'low + i * 8)));
-          exp := expected(expected'low + idx * bytes + i);
-          if got /= exp then
-            check_equal(got, exp, "beat " & integer'image(idx) & " byte " & integer'image(i));
-          end if;
-        end loop;
-        if idx mod per_img = per_img - 1 then
-          check_equal(last, '1', "last missing on beat " & integer'image(idx));
-          n_img := n_img + 1;
-          if n_img = 1 then
-            t_first := cycle;
-          end if;
-          t_last := cycle;
-        else
-          check_equal(last, '0', "unexpected last on beat " & integer'image(idx));
-        end if;
-        idx := idx + 1;
-      elsif valid = '1' then
-        held   := true;
-        h_data := data;
-        h_last := last;
-      end if;
-    end loop;
-    ready <= '1';
-    for i in 1 to idle loop
-      wait until rising_edge(clk);
-      check_equal(valid, '0', "extra beat after the expected output");
-    end loop;
-    if n_img > 1 then
-      img_cycles := real(t_last - t_first) / real(n_img - 1);
-    else
-      img_cycles := 0.0;
-    end if;
+    rst <= '1';
+    wait until rising_edge(clk);
+    wait until rising_edge(clk);
+    rst <= '0';
   end procedure;
 
 end package body;

@@ -1,19 +1,22 @@
 -- pcnn_tb_stream: pcnn_axis_gather -> pcnn_axis_serialize loopback under random
--- input gaps and output backpressure. The words are a counting sequence made by the
--- testbench; every output word and tlast (last word of each image) is checked against
--- it, and the whole-pixel beat between the two blocks against the words of the pixel.
+-- input gaps and output backpressure (pcnn_tb_source, pcnn_tb_sink). The words are a
+-- sequence made by the testbench; every output word and tlast (last word of each image)
+-- is checked against it with the stream rules, and the whole-pixel beat between the two
+-- blocks against the words of the pixel.
 -- Without stalls the run must take at most G_IMAGES*G_CH*G_PIXELS + G_CH + 4 cycles (one
 -- word per clock). G_BAD_LAST > 0 raises s_last on that (1-based) word instead of the
 -- image ends: the gather's sticky o_err must then be '1' at the end, else '0'.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
-use ieee.math_real.all;
 
 library vunit_lib;
 context vunit_lib.vunit_context;
 
 library pocket_cnn;
+use pocket_cnn.pcnn_pkg.all;
+
+use work.pcnn_tb_pkg.all;
 
 entity pcnn_tb_stream is
   generic (
@@ -31,23 +34,36 @@ end entity pcnn_tb_stream;
 architecture sim of pcnn_tb_stream is
   constant C_IMG_WORDS : positive := G_CH * G_PIXELS;
   constant C_TOTAL     : positive := G_IMAGES * C_IMG_WORDS;
-  signal clk : std_logic := '0';
-  signal rst : std_logic := '1';
-  signal s_valid, s_ready, s_last : std_logic := '0';
-  signal s_data : std_logic_vector(7 downto 0) := (others => '0');
-  signal b_valid, b_ready, b_last : std_logic;
-  signal b_data : std_logic_vector(G_CH * 8 - 1 downto 0);
-  signal m_valid, m_last : std_logic;
-  signal m_ready : std_logic := '0';
-  signal m_data : std_logic_vector(7 downto 0);
-  signal err : std_logic;
-  signal done : boolean := false;
-  signal cycles : natural := 0;
 
+  -- word i of the stream (0..255)
   function word(i : natural) return std_logic_vector is
   begin
     return std_logic_vector(to_unsigned((i * 37 + 11) mod 256, 8));
   end function;
+
+  -- all words as signed bytes (what the source sends and the sink expects)
+  function words return pcnn_int_array_t is
+    variable res : pcnn_int_array_t(0 to C_TOTAL - 1);
+  begin
+    for i in res'range loop
+      res(i) := to_integer(signed(word(i)));
+    end loop;
+    return res;
+  end function;
+
+  constant C_WORDS : pcnn_int_array_t := words;
+
+  signal clk                      : std_logic := '0';
+  signal rst                      : std_logic := '1';
+  signal s_valid, s_ready, s_last : std_logic;
+  signal s_data                   : std_logic_vector(7 downto 0);
+  signal b_valid, b_ready, b_last : std_logic;
+  signal b_data                   : std_logic_vector(G_CH * 8 - 1 downto 0);
+  signal m_valid, m_ready, m_last : std_logic;
+  signal m_data                   : std_logic_vector(7 downto 0);
+  signal err                      : std_logic;
+  signal done_in, done_out        : boolean;
+  signal cycles                   : natural; -- sink: cycles up to the last word
 begin
   clk <= not clk after 5 ns;
 
@@ -63,38 +79,17 @@ begin
               s_data => b_data, s_last => b_last, m_valid => m_valid, m_ready => m_ready,
               m_data => m_data, m_last => m_last);
 
-  source : process
-    variable s1 : positive := G_SEED;
-    variable s2 : positive := G_SEED + 17;
-    variable r  : real;
-    variable bad : boolean;
-  begin
-    wait until rising_edge(clk);
-    wait until rising_edge(clk);
-    rst <= '0';
-    for i in 0 to C_TOTAL - 1 loop
-      loop
-        uniform(s1, s2, r);
-        exit when r * 100.0 >= real(G_STALL_IN);
-        s_valid <= '0';
-        wait until rising_edge(clk);
-      end loop;
-      s_valid <= '1';
-      s_data  <= word(i);
-      if G_BAD_LAST > 0 then
-        bad := i + 1 = G_BAD_LAST;
-        s_last <= '1' when bad else '0';
-      else
-        s_last <= '1' when i mod C_IMG_WORDS = C_IMG_WORDS - 1 else '0';
-      end if;
-      loop
-        wait until rising_edge(clk);
-        exit when s_ready = '1';
-      end loop;
-    end loop;
-    s_valid <= '0';
-    wait;
-  end process;
+  u_source : entity work.pcnn_tb_source
+    generic map (G_VALUES => C_WORDS, G_BYTES => 1, G_PER_IMG => C_IMG_WORDS,
+                 G_STALL => G_STALL_IN, G_SEED => G_SEED, G_BAD_LAST => G_BAD_LAST)
+    port map (clk => clk, rst => rst, valid => s_valid, ready => s_ready, data => s_data,
+              last => s_last, done => done_in);
+
+  u_sink : entity work.pcnn_tb_sink
+    generic map (G_EXPECTED => C_WORDS, G_BYTES => 1, G_PER_IMG => C_IMG_WORDS,
+                 G_STALL => G_STALL_OUT, G_SEED => G_SEED + 5)
+    port map (clk => clk, rst => rst, valid => m_valid, ready => m_ready, data => m_data,
+              last => m_last, done => done_out, cycles => cycles);
 
   -- the pixel beat carries channel c of pixel p in bits 8c+7..8c
   beat_check : process
@@ -110,33 +105,12 @@ begin
     end if;
   end process;
 
-  sink : process
-    variable s1 : positive := G_SEED + 5;
-    variable s2 : positive := G_SEED + 23;
-    variable r  : real;
-    variable n  : natural := 0;
-  begin
-    wait until rst = '0';
-    while n < C_TOTAL loop
-      uniform(s1, s2, r);
-      m_ready <= '0' when r * 100.0 < real(G_STALL_OUT) else '1';
-      wait until rising_edge(clk);
-      cycles <= cycles + 1;
-      if m_valid = '1' and m_ready = '1' then
-        check_equal(m_data, word(n), "word " & integer'image(n));
-        check_equal(m_last, (n mod C_IMG_WORDS) = C_IMG_WORDS - 1, "tlast " & integer'image(n));
-        n := n + 1;
-      end if;
-    end loop;
-    done <= true;
-    wait;
-  end process;
-
   main : process
   begin
     test_runner_setup(runner, runner_cfg);
-    wait until done;
-    wait until rising_edge(clk);
+    pcnn_tb_reset(clk, rst);
+    wait until done_out;
+    check(done_in, "input not fully consumed");
     if G_STALL_IN = 0 and G_STALL_OUT = 0 then
       check(cycles <= C_TOTAL + G_CH + 4, "full rate: " & integer'image(cycles) & " cycles for "
             & integer'image(C_TOTAL) & " words");
