@@ -85,6 +85,16 @@ def add_init(model: onnx.ModelProto, name: str, arr: np.ndarray) -> str:
     return name
 
 
+def one_conv() -> onnx.ModelProto:
+    """conv1 3x3 with 2 output channels (QDQ)."""
+    return GraphBuilder().conv("conv1", 2).model()
+
+
+def two_convs() -> onnx.ModelProto:
+    """conv1 3x3 -> conv2 1x1 (QDQ)."""
+    return GraphBuilder().conv("conv1", 2).conv("conv2", 2, k=1).model()
+
+
 def empty_graph() -> onnx.ModelProto:
     model = qdq()
     del model.graph.node[:]
@@ -125,35 +135,9 @@ def qop_leaky_scales() -> onnx.ModelProto:
     return rewire(model, "leaky1", 3, add_init(model, "other_scale", scale(2)))
 
 
-def conv_after_gap() -> onnx.ModelProto:
-    return base().conv("conv3", 2, k=1).model()
-
-
-def relu_first() -> onnx.ModelProto:
-    return GraphBuilder().relu("relu0").conv("conv1", 2).model()
-
-
-def per_channel_differs() -> onnx.ModelProto:
-    model = GraphBuilder().conv("conv1", 3, per_channel_w=True).model()
-    return set_init(model, "conv1.weight_scale", np.array([2**-6, 2**-5, 2**-6], np.float32))
-
-
 def non_square_kernel() -> onnx.ModelProto:
-    model = GraphBuilder().conv("conv1", 2).model()
-    set_init(model, "conv1.weight_quantized", np.ones((2, 1, 3, 1), np.int8))
+    model = set_init(one_conv(), "conv1.weight_quantized", np.ones((2, 1, 3, 1), np.int8))
     return set_attr(model, "conv1", kernel_shape=[3, 1])
-
-
-def uint8_weights() -> onnx.ModelProto:
-    model = GraphBuilder().conv("conv1", 2).model()
-    set_init(model, "conv1.weight_quantized", np.ones((2, 1, 3, 3), np.uint8))
-    return set_init(model, "conv1.weight_zero_point", np.uint8(0))
-
-
-def qop_uint8_weights() -> onnx.ModelProto:
-    model = GraphBuilder(in_signed=True).conv("conv1", 2, form="qop").model()
-    set_init(model, "conv1_w", np.ones((2, 1, 3, 3), np.uint8))
-    return set_init(model, "conv1_w_zp", np.uint8(0))
 
 
 def truncated() -> bytes:
@@ -161,65 +145,23 @@ def truncated() -> bytes:
     return data[: len(data) // 2]
 
 
-def bias_scale() -> onnx.ModelProto:
-    model = GraphBuilder().conv("conv1", 2).model()
-    return set_init(model, "conv1.bias_quantized_scale", scale(3))
-
-
 def float_weights() -> onnx.ModelProto:
-    model = GraphBuilder().conv("conv1", 2).model()
+    model = one_conv()
     add_init(model, "wf", np.ones((2, 1, 3, 3), np.float32))
     return rewire(model, "conv1", 1, "wf")
 
 
-def output_is_float_conv() -> onnx.ModelProto:
-    model = GraphBuilder().conv("conv1", 2).model()
+def bypass_q(model: onnx.ModelProto, producer: str, consumer: str | None) -> onnx.ModelProto:
+    """Drop the Q -> DQ pair after ``producer``: ``consumer`` (or the graph output) takes its
+    float result directly."""
     graph = model.graph
-    q = node(model, "conv1_output_QuantizeLinear")
-    graph.node.remove(q)
-    graph.node.remove(node(model, "output_DequantizeLinear"))
-    node(model, "conv1").output[0] = "output"
-    return model
-
-
-def rescale_dq() -> onnx.ModelProto:
-    model = GraphBuilder().conv("conv1", 2).conv("conv2", 2, k=1).model()
-    return set_init(model, "conv2_input_DequantizeLinear_scale", scale(5))
-
-
-def uint8_inside() -> onnx.ModelProto:
-    model = GraphBuilder().conv("conv1", 2).model()
-    set_init(model, "conv1_output_QuantizeLinear_zp", np.uint8(0))
-    return set_init(model, "output_zp", np.uint8(0))
-
-
-def conv_conv_no_q() -> onnx.ModelProto:
-    model = GraphBuilder().conv("conv1", 2).conv("conv2", 2, k=1).model()
-    graph = model.graph
-    graph.node.remove(node(model, "conv1_output_QuantizeLinear"))
-    graph.node.remove(node(model, "conv2_input_DequantizeLinear"))
-    return rewire(model, "conv2", 0, "conv1_output_0")
-
-
-def gap_on_conv() -> onnx.ModelProto:
-    model = base().model()
-    graph = model.graph
-    graph.node.remove(node(model, "conv2_output_QuantizeLinear"))
-    graph.node.remove(node(model, "gap1_input_DequantizeLinear"))
-    return rewire(model, "gap1", 0, "conv2_output_0")
-
-
-def ends_in_float_relu() -> onnx.ModelProto:
-    model = GraphBuilder().conv("conv1", 2).relu("relu1").model()
-    graph = model.graph
-    graph.node.remove(node(model, "relu1_output_QuantizeLinear"))
-    graph.node.remove(node(model, "output_DequantizeLinear"))
-    node(model, "relu1").output[0] = "output"
-    return model
-
-
-def no_conv() -> onnx.ModelProto:
-    return GraphBuilder(in_signed=True).model()
+    graph.node.remove(node(model, f"{producer}_output_QuantizeLinear"))
+    if consumer is None:
+        graph.node.remove(node(model, "output_DequantizeLinear"))
+        node(model, producer).output[0] = "output"
+        return model
+    graph.node.remove(node(model, f"{consumer}_input_DequantizeLinear"))
+    return rewire(model, consumer, 0, f"{producer}_output_0")
 
 
 @dataclass(frozen=True)
@@ -233,6 +175,28 @@ class Case:
 def edit(fn: Callable[[onnx.ModelProto], onnx.ModelProto], src: Make = qdq) -> Make:
     return lambda: fn(src())  # type: ignore[arg-type]
 
+
+def attrs_case(
+    id_: str, name: str, attrs: dict[str, object], words: tuple[str, ...], src: Make = qdq
+) -> Case:
+    """Set ``attrs`` on node ``name`` of ``src``; the error must name that node."""
+    return Case(id_, edit(lambda m: set_attr(m, name, **attrs), src), words, name)
+
+
+def inits_case(
+    id_: str, inits: dict[str, object], name: str, words: tuple[str, ...], src: Make = qdq
+) -> Case:
+    """Replace the initializers ``inits`` of ``src``; the error must name node ``name``."""
+
+    def make(model: onnx.ModelProto) -> onnx.ModelProto:
+        for init, value in inits.items():
+            set_init(model, init, np.asarray(value))
+        return model
+
+    return Case(id_, edit(make, src), words, name)
+
+
+CONV_Q = "conv1_output_QuantizeLinear"
 
 CASES = [
     Case(
@@ -256,48 +220,43 @@ CASES = [
     Case(
         "non_square_kernel", non_square_kernel, ("'conv1' (Conv)", "non-square kernel 3x1"), "conv1"
     ),
-    Case(
+    attrs_case(
         "non_square_stride",
-        edit(lambda m: set_attr(m, "conv1", strides=[1, 2])),
+        "conv1",
+        {"strides": [1, 2]},
         ("'conv1' (Conv)", "non-square stride 1x2"),
-        "conv1",
     ),
-    Case(
+    attrs_case(
         "stride_4",
-        edit(lambda m: set_attr(m, "conv1", strides=[4, 4])),
+        "conv1",
+        {"strides": [4, 4]},
         ("'conv1' (Conv)", "stride 4x4 is not supported", "1, 2 or 3"),
-        "conv1",
     ),
-    Case(
+    attrs_case(
         "padding_3",
-        edit(lambda m: set_attr(m, "conv1", pads=[3, 3, 3, 3])),
+        "conv1",
+        {"pads": [3, 3, 3, 3]},
         ("'conv1' (Conv)", "padding 3 is not supported", "0, 1 or 2"),
-        "conv1",
     ),
-    Case(
+    attrs_case(
         "asymmetric_padding",
-        edit(lambda m: set_attr(m, "conv1", pads=[1, 1, 0, 0])),
+        "conv1",
+        {"pads": [1, 1, 0, 0]},
         ("'conv1' (Conv)", "asymmetric padding"),
-        "conv1",
     ),
-    Case(
+    attrs_case(
         "auto_pad",
-        edit(lambda m: set_attr(m, "conv1", auto_pad="SAME_UPPER")),
+        "conv1",
+        {"auto_pad": "SAME_UPPER"},
         ("'conv1' (Conv)", "auto_pad=SAME_UPPER", "explicit pads"),
-        "conv1",
     ),
-    Case(
+    attrs_case(
         "dilation",
-        edit(lambda m: set_attr(m, "conv1", dilations=[2, 2])),
+        "conv1",
+        {"dilations": [2, 2]},
         ("'conv1' (Conv)", "dilations [2, 2]", "dilation 1"),
-        "conv1",
     ),
-    Case(
-        "group",
-        edit(lambda m: set_attr(m, "conv1", group=2)),
-        ("'conv1' (Conv)", "group=2", "group 1"),
-        "conv1",
-    ),
+    attrs_case("group", "conv1", {"group": 2}, ("'conv1' (Conv)", "group=2", "group 1")),
     Case(
         "dynamic_height",
         edit(lambda m: with_dim(m, 2, "H")),
@@ -310,48 +269,61 @@ CASES = [
         ("'input'", "width is dynamic ('W')", "fixed width"),
         "input",
     ),
-    Case(
+    inits_case(
         "non_pow2_scale",
-        edit(lambda m: set_init(m, "conv1_output_QuantizeLinear_scale", np.float32(0.1))),
-        ("'conv1_output_QuantizeLinear' (QuantizeLinear)", "not a power of two", "2**-f"),
-        "conv1_output_QuantizeLinear",
+        {f"{CONV_Q}_scale": np.float32(0.1)},
+        CONV_Q,
+        (f"'{CONV_Q}' (QuantizeLinear)", "not a power of two", "2**-f"),
     ),
-    Case(
+    inits_case(
         "non_pow2_scale_qop",
-        edit(lambda m: set_init(m, "conv2_y_scale", np.float32(0.3)), qop),
-        ("'conv2' (QLinearConv)", "y_scale", "not a power of two"),
+        {"conv2_y_scale": np.float32(0.3)},
         "conv2",
+        ("'conv2' (QLinearConv)", "y_scale", "not a power of two"),
+        src=qop,
     ),
-    Case(
+    inits_case(
         "nonzero_zero_point",
-        edit(lambda m: set_init(m, "conv1_output_QuantizeLinear_zp", np.int8(3))),
-        ("'conv1_output_QuantizeLinear' (QuantizeLinear)", "y_zero_point is 3, not 0"),
-        "conv1_output_QuantizeLinear",
+        {f"{CONV_Q}_zp": np.int8(3)},
+        CONV_Q,
+        (f"'{CONV_Q}' (QuantizeLinear)", "y_zero_point is 3, not 0"),
     ),
-    Case(
+    inits_case(
         "nonzero_input_zero_point",
-        edit(lambda m: set_init(m, "input_QuantizeLinear_zp", np.uint8(128))),
-        ("'input_QuantizeLinear' (QuantizeLinear)", "128, not 0", "symmetric"),
+        {"input_QuantizeLinear_zp": np.uint8(128)},
         "input_QuantizeLinear",
+        ("'input_QuantizeLinear' (QuantizeLinear)", "128, not 0", "symmetric"),
     ),
-    Case(
+    inits_case(
         "nonzero_zero_point_qop",
-        edit(lambda m: set_init(m, "conv1_y_zp", np.int8(-5)), qop),
+        {"conv1_y_zp": np.int8(-5)},
+        "conv1",
         ("'conv1' (QLinearConv)", "y_zero_point is -5, not 0"),
-        "conv1",
+        src=qop,
     ),
-    Case("uint8_weights", uint8_weights, ("'conv1' (Conv)", "uint8 weights", "int8"), "conv1"),
-    Case(
+    inits_case(
+        "uint8_weights",
+        {
+            "conv1.weight_quantized": np.ones((2, 1, 3, 3), np.uint8),
+            "conv1.weight_zero_point": np.uint8(0),
+        },
+        "conv1",
+        ("'conv1' (Conv)", "uint8 weights", "int8"),
+        src=one_conv,
+    ),
+    inits_case(
         "uint8_weights_qop",
-        qop_uint8_weights,
+        {"conv1_w": np.ones((2, 1, 3, 3), np.uint8), "conv1_w_zp": np.uint8(0)},
+        "conv1",
         ("'conv1' (QLinearConv)", "uint8 weights", "int8"),
-        "conv1",
+        src=lambda: GraphBuilder(in_signed=True).conv("conv1", 2, form="qop").model(),
     ),
-    Case(
+    inits_case(
         "per_channel_scale",
-        per_channel_differs,
-        ("'conv1' (Conv)", "per-channel weight scales that differ", "one power-of-two scale"),
+        {"conv1.weight_scale": np.array([2**-6, 2**-5, 2**-6], np.float32)},
         "conv1",
+        ("'conv1' (Conv)", "per-channel weight scales that differ", "one power-of-two scale"),
+        src=lambda: GraphBuilder().conv("conv1", 3, per_channel_w=True).model(),
     ),
     Case(
         "leaky_alpha",
@@ -370,39 +342,34 @@ CASES = [
         ("'leaky1' (QLinearLeakyRelu)", "alpha 0.2 is not supported", "0.125"),
         "leaky1",
     ),
-    Case(
-        "maxpool_pads",
-        edit(lambda m: set_attr(m, "pool1", pads=[1, 1, 1, 1])),
-        ("'pool1' (MaxPool)", "pads", "no padding"),
-        "pool1",
+    attrs_case(
+        "maxpool_pads", "pool1", {"pads": [1, 1, 1, 1]}, ("'pool1' (MaxPool)", "pads", "no padding")
     ),
-    Case(
-        "maxpool_ceil_mode",
-        edit(lambda m: set_attr(m, "pool1", ceil_mode=1)),
-        ("'pool1' (MaxPool)", "ceil_mode=1"),
-        "pool1",
+    attrs_case(
+        "maxpool_ceil_mode", "pool1", {"ceil_mode": 1}, ("'pool1' (MaxPool)", "ceil_mode=1")
     ),
-    Case(
+    attrs_case(
         "maxpool_dilations",
-        edit(lambda m: set_attr(m, "pool1", dilations=[2, 2]), qop),
+        "pool1",
+        {"dilations": [2, 2]},
         ("'pool1' (MaxPool)", "dilations"),
-        "pool1",
+        src=qop,
     ),
-    Case(
+    attrs_case(
         "maxpool_kernel_4",
-        edit(lambda m: set_attr(m, "pool1", kernel_shape=[4, 4])),
-        ("'pool1' (MaxPool)", "pool kernel 4x4 is not supported", "2 or 3"),
         "pool1",
+        {"kernel_shape": [4, 4]},
+        ("'pool1' (MaxPool)", "pool kernel 4x4 is not supported", "2 or 3"),
     ),
     Case(
         "gap_not_at_end",
-        conv_after_gap,
+        lambda: base().conv("conv3", 2, k=1).model(),
         ("'conv3' (Conv)", "after GlobalAveragePool", "must be the last layer"),
         "conv3",
     ),
     Case(
         "not_starting_with_conv",
-        relu_first,
+        lambda: GraphBuilder().relu("relu0").conv("conv1", 2).model(),
         ("'relu0' (Relu)", "before any convolution", "start with a Conv"),
         "relu0",
     ),
@@ -428,19 +395,18 @@ CASES = [
         ("'conv1_relu' (LeakyRelu)", "insert QuantizeLinear", "between Conv and LeakyRelu"),
         "conv1_relu",
     ),
-    Case(
+    inits_case(
         "maxpool_scales_differ",
-        edit(lambda m: set_init(m, "pool1_output_QuantizeLinear_scale", scale(3))),
-        ("'pool1_output_QuantizeLinear' (QuantizeLinear)", "MaxPool 'pool1'", "differs"),
+        {"pool1_output_QuantizeLinear_scale": scale(3)},
         "pool1_output_QuantizeLinear",
+        ("'pool1_output_QuantizeLinear' (QuantizeLinear)", "MaxPool 'pool1'", "differs"),
     ),
-    Case(
+    inits_case(
         "leaky_scales_differ",
-        lambda: (lambda m: set_init(m, "leaky1_output_QuantizeLinear_scale", scale(1)))(
-            GraphBuilder().conv("conv1", 2).leaky("leaky1").model()
-        ),
-        ("LeakyRelu 'leaky1'", "differs", "same scale in and out"),
+        {"leaky1_output_QuantizeLinear_scale": scale(1)},
         "leaky1_output_QuantizeLinear",
+        ("LeakyRelu 'leaky1'", "differs", "same scale in and out"),
+        src=lambda: GraphBuilder().conv("conv1", 2).leaky("leaky1").model(),
     ),
     Case(
         "leaky_scales_differ_qop",
@@ -470,73 +436,86 @@ CASES = [
     Case(
         "int8_graph_input", int_input, ("'input'", "float tensor feeding QuantizeLinear"), "input"
     ),
-    Case(
+    inits_case(
         "dq_zero_point_type",
-        edit(lambda m: set_init(m, "conv2_input_DequantizeLinear_zp", np.uint8(0))),
-        ("'conv2_input_DequantizeLinear' (DequantizeLinear)", "zero point type uint8 differs"),
+        {"conv2_input_DequantizeLinear_zp": np.uint8(0)},
         "conv2_input_DequantizeLinear",
+        ("'conv2_input_DequantizeLinear' (DequantizeLinear)", "zero point type uint8 differs"),
     ),
-    Case(
+    inits_case(
         "bias_scale",
-        bias_scale,
-        ("'conv1' (Conv)", "bias scale 2**-3", "x_scale * w_scale"),
+        {"conv1.bias_quantized_scale": scale(3)},
         "conv1",
+        ("'conv1' (Conv)", "bias scale 2**-3", "x_scale * w_scale"),
+        src=one_conv,
     ),
     Case("float_weights", float_weights, ("'conv1' (Conv)", "through DequantizeLinear"), "conv1"),
     Case(
         "output_float_conv",
-        output_is_float_conv,
+        edit(lambda m: bypass_q(m, "conv1", None), one_conv),
         ("'output'", "float Conv result", "add QuantizeLinear"),
         "output",
     ),
-    Case(
+    inits_case(
         "dq_rescale",
-        rescale_dq,
-        ("'conv2_input_DequantizeLinear' (DequantizeLinear)", "differs", "same scale"),
+        {"conv2_input_DequantizeLinear_scale": scale(5)},
         "conv2_input_DequantizeLinear",
+        ("'conv2_input_DequantizeLinear' (DequantizeLinear)", "differs", "same scale"),
+        src=two_convs,
     ),
-    Case(
+    inits_case(
         "uint8_inside",
-        uint8_inside,
-        ("'conv1_output_QuantizeLinear' (QuantizeLinear)", "uint8 activations"),
-        "conv1_output_QuantizeLinear",
+        {f"{CONV_Q}_zp": np.uint8(0), "output_zp": np.uint8(0)},
+        CONV_Q,
+        (f"'{CONV_Q}' (QuantizeLinear)", "uint8 activations"),
+        src=one_conv,
     ),
-    Case(
+    attrs_case(
         "gap_channels_last",
-        edit(lambda m: set_attr(m, "gap1", channels_last=1), qop),
-        ("'gap1' (QLinearGlobalAveragePool)", "channels_last=1"),
         "gap1",
+        {"channels_last": 1},
+        ("'gap1' (QLinearGlobalAveragePool)", "channels_last=1"),
+        src=qop,
     ),
-    Case(
+    inits_case(
         "qop_x_scale_mismatch",
-        edit(lambda m: set_init(m, "conv2_x_scale", scale(2)), qop),
-        ("'conv2' (QLinearConv)", "x_scale 2**-2 differs"),
+        {"conv2_x_scale": scale(2)},
         "conv2",
+        ("'conv2' (QLinearConv)", "x_scale 2**-2 differs"),
+        src=qop,
     ),
     Case(
         "conv_conv_without_q",
-        conv_conv_no_q,
+        edit(lambda m: bypass_q(m, "conv1", "conv2"), two_convs),
         ("'conv2' (Conv)", "float Conv result", "insert QuantizeLinear"),
         "conv2",
     ),
     Case(
         "gap_on_float_conv",
-        gap_on_conv,
+        edit(lambda m: bypass_q(m, "conv2", "gap1")),
         ("'gap1' (GlobalAveragePool)", "insert QuantizeLinear"),
         "gap1",
     ),
     Case(
         "ends_in_float_op",
-        ends_in_float_relu,
+        edit(
+            lambda m: bypass_q(m, "relu1", None),
+            lambda: GraphBuilder().conv("conv1", 2).relu("relu1").model(),
+        ),
         ("'relu1' (Relu)", "ends in a float op", "add QuantizeLinear"),
         "relu1",
     ),
-    Case("no_conv", no_conv, ("'output'", "no convolution"), "output"),
     Case(
+        "no_conv",
+        lambda: GraphBuilder(in_signed=True).model(),
+        ("'output'", "no convolution"),
+        "output",
+    ),
+    inits_case(
         "conv1d",
-        edit(lambda m: set_init(m, "conv1.weight_quantized", np.ones((4, 2, 3), np.int8))),
-        ("'conv1' (Conv)", "not 2-D"),
+        {"conv1.weight_quantized": np.ones((4, 2, 3), np.int8)},
         "conv1",
+        ("'conv1' (Conv)", "not 2-D"),
     ),
 ]
 
