@@ -41,7 +41,9 @@ DEFAULT_MODELS = (
 #: Tool -> Debian package that provides it.
 PACKAGES = {"ghdl": "ghdl", "yosys": "yosys", "nextpnr-ice40": "nextpnr-ice40"}
 #: nextpnr messages that mean the design is too big for the part.
-NO_ROOM = re.compile(r"no BELs remaining|Unable to place|too many|exceeds", re.IGNORECASE)
+NO_ROOM = re.compile(
+    r"no BELs remaining|Unable to place|Failed to expand region|too many|exceeds", re.IGNORECASE
+)
 GHDL_FLAGS = ["--std=08", "-frelaxed", "--work=pocket_cnn"]
 
 
