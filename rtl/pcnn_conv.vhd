@@ -96,6 +96,9 @@ begin
     subtype x_int_t is integer range -128 to 255;
     subtype w_int_t is integer range -128 to 127;
     subtype acc_int_t is integer range -2 ** (C_ACC_W - 1) to 2 ** (C_ACC_W - 1) - 1;
+    -- one product x * w: 17 bits like the 9 x 8 bit signed product (the explicit width
+    -- keeps each multiplier narrow in synthesis instead of accumulator-wide)
+    subtype prod_int_t is integer range -2 ** 16 to 2 ** 16 - 1;
     -- weight ROM: one word per (output group, input group), element j*NPROD + i*KK + kk
     type wvec_t is array (0 to C_PO * C_NPROD - 1) of w_int_t;
     type wrom_t is array (0 to C_NOG * C_NIG - 1) of wvec_t;
@@ -146,6 +149,7 @@ begin
       variable w  : wvec_t;
       variable b  : bvec_t;
       variable t  : t_int_arr_t;
+      variable pr : prod_int_t;
     begin
       w := C_WROM(og * C_NIG + ig);
       b := C_BROM(og);
@@ -176,7 +180,12 @@ begin
           end if;
         end if;
         for p in 0 to C_NPROD - 1 loop
-          t(1 + p) := xv(p) * w(j * C_NPROD + p);
+          if C_NOG * C_NIG = 1 then
+            pr := xv(p) * C_WROM(0)(j * C_NPROD + p); -- constant weight
+          else
+            pr := xv(p) * w(j * C_NPROD + p);
+          end if;
+          t(1 + p) := pr;
         end loop;
         -- balanced adder tree, in place
         for lvl in 0 to C_LEVELS - 1 loop
