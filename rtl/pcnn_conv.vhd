@@ -180,11 +180,7 @@ begin
           end if;
         end if;
         for p in 0 to C_NPROD - 1 loop
-          if C_NOG * C_NIG = 1 then
-            pr := xv(p) * C_WROM(0)(j * C_NPROD + p); -- constant weight
-          else
-            pr := xv(p) * w(j * C_NPROD + p);
-          end if;
+          pr := xv(p) * w(j * C_NPROD + p);
           t(1 + p) := pr;
         end loop;
         -- balanced adder tree, in place
