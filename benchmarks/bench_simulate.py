@@ -7,7 +7,7 @@ from the simulation itself. Usage: python benchmarks/bench_simulate.py [IMAGES]
 
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -41,4 +41,6 @@ def main(images: int = 16) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 16)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("images", nargs="?", type=int, default=16, help="images (default 16)")
+    main(parser.parse_args().images)

@@ -156,6 +156,8 @@ def run_prepared(
     generics = tb_generics(files, stall_in=stall_in, stall_out=stall_out, seed=seed)
     args = [_ghdl(), "--elab-run", *GHDL_FLAGS, f"--workdir={workdir}", TB_ENTITY]
     args += [f"-g{k}={v}" for k, v in generics.items()]
+    # the testbench keeps every word of the run in variables: lift GHDL's stack limit
+    args += ["--max-stack-alloc=0"]
     try:
         proc = subprocess.run(
             args, cwd=workdir, capture_output=True, text=True, timeout=timeout, check=False
