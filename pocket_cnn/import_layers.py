@@ -14,6 +14,7 @@ from pocket_cnn.import_geometry import pool_spec
 from pocket_cnn.import_graph import attrs, fail
 from pocket_cnn.import_quant import format_frac, scale_frac, zero_point_signed
 from pocket_cnn.import_state import (
+    FROM_GAP,
     Acc,
     Deq,
     ImportState,
@@ -153,3 +154,50 @@ def qlinear_global_average_pool(node: onnx.NodeProto, st: ImportState) -> None:
     if not zero_point_signed(node, st.const(node, 4, "y_zero_point"), True, "y_zero_point"):
         raise fail(node, "uint8 output is not supported; use an int8 y_zero_point of 0")
     st.set(node, st.make_gap(node, x, frac_y))
+
+
+def _after_gap(x: object) -> bool:
+    """True for the result of the global average pool (int8 or pending in float)."""
+    if isinstance(x, QInt):
+        return x.producer == FROM_GAP
+    if isinstance(x, Deq):
+        return x.src.producer == FROM_GAP or any(p.kind == "gap" for p in x.pending)
+    return False
+
+
+def _flat_shape_ok(node: onnx.NodeProto, st: ImportState, channels: int) -> bool:
+    """Whether the node only turns (N, C, 1, 1) into (N, C)."""
+    a = attrs(node)
+    if node.op_type == "Flatten":
+        return int(a.get("axis", 1)) == 1
+    if node.op_type == "Squeeze":
+        axes = st.const(node, 1, "axes")
+        picked = [int(v) for v in (axes if axes is not None else a.get("axes", [2, 3]))]
+        return {v % 4 for v in picked} <= {2, 3} and len(picked) > 0
+    shape = st.const(node, 1, "shape")  # Reshape
+    if shape is None:
+        return False
+    dims = [int(v) for v in np.asarray(shape).reshape(-1)]
+    return len(dims) == 2 and dims[1] == channels and dims[0] in (-1, 0, 1)
+
+
+def flatten(node: onnx.NodeProto, st: ImportState) -> None:
+    """``Flatten`` / ``Squeeze`` / ``Reshape`` of the global average pool result to (N, C).
+
+    The output layout is (N, C) after GAP anyway, so these pass the value through.
+    """
+    x = st.data(node)
+    if not _after_gap(x):
+        raise fail(
+            node,
+            f"{node.op_type} is only supported right after GlobalAveragePool (to drop its 1x1 "
+            "dimensions); remove it",
+        )
+    assert isinstance(x, QInt | Deq)
+    if not _flat_shape_ok(node, st, x.shape[0]):
+        raise fail(
+            node,
+            f"{node.op_type} must turn the (N, C, 1, 1) pooling result into (N, C); "
+            "use Flatten(axis=1)",
+        )
+    st.set(node, x)

@@ -43,6 +43,9 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("", "LeakyRelu"): import_layers.leaky_relu,
     ("", "MaxPool"): import_layers.max_pool,
     ("", "GlobalAveragePool"): import_layers.global_average_pool,
+    ("", "Flatten"): import_layers.flatten,
+    ("", "Squeeze"): import_layers.flatten,
+    ("", "Reshape"): import_layers.flatten,
     (MS_DOMAIN, "QLinearLeakyRelu"): import_layers.qlinear_leaky_relu,
     (MS_DOMAIN, "QLinearGlobalAveragePool"): import_layers.qlinear_global_average_pool,
     # onnxruntime also registers these contrib ops in the com.microsoft domain
