@@ -40,6 +40,22 @@ entity pcnn_gap is
 end entity pcnn_gap;
 
 architecture rtl of pcnn_gap is
+  -- bits of an unsigned vector holding 0 .. v
+  function ubits(v : natural) return positive is
+    variable n : positive := 1;
+  begin
+    while n < 31 and 2 ** n <= v loop
+      n := n + 1;
+    end loop;
+    return n;
+  end function;
+  function imax(a : integer; b : integer) return integer is
+  begin
+    if a > b then
+      return a;
+    end if;
+    return b;
+  end function;
   constant C_P_BITS : positive := G_K_BITS + G_M_BITS;
   type acc_array_t is array (0 to G_CH - 1) of signed(G_ACC_BITS - 1 downto 0);
   type word_array_t is array (0 to G_CH - 1) of std_logic_vector(7 downto 0);
@@ -55,34 +71,40 @@ architecture rtl of pcnn_gap is
   signal step     : std_logic;
   signal q8       : std_logic_vector(7 downto 0);
 
-  -- the reciprocal divide of one channel sum (combinational)
+  -- the reciprocal divide of one channel sum (combinational), on narrow vectors only
+  -- (k = c*A + B fits C_T_BITS signed, q0 = (p >> S) - K0 fits C_Q_BITS signed)
+  constant C_A_BITS : positive := ubits(G_MUL_A) + 1;
+  constant C_T_BITS : positive := imax(G_ACC_BITS + C_A_BITS, ubits(G_ADD_B) + 1) + 1;
+  constant C_Q_BITS : positive := imax(imax(C_P_BITS - G_SHIFT, ubits(G_K0)), 8) + 2;
   function divide(s : signed) return std_logic_vector is
-    variable c    : integer;
+    variable c    : signed(G_ACC_BITS - 1 downto 0);
+    variable t    : signed(C_T_BITS - 1 downto 0);
     variable k    : unsigned(G_K_BITS - 1 downto 0);
     variable p    : unsigned(C_P_BITS - 1 downto 0);
-    variable q0   : integer;
+    variable q0   : signed(C_Q_BITS - 1 downto 0);
     variable tie  : boolean;
   begin
     if s <= to_signed(G_CLAMP_LO, G_ACC_BITS) then
-      c := G_CLAMP_LO;
+      c := to_signed(G_CLAMP_LO, G_ACC_BITS);
     elsif s >= to_signed(G_CLAMP_HI, G_ACC_BITS) then
-      c := G_CLAMP_HI;
+      c := to_signed(G_CLAMP_HI, G_ACC_BITS);
     else
-      c := to_integer(s);
+      c := s;
     end if;
-    k := to_unsigned(c * G_MUL_A + G_ADD_B, G_K_BITS);
+    t := resize(c * to_signed(G_MUL_A, C_A_BITS), C_T_BITS) + to_signed(G_ADD_B, C_T_BITS);
+    k := resize(unsigned(t), G_K_BITS);
     p := k * to_unsigned(G_MUL_M, G_M_BITS);
-    q0 := to_integer(p(C_P_BITS - 1 downto G_SHIFT)) - G_K0;
+    q0 := signed(resize(p(C_P_BITS - 1 downto G_SHIFT), C_Q_BITS)) - to_signed(G_K0, C_Q_BITS);
     tie := p(G_SHIFT - 1 downto 0) < to_unsigned(G_MUL_M, G_SHIFT + G_M_BITS);
-    if tie and (q0 mod 2) = 1 then
-      q0 := q0 - 1;
+    if tie and q0(0) = '1' then
+      q0 := q0 - to_signed(1, C_Q_BITS);
     end if;
-    if q0 > 127 then
-      q0 := 127;
-    elsif q0 < -128 then
-      q0 := -128;
+    if q0 > to_signed(127, C_Q_BITS) then
+      q0 := to_signed(127, C_Q_BITS);
+    elsif q0 < to_signed(-128, C_Q_BITS) then
+      q0 := to_signed(-128, C_Q_BITS);
     end if;
-    return std_logic_vector(to_signed(q0, 8));
+    return std_logic_vector(q0(7 downto 0));
   end function divide;
 begin
   -- the last pixel of an image needs a free bank for the finished sums
