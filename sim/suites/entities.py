@@ -160,7 +160,15 @@ class StageCase:
     stall_in: int = 25
     stall_out: int = 25
     rate: bool = False  # no stalls, check the rate
+    acc_bits: int = 0  # forced accumulator width (0 = the stage's own, never narrower)
+    bias0: int | None = None  # bias of output channel 0 instead of a random one
     seed: int = 1
+
+
+#: case-name prefix of the cases that must run pcnn_conv's wide (> 31 bit) signed-vector MAC
+WIDE_PREFIX = "acc_wide"
+#: widest accumulator pcnn_conv still computes with VHDL integers
+INT_MAC_BITS = 31
 
 
 def _stage(case: StageCase) -> ConvStage:
@@ -169,6 +177,8 @@ def _stage(case: StageCase) -> ConvStage:
     k = case.kernel
     weights = rng.integers(-case.wmax, case.wmax + 1, size=(case.ch_out, case.ch_in, k, k))
     bias = rng.integers(-case.bmax, case.bmax + 1, size=case.ch_out)
+    if case.bias0 is not None:
+        bias[0] = case.bias0
     h, w = (case.height, case.width) if case.height else (k, k)
     return ConvStage(
         name="pe",
@@ -226,7 +236,7 @@ def _stage_generics(case: StageCase) -> dict[str, object]:
         "G_IN_SIGNED": case.in_signed,
         "G_PAR_IN": par_in,
         "G_PAR_OUT": par_out,
-        "G_ACC_BITS": stage.acc_bits,
+        "G_ACC_BITS": max(stage.acc_bits, case.acc_bits),
         "G_STALL_IN": 0 if case.rate else case.stall_in,
         "G_STALL_OUT": 0 if case.rate else case.stall_out,
         "G_SEED": case.seed,
@@ -270,6 +280,15 @@ CONV_CASES: dict[str, StageCase] = {
     ),
     "long_stalls": StageCase(2, 2, 3, shift=9, stall_in=60, stall_out=70, seed=12),
     "rate_full": StageCase(3, 4, 3, shift=9, act=R, rate=True, seed=13),
+    # int32 biases near the limit: the stage itself needs a 33-bit accumulator
+    f"{WIDE_PREFIX}_big_bias": StageCase(2, 3, 3, shift=24, act=L, bmax=2**31 - 1, seed=15),
+    # one huge bias (channel 0 saturates), the other channels computed as usual
+    f"{WIDE_PREFIX}_one_big_bias": StageCase(2, 3, 3, shift=9, act=L, bias0=-(2**31) + 7, seed=18),
+    # a wider accumulator than needed is still exact: the wide path on ordinary data
+    f"{WIDE_PREFIX}_forced_partial": StageCase(
+        3, 4, 3, shift=9, act=R, par_in=2, par_out=3, acc_bits=40, seed=16
+    ),
+    f"{WIDE_PREFIX}_rate": StageCase(3, 4, 3, shift=9, rate=True, acc_bits=34, seed=17),
 }
 
 PE_CASES: dict[str, StageCase] = {
@@ -299,6 +318,9 @@ PE_CASES: dict[str, StageCase] = {
     ),
     "rate_folded_k3_p1": StageCase(
         2, 2, 3, shift=9, height=6, width=6, pad=1, par_in=1, par_out=1, rate=True, seed=29
+    ),
+    f"{WIDE_PREFIX}_k3_p1_leaky_pool2": StageCase(
+        2, 3, 3, shift=9, act=L, height=6, width=5, pad=1, pool=(2, 2), acc_bits=36, seed=30
     ),
 }
 
@@ -359,9 +381,19 @@ def _add_configs(
         )
 
 
+def _check_wide(cases: dict[str, StageCase]) -> None:
+    """The wide-accumulator cases must really select pcnn_conv's signed-vector MAC."""
+    for name, case in cases.items():
+        bits = _stage_generics(case)["G_ACC_BITS"]
+        if name.startswith(WIDE_PREFIX) and not (isinstance(bits, int) and bits > INT_MAC_BITS):
+            raise ValueError(f"case {name}: accumulator {bits} bits does not test the wide MAC")
+
+
 def add_tests(vu: object, rtl_lib: object) -> None:
     """Add the entity testbenches and their configurations to ``vu``."""
-    del rtl_lib  # the testbenches reference library pocket_cnn by name
+    del rtl_lib
+    _check_wide(CONV_CASES)
+    _check_wide(PE_CASES)  # the testbenches reference library pocket_cnn by name
     lib = vu.add_library(LIBRARY)  # type: ignore[attr-defined]
     lib.add_source_files([*TB_COMMON, *(str(TB / f"pcnn_tb_{n}.vhd") for n in ENTITIES)])
     _add_configs(
