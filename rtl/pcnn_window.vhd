@@ -190,150 +190,191 @@ architecture rtl of pcnn_window is
   signal write_ok  : std_logic; -- writer may overwrite its row slot
   signal m_valid_r : std_logic;
 
+  -- a 1x1 window with stride 1 and no padding is the pixel itself: one register stage
+  constant C_PASS : boolean := C_K = 1 and C_S = 1 and C_P = 0;
+
 begin
 
-  -- Readiness of the next window and write permission (from registers only).
-  p_cond : process (all)
-    variable ew : signed(C_EB - 1 downto 0);
-    variable xw : signed(C_CB - 1 downto 0);
-  begin
-    ew := signed(resize(wy, C_EB));
-    xw := signed(resize(wx, C_CB));
-    win_ok <= '0';
-    if rinfo.none = '1' or cinfo.none = '1' then
-      -- needs no pixel: wait until the writer has written a pixel of this image
-      -- (e - wy = image difference * H), so no window leaves before its image starts
-      if e > ew or (e = ew and (wy /= 0 or wx /= 0)) then
-        win_ok <= '1';
-      end if;
-    -- wx > min(W-1, chi) is wx > chi as wx <= W-1
-    elsif e > rinfo.hi or (e = rinfo.hi and xw > cinfo.chi) then
-      win_ok <= '1';
-    end if;
-    -- writing row e overwrites row e - R: allowed if no pending window needs it
-    write_ok <= '0';
-    if e < rinfo.lor then
-      write_ok <= '1';
-    end if;
-  end process;
-
-  s_ready <= write_ok;
   m_valid <= m_valid_r;
 
-  p_main : process (clk)
-    variable wr_en, rd_en : boolean;
-    variable e_v          : signed(C_EB - 1 downto 0);
-    variable rl_v         : signed(C_RB - 1 downto 0);
-    variable cl_v         : signed(C_CB - 1 downto 0);
-    variable rowv         : row_t;
-    variable prow         : prow_t;
-    variable pix          : pixel_t;
-    variable data_v       : std_logic_vector(m_data'range);
+  g_pass : if C_PASS generate
+    signal cnt   : unsigned(pcnn_clog2(C_H * C_W + 1) - 1 downto 0);
+    signal ready : std_logic;
   begin
-    if rising_edge(clk) then
-      wr_en := s_valid = '1' and write_ok = '1';
-      rd_en := win_ok = '1' and (m_valid_r = '0' or m_ready = '1');
+    ready   <= (not m_valid_r) or m_ready;
+    s_ready <= ready;
 
-      if m_ready = '1' then
-        m_valid_r <= '0';
-      end if;
-
-      -- read the window (before this clock's write: it never touches needed rows)
-      if rd_en then
-        for ky in 0 to C_K - 1 loop
-          rowv := ring(to_integer(rs(ky)));
-          prow := (others => (others => '0'));
-          for c in 0 to C_W - 1 loop
-            prow(C_P + c) := rowv(c);
-          end loop;
-          for kx in 0 to C_K - 1 loop
-            pix := prow(to_integer(cinfo.idx(kx)));
-            if rinfo.ok(ky) = '0' then
-              pix := (others => '0');
-            end if;
-            data_v(((ky * C_K + kx) + 1) * C_PIX_W - 1 downto (ky * C_K + kx) * C_PIX_W) := pix;
-          end loop;
-        end loop;
-        m_data    <= data_v;
-        m_valid_r <= '1';
-        m_last    <= '0';
-        if oy = C_HO - 1 and ox = C_WO - 1 then
-          m_last <= '1';
+    p_pass : process (clk)
+    begin
+      if rising_edge(clk) then
+        if m_ready = '1' then
+          m_valid_r <= '0';
         end if;
-      end if;
-
-      -- writer
-      e_v := e;
-      if wr_en then
-        for s in 0 to C_R - 1 loop
-          for c in 0 to C_W - 1 loop
-            if wslot = s and wx = c then
-              ring(s)(c) <= s_data;
-            end if;
-          end loop;
-        end loop;
-        if wx = C_W - 1 then
-          wx    <= (others => '0');
-          wslot <= slot_add(wslot, 1);
-          e_v   := e_v + 1;
-          if wy = C_H - 1 then
-            wy <= (others => '0');
+        if s_valid = '1' and ready = '1' then
+          m_data    <= s_data;
+          m_valid_r <= '1';
+          m_last    <= '0';
+          if cnt = C_H * C_W - 1 then
+            m_last <= '1';
+            cnt    <= (others => '0');
           else
-            wy <= wy + 1;
+            cnt <= cnt + 1;
           end if;
-        else
-          wx <= wx + 1;
+        end if;
+        if rst = '1' then
+          cnt       <= (others => '0');
+          m_valid_r <= '0';
+          m_last    <= '0';
         end if;
       end if;
+    end process;
+  end generate;
 
-      -- reader position and everything derived from it
-      if rd_en then
-        if ox = C_WO - 1 then
-          ox   <= 0;
-          cl_v := to_signed(-C_P, C_CB);
-          if oy = C_HO - 1 then
-            oy    <= 0;
-            rl_v  := to_signed(-C_P, C_RB);
-            rbase <= slot_add(rbase, C_H);
-            for ky in 0 to C_K - 1 loop
-              rs(ky) <= slot_add(rbase, (C_H - C_P + ky + C_R * 3) mod C_R);
+  g_ring : if not C_PASS generate
+
+    -- Readiness of the next window and write permission (from registers only).
+    p_cond : process (all)
+      variable ew : signed(C_EB - 1 downto 0);
+      variable xw : signed(C_CB - 1 downto 0);
+    begin
+      ew := signed(resize(wy, C_EB));
+      xw := signed(resize(wx, C_CB));
+      win_ok <= '0';
+      if rinfo.none = '1' or cinfo.none = '1' then
+        -- needs no pixel: wait until the writer has written a pixel of this image
+        -- (e - wy = image difference * H), so no window leaves before its image starts
+        if e > ew or (e = ew and (wy /= 0 or wx /= 0)) then
+          win_ok <= '1';
+        end if;
+      -- wx > min(W-1, chi) is wx > chi as wx <= W-1
+      elsif e > rinfo.hi or (e = rinfo.hi and xw > cinfo.chi) then
+        win_ok <= '1';
+      end if;
+      -- writing row e overwrites row e - R: allowed if no pending window needs it
+      write_ok <= '0';
+      if e < rinfo.lor then
+        write_ok <= '1';
+      end if;
+    end process;
+
+    s_ready <= write_ok;
+
+    p_main : process (clk)
+      variable wr_en, rd_en : boolean;
+      variable e_v          : signed(C_EB - 1 downto 0);
+      variable rl_v         : signed(C_RB - 1 downto 0);
+      variable cl_v         : signed(C_CB - 1 downto 0);
+      variable rowv         : row_t;
+      variable prow         : prow_t;
+      variable pix          : pixel_t;
+      variable data_v       : std_logic_vector(m_data'range);
+    begin
+      if rising_edge(clk) then
+        wr_en := s_valid = '1' and write_ok = '1';
+        rd_en := win_ok = '1' and (m_valid_r = '0' or m_ready = '1');
+
+        if m_ready = '1' then
+          m_valid_r <= '0';
+        end if;
+
+        -- read the window (before this clock's write: it never touches needed rows)
+        if rd_en then
+          for ky in 0 to C_K - 1 loop
+            rowv := ring(to_integer(rs(ky)));
+            prow := (others => (others => '0'));
+            for c in 0 to C_W - 1 loop
+              prow(C_P + c) := rowv(c);
             end loop;
-            e_v   := e_v - C_H;
+            for kx in 0 to C_K - 1 loop
+              pix := prow(to_integer(cinfo.idx(kx)));
+              if rinfo.ok(ky) = '0' then
+                pix := (others => '0');
+              end if;
+              data_v(((ky * C_K + kx) + 1) * C_PIX_W - 1 downto (ky * C_K + kx) * C_PIX_W) := pix;
+            end loop;
+          end loop;
+          m_data    <= data_v;
+          m_valid_r <= '1';
+          m_last    <= '0';
+          if oy = C_HO - 1 and ox = C_WO - 1 then
+            m_last <= '1';
+          end if;
+        end if;
+
+        -- writer
+        e_v := e;
+        if wr_en then
+          for s in 0 to C_R - 1 loop
+            for c in 0 to C_W - 1 loop
+              if wslot = s and wx = c then
+                ring(s)(c) <= s_data;
+              end if;
+            end loop;
+          end loop;
+          if wx = C_W - 1 then
+            wx    <= (others => '0');
+            wslot <= slot_add(wslot, 1);
+            e_v   := e_v + 1;
+            if wy = C_H - 1 then
+              wy <= (others => '0');
+            else
+              wy <= wy + 1;
+            end if;
           else
-            oy   <= oy + 1;
-            rl_v := row_lo + C_S;
-            for ky in 0 to C_K - 1 loop
-              rs(ky) <= slot_add(rs(ky), C_S);
-            end loop;
+            wx <= wx + 1;
           end if;
-          row_lo <= rl_v;
-          rinfo  <= row_info(rl_v);
-        else
-          ox   <= ox + 1;
-          cl_v := col_lo + C_S;
         end if;
-        col_lo <= cl_v;
-        cinfo  <= col_info(cl_v);
-      end if;
-      e <= e_v;
 
-      if rst = '1' then
-        wy        <= (others => '0');
-        wx        <= (others => '0');
-        wslot     <= (others => '0');
-        e         <= (others => '0');
-        oy        <= 0;
-        ox        <= 0;
-        row_lo    <= to_signed(-C_P, C_RB);
-        col_lo    <= to_signed(-C_P, C_CB);
-        rinfo     <= C_ROW0;
-        cinfo     <= C_COL0;
-        rbase     <= (others => '0');
-        rs        <= C_RS0;
-        m_valid_r <= '0';
-        m_last    <= '0';
+        -- reader position and everything derived from it
+        if rd_en then
+          if ox = C_WO - 1 then
+            ox   <= 0;
+            cl_v := to_signed(-C_P, C_CB);
+            if oy = C_HO - 1 then
+              oy    <= 0;
+              rl_v  := to_signed(-C_P, C_RB);
+              rbase <= slot_add(rbase, C_H);
+              for ky in 0 to C_K - 1 loop
+                rs(ky) <= slot_add(rbase, (C_H - C_P + ky + C_R * 3) mod C_R);
+              end loop;
+              e_v   := e_v - C_H;
+            else
+              oy   <= oy + 1;
+              rl_v := row_lo + C_S;
+              for ky in 0 to C_K - 1 loop
+                rs(ky) <= slot_add(rs(ky), C_S);
+              end loop;
+            end if;
+            row_lo <= rl_v;
+            rinfo  <= row_info(rl_v);
+          else
+            ox   <= ox + 1;
+            cl_v := col_lo + C_S;
+          end if;
+          col_lo <= cl_v;
+          cinfo  <= col_info(cl_v);
+        end if;
+        e <= e_v;
+
+        if rst = '1' then
+          wy        <= (others => '0');
+          wx        <= (others => '0');
+          wslot     <= (others => '0');
+          e         <= (others => '0');
+          oy        <= 0;
+          ox        <= 0;
+          row_lo    <= to_signed(-C_P, C_RB);
+          col_lo    <= to_signed(-C_P, C_CB);
+          rinfo     <= C_ROW0;
+          cinfo     <= C_COL0;
+          rbase     <= (others => '0');
+          rs        <= C_RS0;
+          m_valid_r <= '0';
+          m_last    <= '0';
+        end if;
       end if;
-    end if;
-  end process;
+    end process;
+
+  end generate;
 
 end architecture;
