@@ -7,6 +7,8 @@
 -- accumulates. Output: one beat with all G_CH results per image, m_last = '1'.
 -- The steps per channel (s = sum): c = clamp(s, LO, HI); k = c*A + B (>= 0);
 -- p = k*M; q0 = (p >> S) - K0; tie = (p mod 2**S) < M; q = q0 - 1 if tie and q0 odd.
+-- k is computed as the sums enter the bank, the rest per channel while dividing
+-- (two shorter paths instead of one long one).
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -61,7 +63,8 @@ architecture rtl of pcnn_gap is
   type word_array_t is array (0 to G_CH - 1) of std_logic_vector(7 downto 0);
 
   signal acc      : acc_array_t := (others => (others => '0'));
-  signal bank     : acc_array_t := (others => (others => '0'));
+  type k_array_t is array (0 to G_CH - 1) of unsigned(G_K_BITS - 1 downto 0);
+  signal bank     : k_array_t := (others => (others => '0'));  -- scale(sum) per channel
   signal res      : word_array_t := (others => (others => '0'));
   signal pix_cnt  : natural range 0 to G_PIXELS - 1 := 0;
   signal bank_busy : std_logic := '0';
@@ -71,18 +74,15 @@ architecture rtl of pcnn_gap is
   signal step     : std_logic;
   signal q8       : std_logic_vector(7 downto 0);
 
-  -- the reciprocal divide of one channel sum (combinational), on narrow vectors only
+  -- the reciprocal divide of one channel sum, in two halves on narrow vectors only
   -- (k = c*A + B fits C_T_BITS signed, q0 = (p >> S) - K0 fits C_Q_BITS signed)
   constant C_A_BITS : positive := ubits(G_MUL_A) + 1;
   constant C_T_BITS : positive := imax(G_ACC_BITS + C_A_BITS, ubits(G_ADD_B) + 1) + 1;
   constant C_Q_BITS : positive := imax(imax(C_P_BITS - G_SHIFT, ubits(G_K0)), 8) + 2;
-  function divide(s : signed) return std_logic_vector is
-    variable c    : signed(G_ACC_BITS - 1 downto 0);
-    variable t    : signed(C_T_BITS - 1 downto 0);
-    variable k    : unsigned(G_K_BITS - 1 downto 0);
-    variable p    : unsigned(C_P_BITS - 1 downto 0);
-    variable q0   : signed(C_Q_BITS - 1 downto 0);
-    variable tie  : boolean;
+  -- first half, applied when the sums move to the bank: k = clamp(s, LO, HI) * A + B
+  function scale(s : signed) return unsigned is
+    variable c : signed(G_ACC_BITS - 1 downto 0);
+    variable t : signed(C_T_BITS - 1 downto 0);
   begin
     if s <= to_signed(G_CLAMP_LO, G_ACC_BITS) then
       c := to_signed(G_CLAMP_LO, G_ACC_BITS);
@@ -92,7 +92,15 @@ architecture rtl of pcnn_gap is
       c := s;
     end if;
     t := resize(c * to_signed(G_MUL_A, C_A_BITS), C_T_BITS) + to_signed(G_ADD_B, C_T_BITS);
-    k := resize(unsigned(t), G_K_BITS);
+    return resize(unsigned(t), G_K_BITS);
+  end function scale;
+
+  -- second half, one channel per clock: the reciprocal multiply, RNE tie fix and sat8
+  function divide(k : unsigned) return std_logic_vector is
+    variable p    : unsigned(C_P_BITS - 1 downto 0);
+    variable q0   : signed(C_Q_BITS - 1 downto 0);
+    variable tie  : boolean;
+  begin
     p := k * to_unsigned(G_MUL_M, G_M_BITS);
     q0 := signed(resize(p(C_P_BITS - 1 downto G_SHIFT), C_Q_BITS)) - to_signed(G_K0, C_Q_BITS);
     tie := p(G_SHIFT - 1 downto 0) < to_unsigned(G_MUL_M, G_SHIFT + G_M_BITS);
@@ -151,7 +159,7 @@ begin
             end if;
             acc(c) <= sum;
             if pix_cnt = G_PIXELS - 1 then
-              bank(c) <= sum;
+              bank(c) <= scale(sum);
             end if;
           end loop;
           if pix_cnt = G_PIXELS - 1 then
