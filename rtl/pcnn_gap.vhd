@@ -7,8 +7,8 @@
 -- accumulates. Output: one beat with all G_CH results per image, m_last = '1'.
 -- The steps per channel (s = sum): c = clamp(s, LO, HI); k = c*A + B (>= 0);
 -- p = k*M; q0 = (p >> S) - K0; tie = (p mod 2**S) < M; q = q0 - 1 if tie and q0 odd.
--- k is computed as the sums enter the bank, the rest per channel while dividing
--- (two shorter paths instead of one long one).
+-- k of the channel at the head of the bank is registered as that channel arrives
+-- there, the rest is done while dividing (two shorter paths instead of one long one).
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -58,13 +58,23 @@ architecture rtl of pcnn_gap is
     end if;
     return b;
   end function;
+  function imin(a : integer; b : integer) return integer is
+  begin
+    if a < b then
+      return a;
+    end if;
+    return b;
+  end function;
   constant C_P_BITS : positive := G_K_BITS + G_M_BITS;
   type acc_array_t is array (0 to G_CH - 1) of signed(G_ACC_BITS - 1 downto 0);
   type word_array_t is array (0 to G_CH - 1) of std_logic_vector(7 downto 0);
 
   signal acc      : acc_array_t := (others => (others => '0'));
-  type k_array_t is array (0 to G_CH - 1) of unsigned(G_K_BITS - 1 downto 0);
-  signal bank     : k_array_t := (others => (others => '0'));  -- scale(sum) per channel
+  signal bank     : acc_array_t := (others => (others => '0'));
+  -- scale() of the channel at the head of the bank (bank(0) itself is not used)
+  signal k0       : unsigned(G_K_BITS - 1 downto 0) := (others => '0');
+  -- the channel that moves to the head on a step (0 when there is only one)
+  constant C_NEXT : natural := imax(0, imin(1, G_CH - 1));
   signal res      : word_array_t := (others => (others => '0'));
   signal pix_cnt  : natural range 0 to G_PIXELS - 1 := 0;
   signal bank_busy : std_logic := '0';
@@ -119,7 +129,7 @@ begin
   rdy  <= '1' when pix_cnt /= G_PIXELS - 1 or bank_busy = '0' else '0';
   -- divide one channel per clock unless an unread result blocks the result register
   step <= '1' when bank_busy = '1' and (res_vld = '0' or m_ready = '1') else '0';
-  q8   <= divide(bank(0));
+  q8   <= divide(k0);
 
   process (clk)
     variable x   : signed(G_ACC_BITS - 1 downto 0);
@@ -140,6 +150,7 @@ begin
             bank(c) <= bank(c + 1);
             res(c)  <= res(c + 1);
           end loop;
+          k0 <= scale(bank(C_NEXT));
           res(G_CH - 1) <= q8;
           if bank_cnt = G_CH - 1 then
             bank_cnt  <= 0;
@@ -159,7 +170,10 @@ begin
             end if;
             acc(c) <= sum;
             if pix_cnt = G_PIXELS - 1 then
-              bank(c) <= scale(sum);
+              bank(c) <= sum;
+              if c = 0 then
+                k0 <= scale(sum);
+              end if;
             end if;
           end loop;
           if pix_cnt = G_PIXELS - 1 then
