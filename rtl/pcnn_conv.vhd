@@ -4,8 +4,10 @@
 -- acc = bias + sum(x * w), y = act(sat8(RNE(acc * 2**-shift))) (docs/numerics.md).
 -- par_in input channels x par_out output channels are computed per clock:
 -- ceil(ch_in/par_in) * ceil(ch_out/par_out) clocks per window (1 at full parallelism,
--- fully pipelined). Pipeline: window register -> MAC -> accumulator register ->
--- requantise/activate -> output register; valid/ready everywhere.
+-- fully pipelined). Pipeline: window register -> product registers -> adder tree
+-- (a register every 2 levels; constant-weight products also take the first level) -> accumulator register (+ bias or partial sum) ->
+-- requantise/activate -> output register. A stall of the output freezes every
+-- stage at once (one enable), so nothing is lost or duplicated.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -48,19 +50,45 @@ architecture rtl of pcnn_conv is
   constant C_WTS  : pcnn_int_array_t(0 to G_WEIGHTS'length - 1) := G_WEIGHTS;
   constant C_BIAS : pcnn_int_array_t(0 to G_BIAS'length - 1)    := G_BIAS;
 
-  type acc_arr_t is array (0 to C_PO - 1) of signed(C_ACC_W - 1 downto 0);
-  -- adder tree: start value + C_NPROD products, padded to a power of two
-  constant C_TREE_N : positive := pcnn_pow2_ceil(C_NPROD + 1);
-  constant C_LEVELS : positive := pcnn_clog2(C_TREE_N);
+  -- exact log2 of a power of two (0 for 1)
+  function log2_exact(value : positive) return natural is
+    variable n : natural := 0;
+  begin
+    while 2 ** n < value loop
+      n := n + 1;
+    end loop;
+    return n;
+  end function;
 
-  -- stage A: the window being processed, group counters, partial sums
+  type acc_arr_t is array (0 to C_PO - 1) of signed(C_ACC_W - 1 downto 0);
+  -- adder tree over the C_NPROD products, padded to a power of two
+  constant C_TREE_N : positive := pcnn_pow2_ceil(C_NPROD);
+  constant C_LEVELS : natural  := log2_exact(C_TREE_N);
+  -- adder-tree levels done with the products (1 when the weights are constants, i.e.
+  -- full parallelism: constant multipliers are shallow), levels per later register
+  -- stage, and the number of tree register stages after the product register
+  function first_levels return natural is
+  begin
+    if C_NIG * C_NOG = 1 then
+      return pcnn_min(1, C_LEVELS);
+    end if;
+    return 0;
+  end function;
+  constant C_L0   : natural  := first_levels;
+  constant C_LPS  : positive := 2;
+  constant C_NSTG : natural  := (C_LEVELS - C_L0 + C_LPS - 1) / C_LPS;
+
+  -- stage A: the window being processed, group counters
   signal a_valid, a_last : std_logic;
   signal x_reg           : std_logic_vector(s_data'range);
   signal ig              : natural range 0 to C_NIG - 1;
   signal og              : natural range 0 to C_NOG - 1;
-  signal acc_part        : acc_arr_t;
-  signal sums            : acc_arr_t;
-  -- stage B: finished accumulators of one output group
+  -- MAC pipeline tags: index 0 = product register, s = after tree stage s
+  type sl_pipe_t is array (0 to C_NSTG) of std_logic;
+  type og_pipe_t is array (0 to C_NSTG) of natural range 0 to C_NOG - 1;
+  signal tg_valid, tg_first, tg_lastig, tg_last : sl_pipe_t;
+  signal tg_og                                  : og_pipe_t;
+  -- stage B: accumulators (partial sums while folding; finished when b_valid)
   signal b_valid, b_last, b_final : std_logic;
   signal b_og                     : natural range 0 to C_NOG - 1;
   signal b_acc                    : acc_arr_t;
@@ -68,7 +96,8 @@ architecture rtl of pcnn_conv is
   signal asm       : std_logic_vector(C_CO * 8 - 1 downto 0);
   signal m_valid_r : std_logic;
 
-  signal out_free, b_move, b_free, a_step, a_done : std_logic;
+  -- en: the whole MAC pipeline (A -> products -> tree stages -> B) advances
+  signal out_free, b_move, en, a_step, a_done : std_logic;
 
 begin
 
@@ -77,21 +106,25 @@ begin
   assert G_BIAS'length = C_CO
     report "pcnn_conv: G_BIAS must hold ch_out values" severity failure;
 
-  -- handshake of the pipeline (combinational, from registers and m_ready)
+  -- handshake (combinational, from registers and m_ready): a stall of the output
+  -- with a finished accumulator waiting in B freezes every MAC stage at once
   out_free <= (not m_valid_r) or m_ready;
   b_move   <= b_valid and ((not b_final) or out_free);
-  b_free   <= (not b_valid) or b_move;
-  a_step   <= a_valid and b_free when ig = C_NIG - 1 else a_valid;
+  en       <= (not b_valid) or b_move;
+  a_step   <= a_valid and en;
   a_done   <= a_step when ig = C_NIG - 1 and og = C_NOG - 1 else '0';
   s_ready  <= (not a_valid) or a_done;
   m_valid  <= m_valid_r;
 
-  -- MAC of the current (output group, input group), combinational from registers:
-  -- sums(j) = start + sum over (i, kk) of x(ig*PI+i, kk) * w(og*PO+j, ig*PI+i, kk),
-  -- start = bias (first input group) or the partial sum. Wrap-around arithmetic in
-  -- C_ACC_W bits (exact: acc_bits never overflows). Two implementations with the same
-  -- result: integer arithmetic (fast in simulation) when the accumulator fits a 32-bit
-  -- integer, signed vectors otherwise.
+  -- MAC datapath of the current (output group, input group), pipelined:
+  --   products register: p = x(ig*PI+i, kk) * w(og*PO+j, ig*PI+i, kk)
+  --   (plus the first C_L0 adder levels), then C_NSTG tree register stages of
+  --   C_LPS balanced adder levels each
+  --   accumulator B: acc(j) = start + tree sum, start = bias (first input group)
+  --   or the partial sum held in B (later input groups).
+  -- Exact as long as acc_bits never overflows (it cannot, pcnn ir acc_bits bound).
+  -- Two implementations with the same result: integer arithmetic (fast in simulation)
+  -- when the accumulator fits a 32-bit integer, signed vectors otherwise.
   g_mac_int : if C_ACC_W <= 31 generate
     subtype x_int_t is integer range -128 to 255;
     subtype w_int_t is integer range -128 to 127;
@@ -106,7 +139,11 @@ begin
     type bvec_t is array (0 to C_PO - 1) of acc_int_t;
     type brom_t is array (0 to C_NOG - 1) of bvec_t;
     type x_int_arr_t is array (0 to C_NPROD - 1) of x_int_t;
-    type t_int_arr_t is array (0 to C_TREE_N - 1) of integer;
+    -- tree nodes of one output channel, of all output channels, of every stage
+    type node_arr_t is array (0 to C_TREE_N - 1) of acc_int_t;
+    type node_po_t is array (0 to C_PO - 1) of node_arr_t;
+    type node_pipe_t is array (0 to C_NSTG) of node_po_t;
+    type acc_int_arr_t is array (0 to C_PO - 1) of acc_int_t;
 
     function build_wrom return wrom_t is
       variable rom    : wrom_t := (others => (others => 0));
@@ -142,57 +179,90 @@ begin
 
     constant C_WROM : wrom_t := build_wrom;
     constant C_BROM : brom_t := build_brom;
+
+    signal d     : node_pipe_t;
+    signal acc_i : acc_int_arr_t;
   begin
-    p_mac : process (all)
+    p_mac : process (clk)
       variable xb : std_logic_vector(7 downto 0);
       variable xv : x_int_arr_t;
       variable w  : wvec_t;
       variable b  : bvec_t;
-      variable t  : t_int_arr_t;
+      variable t  : node_arr_t;
       variable pr : prod_int_t;
+      variable v  : acc_int_t;
     begin
-      w := C_WROM(og * C_NIG + ig);
-      b := C_BROM(og);
-      -- input bytes of the current input group as integers (zero for padded channels);
-      -- unsigned conversion + sign correction (much faster than a signed to_integer)
-      for i in 0 to C_PI - 1 loop
-        for kk in 0 to C_KK - 1 loop
-          xb := (others => '0');
-          for g in 0 to C_NIG - 1 loop
-            if ig = g and g * C_PI + i < C_CI then
-              xb := x_reg((kk * C_CI + g * C_PI + i) * 8 + 7 downto (kk * C_CI + g * C_PI + i) * 8);
+      if rising_edge(clk) then
+        if en = '1' then
+          -- products of the window in stage A
+          if a_valid = '1' then
+            w := C_WROM(og * C_NIG + ig);
+            -- input bytes of the current input group as integers (zero for padded
+            -- channels); unsigned conversion + sign correction (faster than signed)
+            for i in 0 to C_PI - 1 loop
+              for kk in 0 to C_KK - 1 loop
+                xb := (others => '0');
+                for g in 0 to C_NIG - 1 loop
+                  if ig = g and g * C_PI + i < C_CI then
+                    xb := x_reg((kk * C_CI + g * C_PI + i) * 8 + 7 downto (kk * C_CI + g * C_PI + i) * 8);
+                  end if;
+                end loop;
+                xv(i * C_KK + kk) := to_integer(unsigned(xb));
+                if G_CFG.in_signed and xb(7) = '1' then
+                  xv(i * C_KK + kk) := xv(i * C_KK + kk) - 256;
+                end if;
+              end loop;
+            end loop;
+            for j in 0 to C_PO - 1 loop
+              t := (others => 0);
+              for p in 0 to C_NPROD - 1 loop
+                pr   := xv(p) * w(j * C_NPROD + p);
+                t(p) := pr;
+              end loop;
+              for lvl in 0 to C_L0 - 1 loop
+                for i in 0 to C_TREE_N / 2 - 1 loop
+                  if i < C_TREE_N / 2 ** (lvl + 1) then
+                    t(i) := t(2 * i) + t(2 * i + 1);
+                  end if;
+                end loop;
+              end loop;
+              d(0)(j) <= t;
+            end loop;
+          end if;
+          -- adder tree stages, C_LPS levels each, in place
+          for s in 1 to C_NSTG loop
+            if tg_valid(s - 1) = '1' then
+              for j in 0 to C_PO - 1 loop
+                t := d(s - 1)(j);
+                for lvl in C_L0 + (s - 1) * C_LPS to pcnn_min(C_L0 + s * C_LPS, C_LEVELS) - 1 loop
+                  for i in 0 to C_TREE_N / 2 - 1 loop
+                    if i < C_TREE_N / 2 ** (lvl + 1) then
+                      t(i) := t(2 * i) + t(2 * i + 1);
+                    end if;
+                  end loop;
+                end loop;
+                d(s)(j) <= t;
+              end loop;
             end if;
           end loop;
-          xv(i * C_KK + kk) := to_integer(unsigned(xb));
-          if G_CFG.in_signed and xb(7) = '1' then
-            xv(i * C_KK + kk) := xv(i * C_KK + kk) - 256;
-          end if;
-        end loop;
-      end loop;
-      for j in 0 to C_PO - 1 loop
-        t := (others => 0);
-        if ig = 0 then
-          t(0) := b(j);
-        else
-          t(0) := to_integer(unsigned(acc_part(j)(C_ACC_W - 2 downto 0)));
-          if acc_part(j)(C_ACC_W - 1) = '1' then
-            t(0) := t(0) - 2 ** (C_ACC_W - 1);
+          -- accumulate: start (bias or partial sum) + tree sum
+          if tg_valid(C_NSTG) = '1' then
+            b := C_BROM(0);
+            if C_NOG > 1 then
+              b := C_BROM(tg_og(C_NSTG));
+            end if;
+            for j in 0 to C_PO - 1 loop
+              if tg_first(C_NSTG) = '1' then
+                v := b(j) + d(C_NSTG)(j)(0);
+              else
+                v := acc_i(j) + d(C_NSTG)(j)(0);
+              end if;
+              acc_i(j) <= v;
+              b_acc(j) <= to_signed(v, C_ACC_W);
+            end loop;
           end if;
         end if;
-        for p in 0 to C_NPROD - 1 loop
-          pr := xv(p) * w(j * C_NPROD + p);
-          t(1 + p) := pr;
-        end loop;
-        -- balanced adder tree, in place
-        for lvl in 0 to C_LEVELS - 1 loop
-          for i in 0 to C_TREE_N / 2 - 1 loop
-            if i < C_TREE_N / 2 ** (lvl + 1) then
-              t(i) := t(2 * i) + t(2 * i + 1);
-            end if;
-          end loop;
-        end loop;
-        sums(j) <= to_signed(t(0), C_ACC_W);
-      end loop;
+      end if;
     end process;
   end generate;
 
@@ -203,6 +273,10 @@ begin
     -- bias ROM: one word per output group, C_ACC_W bits per channel
     subtype bword_t is std_logic_vector(C_PO * C_ACC_W - 1 downto 0);
     type brom_t is array (0 to C_NOG - 1) of bword_t;
+    -- tree nodes of one output channel, of all output channels, of every stage
+    type node_arr_t is array (0 to C_TREE_N - 1) of signed(C_ACC_W - 1 downto 0);
+    type node_po_t is array (0 to C_PO - 1) of node_arr_t;
+    type node_pipe_t is array (0 to C_NSTG) of node_po_t;
 
     function build_wrom return wrom_t is
       variable rom    : wrom_t := (others => (others => '0'));
@@ -248,64 +322,88 @@ begin
     constant C_WROM : wrom_t := build_wrom;
     constant C_BROM : brom_t := build_brom;
 
-    -- adder tree: start value + C_NPROD products, padded to a power of two
-    type tree_t is array (0 to C_TREE_N - 1) of signed(C_ACC_W - 1 downto 0);
-
-    -- Balanced sum of all terms (wrap-around arithmetic: exact as long as the total fits).
-    function tree_sum(terms : tree_t) return signed is
-      variable t : tree_t := terms;
-    begin
-      for lvl in 0 to C_LEVELS - 1 loop
-        for i in 0 to C_TREE_N / 2 - 1 loop
-          if i < C_TREE_N / 2 ** (lvl + 1) then
-            t(i) := t(2 * i) + t(2 * i + 1);
-          end if;
-        end loop;
-      end loop;
-      return t(0);
-    end function;
-
+    signal d : node_pipe_t;
   begin
-    p_mac : process (all)
+    p_mac : process (clk)
       variable wword : wword_t;
       variable bword : bword_t;
       variable xb    : std_logic_vector(7 downto 0);
       variable xv    : signed(8 downto 0);
       variable wv    : signed(7 downto 0);
       variable ci    : integer;
-      variable terms : tree_t;
+      variable t     : node_arr_t;
+      variable st    : signed(C_ACC_W - 1 downto 0);
       variable b     : integer;
     begin
-      wword := C_WROM(og * C_NIG + ig);
-      bword := C_BROM(og);
-      for j in 0 to C_PO - 1 loop
-        terms := (others => (others => '0'));
-        if ig = 0 then
-          terms(0) := signed(bword((j + 1) * C_ACC_W - 1 downto j * C_ACC_W));
-        else
-          terms(0) := acc_part(j);
-        end if;
-        for i in 0 to C_PI - 1 loop
-          for kk in 0 to C_KK - 1 loop
-            xb := (others => '0');
-            for g in 0 to C_NIG - 1 loop
-              ci := g * C_PI + i;
-              if ig = g and ci < C_CI then
-                xb := x_reg((kk * C_CI + ci) * 8 + 7 downto (kk * C_CI + ci) * 8);
-              end if;
+      if rising_edge(clk) then
+        if en = '1' then
+          -- products of the window in stage A
+          if a_valid = '1' then
+            wword := C_WROM(og * C_NIG + ig);
+            for j in 0 to C_PO - 1 loop
+              t := (others => (others => '0'));
+              for i in 0 to C_PI - 1 loop
+                for kk in 0 to C_KK - 1 loop
+                  xb := (others => '0');
+                  for g in 0 to C_NIG - 1 loop
+                    ci := g * C_PI + i;
+                    if ig = g and ci < C_CI then
+                      xb := x_reg((kk * C_CI + ci) * 8 + 7 downto (kk * C_CI + ci) * 8);
+                    end if;
+                  end loop;
+                  if G_CFG.in_signed then
+                    xv := resize(signed(xb), 9);
+                  else
+                    xv := signed('0' & xb);
+                  end if;
+                  b  := (j * C_PI + i) * C_KK + kk;
+                  wv := signed(wword(b * 8 + 7 downto b * 8));
+                  t(i * C_KK + kk) := resize(xv * wv, C_ACC_W);
+                end loop;
+              end loop;
+              for lvl in 0 to C_L0 - 1 loop
+                for i in 0 to C_TREE_N / 2 - 1 loop
+                  if i < C_TREE_N / 2 ** (lvl + 1) then
+                    t(i) := t(2 * i) + t(2 * i + 1);
+                  end if;
+                end loop;
+              end loop;
+              d(0)(j) <= t;
             end loop;
-            if G_CFG.in_signed then
-              xv := resize(signed(xb), 9);
-            else
-              xv := signed('0' & xb);
+          end if;
+          -- adder tree stages, C_LPS levels each, in place (wrap-around arithmetic)
+          for s in 1 to C_NSTG loop
+            if tg_valid(s - 1) = '1' then
+              for j in 0 to C_PO - 1 loop
+                t := d(s - 1)(j);
+                for lvl in C_L0 + (s - 1) * C_LPS to pcnn_min(C_L0 + s * C_LPS, C_LEVELS) - 1 loop
+                  for i in 0 to C_TREE_N / 2 - 1 loop
+                    if i < C_TREE_N / 2 ** (lvl + 1) then
+                      t(i) := t(2 * i) + t(2 * i + 1);
+                    end if;
+                  end loop;
+                end loop;
+                d(s)(j) <= t;
+              end loop;
             end if;
-            b  := (j * C_PI + i) * C_KK + kk;
-            wv := signed(wword(b * 8 + 7 downto b * 8));
-            terms(1 + i * C_KK + kk) := resize(xv * wv, C_ACC_W);
           end loop;
-        end loop;
-        sums(j) <= tree_sum(terms);
-      end loop;
+          -- accumulate: start (bias or partial sum) + tree sum
+          if tg_valid(C_NSTG) = '1' then
+            bword := C_BROM(0);
+            if C_NOG > 1 then
+              bword := C_BROM(tg_og(C_NSTG));
+            end if;
+            for j in 0 to C_PO - 1 loop
+              if tg_first(C_NSTG) = '1' then
+                st := signed(bword((j + 1) * C_ACC_W - 1 downto j * C_ACC_W));
+              else
+                st := b_acc(j);
+              end if;
+              b_acc(j) <= st + d(C_NSTG)(j)(0);
+            end loop;
+          end if;
+        end if;
+      end if;
     end process;
 
   end generate;
@@ -341,18 +439,40 @@ begin
         b_valid <= '0';
       end if;
 
-      -- stage A -> B
+      if en = '1' then
+        -- MAC pipeline tags
+        tg_valid(0)  <= a_valid;
+        tg_first(0)  <= '0';
+        tg_lastig(0) <= '0';
+        if ig = 0 then
+          tg_first(0) <= '1';
+        end if;
+        if ig = C_NIG - 1 then
+          tg_lastig(0) <= '1';
+        end if;
+        tg_og(0)   <= og;
+        tg_last(0) <= a_last;
+        for s in 1 to C_NSTG loop
+          tg_valid(s)  <= tg_valid(s - 1);
+          tg_first(s)  <= tg_first(s - 1);
+          tg_lastig(s) <= tg_lastig(s - 1);
+          tg_og(s)     <= tg_og(s - 1);
+          tg_last(s)   <= tg_last(s - 1);
+        end loop;
+        -- B: the accumulator is finished after the last input group
+        b_valid <= tg_valid(C_NSTG) and tg_lastig(C_NSTG);
+        b_og    <= tg_og(C_NSTG);
+        b_last  <= tg_last(C_NSTG);
+        b_final <= '0';
+        if tg_og(C_NSTG) = C_NOG - 1 then
+          b_final <= '1';
+        end if;
+      end if;
+
+      -- stage A: step through the (output group, input group) pairs
       if a_step = '1' then
         if ig = C_NIG - 1 then
-          b_valid <= '1';
-          b_acc   <= sums;
-          b_og    <= og;
-          b_last  <= a_last;
-          b_final <= '0';
-          if og = C_NOG - 1 then
-            b_final <= '1';
-          end if;
-          ig      <= 0;
+          ig <= 0;
           if og = C_NOG - 1 then
             og      <= 0;
             a_valid <= '0';
@@ -360,8 +480,7 @@ begin
             og <= og + 1;
           end if;
         else
-          ig       <= ig + 1;
-          acc_part <= sums;
+          ig <= ig + 1;
         end if;
       end if;
 
@@ -374,6 +493,7 @@ begin
 
       if rst = '1' then
         a_valid   <= '0';
+        tg_valid  <= (others => '0');
         b_valid   <= '0';
         m_valid_r <= '0';
         m_last    <= '0';
