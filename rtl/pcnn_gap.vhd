@@ -1,14 +1,16 @@
 -- pcnn_gap: global average pool, sat8(RNE(sum * 2**d / (H*W))) bit-exact.
 -- Input: one whole pixel per beat (G_CH channels), G_PIXELS pixels per image, images
--- back to back (count-based framing). Per channel the pixels are summed; at the end
--- of an image the sums move to a second bank and are divided there, one channel per
--- clock, by a reciprocal multiply whose constants come from Python
--- (pocket_cnn.vhdl.gap, proven exact for every reachable sum), while the next image
--- accumulates. Output: one beat with all G_CH results per image, m_last = '1'.
--- The steps per channel (s = sum): c = clamp(s, LO, HI); k = c*A + B (>= 0);
--- p = k*M; q0 = (p >> S) - K0; tie = (p mod 2**S) < M; q = q0 - 1 if tie and q0 odd.
--- k of the channel at the head of the bank is registered as that channel arrives
--- there, the rest is done while dividing (two shorter paths instead of one long one).
+-- back to back (count-based framing). The incoming pixel is registered first, then
+-- summed per channel; at the end of an image the sums move to a second bank, which
+-- feeds one channel per clock into a registered divide pipeline (reciprocal multiply,
+-- constants from Python: pocket_cnn.vhdl.gap, proven exact for every reachable sum)
+-- while the next image accumulates. Output: one beat with all G_CH results per image,
+-- m_last = '1'. Divide steps per channel (s = sum), one register after each:
+--   1. c = clamp(s, LO, HI)          2. k = c*A + B (>= 0)        3. p = k*M
+--   4. q0 = (p >> S) - K0, tie = (p mod 2**S) < M
+--   5. q = q0 - 1 if tie and q0 odd (clears bit 0), sat8 -> result shift register.
+-- One enable (adv) moves bank, pipeline and result register together; it is low only
+-- while a finished, unread result would be overwritten (backpressure safe).
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -58,78 +60,83 @@ architecture rtl of pcnn_gap is
     end if;
     return b;
   end function;
-  function imin(a : integer; b : integer) return integer is
-  begin
-    if a < b then
-      return a;
-    end if;
-    return b;
-  end function;
   constant C_P_BITS : positive := G_K_BITS + G_M_BITS;
-  type acc_array_t is array (0 to G_CH - 1) of signed(G_ACC_BITS - 1 downto 0);
-  type word_array_t is array (0 to G_CH - 1) of std_logic_vector(7 downto 0);
-
-  signal acc      : acc_array_t := (others => (others => '0'));
-  signal bank     : acc_array_t := (others => (others => '0'));
-  -- scale() of the channel at the head of the bank (bank(0) itself is not used)
-  signal k0       : unsigned(G_K_BITS - 1 downto 0) := (others => '0');
-  -- the channel that moves to the head on a step (0 when there is only one)
-  constant C_NEXT : natural := imax(0, imin(1, G_CH - 1));
-  signal res      : word_array_t := (others => (others => '0'));
-  signal pix_cnt  : natural range 0 to G_PIXELS - 1 := 0;
-  signal bank_busy : std_logic := '0';
-  signal bank_cnt : natural range 0 to G_CH - 1 := 0;
-  signal res_vld  : std_logic := '0';
-  signal rdy      : std_logic;
-  signal step     : std_logic;
-  signal q8       : std_logic_vector(7 downto 0);
-
-  -- the reciprocal divide of one channel sum, in two halves on narrow vectors only
-  -- (k = c*A + B fits C_T_BITS signed, q0 = (p >> S) - K0 fits C_Q_BITS signed)
+  -- k = c*A + B fits C_T_BITS signed, q0 = (p >> S) - K0 fits C_Q_BITS signed
   constant C_A_BITS : positive := ubits(G_MUL_A) + 1;
   constant C_T_BITS : positive := imax(G_ACC_BITS + C_A_BITS, ubits(G_ADD_B) + 1) + 1;
   constant C_Q_BITS : positive := imax(imax(C_P_BITS - G_SHIFT, ubits(G_K0)), 8) + 2;
-  -- first half, applied when the sums move to the bank: k = clamp(s, LO, HI) * A + B
-  function scale(s : signed) return unsigned is
-    variable c : signed(G_ACC_BITS - 1 downto 0);
-    variable t : signed(C_T_BITS - 1 downto 0);
+  -- the bits above bit 7 of an in-range q (all equal to its sign)
+  constant C_HI_ZERO : signed(C_Q_BITS - 8 downto 0) := (others => '0');
+  constant C_HI_ONES : signed(C_Q_BITS - 8 downto 0) := (others => '1');
+
+  type acc_array_t is array (0 to G_CH - 1) of signed(G_ACC_BITS - 1 downto 0);
+  type word_array_t is array (0 to G_CH - 1) of std_logic_vector(7 downto 0);
+
+  -- input register (one pixel)
+  signal x_r       : std_logic_vector(G_CH * 8 - 1 downto 0) := (others => '0');
+  signal x_vld     : std_logic := '0';
+  -- accumulation
+  signal acc       : acc_array_t := (others => (others => '0'));
+  signal pix_cnt   : natural range 0 to G_PIXELS - 1 := 0;
+  signal acc_rdy   : std_logic;
+  signal take      : std_logic;
+  -- bank of finished sums, drained one channel per clock from bank(0)
+  signal bank      : acc_array_t := (others => (others => '0'));
+  signal bank_busy : std_logic := '0';
+  signal bank_cnt  : natural range 0 to G_CH - 1 := 0;
+  -- divide pipeline (value + valid per stage)
+  signal c_r       : signed(G_ACC_BITS - 1 downto 0) := (others => '0');
+  signal k_r       : unsigned(G_K_BITS - 1 downto 0) := (others => '0');
+  signal p_r       : unsigned(C_P_BITS - 1 downto 0) := (others => '0');
+  signal q_r       : signed(C_Q_BITS - 1 downto 0) := (others => '0');
+  signal tie_r     : std_logic := '0';
+  signal c_v, k_v, p_v, q_v : std_logic := '0';
+  -- results
+  signal res       : word_array_t := (others => (others => '0'));
+  signal res_cnt   : natural range 0 to G_CH - 1 := 0;
+  signal res_vld   : std_logic := '0';
+  signal adv       : std_logic;
+
+  -- step 1: clamp to the range outside which the result saturates anyway
+  function clamp(s : signed) return signed is
   begin
     if s <= to_signed(G_CLAMP_LO, G_ACC_BITS) then
-      c := to_signed(G_CLAMP_LO, G_ACC_BITS);
+      return to_signed(G_CLAMP_LO, G_ACC_BITS);
     elsif s >= to_signed(G_CLAMP_HI, G_ACC_BITS) then
-      c := to_signed(G_CLAMP_HI, G_ACC_BITS);
-    else
-      c := s;
+      return to_signed(G_CLAMP_HI, G_ACC_BITS);
     end if;
+    return s;
+  end function clamp;
+
+  -- step 2: k = c * A + B (non-negative)
+  function scale(c : signed) return unsigned is
+    variable t : signed(C_T_BITS - 1 downto 0);
+  begin
     t := resize(c * to_signed(G_MUL_A, C_A_BITS), C_T_BITS) + to_signed(G_ADD_B, C_T_BITS);
     return resize(unsigned(t), G_K_BITS);
   end function scale;
 
-  -- second half, one channel per clock: the reciprocal multiply, RNE tie fix and sat8
-  function divide(k : unsigned) return std_logic_vector is
-    variable p    : unsigned(C_P_BITS - 1 downto 0);
-    variable q0   : signed(C_Q_BITS - 1 downto 0);
-    variable tie  : boolean;
+  -- step 5: round half to even on a tie (q0 odd -> q0 - 1 = q0 with bit 0 cleared), sat8
+  function finish(q0 : signed; tie : std_logic) return std_logic_vector is
+    variable q : signed(C_Q_BITS - 1 downto 0);
   begin
-    p := k * to_unsigned(G_MUL_M, G_M_BITS);
-    q0 := signed(resize(p(C_P_BITS - 1 downto G_SHIFT), C_Q_BITS)) - to_signed(G_K0, C_Q_BITS);
-    tie := p(G_SHIFT - 1 downto 0) < to_unsigned(G_MUL_M, G_SHIFT + G_M_BITS);
-    if tie and q0(0) = '1' then
-      q0 := q0 - to_signed(1, C_Q_BITS);
+    q := q0;
+    if tie = '1' then
+      q(0) := '0';
     end if;
-    if q0 > to_signed(127, C_Q_BITS) then
-      q0 := to_signed(127, C_Q_BITS);
-    elsif q0 < to_signed(-128, C_Q_BITS) then
-      q0 := to_signed(-128, C_Q_BITS);
+    if q(C_Q_BITS - 1 downto 7) = C_HI_ZERO or q(C_Q_BITS - 1 downto 7) = C_HI_ONES then
+      return std_logic_vector(q(7 downto 0));
+    elsif q(C_Q_BITS - 1) = '1' then
+      return std_logic_vector(to_signed(-128, 8));
     end if;
-    return std_logic_vector(q0(7 downto 0));
-  end function divide;
+    return std_logic_vector(to_signed(127, 8));
+  end function finish;
 begin
   -- the last pixel of an image needs a free bank for the finished sums
-  rdy  <= '1' when pix_cnt /= G_PIXELS - 1 or bank_busy = '0' else '0';
-  -- divide one channel per clock unless an unread result blocks the result register
-  step <= '1' when bank_busy = '1' and (res_vld = '0' or m_ready = '1') else '0';
-  q8   <= divide(k0);
+  acc_rdy <= '1' when pix_cnt /= G_PIXELS - 1 or bank_busy = '0' else '0';
+  take    <= x_vld and acc_rdy;
+  -- bank, divide pipeline and results move unless an unread result would be overwritten
+  adv     <= '1' when res_vld = '0' or m_ready = '1' else '0';
 
   process (clk)
     variable x   : signed(G_ACC_BITS - 1 downto 0);
@@ -137,32 +144,73 @@ begin
   begin
     if rising_edge(clk) then
       if rst = '1' then
+        x_vld     <= '0';
         pix_cnt   <= 0;
         bank_busy <= '0';
         bank_cnt  <= 0;
+        c_v       <= '0';
+        k_v       <= '0';
+        p_v       <= '0';
+        q_v       <= '0';
+        res_cnt   <= 0;
         res_vld   <= '0';
       else
+        -- input register
+        if x_vld = '0' or acc_rdy = '1' then
+          x_vld <= s_valid;
+          if s_valid = '1' then
+            x_r <= s_data;
+          end if;
+        end if;
+
+        -- divide pipeline
         if m_ready = '1' then
           res_vld <= '0';
         end if;
-        if step = '1' then
-          for c in 0 to G_CH - 2 loop
-            bank(c) <= bank(c + 1);
-            res(c)  <= res(c + 1);
-          end loop;
-          k0 <= scale(bank(C_NEXT));
-          res(G_CH - 1) <= q8;
-          if bank_cnt = G_CH - 1 then
-            bank_cnt  <= 0;
-            bank_busy <= '0';
-            res_vld   <= '1';
+        if adv = '1' then
+          c_v <= bank_busy;
+          if bank_busy = '1' then
+            c_r <= clamp(bank(0));
+            for c in 0 to G_CH - 2 loop
+              bank(c) <= bank(c + 1);
+            end loop;
+            if bank_cnt = G_CH - 1 then
+              bank_cnt  <= 0;
+              bank_busy <= '0';
+            else
+              bank_cnt <= bank_cnt + 1;
+            end if;
+          end if;
+          k_v <= c_v;
+          k_r <= scale(c_r);
+          p_v <= k_v;
+          p_r <= k_r * to_unsigned(G_MUL_M, G_M_BITS);
+          q_v <= p_v;
+          q_r <= signed(resize(p_r(C_P_BITS - 1 downto G_SHIFT), C_Q_BITS))
+                 - to_signed(G_K0, C_Q_BITS);
+          if p_r(G_SHIFT - 1 downto 0) < to_unsigned(G_MUL_M, G_SHIFT + G_M_BITS) then
+            tie_r <= '1';
           else
-            bank_cnt <= bank_cnt + 1;
+            tie_r <= '0';
+          end if;
+          if q_v = '1' then
+            for c in 0 to G_CH - 2 loop
+              res(c) <= res(c + 1);
+            end loop;
+            res(G_CH - 1) <= finish(q_r, tie_r);
+            if res_cnt = G_CH - 1 then
+              res_cnt <= 0;
+              res_vld <= '1';
+            else
+              res_cnt <= res_cnt + 1;
+            end if;
           end if;
         end if;
-        if s_valid = '1' and rdy = '1' then
+
+        -- accumulation of the registered pixel; the last one loads the (free) bank
+        if take = '1' then
           for c in 0 to G_CH - 1 loop
-            x := resize(signed(s_data(8 * c + 7 downto 8 * c)), G_ACC_BITS);
+            x := resize(signed(x_r(8 * c + 7 downto 8 * c)), G_ACC_BITS);
             if pix_cnt = 0 then
               sum := x;
             else
@@ -171,9 +219,6 @@ begin
             acc(c) <= sum;
             if pix_cnt = G_PIXELS - 1 then
               bank(c) <= sum;
-              if c = 0 then
-                k0 <= scale(sum);
-              end if;
             end if;
           end loop;
           if pix_cnt = G_PIXELS - 1 then
@@ -187,7 +232,7 @@ begin
     end if;
   end process;
 
-  s_ready <= rdy;
+  s_ready <= '1' when x_vld = '0' or acc_rdy = '1' else '0';
   m_valid <= res_vld;
   m_last  <= '1';
   pack : for c in 0 to G_CH - 1 generate
