@@ -1,6 +1,9 @@
 -- pcnn_maxpool: per-channel maximum of one K x K window of int8 pixels.
 -- Input: one window per beat (element ky*K+kx, channel fastest, as pcnn_window emits).
--- Output: one pixel per beat (channel c in bits 8c+7 downto 8c). One register stage.
+-- Output: one pixel per beat (channel c in bits 8c+7 downto 8c).
+-- Pipelined pairwise max tree: one compare level per clock, ceil(log2(K*K)) register
+-- stages (one for K = 1). One enable freezes every stage under backpressure; valid and
+-- last travel with the data, so one window per clock is accepted whenever m_ready is high.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -25,43 +28,92 @@ entity pcnn_maxpool is
 end entity;
 
 architecture rtl of pcnn_maxpool is
-  constant C_KK    : positive := G_KERNEL * G_KERNEL;
-  signal m_valid_r : std_logic;
-  signal ready     : std_logic;
+  constant C_KK : positive := G_KERNEL * G_KERNEL;
+  constant C_W  : positive := C_KK * G_CHANNELS * 8;
+
+  -- number of compare levels (registered stages): ceil(log2(n)), at least 1
+  function levels(n : positive) return positive is
+    variable k, l : natural;
+  begin
+    k := n;
+    l := 0;
+    while k > 1 loop
+      k := (k + 1) / 2;
+      l := l + 1;
+    end loop;
+    if l = 0 then
+      return 1;
+    end if;
+    return l;
+  end function;
+
+  -- window elements still alive after stage l (stage 0 = the input)
+  function elems(n : positive; l : natural) return positive is
+    variable k : positive;
+  begin
+    k := n;
+    for i in 1 to l loop
+      k := (k + 1) / 2;
+    end loop;
+    return k;
+  end function;
+
+  constant C_LV : positive := levels(C_KK);
+
+  type data_arr_t is array (0 to C_LV) of std_logic_vector(C_W - 1 downto 0);
+  signal data  : data_arr_t;
+  signal valid : std_logic_vector(C_LV downto 0);
+  signal last  : std_logic_vector(C_LV downto 0);
+  signal en    : std_logic;
 begin
 
-  ready   <= (not m_valid_r) or m_ready;
-  s_ready <= ready;
-  m_valid <= m_valid_r;
+  data(0)  <= s_data;
+  valid(0) <= s_valid;
+  last(0)  <= s_last;
 
-  p_seq : process (clk)
-    variable mx, v : signed(7 downto 0);
-    variable b     : integer;
+  en      <= (not valid(C_LV)) or m_ready;
+  s_ready <= en;
+  m_valid <= valid(C_LV);
+  m_last  <= last(C_LV);
+  m_data  <= data(C_LV)(G_CHANNELS * 8 - 1 downto 0);
+
+  g_stage : for l in 1 to C_LV generate
+    constant C_NI : positive := elems(C_KK, l - 1); -- elements in
+    constant C_NO : positive := elems(C_KK, l);     -- elements out
   begin
-    if rising_edge(clk) then
-      if m_ready = '1' then
-        m_valid_r <= '0';
-      end if;
-      if s_valid = '1' and ready = '1' then
-        for c in 0 to G_CHANNELS - 1 loop
-          mx := signed(s_data(c * 8 + 7 downto c * 8));
-          for kk in 1 to C_KK - 1 loop
-            b := kk * G_CHANNELS + c;
-            v := signed(s_data(b * 8 + 7 downto b * 8));
-            if v > mx then
-              mx := v;
-            end if;
+    p_stage : process (clk)
+      variable nxt  : std_logic_vector(C_W - 1 downto 0);
+      variable a, b : signed(7 downto 0);
+      variable ia, ib, io : natural;
+    begin
+      if rising_edge(clk) then
+        if en = '1' then
+          nxt := (others => '0');
+          for e in 0 to C_NO - 1 loop
+            for c in 0 to G_CHANNELS - 1 loop
+              ia := (2 * e) * G_CHANNELS + c;
+              io := e * G_CHANNELS + c;
+              a  := signed(data(l - 1)(ia * 8 + 7 downto ia * 8));
+              if 2 * e + 1 < C_NI then
+                ib := (2 * e + 1) * G_CHANNELS + c;
+                b  := signed(data(l - 1)(ib * 8 + 7 downto ib * 8));
+                if b > a then
+                  a := b;
+                end if;
+              end if;
+              nxt(io * 8 + 7 downto io * 8) := std_logic_vector(a);
+            end loop;
           end loop;
-          m_data(c * 8 + 7 downto c * 8) <= std_logic_vector(mx);
-        end loop;
-        m_last    <= s_last;
-        m_valid_r <= '1';
+          data(l)  <= nxt;
+          valid(l) <= valid(l - 1);
+          last(l)  <= last(l - 1);
+        end if;
+        if rst = '1' then
+          valid(l) <= '0';
+          last(l)  <= '0';
+        end if;
       end if;
-      if rst = '1' then
-        m_valid_r <= '0';
-        m_last    <= '0';
-      end if;
-    end if;
-  end process;
+    end process;
+  end generate;
 
 end architecture;
