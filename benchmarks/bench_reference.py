@@ -9,7 +9,7 @@ import argparse
 import time
 
 from pocket_cnn import reference, zoo
-from pocket_cnn.zoo_build import net_input
+from pocket_cnn.zoo.draw import net_input
 
 MODEL = "conv_2x_3x1_1x1_max_2x2_mt"
 TARGET_S = 2.0

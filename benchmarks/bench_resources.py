@@ -1,6 +1,6 @@
 """Benchmark: FPGA resources and fmax of generated networks with the open-source flow.
 
-Per zoo model and parallelism: emit the VHDL (pocket_cnn.vhdl.emit + the core's rtl
+Per zoo model and parallelism: emit the VHDL (pocket_cnn.emit.vhdl + the core's rtl
 list), convert it with ``ghdl --synth --std=08 --no-formal --out=verilog`` into one
 Verilog netlist, synthesise it with yosys ``synth_ice40`` (and ``synth_ecp5`` with
 --ecp5), then place and route with nextpnr-ice40 on the smallest device that can hold
@@ -27,9 +27,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pocket_cnn.corefile import ROOT, rtl_sources
+from pocket_cnn.emit import emit
+from pocket_cnn.flow.ip import ROOT, rtl_sources
 from pocket_cnn.ir import Network
-from pocket_cnn.vhdl import emit
 from pocket_cnn.zoo import ZOO, build
 
 DEFAULT_MODELS = (

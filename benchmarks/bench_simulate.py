@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pocket_cnn import ghdl_sim, zoo
+from pocket_cnn import zoo
 from pocket_cnn.reference import run
-from pocket_cnn.sim_data import random_images
+from pocket_cnn.simulation import ghdl as ghdl_sim
+from pocket_cnn.simulation.stimuli import random_images
 
 MODEL = "conv_2x_3x1_1x1_max_2x2_mt"
 

@@ -21,10 +21,12 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pocket_cnn import ghdl_sim, reference, sim_data
-from pocket_cnn.corefile import ROOT
+from pocket_cnn import reference
 from pocket_cnn.errors import ModelError
+from pocket_cnn.flow.ip import ROOT
 from pocket_cnn.ir import Network
+from pocket_cnn.simulation import ghdl as ghdl_sim
+from pocket_cnn.simulation import stimuli as sim_data
 from pocket_cnn.zoo import ZOO, build
 
 IMAGES = 3

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pocket_cnn.ir import Network
-from pocket_cnn.zoo_build import net_input
+from pocket_cnn.zoo.draw import net_input
 
 
 @pytest.fixture

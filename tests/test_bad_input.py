@@ -21,7 +21,7 @@ import pytest
 from onnx import helper, numpy_helper
 from test_import import GraphBuilder, scale
 
-from pocket_cnn.cli import main
+from pocket_cnn.cli.main import main
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ir import Activation
 from pocket_cnn.onnx_import import from_onnx, load_model
@@ -77,6 +77,13 @@ def with_dim(model: onnx.ModelProto, index: int, param: str) -> onnx.ModelProto:
 
 def rewire(model: onnx.ModelProto, name: str, index: int, tensor: str) -> onnx.ModelProto:
     node(model, name).input[index] = tensor
+    return model
+
+
+def drop_inputs(model: onnx.ModelProto, name: str, keep: int) -> onnx.ModelProto:
+    """Keep only the first ``keep`` inputs of node ``name`` (e.g. drop a scale)."""
+    n = node(model, name)
+    del n.input[keep:]
     return model
 
 
@@ -511,6 +518,18 @@ CASES = [
         ("'output'", "no convolution"),
         "output",
     ),
+    Case(
+        "input_q_without_y_scale",
+        edit(lambda m: drop_inputs(m, "input_QuantizeLinear", 1)),
+        ("'input_QuantizeLinear' (QuantizeLinear)", "y_scale", "missing"),
+        "input_QuantizeLinear",
+    ),
+    Case(
+        "conv_q_without_y_scale",
+        edit(lambda m: drop_inputs(m, CONV_Q, 1)),
+        (f"'{CONV_Q}' (QuantizeLinear)", "y_scale", "missing"),
+        CONV_Q,
+    ),
     inits_case(
         "conv1d",
         {"conv1.weight_quantized": np.ones((4, 2, 3), np.int8)},
@@ -574,7 +593,13 @@ def test_load_model_errors(tmp_path: Path) -> None:
         load_model(tmp_path)
 
 
-SUBPROCESS_CASES = ["kernel_4", "truncated_file", "not_starting_with_conv", "missing_file"]
+SUBPROCESS_CASES = [
+    "kernel_4",
+    "truncated_file",
+    "not_starting_with_conv",
+    "missing_file",
+    "input_q_without_y_scale",
+]
 
 
 @pytest.mark.parametrize("case_id", SUBPROCESS_CASES)

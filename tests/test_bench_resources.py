@@ -16,9 +16,9 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from pocket_cnn.corefile import ROOT
+from pocket_cnn.flow.ip import ROOT
 from pocket_cnn.ir import Activation
-from pocket_cnn.zoo_build import LayerSpec, NetSpec, build_network
+from pocket_cnn.zoo.draw import LayerSpec, NetSpec, build_network
 
 SCRIPT = ROOT / "benchmarks" / "bench_resources.py"
 

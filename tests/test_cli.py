@@ -17,12 +17,12 @@ import pytest
 from test_import import assert_same
 
 from pocket_cnn import reference, zoo
-from pocket_cnn.cli import main
+from pocket_cnn.atomic import write_atomic
+from pocket_cnn.cli.main import main
 from pocket_cnn.ir import conv_out
-from pocket_cnn.onnx_export import to_onnx
 from pocket_cnn.onnx_import import load_model
-from pocket_cnn.outfile import write_atomic
-from pocket_cnn.zoo_build import net_input
+from pocket_cnn.zoo.draw import net_input
+from pocket_cnn.zoo.onnx_export import to_onnx
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "conv_3x1_1x1_max_2x2_leaky_relu"
@@ -69,7 +69,6 @@ def test_zoo_unknown_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     [
         (["zoo"], "--list"),
         (["zoo", MODEL], "-o FILE.onnx"),
-        (["zoo", MODEL, "-o", "missing_dir/x.onnx"], "output directory does not exist"),
     ],
 )
 def test_zoo_usage_errors(
@@ -83,6 +82,18 @@ def test_zoo_usage_errors(
     assert main(argv) == 2
     assert words in one_error_line(capsys.readouterr().err)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_output_into_missing_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """-o into a folder that does not exist yet creates it (only once the output is written)."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["zoo", MODEL, "-o", "new/dir/x.onnx"]) == 0
+    assert (tmp_path / "new" / "dir" / "x.onnx").is_file()
+    assert main(["zoo", "no_such_model", "-o", "other/x.onnx"]) == 2
+    assert not (tmp_path / "other").exists()
+    assert main(["generate", f"zoo:{MODEL}", "-o", "gen/a/b"]) == 0
+    assert (tmp_path / "gen" / "a" / "b" / "pcnn_net.vhd").is_file()
+    assert [p.name for p in (tmp_path / "gen" / "a").iterdir()] == ["b"]
 
 
 # ---- check -----------------------------------------------------------------------------------

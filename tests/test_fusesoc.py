@@ -21,12 +21,12 @@ import yaml
 from onnx import numpy_helper
 
 from pocket_cnn import zoo
-from pocket_cnn.cli import main as cli_main
-from pocket_cnn.corefile import ROOT, rtl_sources
+from pocket_cnn.cli.main import main as cli_main
 from pocket_cnn.errors import ModelError
-from pocket_cnn.fusesoc_gen import generate, parse_params
-from pocket_cnn.fusesoc_gen import main as gen_main
-from pocket_cnn.onnx_export import to_onnx
+from pocket_cnn.flow.generator import generate, parse_params
+from pocket_cnn.flow.generator import main as gen_main
+from pocket_cnn.flow.ip import ROOT, rtl_sources
+from pocket_cnn.zoo.onnx_export import to_onnx
 
 BIN = Path(sys.executable).parent
 FUSESOC = str(BIN / "fusesoc")
@@ -254,7 +254,7 @@ def test_generator_testbench_files(tmp_path: Path) -> None:
         "pcnn_net_gen.core",
     } <= names
     from pocket_cnn.reference import run
-    from pocket_cnn.sim_data import random_images, read_words, to_words
+    from pocket_cnn.simulation.stimuli import random_images, read_words, to_words
 
     net = zoo.build("conv_3x1_1x1_max_2x2")
     x = random_images(net, 3, 4)

@@ -18,10 +18,10 @@ from onnx import TensorProto, helper, numpy_helper
 
 from pocket_cnn import reference, zoo
 from pocket_cnn.ir import Activation, ConvStage, GapStage, Network, PoolSpec
-from pocket_cnn.onnx_export import to_onnx
 from pocket_cnn.onnx_import import from_onnx, load_model
-from pocket_cnn.ref_ort import run_ort
-from pocket_cnn.zoo_build import net_input
+from pocket_cnn.reference.oracle import run_ort
+from pocket_cnn.zoo.draw import net_input
+from pocket_cnn.zoo.onnx_export import to_onnx
 
 FORMS = ("qdq", "qoperator")
 MS = "com.microsoft"

@@ -10,11 +10,11 @@ from onnx import helper, numpy_helper
 
 from pocket_cnn import reference
 from pocket_cnn.errors import ModelError
-from pocket_cnn.onnx_export import to_onnx
 from pocket_cnn.onnx_import import from_onnx
-from pocket_cnn.ref_ort import run_ort
+from pocket_cnn.reference.oracle import run_ort
 from pocket_cnn.zoo import build
-from pocket_cnn.zoo_build import net_input
+from pocket_cnn.zoo.draw import net_input
+from pocket_cnn.zoo.onnx_export import to_onnx
 
 
 def _append(model: onnx.ModelProto, op: str, before_dq: bool, **kw: object) -> onnx.ModelProto:

@@ -1,7 +1,7 @@
 """The generated VHDL in GHDL equals the Python reference bit for bit.
 
 Every zoo model and >= 30 seeded random networks covering every layer option run
-through pocket_cnn.ghdl_sim (the network testbench sim/tb/pcnn_tb_net.vhd), some
+through pocket_cnn.simulation.ghdl (the network testbench sim/tb/pcnn_tb_net.vhd), some
 with random input gaps and output backpressure. The RTL is analysed once per
 session (worker); each model analyses only its generated files. Also the
 `pocket-cnn simulate` command: output file, progress, cycles, errors.
@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pocket_cnn import ghdl_sim, zoo
-from pocket_cnn.cli import main as cli_main
+from pocket_cnn import zoo
+from pocket_cnn.cli.main import main as cli_main
 from pocket_cnn.ir import KERNELS, PADS, POOL_KERNELS, POOL_STRIDES, STRIDES, Activation, Network
 from pocket_cnn.reference import run
-from pocket_cnn.sim_data import random_images
+from pocket_cnn.simulation import ghdl as ghdl_sim
+from pocket_cnn.simulation.stimuli import random_images
 
 pytestmark = pytest.mark.skipif(shutil.which("ghdl") is None, reason="GHDL not installed")
 

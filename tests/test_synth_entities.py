@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pocket_cnn.corefile import rtl_sources
+from pocket_cnn.flow.ip import rtl_sources
 
 pytestmark = pytest.mark.skipif(shutil.which("ghdl") is None, reason="ghdl not installed")
 

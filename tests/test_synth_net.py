@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pocket_cnn.corefile import rtl_sources
-from pocket_cnn.vhdl import emit
+from pocket_cnn.emit import emit
+from pocket_cnn.flow.ip import rtl_sources
 from pocket_cnn.zoo import ZOO, build
 
 GHDL = shutil.which("ghdl")

@@ -1,6 +1,6 @@
 """The network testbench itself: passes on the reference, pinpoints a wrong word.
 
-Runs sim/tb/pcnn_tb_net.vhd in GHDL (pocket_cnn.ghdl_sim) on a small zoo model:
+Runs sim/tb/pcnn_tb_net.vhd in GHDL (pocket_cnn.simulation.ghdl) on a small zoo model:
 with the reference's words it must PASS and report every word; with one expected
 word changed it must FAIL naming that image and word.
 """
@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pocket_cnn import ghdl_sim, reference, sim_data
+from pocket_cnn import reference
+from pocket_cnn.simulation import ghdl as ghdl_sim
+from pocket_cnn.simulation import stimuli as sim_data
 from pocket_cnn.zoo import build
 
 pytestmark = pytest.mark.skipif(shutil.which("ghdl") is None, reason="ghdl not installed")

@@ -1,4 +1,4 @@
-"""pocket_cnn.vhdl.emit: file set, names, parallelism checks, package contents."""
+"""pocket_cnn.emit.vhdl: file set, names, parallelism checks, package contents."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from pocket_cnn.emit import emit
 from pocket_cnn.errors import ModelError
-from pocket_cnn.vhdl import emit
 from pocket_cnn.zoo import build
 
 MODEL = "conv_3x1_1x1_max_2x2"

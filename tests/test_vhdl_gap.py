@@ -1,6 +1,6 @@
 """The GAP reciprocal constants are exact for every reachable sum (exhaustive).
 
-pocket_cnn.vhdl.gap.gap_model is the integer recipe pcnn_gap.vhd implements. For
+pocket_cnn.emit.gap.gap_model is the integer recipe pcnn_gap.vhd implements. For
 every zoo model's GAP and a sweep of map sizes and scale steps, it must equal the
 exact ``sat8(RNE(sum * 2**d / N))`` of pocket_cnn.reference.gap (fed with one map
 per sum) for every reachable sum in [-128N, 127N].
@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from pocket_cnn import reference
+from pocket_cnn.emit.gap import gap_constants, gap_model
+from pocket_cnn.emit.vhdl import net_gap_constants
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ir import GapStage
-from pocket_cnn.vhdl.emit import net_gap_constants
-from pocket_cnn.vhdl.gap import gap_constants, gap_model
 from pocket_cnn.zoo import ZOO, build
 
 

@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pocket_cnn import ghdl_sim, reference
+from pocket_cnn import reference
 from pocket_cnn.ir import MAX_CHANNELS, Activation, ConvStage, GapStage, Network, PoolSpec
-from pocket_cnn.onnx_export import to_onnx
 from pocket_cnn.onnx_import import from_onnx
-from pocket_cnn.ref_ort import run_ort
-from pocket_cnn.sim_data import random_images
+from pocket_cnn.reference.oracle import run_ort
+from pocket_cnn.simulation import ghdl as ghdl_sim
+from pocket_cnn.simulation.stimuli import random_images
+from pocket_cnn.zoo.onnx_export import to_onnx
 
 C = MAX_CHANNELS
 

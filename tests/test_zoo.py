@@ -9,8 +9,8 @@ import pytest
 from pocket_cnn import reference, zoo
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ir import Network, conv_out
-from pocket_cnn.onnx_export import to_onnx
-from pocket_cnn.zoo_build import net_input
+from pocket_cnn.zoo.draw import net_input
+from pocket_cnn.zoo.onnx_export import to_onnx
 
 #: input shapes (C, H, W) the zoo models must have (from the original zoo)
 INPUT_SHAPES = {

@@ -9,10 +9,11 @@ every functional test; throughput tests run without stalls and check the rate.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -20,6 +21,8 @@ from pocket_cnn import reference
 from pocket_cnn.ir import Activation, ConvStage, PoolSpec, conv_out
 
 from . import TB, TB_COMMON
+
+C = TypeVar("C")
 
 LIBRARY = "pcnn_tb_entities"
 #: the entity testbenches, pcnn_tb_<name>.vhd
@@ -370,15 +373,13 @@ POOL_CASES: dict[str, PoolCase] = {
 
 # ---------------------------------------------------------------- helpers
 def _add_configs(
-    tb: object,
-    cases: dict[str, object],
-    generics: Callable[[object], dict[str, object]],
-    pre_config: Callable[[object, str], bool],
+    tb: Any,
+    cases: Mapping[str, C],
+    generics: Callable[[C], dict[str, object]],
+    pre_config: Callable[[C, str], bool],
 ) -> None:
     for name, case in cases.items():
-        tb.add_config(  # type: ignore[attr-defined]
-            name=name, generics=generics(case), pre_config=partial(pre_config, case)
-        )
+        tb.add_config(name=name, generics=generics(case), pre_config=partial(pre_config, case))
 
 
 def _check_wide(cases: dict[str, StageCase]) -> None:
@@ -389,12 +390,12 @@ def _check_wide(cases: dict[str, StageCase]) -> None:
             raise ValueError(f"case {name}: accumulator {bits} bits does not test the wide MAC")
 
 
-def add_tests(vu: object, rtl_lib: object) -> None:
+def add_tests(vu: Any, rtl_lib: Any) -> None:
     """Add the entity testbenches and their configurations to ``vu``."""
     del rtl_lib
     _check_wide(CONV_CASES)
     _check_wide(PE_CASES)  # the testbenches reference library pocket_cnn by name
-    lib = vu.add_library(LIBRARY)  # type: ignore[attr-defined]
+    lib = vu.add_library(LIBRARY)
     lib.add_source_files([*TB_COMMON, *(str(TB / f"pcnn_tb_{n}.vhd") for n in ENTITIES)])
     _add_configs(
         lib.test_bench("pcnn_tb_window"), WINDOW_CASES, _window_generics, _window_pre_config

@@ -20,13 +20,14 @@ import numpy as np
 from vunit.ui import VUnit
 from vunit.ui.library import Library
 
-from pocket_cnn import reference, sim_data
-from pocket_cnn.corefile import ROOT
+from pocket_cnn import reference
+from pocket_cnn.emit import emit
+from pocket_cnn.emit.gap import gap_constants
+from pocket_cnn.emit.vhdl import Parallel
+from pocket_cnn.flow.ip import ROOT
 from pocket_cnn.ir import GapStage, Network
-from pocket_cnn.tb_wrapper import read_result
-from pocket_cnn.vhdl import emit
-from pocket_cnn.vhdl.emit import Parallel
-from pocket_cnn.vhdl.gap import gap_constants
+from pocket_cnn.simulation import stimuli as sim_data
+from pocket_cnn.simulation.testbench import read_result
 from pocket_cnn.zoo import ZOO, build, random_network
 
 from . import TB, TB_COMMON

@@ -1,0 +1,1 @@
+"""The ``pocket-cnn`` command line (``main``), one module per subcommand (``cmd_*``)."""

@@ -1,0 +1,7 @@
+"""``python -m pocket_cnn.cli``: the command line."""
+
+import sys
+
+from pocket_cnn.cli.main import main
+
+sys.exit(main())

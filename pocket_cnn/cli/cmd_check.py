@@ -1,0 +1,21 @@
+"""``pocket-cnn check``: import a model, check every limit, print the stage table."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``check`` subcommand."""
+    p = sub.add_parser("check", help="check an ONNX model against the limits; print its stages")
+    p.add_argument("model", metavar="MODEL.onnx", help="quantized ONNX model (or zoo:NAME[:SEED])")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Import the model (errors -> ModelError) and print the table."""
+    from pocket_cnn.api import load
+    from pocket_cnn.cli.check_table import table
+
+    print(table(load(args.model)))
+    return 0

@@ -1,0 +1,35 @@
+"""`pocket-cnn generate MODEL.onnx -o DIR`: the network's VHDL plus a .core for any flow."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pocket_cnn.api import generate_core
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the subcommand."""
+    p = sub.add_parser(
+        "generate",
+        help="write the VHDL of a model (+ a FuseSoC .core)",
+        description="Write the network's VHDL (config package + top, library pocket_cnn) and "
+        "a FuseSoC core `<top>.core` depending on pocket-cnn:cnn:pocket_cnn.",
+    )
+    p.add_argument("model", help="ONNX model file (or zoo:NAME[:SEED] for a zoo model)")
+    p.add_argument("-o", "--output", required=True, type=Path, help="output directory")
+    p.add_argument("--top", default="pcnn_net", help="entity name of the top (default pcnn_net)")
+    p.add_argument(
+        "--parallel",
+        default="full",
+        help="'full' (default) or 'PIN,POUT;PIN,POUT;...': input/output channels per clock, per PE",
+    )
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; ModelError propagates to the CLI (one line, exit 2)."""
+    written = generate_core(args.model, args.output, args.top, args.parallel)
+    for path in written:
+        print(path)
+    return 0

@@ -1,0 +1,211 @@
+"""Library side of the FuseSoC generator ``pocket_cnn_gen`` (generators/pocket_cnn_gen.py).
+
+FuseSoC runs the generator with one argument, the path of ``<instance>_input.yml``
+(keys ``files_root``, ``gapi``, ``parameters``, ``vlnv``), in the output directory.
+Parameters (see README "Use from FuseSoC"):
+
+- ``model``: ONNX file, relative to the calling core (``files_root``) or absolute;
+- ``zoo``: instead of ``model``, a zoo model name (``NAME`` or ``NAME:SEED``);
+- ``top``: entity name of the network top (default ``pcnn_net``);
+- ``parallel``: ``full`` (default) or a list of ``[par_in, par_out]`` per PE;
+- ``testbench``: also write seeded stimuli, the reference's expected outputs, a VHDL
+  package ``<top>_sim_pkg`` naming them and, for top ``pcnn_net``, a copy of the
+  network testbench sim/tb/pcnn_tb_net.vhd and its generic-free wrapper ``pcnn_tb_run``;
+- ``images``, ``seed``, ``stall_in``, ``stall_out``, ``tb_seed``: the testbench's image
+  count, image seed and random stall probabilities (percent) and their seed.
+
+The generator writes the VHDL of the network plus a ``CAPI=2`` core describing it.
+Bad input exits with code 2 and the CLI's one-line message on stderr.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pocket_cnn.api import emit_vhdl, load, run_reference
+from pocket_cnn.errors import ModelError
+from pocket_cnn.flow.ip import core_version, fileset
+from pocket_cnn.ir import Network
+from pocket_cnn.ir.parallel import parse_parallel
+from pocket_cnn.simulation.stimuli import SimFiles, random_images, write_sim_files
+from pocket_cnn.simulation.testbench import write_sim_package, write_tb_run
+
+#: Top entity the shared network testbench instantiates.
+TB_TOP = "pcnn_net"
+#: VLNV of the IP core the generated code needs.
+IP_VLNV = "pocket-cnn:cnn:pocket_cnn"
+
+_KNOWN = {
+    "model",
+    "zoo",
+    "top",
+    "parallel",
+    "testbench",
+    "images",
+    "seed",
+    "stall_in",
+    "stall_out",
+    "tb_seed",
+}
+
+
+@dataclass(frozen=True)
+class GenParams:
+    """Validated generator parameters."""
+
+    model: str | None = None
+    zoo: str | None = None
+    top: str = TB_TOP
+    parallel: list[tuple[int, int]] | None = None
+    testbench: bool = False
+    images: int = 4
+    seed: int = 0
+    stall_in: int = 0
+    stall_out: int = 0
+    tb_seed: int = 1
+
+
+def _int_param(params: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
+    value = params.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ModelError(f"must be an integer in {lo}..{hi}, got {value!r}", node=key)
+    return value
+
+
+def parse_params(params: dict[str, Any] | None) -> GenParams:
+    """Check the generator parameters; unknown or malformed ones -> ModelError."""
+    params = dict(params or {})
+    unknown = sorted(set(params) - _KNOWN)
+    if unknown:
+        raise ModelError(
+            f"unknown generator parameter(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(_KNOWN))}",
+            node="pocket_cnn_gen",
+        )
+    model, zoo = params.get("model"), params.get("zoo")
+    if (model is None) == (zoo is None):
+        raise ModelError(
+            "give exactly one of 'model' (ONNX path relative to the core) or 'zoo' (zoo name)",
+            node="pocket_cnn_gen",
+        )
+    top = params.get("top", TB_TOP)
+    if not isinstance(top, str):
+        raise ModelError(f"must be a VHDL identifier, got {top!r}", node="top")
+    testbench = params.get("testbench", False)
+    if not isinstance(testbench, bool):
+        raise ModelError(f"must be true or false, got {testbench!r}", node="testbench")
+    return GenParams(
+        model=None if model is None else str(model),
+        zoo=None if zoo is None else str(zoo),
+        top=top,
+        parallel=parse_parallel(params.get("parallel")),
+        testbench=testbench,
+        images=_int_param(params, "images", 4, 1, 100000),
+        seed=_int_param(params, "seed", 0, 0, 2**31 - 1),
+        stall_in=_int_param(params, "stall_in", 0, 0, 99),
+        stall_out=_int_param(params, "stall_out", 0, 0, 99),
+        tb_seed=_int_param(params, "tb_seed", 1, 1, 2**31 - 1),
+    )
+
+
+def write_testbench(net: Network, outdir: Path, p: GenParams) -> tuple[SimFiles, list[Path]]:
+    """Stimuli, expected words, the sim package and (top pcnn_net) the testbench + wrapper."""
+    x = random_images(net, p.images, p.seed)
+    files = write_sim_files(net, x, run_reference(net, x), outdir, stem=p.top)
+    vhdl = [write_sim_package(files, outdir, p.top)]
+    if p.top == TB_TOP:
+        # a copy of the network testbench, so user cores need only the IP's default target
+        for src in fileset("tb"):
+            vhdl.append(outdir / src.name)
+            shutil.copyfile(src, vhdl[-1])
+        vhdl.append(
+            write_tb_run(
+                files,
+                outdir,
+                top=p.top,
+                stall_in=p.stall_in,
+                stall_out=p.stall_out,
+                seed=p.tb_seed,
+            )
+        )
+    return files, vhdl
+
+
+def core_text(
+    vlnv: str,
+    rtl: list[Path],
+    sim: list[Path],
+    root: Path,
+    depend: bool = False,
+    description: str = "pocket-cnn generated network",
+) -> str:
+    """A CAPI=2 core for the generated files (paths relative to ``root``)."""
+    filesets: dict[str, Any] = {
+        "rtl": {
+            "files": [str(p.relative_to(root)) for p in rtl],
+            "file_type": "vhdlSource-2008",
+            "logical_name": "pocket_cnn",
+        }
+    }
+    if depend:
+        filesets["rtl"]["depend"] = [f">={IP_VLNV}:{core_version()}"]
+    names = ["rtl"]
+    if sim:
+        filesets["sim"] = {
+            "files": [str(p.relative_to(root)) for p in sim],
+            "file_type": "vhdlSource-2008",
+            "logical_name": "pocket_cnn",
+        }
+        names.append("sim")
+    data = {
+        "name": vlnv,
+        "description": description,
+        "filesets": filesets,
+        "targets": {"default": {"filesets": names}},
+    }
+    return "CAPI=2:\n" + yaml.safe_dump(data, sort_keys=False)
+
+
+def generate(input_yml: Path, outdir: Path) -> list[Path]:
+    """Run the generator for one FuseSoC input file; returns the files written."""
+    try:
+        data = yaml.safe_load(input_yml.read_text())
+    except (OSError, yaml.YAMLError) as err:
+        raise ModelError(f"cannot read generator input: {err}", node=str(input_yml)) from err
+    if not isinstance(data, dict) or "vlnv" not in data:
+        raise ModelError("not a FuseSoC generator input file", node=str(input_yml))
+    params = parse_params(data.get("parameters"))
+    files_root = Path(data.get("files_root") or ".")
+    model = f"zoo:{params.zoo}" if params.zoo is not None else str(params.model)
+    net = load(model, files_root)
+    rtl = emit_vhdl(net, outdir, params.top, params.parallel)
+    sim: list[Path] = []
+    if params.testbench:
+        _, sim = write_testbench(net, outdir, params)
+    core = outdir / f"{params.top}_gen.core"
+    core.write_text(core_text(str(data["vlnv"]), rtl, sim, outdir))
+    return [*rtl, *sim, core]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of generators/pocket_cnn_gen.py: exit 0, or 2 with one line on stderr."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: pocket_cnn_gen.py INPUT.yml (run by FuseSoC)", file=sys.stderr)
+        return 2
+    try:
+        written = generate(Path(args[0]), Path.cwd())
+    except ModelError as err:
+        print(f"pocket-cnn: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"pocket-cnn: error: {err}", file=sys.stderr)
+        return 2
+    print(f"pocket-cnn: generated {len(written)} files in {Path.cwd()}")
+    return 0

@@ -1,0 +1,26 @@
+"""Reference: the bit-exact integer model of the IR (``integer``) and onnxruntime as
+the independent oracle with exact ONNX semantics (``oracle``)."""
+
+from pocket_cnn.ir.numerics import requantize, rne_shift, sat8
+from pocket_cnn.reference.integer import (
+    activate,
+    conv_acc,
+    conv_stage,
+    gap,
+    maxpool,
+    run,
+    run_all,
+)
+
+__all__ = [
+    "activate",
+    "conv_acc",
+    "conv_stage",
+    "gap",
+    "maxpool",
+    "requantize",
+    "rne_shift",
+    "run",
+    "run_all",
+    "sat8",
+]

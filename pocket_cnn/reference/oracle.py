@@ -1,0 +1,79 @@
+"""onnxruntime as the independent oracle, with exact ONNX semantics (the one helper).
+
+The oracle runs every graph with onnxruntime's graph optimisations OFF
+(``ORT_DISABLE_ALL``): each node then runs as written, and with power-of-two
+scales every QuantizeLinear / QLinearConv step is exact (docs/numerics.md).
+With optimisations on, onnxruntime fuses DequantizeLinear -> Conv -> QuantizeLinear
+into a uint8 x int8 QLinearConv whose AVX2 kernel (CPUs without VNNI) saturates
+16-bit pair sums: that path is not exact on every CPU, so nothing compares against it.
+:func:`fused_session` exists only for the test that keeps this reason visible.
+
+onnxruntime is a development dependency, imported only when this is used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import onnx
+
+from pocket_cnn.ir import Network
+
+
+def to_float(net: Network, x: np.ndarray) -> np.ndarray:
+    """Integer input words -> the float graph input (exact: x * 2**-input_frac)."""
+    return (np.asarray(x).astype(np.float64) * 2.0**-net.input_frac).astype(np.float32)
+
+
+def _session(model: onnx.ModelProto, level: Any, optimized_path: str | None = None) -> Any:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = level
+    if optimized_path is not None:
+        opts.optimized_model_filepath = optimized_path
+    return ort.InferenceSession(
+        model.SerializeToString(), sess_options=opts, providers=["CPUExecutionProvider"]
+    )
+
+
+def session(model: onnx.ModelProto) -> Any:
+    """The oracle's CPU session: graph optimisations off, one thread."""
+    import onnxruntime as ort
+
+    return _session(model, ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
+
+
+def fused_session(model: onnx.ModelProto, optimized_path: str | None = None) -> Any:
+    """A session with every graph optimisation on (NOT exact on every CPU; see module doc).
+
+    ``optimized_path``: where onnxruntime writes the rewritten graph, to inspect it.
+    """
+    import onnxruntime as ort
+
+    return _session(model, ort.GraphOptimizationLevel.ORT_ENABLE_ALL, optimized_path)
+
+
+def words(net: Network, sess: Any, x: np.ndarray) -> np.ndarray:
+    """Output words of session ``sess`` for input words ``x``, shaped like ``reference.run``.
+
+    The float output (DequantizeLinear) is divided by its scale 2**-output_frac,
+    which is exact; the result is checked to be integral and returned as int64.
+    """
+    (out,) = sess.run(None, {net.input_name: to_float(net, x)})
+    scaled = np.asarray(out, np.float64) * 2.0**net.output_frac
+    ints = np.rint(scaled)
+    if not np.array_equal(ints, scaled):
+        raise AssertionError("onnxruntime output is not a whole number of LSBs")
+    result = ints.astype(np.int64)
+    if net.gap is not None:
+        result = result.reshape(result.shape[0], -1)
+    return result
+
+
+def run_ort(net: Network, model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
+    """The oracle: output words of ``model`` (the ONNX form of ``net``) for input words ``x``."""
+    return words(net, session(model), x)

@@ -1,0 +1,260 @@
+"""Run a generated network in GHDL with the network testbench, outside any flow.
+
+The RTL of library ``pocket_cnn`` (the ``rtl`` fileset of pocket_cnn.core) is
+analysed once into a shared directory keyed by the GHDL version and the sources'
+paths and contents (``build/ghdl_rtl/<hash>``; safe with parallel workers). Each
+model then gets a work directory holding a copy of that library index, into which
+only the generated files and sim/tb/pcnn_tb_net.vhd are analysed; GHDL (mcode)
+elaborates and runs the testbench with its generics on the command line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pocket_cnn.errors import ModelError
+from pocket_cnn.flow.ip import build_root, fileset, rtl_sources
+from pocket_cnn.ir import Network
+from pocket_cnn.ir.parallel import Parallel
+from pocket_cnn.reference import run
+from pocket_cnn.simulation.stimuli import SimFiles, from_words, write_sim_files
+from pocket_cnn.simulation.testbench import TB_ENTITY, read_result, tb_generics
+
+GHDL_FLAGS = ["--std=08", "-frelaxed", "--work=pocket_cnn"]
+CF_NAME = "pocket_cnn-obj08.cf"
+#: Default place of the shared RTL library.
+DEFAULT_CACHE = build_root() / "ghdl_rtl"
+
+
+@dataclass
+class SimResult:
+    """What one GHDL run of the network testbench gave."""
+
+    outputs: np.ndarray  # int8 (N, C) or (N, C, H, W), the hardware's words
+    passed: bool  # every word matched the expected file
+    cycles: list[int]  # cycles per image as the testbench measured them
+    steady: int | None  # steady-state cycles per image (None if too few images)
+    bound: int  # H*W*C of the network input
+    reason: str  # the testbench's first failure ("" if none)
+    log: str  # GHDL's stdout + stderr
+
+
+def _ghdl() -> str:
+    exe = shutil.which("ghdl")
+    if exe is None:
+        raise ModelError("GHDL not found on PATH; install it (bash scripts/setup.sh)", node="ghdl")
+    return exe
+
+
+def _first_error(text: str) -> str:
+    """The most telling line of a failed GHDL run."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for key in ("fail", "error", "mismatch", "bound check", "timeout"):
+        for ln in lines:
+            if key in ln.lower():
+                return ln
+    return lines[-1] if lines else "no output"
+
+
+def _call(args: list[str], cwd: Path, what: str, timeout: float | None = None) -> str:
+    try:
+        proc = subprocess.run(
+            args, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as err:
+        raise ModelError(f"{what} timed out after {timeout:.0f} s", node="ghdl") from err
+    out = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        raise ModelError(f"{what} failed: {_first_error(out)}", node="ghdl")
+    return out
+
+
+def tb_sources() -> list[Path]:
+    """The network testbench (fileset ``tb`` of pocket_cnn.core)."""
+    return fileset("tb")
+
+
+def rtl_key(sources: list[Path]) -> str:
+    """Hash of the GHDL version, the flags and the RTL sources (paths and contents)."""
+    h = hashlib.sha256()
+    h.update(subprocess.run([_ghdl(), "--version"], capture_output=True, text=True).stdout.encode())
+    h.update(" ".join(GHDL_FLAGS).encode())
+    for src in sources:
+        h.update(str(src.resolve()).encode())
+        h.update(src.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def rtl_library(cache: Path = DEFAULT_CACHE) -> Path:
+    """Directory holding the analysed RTL library (analysed once per RTL version)."""
+    sources = rtl_sources()
+    missing = [str(s) for s in sources if not s.is_file()]
+    if missing:
+        raise ModelError(f"RTL source missing: {missing[0]}", node="pocket_cnn.core")
+    target = cache / rtl_key(sources)
+    if (target / CF_NAME).is_file():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=cache))
+    try:
+        _call(
+            [_ghdl(), "-a", *GHDL_FLAGS, f"--workdir={tmp}", *[str(s.resolve()) for s in sources]],
+            tmp,
+            "GHDL analysis of the RTL",
+        )
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if not (target / CF_NAME).is_file():  # another worker did not win the race
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def prepare(
+    net: Network,
+    workdir: Path,
+    parallel: Parallel = None,
+    cache: Path = DEFAULT_CACHE,
+) -> Path:
+    """Emit the network as ``pcnn_net`` into ``workdir`` and analyse it next to the RTL."""
+    from pocket_cnn.api import emit_vhdl
+
+    lib = rtl_library(cache)
+    workdir = workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    generated = emit_vhdl(net, workdir / "vhdl", top="pcnn_net", parallel=parallel)
+    shutil.copyfile(lib / CF_NAME, workdir / CF_NAME)
+    files = [str(p.resolve()) for p in [*generated, *tb_sources()]]
+    _call([_ghdl(), "-a", *GHDL_FLAGS, f"--workdir={workdir}", *files], workdir, "GHDL analysis")
+    return workdir
+
+
+def run_prepared(
+    net: Network,
+    workdir: Path,
+    x: np.ndarray,
+    expected: np.ndarray,
+    stall_in: int = 0,
+    stall_out: int = 0,
+    seed: int = 1,
+    timeout: float | None = 3600,
+    stem: str = "run",
+) -> SimResult:
+    """Simulate images ``x`` on the design analysed in ``workdir``; check against ``expected``."""
+    workdir = workdir.resolve()
+    files: SimFiles = write_sim_files(net, x, expected, workdir, stem=stem)
+    files.result.unlink(missing_ok=True)
+    generics = tb_generics(files, stall_in=stall_in, stall_out=stall_out, seed=seed)
+    args = [_ghdl(), "--elab-run", *GHDL_FLAGS, f"--workdir={workdir}", TB_ENTITY]
+    args += [f"-g{k}={v}" for k, v in generics.items()]
+    # the testbench keeps every word of the run in variables: lift GHDL's stack limit
+    args += ["--max-stack-alloc=0"]
+    try:
+        proc = subprocess.run(
+            args, cwd=workdir, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as err:
+        raise ModelError(f"GHDL simulation timed out after {timeout} s", node="ghdl") from err
+    log = proc.stdout + proc.stderr
+    if not files.result.is_file():
+        raise ModelError(f"GHDL simulation failed: {_first_error(log)}", node="ghdl")
+    res = read_result(files.result)
+    words = np.asarray(res.words, dtype=np.int64)
+    if words.size != files.images * files.out_words:
+        reason = res.reason or _first_error(log)
+        raise ModelError(
+            f"GHDL simulation failed: {words.size} of {files.images * files.out_words} "
+            f"output words produced ({reason})",
+            node="ghdl",
+        )
+    outputs = from_words(words, net.output_shape, files.images)
+    passed = proc.returncode == 0 and res.passed and bool(np.array_equal(outputs, expected))
+    return SimResult(
+        outputs=outputs,
+        passed=passed,
+        cycles=[c for _, c in res.images],
+        steady=res.steady,
+        bound=net.input_words,
+        reason=res.reason,
+        log=log,
+    )
+
+
+def simulate(
+    net: Network,
+    x: np.ndarray,
+    workdir: Path,
+    parallel: Parallel = None,
+    stall_in: int = 0,
+    stall_out: int = 0,
+    seed: int = 1,
+) -> SimResult:
+    """Emit, analyse and simulate ``net`` on images ``x``; expected values from the reference."""
+    prepare(net, workdir, parallel)
+    return run_prepared(net, workdir, x, run(net, x), stall_in, stall_out, seed)
+
+
+@dataclass
+class SimRun:
+    """Every chunk of a long simulation: the hardware's outputs against the reference."""
+
+    outputs: np.ndarray  # int8, the hardware's words in the layout of the reference
+    expected: np.ndarray  # int8, the reference's outputs
+    results: list[SimResult]  # one per GHDL run (chunk)
+
+    @property
+    def bound(self) -> int:
+        """H*W*C of the network input: the cycle bound per image."""
+        return self.results[0].bound
+
+    @property
+    def steady(self) -> int | None:
+        """Steady-state cycles per image (worst chunk); None with too few images."""
+        values = [r.steady for r in self.results if r.steady is not None]
+        return max(values) if values else None
+
+    @property
+    def bad_images(self) -> int:
+        """Number of images whose output differs from the reference."""
+        n = self.outputs.shape[0]
+        diff = (self.outputs != self.expected).reshape(n, -1)
+        return int(np.sum(np.any(diff, axis=1)))
+
+
+def simulate_chunks(
+    net: Network,
+    x: np.ndarray,
+    workdir: Path,
+    parallel: Parallel = None,
+    stall_in: int = 0,
+    stall_out: int = 0,
+    seed: int = 1,
+    chunk: int = 16,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimRun:
+    """Analyse once, then simulate images ``x`` ``chunk`` at a time (one GHDL run each)."""
+    expected = run(net, x)
+    prepare(net, workdir, parallel)
+    outs, results = [], []
+    n = int(x.shape[0])
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        res = run_prepared(
+            net, workdir, x[start:stop], expected[start:stop], stall_in, stall_out, seed + start
+        )
+        outs.append(res.outputs)
+        results.append(res)
+        if progress is not None and n > chunk:
+            progress(stop, n)
+    return SimRun(np.concatenate(outs), np.asarray(expected, dtype=np.int8), results)

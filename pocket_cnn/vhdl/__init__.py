@@ -1,5 +1,0 @@
-"""VHDL emission from the IR: configuration package, network top, legacy wrapper."""
-
-from pocket_cnn.vhdl.emit import emit
-
-__all__ = ["emit"]
