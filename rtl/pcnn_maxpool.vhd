@@ -61,7 +61,7 @@ architecture rtl of pcnn_maxpool is
   constant C_LV : positive := levels(C_KK);
 
   type data_arr_t is array (0 to C_LV) of std_logic_vector(C_W - 1 downto 0);
-  signal data  : data_arr_t;
+  signal data  : data_arr_t := (others => (others => '0'));  -- no reset needed
   signal valid : std_logic_vector(C_LV downto 0);
   signal last  : std_logic_vector(C_LV downto 0);
   signal en    : std_logic;

@@ -169,7 +169,10 @@ architecture rtl of pcnn_window is
   constant C_COL0 : col_info_t := col_info(to_signed(-C_P, C_CB));
   constant C_RS0  : slots_t := init_slots;
 
-  signal ring : ring_t;
+  -- data registers start at 0 (no reset needed): no metavalues reach the datapath
+  -- arithmetic of the next stages before the first window
+  signal ring      : ring_t := (others => (others => (others => '0')));
+  signal m_data_r  : std_logic_vector(m_data'range) := (others => '0');
 
   -- writer: next pixel to write (row wy, col wx of its image), its ring slot
   signal wy, wx : unsigned(C_WB - 1 downto 0);
@@ -196,6 +199,7 @@ architecture rtl of pcnn_window is
 begin
 
   m_valid <= m_valid_r;
+  m_data  <= m_data_r;
 
   g_pass : if C_PASS generate
     signal cnt   : unsigned(pcnn_clog2(C_H * C_W + 1) - 1 downto 0);
@@ -211,7 +215,7 @@ begin
           m_valid_r <= '0';
         end if;
         if s_valid = '1' and ready = '1' then
-          m_data    <= s_data;
+          m_data_r  <= s_data;
           m_valid_r <= '1';
           m_last    <= '0';
           if cnt = C_H * C_W - 1 then
@@ -293,7 +297,7 @@ begin
               data_v(((ky * C_K + kx) + 1) * C_PIX_W - 1 downto (ky * C_K + kx) * C_PIX_W) := pix;
             end loop;
           end loop;
-          m_data    <= data_v;
+          m_data_r  <= data_v;
           m_valid_r <= '1';
           m_last    <= '0';
           if oy = C_HO - 1 and ox = C_WO - 1 then

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: set up (if needed), lint, VHDL tests (VUnit), Python tests.
+# The test command: set up (if needed), lint (ruff), types (mypy), VHDL tests (VUnit),
+# Python tests.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -9,6 +10,8 @@ source .venv/bin/activate
 echo "== ruff"
 ruff check .
 ruff format --check .
+echo "== mypy"
+mypy
 if [ -f sim/run.py ]; then
   echo "== VUnit (GHDL)"
   python sim/run.py --num-threads 2 --output-path build/vunit_out "$@"

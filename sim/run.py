@@ -33,6 +33,7 @@ def main() -> None:
         module.add_tests(vu, rtl_lib)
     vu.set_compile_option("ghdl.a_flags", ["-frelaxed"])
     vu.set_sim_option("ghdl.elab_flags", ["-frelaxed"])
+    vu.set_sim_option("ghdl.sim_flags", ["--ieee-asserts=disable-at-0"])
     vu.main()
 
 

@@ -160,6 +160,8 @@ def run_prepared(
     args += [f"-g{k}={v}" for k, v in generics.items()]
     # the testbench keeps every word of the run in variables: lift GHDL's stack limit
     args += ["--max-stack-alloc=0"]
+    # registers are 'U' only before the first clock edge: no metavalue warnings then
+    args += ["--ieee-asserts=disable-at-0"]
     try:
         proc = subprocess.run(
             args, cwd=workdir, capture_output=True, text=True, timeout=timeout, check=False

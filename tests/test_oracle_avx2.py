@@ -1,0 +1,47 @@
+"""The oracle on an x86-64 CPU with AVX2 but no VNNI, emulated by qemu-user (-cpu Haswell).
+
+onnxruntime picks its integer kernels by CPUID, so under the emulated CPU it takes the
+AVX2 path whose fused QLinearConv saturates. This runs the oracle's tests there:
+tests/test_oracle_fused.py (which then also asserts the fused path differs) and the
+zoo and random-model comparisons of tests/test_reference_ort.py (exact oracle == reference).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+QEMU = shutil.which("qemu-x86_64")
+
+
+@pytest.mark.skipif(QEMU is None, reason="qemu-user not installed (bash scripts/setup.sh)")
+def test_oracle_on_avx2_without_vnni() -> None:
+    assert QEMU is not None
+    env = {**os.environ, "PCNN_EXPECT_FUSED_MISMATCH": "1"}
+    args = [
+        QEMU,
+        "-cpu",
+        "Haswell",
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        str(TESTS / "test_oracle_fused.py"),
+        str(TESTS / "test_reference_ort.py"),
+        "-k",
+        "fused_path or zoo_matches or random_models_match",
+    ]
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=1200, check=False)
+    out = proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert proc.returncode == 0, out
+    assert " passed" in proc.stdout and "failed" not in proc.stdout, out
