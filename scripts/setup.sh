@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything pocket-cnn needs on a fresh Debian/Ubuntu machine:
-# system packages (GHDL, python3-venv) when missing, a venv in .venv with the
+# system packages (GHDL, python3-venv, qemu-user, iverilog) when missing, a venv in .venv with the
 # package installed editable plus the test/dev tools. Idempotent and quiet.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,6 +10,10 @@ need_apt=()
 command -v ghdl >/dev/null 2>&1 || need_apt+=(ghdl)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
+# qemu-user: tests/test_oracle_avx2.py runs the oracle on an emulated AVX2 CPU without VNNI
+command -v qemu-x86_64 >/dev/null 2>&1 || need_apt+=(qemu-user)
+# iverilog: the ghdl --synth netlist is simulated against the reference
+command -v iverilog >/dev/null 2>&1 || need_apt+=(iverilog)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${need_apt[*]}"
   sudo_cmd=""
@@ -28,4 +32,10 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".[dev]"
   touch "$stamp"
+fi
+
+# Synthesis tools (yosys, nextpnr, icepack, YoWASP ECP5) only when a synthesis is asked
+# for: `scripts/setup.sh --synth`, POCKET_CNN_SYNTH=1, or CI (it builds a bitstream).
+if [ -n "${CI:-}" ] || [ "${POCKET_CNN_SYNTH:-0}" = 1 ] || [[ " $* " == *" --synth "* ]]; then
+  bash scripts/setup_synth.sh
 fi

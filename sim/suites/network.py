@@ -21,11 +21,11 @@ from vunit.ui import VUnit
 from vunit.ui.library import Library
 
 from pocket_cnn import reference
-from pocket_cnn.emit import emit
+from pocket_cnn.api import emit_vhdl
 from pocket_cnn.emit.gap import gap_constants
-from pocket_cnn.emit.vhdl import Parallel
 from pocket_cnn.flow.ip import ROOT
 from pocket_cnn.ir import GapStage, Network
+from pocket_cnn.ir.parallel import Parallel
 from pocket_cnn.simulation import stimuli as sim_data
 from pocket_cnn.simulation.testbench import read_result
 from pocket_cnn.zoo import ZOO, build, random_network
@@ -92,7 +92,7 @@ def _add_net(
     legacy: bool = False,
 ) -> None:
     lib_name = f"net_{label}"
-    files = emit(net, GEN / lib_name, parallel=parallel)
+    files = emit_vhdl(net, GEN / lib_name, parallel=parallel)
     lib = vu.add_library(lib_name)
     lib.add_source_files([str(p) for p in files])
     lib.add_source_files([str(TB / "pcnn_tb_net.vhd"), str(TB / "pcnn_tb_net_vunit.vhd")])

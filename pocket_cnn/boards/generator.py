@@ -1,0 +1,107 @@
+"""Library side of the FuseSoC generator ``pocket_cnn_board_gen`` (generators/).
+
+FuseSoC runs it per board target with the parameter ``board: <name>``; it reads
+``<files_root>/boards/<name>.yaml`` and writes, in the working directory:
+
+- the board's constraint file(s) (:mod:`pocket_cnn.boards.constraints`),
+- the VHDL wrapper top ``pcnn_board_<name>`` (:mod:`pocket_cnn.boards.wrapper`),
+- a CAPI=2 core whose ``default`` target lists them and carries the device options
+  (:mod:`pocket_cnn.boards.tool_options`), which FuseSoC merges into the calling target.
+
+The generator is declared without a cache (it takes well under a second), so an edit
+of the board YAML is always seen. Bad input exits 2 with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pocket_cnn.boards.constraints import write_constraints
+from pocket_cnn.boards.spec import Board, board_file, load_board
+from pocket_cnn.boards.tool_options import target_options
+from pocket_cnn.boards.wrapper import write_wrapper
+from pocket_cnn.errors import ModelError
+
+#: Folder of the board YAML files, relative to the core that declares the generator.
+BOARDS_DIR = "boards"
+
+
+def _board_param(data: dict[str, Any], input_yml: Path) -> str:
+    params = data.get("parameters") or {}
+    if not isinstance(params, dict):
+        raise ModelError("parameters must be a mapping", node=str(input_yml))
+    unknown = sorted(set(params) - {"board"})
+    if unknown:
+        raise ModelError(
+            f"unknown generator parameter(s) {', '.join(unknown)}; known: board",
+            node="pocket_cnn_board_gen",
+        )
+    name = params.get("board")
+    if not isinstance(name, str):
+        raise ModelError(
+            f"needs the parameter board: NAME (a file boards/NAME.yaml), got {name!r}",
+            node="pocket_cnn_board_gen",
+        )
+    return name
+
+
+def board_core(
+    vlnv: str, board: Board, files: list[tuple[Path, str]], root: Path, files_root: Path
+) -> str:
+    """The CAPI=2 core text for the generated files (paths relative to ``root``);
+    ``files_root`` is the folder of the calling core (for the launcher script)."""
+    wrapper, constraints = files[0], files[1:]
+    target: dict[str, Any] = {"filesets": ["board_top", "constraints"]}
+    target |= target_options(board, files_root)
+    data = {
+        "name": vlnv,
+        "description": f"pocket-cnn board {board.name}: {board.description}",
+        "filesets": {
+            "board_top": {
+                "files": [str(wrapper[0].relative_to(root))],
+                "file_type": wrapper[1],
+                "logical_name": "pocket_cnn",
+            },
+            "constraints": {
+                "files": [{str(p.relative_to(root)): {"file_type": t}} for p, t in constraints]
+            },
+        },
+        "targets": {"default": target},
+    }
+    return "CAPI=2:\n" + yaml.safe_dump(data, sort_keys=False)
+
+
+def generate(input_yml: Path, outdir: Path) -> list[Path]:
+    """Run the generator for one FuseSoC input file; returns the files written."""
+    try:
+        data = yaml.safe_load(input_yml.read_text())
+    except (OSError, yaml.YAMLError) as err:
+        raise ModelError(f"cannot read generator input: {err}", node=str(input_yml)) from err
+    if not isinstance(data, dict) or "vlnv" not in data:
+        raise ModelError("not a FuseSoC generator input file", node=str(input_yml))
+    files_root = Path(data.get("files_root") or ".")
+    board = load_board(board_file(files_root / BOARDS_DIR, _board_param(data, input_yml)))
+    files = [(write_wrapper(board, outdir), "vhdlSource-2008")]
+    files += write_constraints(board, outdir)
+    core = outdir / f"{board.top}.core"
+    core.write_text(board_core(str(data["vlnv"]), board, files, outdir, files_root))
+    return [p for p, _ in files] + [core]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of generators/pocket_cnn_board_gen.py: exit 0, or 2 with one line."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: pocket_cnn_board_gen.py INPUT.yml (run by FuseSoC)", file=sys.stderr)
+        return 2
+    try:
+        written = generate(Path(args[0]), Path.cwd())
+    except (ModelError, OSError) as err:
+        print(f"pocket-cnn: error: {err}", file=sys.stderr)
+        return 2
+    print(f"pocket-cnn: board files: {', '.join(p.name for p in written)}")
+    return 0

