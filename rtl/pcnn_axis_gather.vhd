@@ -64,7 +64,13 @@ begin
           if (s_last = '1') /= img_end then
             err <= '1';
           end if;
-          asm(word_cnt) <= s_data;
+          -- constant indices only: GHDL 2.0 writes an array assigned at a variable index
+          -- as a memory whose write port its Verilog output drops (never written)
+          for c in 0 to G_CH - 1 loop
+            if word_cnt = c then
+              asm(c) <= s_data;
+            end if;
+          end loop;
           if last_word then
             for c in 0 to G_CH - 1 loop
               if c = G_CH - 1 then

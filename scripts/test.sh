@@ -4,7 +4,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-bash scripts/setup.sh
+# --synth: the tests build bitstreams and synthesise (yosys, nextpnr, icestorm, YoWASP ECP5)
+bash scripts/setup.sh --synth
 # shellcheck disable=SC1091
 source .venv/bin/activate
 echo "== ruff"

