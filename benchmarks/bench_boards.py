@@ -86,7 +86,7 @@ def row(model: str, par: str, rep: SynthReport) -> Row:
         fmax_mhz=None if pnr is None or pnr.fmax_mhz is None else round(pnr.fmax_mhz, 1),
         clock_mhz=rep.board.clock.hz / 1e6,
         fits=rep.fits,
-        note="; ".join(rep.overflow[:1]) if not rep.fits else "",
+        note="; ".join(rep.overflow[:1]) if not rep.fits else "; ".join(rep.notes),
         seconds=rep.seconds,
     )
 

@@ -139,6 +139,23 @@ def test_does_not_fit_in_nextpnr(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "no BELs remaining" in cap.err
 
 
+@needs_ice40
+def test_too_many_multipliers_for_the_dsps_go_into_luts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """16 constant multipliers, 8 SB_MAC16 on the UP5K: yosys' -dsp mapping would not fit,
+    so the flow maps them into LUTs and the design fits."""
+    model = _model(tmp_path, cout=16)
+    code = main(["synth", str(model), "--board", "icebreaker", "--workdir", str(tmp_path)])
+    cap = capsys.readouterr()
+    assert code == 0, cap.err
+    assert "do not fit the 8 DSPs: mapped into LUTs instead" in cap.out
+    assert "yosys synth_ice40 ..." in cap.err  # the second run, without -dsp
+    rows = _counts(cap.out)
+    assert rows["DSP"][0] == "0", cap.out
+    assert re.search(r"fmax: [\d.]+ MHz", cap.out), cap.out
+
+
 def test_vendor_board_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["synth", str(_model(tmp_path)), "--board", "arty_a7_35"])
     err = capsys.readouterr().err

@@ -1,10 +1,12 @@
 """One synthesis run for one board: netlist -> yosys -> fit check -> nextpnr.
 
 :func:`synthesize` runs the steps in order and reports each one through
-``progress`` (started / finished with seconds). It stops before nextpnr when yosys'
-counts already exceed the board's totals, and reports nextpnr's own message when the
-placer runs out of a resource; either way ``SynthReport.fits`` is False and
-``SynthReport.overflow`` says which resource and by how much.
+``progress`` (started / finished with seconds). When yosys' DSP mapping alone exceeds
+the part's DSPs, the multipliers go into LUTs instead (a note says so). It stops
+before nextpnr when yosys' counts still exceed the board's totals, and reports
+nextpnr's own message when the placer runs out of a resource; either way
+``SynthReport.fits`` is False and ``SynthReport.overflow`` says which resource and by
+how much.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class SynthReport:
     pnr: PnrResult | None = None
     fits: bool = True
     overflow: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -107,6 +110,19 @@ def synthesize(
     )
     report.synthesised = usage_from_cells(family, report.cells)
     over = overflows(report.synthesised, board.resources)
+    if over and all(o.key == "dsp" for o in over):
+        # yosys maps every multiplier it can into DSPs, with no limit: too many for the
+        # part -> keep them in the LUT fabric (constant multipliers are small there)
+        report.notes.append(
+            f"{report.synthesised.dsp} multipliers do not fit the {board.resources.dsp} DSPs: "
+            "mapped into LUTs instead"
+        )
+        json_netlist, report.cells = step(
+            f"yosys {family.synth_nodsp}",
+            lambda: run_yosys(verilog, TOP, family, workdir, timeout, use_dsp=False),
+        )
+        report.synthesised = usage_from_cells(family, report.cells)
+        over = overflows(report.synthesised, board.resources)
     if over:
         report.fits = False
         report.overflow = [o.text("after yosys") for o in over]

