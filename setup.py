@@ -17,7 +17,7 @@ from setuptools.command.build_py import build_py
 HERE = Path(__file__).resolve().parent
 CORE = "pocket_cnn.core"
 #: Files the core does not name but the installed IP needs.
-EXTRA_GLOBS = ("boards/*.yaml", "LICENSE")
+EXTRA_GLOBS = ("boards/*.yaml", "scripts/pcnn_launcher.sh", "LICENSE")
 
 
 def ip_files() -> list[str]:
@@ -49,7 +49,7 @@ class BuildPyWithIp(build_py):
         for rel in ip_files():
             dst = target / rel
             dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(HERE / rel, dst)
+            shutil.copy2(HERE / rel, dst)  # keeps the launcher script executable
 
 
 setup(cmdclass={"build_py": BuildPyWithIp})

@@ -75,6 +75,14 @@ def test_wheel_carries_the_ip(wheel: Path) -> None:
     for name in ("rtl", "tb"):
         for src in fileset(name):
             assert f"pocket_cnn/_ip/{src.relative_to(ROOT).as_posix()}" in names
+    for name in ("board",):
+        for src in fileset(name):
+            assert f"pocket_cnn/_ip/{src.relative_to(ROOT).as_posix()}" in names
+    assert "pocket_cnn/_ip/generators/pocket_cnn_board_gen.py" in names
+    assert "pocket_cnn/_ip/boards/icebreaker.yaml" in names
+    assert "pocket_cnn/_ip/scripts/pcnn_launcher.sh" in names
+    assert "edalize/tools/pcnn_ghdl_synth.py" in names  # the Edalize plugin
+    assert "pocket_cnn/synth/templates/pcnn_tb_netlist.v.j2" in names
     assert "pocket_cnn/emit/templates/net_top.vhd.j2" in names
     assert "pocket_cnn/simulation/templates/fusesoc_tb_run.vhd.j2" in names
 
