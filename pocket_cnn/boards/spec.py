@@ -300,3 +300,17 @@ def board_file(boards_dir: Path, name: str) -> Path:
         known = ", ".join(sorted(p.stem for p in boards_dir.glob("*.yaml"))) or "none"
         raise ModelError(f"no such board in {boards_dir}; known: {known}", node=name)
     return path
+
+
+def find_board(spec: str, boards_dir: Path | None = None) -> Board:
+    """A board by name (``boards/<name>.yaml`` of the IP) or from a YAML file path."""
+    if spec.endswith((".yaml", ".yml")) or "/" in spec:
+        path = Path(spec)
+        if not path.is_file():
+            raise ModelError("board file not found; check the path", node=spec)
+        return load_board(path)
+    if boards_dir is None:
+        from pocket_cnn.flow.ip import ROOT
+
+        boards_dir = ROOT / "boards"
+    return load_board(board_file(boards_dir, spec))

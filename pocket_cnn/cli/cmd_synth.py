@@ -16,13 +16,11 @@ import time
 from pathlib import Path
 
 from pocket_cnn.api import load
-from pocket_cnn.boards.spec import Board, board_file, load_board
+from pocket_cnn.boards.spec import find_board
 from pocket_cnn.errors import ModelError
-from pocket_cnn.flow.ip import ROOT, build_root
+from pocket_cnn.flow.ip import build_root
 from pocket_cnn.synth.flow import synthesize
 from pocket_cnn.synth.report import text
-
-BOARDS_DIR = ROOT / "boards"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -50,16 +48,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="work directory (default build/synth/<model>_<board>_<parallel>)",
     )
     p.set_defaults(run=run)
-
-
-def find_board(spec: str) -> Board:
-    """A board by name from boards/, or from a YAML file path."""
-    if spec.endswith((".yaml", ".yml")) or "/" in spec:
-        path = Path(spec)
-        if not path.is_file():
-            raise ModelError("board file not found; check the path", node=spec)
-        return load_board(path)
-    return load_board(board_file(BOARDS_DIR, spec))
 
 
 def _slug(text: str) -> str:
