@@ -202,9 +202,10 @@ def simulate(
     stall_out: int = 0,
     seed: int = 1,
 ) -> SimResult:
-    """Emit, analyse and simulate ``net`` on images ``x``; expected values from the reference."""
-    prepare(net, workdir, parallel)
-    return run_prepared(net, workdir, x, run(net, x), stall_in, stall_out, seed)
+    """Emit, analyse and simulate ``net`` on images ``x`` in one GHDL run; expected values
+    from the reference."""
+    whole = max(1, int(x.shape[0]))
+    return simulate_chunks(net, x, workdir, parallel, stall_in, stall_out, seed, whole).results[0]
 
 
 @dataclass
