@@ -2,7 +2,7 @@
 
 The files come from pocket_cnn.core itself (every fileset file, every generator
 script) plus the board descriptions, so the core stays the one build description.
-An editable install needs nothing: there the checkout is the IP (pocket_cnn.flow.ip).
+An editable install needs nothing: there the checkout is the IP (pocket_cnn.ip).
 """
 
 from __future__ import annotations

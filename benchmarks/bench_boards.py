@@ -22,10 +22,11 @@ from pathlib import Path
 
 from pocket_cnn.boards.spec import board_file, load_board
 from pocket_cnn.errors import ModelError
-from pocket_cnn.flow.ip import ROOT, build_root
+from pocket_cnn.ip import ROOT, build_root
 from pocket_cnn.ir import Network
-from pocket_cnn.synth.flow import SynthReport, synthesize
-from pocket_cnn.synth.tools import tool_version
+from pocket_cnn.ir.parallel import resolve_parallel
+from pocket_cnn.synth.pipeline import SynthReport, synthesize
+from pocket_cnn.tools import tool_version
 from pocket_cnn.zoo import ZOO, build
 
 #: the default model and two larger ones that yosys handles in minutes at full parallelism
@@ -168,9 +169,8 @@ def main(argv: list[str] | None = None) -> int:
 
                 work = args.build / f"{model}_{board.name}_{par}"
                 try:
-                    rep = synthesize(
-                        net, board, work, folded(net, par), args.timeout, progress=progress
-                    )
+                    pairs = resolve_parallel(net, folded(net, par))
+                    rep = synthesize(net, board, work, pairs, args.timeout, progress=progress)
                 except ModelError as err:
                     print(f"bench_boards: {tag}: {err}", file=sys.stderr)
                     return 2

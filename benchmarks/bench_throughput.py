@@ -23,8 +23,9 @@ from pathlib import Path
 
 from pocket_cnn import reference
 from pocket_cnn.errors import ModelError
-from pocket_cnn.flow.ip import ROOT
+from pocket_cnn.ip import ROOT
 from pocket_cnn.ir import Network
+from pocket_cnn.ir.parallel import resolve_parallel
 from pocket_cnn.simulation import ghdl as ghdl_sim
 from pocket_cnn.simulation import stimuli as sim_data
 from pocket_cnn.zoo import ZOO, build
@@ -49,7 +50,7 @@ class Row:
 
 def measure(net: Network, label: str, parallel: str, workdir: Path) -> Row:
     """Emit, compile and simulate one network; return its steady-state cycles."""
-    par = None if parallel == "full" else [(1, 1)] * len(net.stages)
+    par = resolve_parallel(net, None if parallel == "full" else [(1, 1)] * len(net.stages))
     start = time.monotonic()
     work = ghdl_sim.prepare(net, workdir / f"{label}_{parallel}", parallel=par)
     x = sim_data.random_images(net, IMAGES, seed=0)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """FuseSoC generator ``pocket_cnn_board_gen``: board YAML -> constraints, wrapper top, .core.
 
-Thin over pocket_cnn.boards.generator. FuseSoC runs ``python3 pocket_cnn_board_gen.py
+Thin over pocket_cnn.fusesoc.board_gen. FuseSoC runs ``python3 pocket_cnn_board_gen.py
 INPUT.yml`` in the output directory; ``python3`` is looked up on PATH, so run FuseSoC
 from the environment where pocket-cnn is installed. In a checkout the package next to
 this script is imported first, so the files always match the boards/ of this core.
@@ -15,7 +15,7 @@ if (_CHECKOUT / "pocket_cnn" / "__init__.py").is_file():
     sys.path.insert(0, str(_CHECKOUT))
 
 try:
-    from pocket_cnn.boards.generator import main
+    from pocket_cnn.fusesoc.board_gen import main
 except ImportError as err:
     print(
         f"pocket-cnn: error: cannot import pocket_cnn ({err}); run FuseSoC from the "

@@ -3,8 +3,8 @@
 The public API (see :mod:`pocket_cnn.api`): :func:`load` a model, run the bit-exact
 :func:`run_reference`, :func:`emit_vhdl`, :func:`simulate` in GHDL, :func:`generate_core`.
 The subpackages follow the data flow: ``onnx_import`` -> ``ir`` -> ``reference`` /
-``emit`` -> ``simulation`` / ``flow`` (FuseSoC); ``zoo`` holds test models, ``cli`` the
-command line.
+``emit`` -> ``simulation`` / ``synth`` / ``boards`` -> ``fusesoc``; ``zoo`` holds test
+models, ``cli`` the command line. Imports point downwards only (tests/test_layering.py).
 """
 
 from pocket_cnn._version import __version__

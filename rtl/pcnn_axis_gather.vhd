@@ -15,16 +15,20 @@ entity pcnn_axis_gather is
     G_PIXELS : positive := 1   -- pixels per image (for m_last and the s_last check)
   );
   port (
+    -- clock, synchronous reset (active high)
     clk     : in  std_logic;
-    rst     : in  std_logic;   -- synchronous, active high
+    rst     : in  std_logic;
+    -- input: 8-bit words, channel fastest; s_last is only checked
     s_valid : in  std_logic;
     s_ready : out std_logic;
     s_data  : in  std_logic_vector(7 downto 0);
     s_last  : in  std_logic;
+    -- output: one pixel per beat, m_last on the last pixel of an image (by count)
     m_valid : out std_logic;
     m_ready : in  std_logic;
     m_data  : out std_logic_vector(G_CH * 8 - 1 downto 0);
     m_last  : out std_logic;
+    -- status
     o_err   : out std_logic    -- sticky: s_last disagreed with the count
   );
 end entity pcnn_axis_gather;

@@ -13,12 +13,15 @@ entity pcnn_axis_serialize is
     G_PIXELS : positive := 1   -- pixels per image (for m_last)
   );
   port (
+    -- clock, synchronous reset (active high)
     clk     : in  std_logic;
-    rst     : in  std_logic;   -- synchronous, active high
+    rst     : in  std_logic;
+    -- input: one pixel per beat, channel c in bits 8c+7 downto 8c
     s_valid : in  std_logic;
     s_ready : out std_logic;
     s_data  : in  std_logic_vector(G_CH * 8 - 1 downto 0);
-    s_last  : in  std_logic := '0';
+    s_last  : in  std_logic := '0';  -- ignored (framing is count-based)
+    -- output: 8-bit words, channel 0 first, m_last on the last word of an image
     m_valid : out std_logic;
     m_ready : in  std_logic;
     m_data  : out std_logic_vector(7 downto 0);

@@ -5,9 +5,10 @@
 -- par_in input channels x par_out output channels are computed per clock:
 -- ceil(ch_in/par_in) * ceil(ch_out/par_out) clocks per window (1 at full parallelism,
 -- fully pipelined). Pipeline: window register -> product registers -> adder tree
--- (a register every 2 levels; constant-weight products also take the first level) -> accumulator register (+ bias or partial sum) ->
--- requantise/activate -> output register. A stall of the output freezes every
--- stage at once (one enable), so nothing is lost or duplicated.
+-- (a register every 2 levels; constant-weight products also take the first level)
+-- -> accumulator register (+ bias or partial sum) -> requantise/activate -> output
+-- register. A stall of the output freezes every stage at once (one enable), so
+-- nothing is lost or duplicated.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -22,18 +23,21 @@ entity pcnn_conv is
     G_BIAS    : pcnn_int_array_t  -- Cout biases at scale 2**-(frac_in + frac_w)
   );
   port (
+    -- clock, synchronous reset (active high)
     clk     : in  std_logic;
     rst     : in  std_logic;
+    -- input: one K x K window per beat (element ky*K+kx, channel fastest)
     s_valid : in  std_logic;
     s_ready : out std_logic;
     s_data  : in  std_logic_vector(G_CFG.kernel * G_CFG.kernel * G_CFG.ch_in * 8 - 1 downto 0);
     s_last  : in  std_logic;
+    -- output: one int8 pixel per beat (channel co in bits 8co+7 downto 8co)
     m_valid : out std_logic;
     m_ready : in  std_logic;
     m_data  : out std_logic_vector(G_CFG.ch_out * 8 - 1 downto 0);
     m_last  : out std_logic
   );
-end entity;
+end entity pcnn_conv;
 
 architecture rtl of pcnn_conv is
 
@@ -50,20 +54,10 @@ architecture rtl of pcnn_conv is
   constant C_WTS  : pcnn_int_array_t(0 to G_WEIGHTS'length - 1) := G_WEIGHTS;
   constant C_BIAS : pcnn_int_array_t(0 to G_BIAS'length - 1)    := G_BIAS;
 
-  -- exact log2 of a power of two (0 for 1)
-  function log2_exact(value : positive) return natural is
-    variable n : natural := 0;
-  begin
-    while 2 ** n < value loop
-      n := n + 1;
-    end loop;
-    return n;
-  end function;
-
   type acc_arr_t is array (0 to C_PO - 1) of signed(C_ACC_W - 1 downto 0);
   -- adder tree over the C_NPROD products, padded to a power of two
   constant C_TREE_N : positive := pcnn_pow2_ceil(C_NPROD);
-  constant C_LEVELS : natural  := log2_exact(C_TREE_N);
+  constant C_LEVELS : natural  := pcnn_log2_ceil(C_TREE_N);
   -- adder-tree levels done with the products (1 when the weights are constants, i.e.
   -- full parallelism: constant multipliers are shallow), levels per later register
   -- stage, and the number of tree register stages after the product register
@@ -264,7 +258,7 @@ begin
         end if;
       end if;
     end process;
-  end generate;
+  end generate g_mac_int;
 
   g_mac_vec : if C_ACC_W > 31 generate
     -- weight ROM: one word per (output group, input group), bytes (j*PI + i)*KK + kk
@@ -406,7 +400,7 @@ begin
       end if;
     end process;
 
-  end generate;
+  end generate g_mac_vec;
 
   p_seq : process (clk)
     variable y   : signed(7 downto 0);
@@ -503,4 +497,4 @@ begin
     end if;
   end process;
 
-end architecture;
+end architecture rtl;

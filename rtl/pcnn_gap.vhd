@@ -1,11 +1,11 @@
 -- pcnn_gap: global average pool, sat8(RNE(sum * 2**d / (H*W))) bit-exact.
--- Input: one whole pixel per beat (G_CH channels), G_PIXELS pixels per image, images
--- back to back (count-based framing). The incoming pixel is registered first, then
--- summed per channel; at the end of an image the sums move to a second bank, which
+-- Input: one whole pixel per beat (G_CFG.ch channels), G_CFG.pixels pixels per image,
+-- images back to back (count-based framing). The incoming pixel is registered first,
+-- then summed per channel; at the end of an image the sums move to a second bank, which
 -- feeds one channel per clock into a registered divide pipeline (reciprocal multiply,
--- constants from Python: pocket_cnn.vhdl.gap, proven exact for every reachable sum)
--- while the next image accumulates. Output: one beat with all G_CH results per image,
--- m_last = '1'. Divide steps per channel (s = sum), one register after each:
+-- constants from Python: pocket_cnn.emit.gap, proven exact for every reachable sum)
+-- while the next image accumulates. Output: one beat with all channel results per
+-- image, m_last = '1'. Divide steps per channel (s = sum), one register after each:
 --   1. c = clamp(s, LO, HI)          2. k = c*A + B (>= 0)        3. p = k*M
 --   4. q0 = (p >> S) - K0, tie = (p mod 2**S) < M
 --   5. q = q0 - 1 if tie and q0 odd (clears bit 0), sat8 -> result shift register.
@@ -15,108 +15,97 @@ library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
 
+library pocket_cnn;
+use pocket_cnn.pcnn_pkg.all;
+
 entity pcnn_gap is
   generic (
-    G_CH       : positive := 1;   -- channels
-    G_PIXELS   : positive := 1;   -- H*W pixels per image
-    G_ACC_BITS : positive := 9;   -- signed width of a channel sum
-    G_CLAMP_LO : integer  := -128;  -- sums at or below saturate to -128
-    G_CLAMP_HI : integer  := 127;   -- sums at or above saturate to 127
-    G_MUL_A    : positive := 2;   -- k = clamp(sum) * G_MUL_A + G_ADD_B
-    G_ADD_B    : natural  := 1;
-    G_K_BITS   : positive := 9;   -- unsigned width of k
-    G_MUL_M    : positive := 1;   -- reciprocal: p = k * G_MUL_M
-    G_M_BITS   : positive := 1;   -- unsigned width of G_MUL_M
-    G_SHIFT    : positive := 1;   -- q0 = (p >> G_SHIFT) - G_K0
-    G_K0       : natural  := 0
+    G_CFG : pcnn_gap_cfg_t -- channels, pixels and divide constants (see pcnn_pkg)
   );
   port (
+    -- clock and synchronous reset (active high)
     clk     : in  std_logic;
-    rst     : in  std_logic;      -- synchronous, active high
+    rst     : in  std_logic;
+    -- input stream: one pixel (ch bytes, channel c in bits 8c+7 downto 8c) per beat
     s_valid : in  std_logic;
     s_ready : out std_logic;
-    s_data  : in  std_logic_vector(G_CH * 8 - 1 downto 0);
+    s_data  : in  std_logic_vector(G_CFG.ch * 8 - 1 downto 0);
+    -- output stream: the ch int8 averages of one image per beat, m_last always '1'
     m_valid : out std_logic;
     m_ready : in  std_logic;
-    m_data  : out std_logic_vector(G_CH * 8 - 1 downto 0);
+    m_data  : out std_logic_vector(G_CFG.ch * 8 - 1 downto 0);
     m_last  : out std_logic
   );
 end entity pcnn_gap;
 
 architecture rtl of pcnn_gap is
-  -- bits of an unsigned vector holding 0 .. v
-  function ubits(v : natural) return positive is
-    variable n : positive := 1;
-  begin
-    while n < 31 and 2 ** n <= v loop
-      n := n + 1;
-    end loop;
-    return n;
-  end function;
-  function imax(a : integer; b : integer) return integer is
-  begin
-    if a > b then
-      return a;
-    end if;
-    return b;
-  end function;
-  constant C_P_BITS : positive := G_K_BITS + G_M_BITS;
+  constant C_CH       : positive := G_CFG.ch;
+  constant C_PIXELS   : positive := G_CFG.pixels;
+  constant C_ACC_BITS : positive := G_CFG.acc_bits;
+  constant C_K_BITS   : positive := G_CFG.k_bits;
+  constant C_M_BITS   : positive := G_CFG.m_bits;
+  constant C_SHIFT    : positive := G_CFG.shift;
+  constant C_P_BITS   : positive := C_K_BITS + C_M_BITS;
   -- k = c*A + B fits C_T_BITS signed, q0 = (p >> S) - K0 fits C_Q_BITS signed
-  constant C_A_BITS : positive := ubits(G_MUL_A) + 1;
-  constant C_T_BITS : positive := imax(G_ACC_BITS + C_A_BITS, ubits(G_ADD_B) + 1) + 1;
-  constant C_Q_BITS : positive := imax(imax(C_P_BITS - G_SHIFT, ubits(G_K0)), 8) + 2;
+  constant C_A_BITS : positive := pcnn_ubits(G_CFG.mul_a) + 1;
+  constant C_T_BITS : positive := pcnn_max(C_ACC_BITS + C_A_BITS, pcnn_ubits(G_CFG.add_b) + 1) + 1;
+  constant C_Q_BITS : positive :=
+    pcnn_max(pcnn_max(C_P_BITS - C_SHIFT, pcnn_ubits(G_CFG.k0)), 8) + 2;
   -- the bits above bit 7 of an in-range q (all equal to its sign)
   constant C_HI_ZERO : signed(C_Q_BITS - 8 downto 0) := (others => '0');
   constant C_HI_ONES : signed(C_Q_BITS - 8 downto 0) := (others => '1');
 
-  type acc_array_t is array (0 to G_CH - 1) of signed(G_ACC_BITS - 1 downto 0);
-  type word_array_t is array (0 to G_CH - 1) of std_logic_vector(7 downto 0);
+  type acc_array_t is array (0 to C_CH - 1) of signed(C_ACC_BITS - 1 downto 0);
+  type word_array_t is array (0 to C_CH - 1) of std_logic_vector(7 downto 0);
 
   -- input register (one pixel)
-  signal x_r       : std_logic_vector(G_CH * 8 - 1 downto 0) := (others => '0');
+  signal x_r       : std_logic_vector(C_CH * 8 - 1 downto 0) := (others => '0');
   signal x_vld     : std_logic := '0';
   -- accumulation
   signal acc       : acc_array_t := (others => (others => '0'));
-  signal pix_cnt   : natural range 0 to G_PIXELS - 1 := 0;
+  signal pix_cnt   : natural range 0 to C_PIXELS - 1 := 0;
   signal acc_rdy   : std_logic;
   signal take      : std_logic;
   -- bank of finished sums, drained one channel per clock from bank(0)
   signal bank      : acc_array_t := (others => (others => '0'));
   signal bank_busy : std_logic := '0';
-  signal bank_cnt  : natural range 0 to G_CH - 1 := 0;
-  -- divide pipeline (value + valid per stage)
-  signal c_r       : signed(G_ACC_BITS - 1 downto 0) := (others => '0');
-  signal k_r       : unsigned(G_K_BITS - 1 downto 0) := (others => '0');
+  signal bank_cnt  : natural range 0 to C_CH - 1 := 0;
+  -- divide pipeline: the value after each step
+  signal c_r       : signed(C_ACC_BITS - 1 downto 0) := (others => '0');
+  signal k_r       : unsigned(C_K_BITS - 1 downto 0) := (others => '0');
   signal p_r       : unsigned(C_P_BITS - 1 downto 0) := (others => '0');
   signal q_r       : signed(C_Q_BITS - 1 downto 0) := (others => '0');
   signal tie_r     : std_logic := '0';
+  -- and the valid flag after each step
   signal c_v, k_v, p_v, q_v : std_logic := '0';
   -- results
   signal res       : word_array_t := (others => (others => '0'));
-  signal res_cnt   : natural range 0 to G_CH - 1 := 0;
+  signal res_cnt   : natural range 0 to C_CH - 1 := 0;
   signal res_vld   : std_logic := '0';
   signal adv       : std_logic;
 
   -- step 1: clamp to the range outside which the result saturates anyway
   function clamp(s : signed) return signed is
   begin
-    if s <= to_signed(G_CLAMP_LO, G_ACC_BITS) then
-      return to_signed(G_CLAMP_LO, G_ACC_BITS);
-    elsif s >= to_signed(G_CLAMP_HI, G_ACC_BITS) then
-      return to_signed(G_CLAMP_HI, G_ACC_BITS);
+    if s <= to_signed(G_CFG.clamp_lo, C_ACC_BITS) then
+      return to_signed(G_CFG.clamp_lo, C_ACC_BITS);
+    elsif s >= to_signed(G_CFG.clamp_hi, C_ACC_BITS) then
+      return to_signed(G_CFG.clamp_hi, C_ACC_BITS);
     end if;
     return s;
-  end function clamp;
+  end function;
 
   -- step 2: k = c * A + B (non-negative)
   function scale(c : signed) return unsigned is
     variable t : signed(C_T_BITS - 1 downto 0);
   begin
-    t := resize(c * to_signed(G_MUL_A, C_A_BITS), C_T_BITS) + to_signed(G_ADD_B, C_T_BITS);
-    return resize(unsigned(t), G_K_BITS);
-  end function scale;
+    t := resize(c * to_signed(G_CFG.mul_a, C_A_BITS), C_T_BITS) + to_signed(G_CFG.add_b, C_T_BITS);
+    return resize(unsigned(t), C_K_BITS);
+  end function;
 
-  -- step 5: round half to even on a tie (q0 odd -> q0 - 1 = q0 with bit 0 cleared), sat8
+  -- step 5: round half to even on a tie (q0 odd -> q0 - 1 = q0 with bit 0 cleared), then
+  -- sat8 as pcnn_sat8 does it, written out here: a call would renumber GHDL's netlist
+  -- and so move the measured resource and fmax figures (README)
   function finish(q0 : signed; tie : std_logic) return std_logic_vector is
     variable q : signed(C_Q_BITS - 1 downto 0);
   begin
@@ -130,17 +119,17 @@ architecture rtl of pcnn_gap is
       return std_logic_vector(to_signed(-128, 8));
     end if;
     return std_logic_vector(to_signed(127, 8));
-  end function finish;
+  end function;
 begin
   -- the last pixel of an image needs a free bank for the finished sums
-  acc_rdy <= '1' when pix_cnt /= G_PIXELS - 1 or bank_busy = '0' else '0';
+  acc_rdy <= '1' when pix_cnt /= C_PIXELS - 1 or bank_busy = '0' else '0';
   take    <= x_vld and acc_rdy;
   -- bank, divide pipeline and results move unless an unread result would be overwritten
   adv     <= '1' when res_vld = '0' or m_ready = '1' else '0';
 
   process (clk)
-    variable x   : signed(G_ACC_BITS - 1 downto 0);
-    variable sum : signed(G_ACC_BITS - 1 downto 0);
+    variable x   : signed(C_ACC_BITS - 1 downto 0);
+    variable sum : signed(C_ACC_BITS - 1 downto 0);
   begin
     if rising_edge(clk) then
       if rst = '1' then
@@ -171,10 +160,10 @@ begin
           c_v <= bank_busy;
           if bank_busy = '1' then
             c_r <= clamp(bank(0));
-            for c in 0 to G_CH - 2 loop
+            for c in 0 to C_CH - 2 loop
               bank(c) <= bank(c + 1);
             end loop;
-            if bank_cnt = G_CH - 1 then
+            if bank_cnt = C_CH - 1 then
               bank_cnt  <= 0;
               bank_busy <= '0';
             else
@@ -184,21 +173,21 @@ begin
           k_v <= c_v;
           k_r <= scale(c_r);
           p_v <= k_v;
-          p_r <= k_r * to_unsigned(G_MUL_M, G_M_BITS);
+          p_r <= k_r * to_unsigned(G_CFG.mul_m, C_M_BITS);
           q_v <= p_v;
-          q_r <= signed(resize(p_r(C_P_BITS - 1 downto G_SHIFT), C_Q_BITS))
-                 - to_signed(G_K0, C_Q_BITS);
-          if p_r(G_SHIFT - 1 downto 0) < to_unsigned(G_MUL_M, G_SHIFT + G_M_BITS) then
+          q_r <= signed(resize(p_r(C_P_BITS - 1 downto C_SHIFT), C_Q_BITS))
+            - to_signed(G_CFG.k0, C_Q_BITS);
+          if p_r(C_SHIFT - 1 downto 0) < to_unsigned(G_CFG.mul_m, C_SHIFT + C_M_BITS) then
             tie_r <= '1';
           else
             tie_r <= '0';
           end if;
           if q_v = '1' then
-            for c in 0 to G_CH - 2 loop
+            for c in 0 to C_CH - 2 loop
               res(c) <= res(c + 1);
             end loop;
-            res(G_CH - 1) <= finish(q_r, tie_r);
-            if res_cnt = G_CH - 1 then
+            res(C_CH - 1) <= finish(q_r, tie_r);
+            if res_cnt = C_CH - 1 then
               res_cnt <= 0;
               res_vld <= '1';
             else
@@ -209,19 +198,19 @@ begin
 
         -- accumulation of the registered pixel; the last one loads the (free) bank
         if take = '1' then
-          for c in 0 to G_CH - 1 loop
-            x := resize(signed(x_r(8 * c + 7 downto 8 * c)), G_ACC_BITS);
+          for c in 0 to C_CH - 1 loop
+            x := resize(signed(x_r(8 * c + 7 downto 8 * c)), C_ACC_BITS);
             if pix_cnt = 0 then
               sum := x;
             else
               sum := acc(c) + x;
             end if;
             acc(c) <= sum;
-            if pix_cnt = G_PIXELS - 1 then
+            if pix_cnt = C_PIXELS - 1 then
               bank(c) <= sum;
             end if;
           end loop;
-          if pix_cnt = G_PIXELS - 1 then
+          if pix_cnt = C_PIXELS - 1 then
             pix_cnt   <= 0;
             bank_busy <= '1';
           else
@@ -235,7 +224,7 @@ begin
   s_ready <= '1' when x_vld = '0' or acc_rdy = '1' else '0';
   m_valid <= res_vld;
   m_last  <= '1';
-  pack : for c in 0 to G_CH - 1 generate
+  g_pack : for c in 0 to C_CH - 1 generate
     m_data(8 * c + 7 downto 8 * c) <= res(c);
-  end generate pack;
+  end generate g_pack;
 end architecture rtl;

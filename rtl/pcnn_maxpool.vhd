@@ -8,57 +8,37 @@ library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
 
+library pocket_cnn;
+use pocket_cnn.pcnn_pkg.all;
+
 entity pcnn_maxpool is
   generic (
     G_CHANNELS : positive; -- channels per pixel
     G_KERNEL   : positive  -- pool window size (square)
   );
   port (
+    -- clock, synchronous reset (active high)
     clk     : in  std_logic;
     rst     : in  std_logic;
+    -- input: one K x K window per beat (element ky*K+kx, channel fastest)
     s_valid : in  std_logic;
     s_ready : out std_logic;
     s_data  : in  std_logic_vector(G_KERNEL * G_KERNEL * G_CHANNELS * 8 - 1 downto 0);
     s_last  : in  std_logic;
+    -- output: the per-channel maximum as one pixel per beat, s_last passed along
     m_valid : out std_logic;
     m_ready : in  std_logic;
     m_data  : out std_logic_vector(G_CHANNELS * 8 - 1 downto 0);
     m_last  : out std_logic
   );
-end entity;
+end entity pcnn_maxpool;
 
 architecture rtl of pcnn_maxpool is
   constant C_KK : positive := G_KERNEL * G_KERNEL;
   constant C_W  : positive := C_KK * G_CHANNELS * 8;
 
-  -- number of compare levels (registered stages): ceil(log2(n)), at least 1
-  function levels(n : positive) return positive is
-    variable k, l : natural;
-  begin
-    k := n;
-    l := 0;
-    while k > 1 loop
-      k := (k + 1) / 2;
-      l := l + 1;
-    end loop;
-    if l = 0 then
-      return 1;
-    end if;
-    return l;
-  end function;
-
-  -- window elements still alive after stage l (stage 0 = the input)
-  function elems(n : positive; l : natural) return positive is
-    variable k : positive;
-  begin
-    k := n;
-    for i in 1 to l loop
-      k := (k + 1) / 2;
-    end loop;
-    return k;
-  end function;
-
-  constant C_LV : positive := levels(C_KK);
+  -- compare levels (registered stages): ceil(log2(K*K)), at least 1
+  constant C_LV : positive := pcnn_clog2(C_KK);
 
   type data_arr_t is array (0 to C_LV) of std_logic_vector(C_W - 1 downto 0);
   signal data  : data_arr_t := (others => (others => '0'));  -- no reset needed
@@ -78,12 +58,13 @@ begin
   m_data  <= data(C_LV)(G_CHANNELS * 8 - 1 downto 0);
 
   g_stage : for l in 1 to C_LV generate
-    constant C_NI : positive := elems(C_KK, l - 1); -- elements in
-    constant C_NO : positive := elems(C_KK, l);     -- elements out
+    -- window elements alive before and after this stage: ceil(K*K / 2**level)
+    constant C_NI : positive := pcnn_ceil_div(C_KK, 2 ** (l - 1));
+    constant C_NO : positive := pcnn_ceil_div(C_KK, 2 ** l);
   begin
     p_stage : process (clk)
-      variable nxt  : std_logic_vector(C_W - 1 downto 0);
-      variable a, b : signed(7 downto 0);
+      variable nxt        : std_logic_vector(C_W - 1 downto 0);
+      variable a, b       : signed(7 downto 0);
       variable ia, ib, io : natural;
     begin
       if rising_edge(clk) then
@@ -114,6 +95,6 @@ begin
         end if;
       end if;
     end process;
-  end generate;
+  end generate g_stage;
 
-end architecture;
+end architecture rtl;

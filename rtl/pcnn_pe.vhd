@@ -11,22 +11,25 @@ use pocket_cnn.pcnn_pkg.all;
 
 entity pcnn_pe is
   generic (
-    G_CFG     : pcnn_pe_cfg_t;    -- PE configuration
+    G_CFG     : pcnn_pe_cfg_t;    -- PE configuration (geometry, shift, act, parallelism)
     G_WEIGHTS : pcnn_int_array_t; -- Cout*Cin*K*K int8 weights, ONNX order (co, ci, ky, kx)
-    G_BIAS    : pcnn_int_array_t  -- Cout int32 biases
+    G_BIAS    : pcnn_int_array_t  -- Cout int32 biases at scale 2**-(frac_in + frac_w)
   );
   port (
+    -- clock, synchronous reset (active high)
     clk     : in  std_logic;
     rst     : in  std_logic;
+    -- input: one pixel (ch_in bytes) per beat, raster order, images back to back
     s_valid : in  std_logic;
     s_ready : out std_logic;
     s_data  : in  std_logic_vector(G_CFG.ch_in * 8 - 1 downto 0);
+    -- output: one int8 pixel (ch_out bytes) per beat, m_last on the last of an image
     m_valid : out std_logic;
     m_ready : in  std_logic;
     m_data  : out std_logic_vector(G_CFG.ch_out * 8 - 1 downto 0);
     m_last  : out std_logic
   );
-end entity;
+end entity pcnn_pe;
 
 architecture rtl of pcnn_pe is
 
@@ -75,10 +78,11 @@ begin
         m_data  => m_data,
         m_last  => m_last
       );
-  end generate;
+  end generate g_nopool;
 
   g_pool : if G_CFG.pool_kernel > 0 generate
     constant C_PK : positive := G_CFG.pool_kernel;
+
     signal c_valid, c_ready, c_last : std_logic;
     signal c_data                   : std_logic_vector(G_CFG.ch_out * 8 - 1 downto 0);
     signal p_valid, p_ready, p_last : std_logic;
@@ -134,6 +138,6 @@ begin
         m_data  => m_data,
         m_last  => m_last
       );
-  end generate;
+  end generate g_pool;
 
-end architecture;
+end architecture rtl;

@@ -2,7 +2,9 @@
 --   pcnn_int_array_t : integer arrays (weights, biases) passed as generics
 --   pcnn_act_t       : activation after requantisation
 --   pcnn_pe_cfg_t    : full configuration of one processing element (PE)
--- All helpers are pure functions usable in generics and constant declarations.
+--   pcnn_gap_cfg_t   : full configuration of the global average pool (GAP)
+-- All helpers are pure functions usable in generics and constant declarations; the
+-- entities keep no private copies of them.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -31,19 +33,40 @@ package pcnn_pkg is
     par_in      : positive;   -- input channels computed per clock
     par_out     : positive;   -- output channels computed per clock
     acc_bits    : positive;   -- signed accumulator width that never overflows
-  end record;
+  end record pcnn_pe_cfg_t;
+
+  -- Configuration of the global average pool: sat8(RNE(sum * 2**d / pixels)) per
+  -- channel as clamp -> k = c*mul_a + add_b -> p = k*mul_m -> (p >> shift) - k0 with a
+  -- round-half-even fix (constants from pocket_cnn.emit.gap, proven exact there).
+  type pcnn_gap_cfg_t is record
+    ch       : positive; -- channels per pixel
+    pixels   : positive; -- H*W pixels per image
+    acc_bits : positive; -- signed width of a channel sum
+    clamp_lo : integer;  -- sums at or below give -128
+    clamp_hi : integer;  -- sums at or above give 127
+    mul_a    : positive; -- k = clamp(sum) * mul_a + add_b (k >= 0)
+    add_b    : natural;  -- offset of k
+    k_bits   : positive; -- unsigned width of k
+    mul_m    : positive; -- reciprocal: p = k * mul_m
+    m_bits   : positive; -- unsigned width of mul_m
+    shift    : positive; -- q0 = (p >> shift) - k0
+    k0       : natural;  -- offset removed again after the shift
+  end record pcnn_gap_cfg_t;
 
   -- Integer helpers.
   function pcnn_max(a : integer; b : integer) return integer;
   function pcnn_min(a : integer; b : integer) return integer;
   function pcnn_ceil_div(a : natural; b : positive) return natural;
+  -- Smallest n with 2**n >= value (0 for 1).
+  function pcnn_log2_ceil(value : positive) return natural;
   -- Smallest n with 2**n >= value (at least 1).
   function pcnn_clog2(value : positive) return positive;
+  -- Bits of an unsigned vector holding every value in 0 .. value (at least 1).
+  function pcnn_ubits(value : natural) return positive;
   -- Smallest power of two >= value.
   function pcnn_pow2_ceil(value : positive) return positive;
   -- Output length of a window operation along one axis (floor mode).
-  function pcnn_conv_out(size : positive; kernel : positive; stride : positive;
-                         pad : natural) return positive;
+  function pcnn_conv_out(size : positive; kernel : positive; stride : positive; pad : natural) return positive;
 
   -- Round half to even of a * 2**-shift (shift >= 1); result as wide as needed
   -- (a'length + 1 bits, at least shift + 2), never overflows.
@@ -69,7 +92,7 @@ package pcnn_pkg is
   function pcnn_weight_count(cfg : pcnn_pe_cfg_t) return positive;
   function pcnn_cycles_per_pixel(cfg : pcnn_pe_cfg_t) return positive;
 
-end package;
+end package pcnn_pkg;
 
 package body pcnn_pkg is
 
@@ -94,13 +117,27 @@ package body pcnn_pkg is
     return (a + b - 1) / b;
   end function;
 
-  function pcnn_clog2(value : positive) return positive is
-    variable n : positive := 1;
+  function pcnn_log2_ceil(value : positive) return natural is
+    variable n : natural := 0;
   begin
-    while 2 ** n < value loop
+    -- 2**30 < value <= integer'high: n = 31 (2**31 itself is not an integer)
+    while n < 31 and 2 ** n < value loop
       n := n + 1;
     end loop;
     return n;
+  end function;
+
+  function pcnn_clog2(value : positive) return positive is
+  begin
+    return pcnn_max(1, pcnn_log2_ceil(value));
+  end function;
+
+  function pcnn_ubits(value : natural) return positive is
+  begin
+    if value = integer'high then
+      return 31;
+    end if;
+    return pcnn_clog2(value + 1);
   end function;
 
   function pcnn_pow2_ceil(value : positive) return positive is
@@ -112,8 +149,7 @@ package body pcnn_pkg is
     return p;
   end function;
 
-  function pcnn_conv_out(size : positive; kernel : positive; stride : positive;
-                         pad : natural) return positive is
+  function pcnn_conv_out(size : positive; kernel : positive; stride : positive; pad : natural) return positive is
   begin
     return (size + 2 * pad - kernel) / stride + 1;
   end function;
@@ -136,16 +172,21 @@ package body pcnn_pkg is
   end function;
 
   function pcnn_sat8(a : signed) return signed is
-    variable y : signed(7 downto 0);
+    constant C_W    : positive := a'length;
+    alias v         : signed(C_W - 1 downto 0) is a;
+    constant C_ZERO : signed(pcnn_max(C_W - 8, 0) downto 0) := (others => '0');
+    constant C_ONES : signed(pcnn_max(C_W - 8, 0) downto 0) := (others => '1');
   begin
-    if a > 127 then
-      y := to_signed(127, 8);
-    elsif a < -128 then
-      y := to_signed(-128, 8);
-    else
-      y := resize(a, 8);
+    if C_W <= 8 then
+      return resize(v, 8);
     end if;
-    return y;
+    -- in range <=> the bits from 7 up are all copies of the sign
+    if v(C_W - 1 downto 7) = C_ZERO or v(C_W - 1 downto 7) = C_ONES then
+      return v(7 downto 0);
+    elsif v(C_W - 1) = '1' then
+      return to_signed(-128, 8);
+    end if;
+    return to_signed(127, 8);
   end function;
 
   function pcnn_requant(acc : signed; shift : integer) return signed is
@@ -199,7 +240,7 @@ package body pcnn_pkg is
       half(C_S - 1) := '1';
       hi  := std_logic_vector(a(C_W - 1 downto C_W - C_HI_N));
       rnd := a(C_S - 1) = '1'
-             and (std_logic_vector(a(C_S - 1 downto 0)) /= half or a(C_S) = '1');
+        and (std_logic_vector(a(C_S - 1 downto 0)) /= half or a(C_S) = '1');
       if hi = C_ZERO then
         y := a(C_S + 7 downto C_S);
         if std_logic_vector(y(6 downto 0)) = "1111111" then
@@ -281,4 +322,4 @@ package body pcnn_pkg is
     return pcnn_ceil_div(cfg.ch_in, cfg.par_in) * pcnn_ceil_div(cfg.ch_out, cfg.par_out);
   end function;
 
-end package body;
+end package body pcnn_pkg;

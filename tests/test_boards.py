@@ -19,12 +19,16 @@ import yaml
 
 from pocket_cnn import emit_vhdl
 from pocket_cnn.boards.constraints import FILE_TYPES, write_constraints
-from pocket_cnn.boards.generator import generate
-from pocket_cnn.boards.generator import main as gen_main
 from pocket_cnn.boards.spec import load_board
 from pocket_cnn.boards.wrapper import write_wrapper
 from pocket_cnn.errors import ModelError
-from pocket_cnn.flow.ip import ROOT, fileset
+from pocket_cnn.fusesoc.board_gen import generate
+from pocket_cnn.fusesoc.board_gen import main as gen_main
+from pocket_cnn.ip import ROOT, fileset
+from pocket_cnn.synth.pipeline import family_of
+from pocket_cnn.synth.pnr import nextpnr_args
+from pocket_cnn.synth.yosys import FAMILIES
+from pocket_cnn.tools import GHDL_FLAGS
 from pocket_cnn.zoo import build
 
 BOARDS = sorted(p.stem for p in (ROOT / "boards").glob("*.yaml"))
@@ -271,6 +275,28 @@ def test_generator_core(tmp_path: Path, name: str) -> None:
         assert default["tools"]["quartus"] == {"family": "Cyclone V", "device": "5CSEBA6U23I7"}
 
 
+@pytest.mark.parametrize("name", BOARDS)
+def test_one_route_to_nextpnr_flags(tmp_path: Path, name: str) -> None:
+    """The FuseSoC board target (generated core) and ``pocket-cnn synth`` (the nextpnr
+    command line) give nextpnr the same device flags; boards without nextpnr get none."""
+    generate(_input_yml(tmp_path, {"board": name}), tmp_path)
+    core = yaml.safe_load((tmp_path / f"pcnn_board_{name}.core").read_text())
+    fusesoc = core["targets"]["default"].get("flow_options", {}).get("nextpnr_options")
+    board = load_board(ROOT / "boards" / f"{name}.yaml")
+    if board.toolchain not in FAMILIES:
+        assert fusesoc is None
+        with pytest.raises(ModelError, match="vendor tools"):
+            family_of(board)
+        return
+    synth = nextpnr_args(board, family_of(board), "net.json", "report.json")
+    assert fusesoc, "no nextpnr options in the board core"
+    assert synth[: len(fusesoc)] == fusesoc
+    assert synth[len(fusesoc)] == "--json", "device flags missing from the synth route"
+    raw = _raw(name)
+    if raw.get("speed_grade") is not None and board.toolchain == "trellis":
+        assert fusesoc[-2:] == ["--speed", str(raw["speed_grade"])]
+
+
 @pytest.mark.parametrize(
     ("params", "words"),
     [
@@ -296,13 +322,13 @@ def test_generator_bad_params(
         assert "icebreaker" in err  # lists the known boards
 
 
-@pytest.mark.skipif(shutil.which("ghdl") is None, reason="GHDL not installed")
+@pytest.mark.requires_tools("ghdl")
 def test_wrappers_synthesise(tmp_path: Path) -> None:
     """Every board's wrapper top + the UART top + a network pass ghdl --synth --std=08."""
     net = emit_vhdl(build("conv_3x1_1x1_max_2x2"), tmp_path / "net")
     lib = tmp_path / "lib"
     lib.mkdir()
-    flags = ["--std=08", "-frelaxed", "--work=pocket_cnn", f"--workdir={lib}"]
+    flags = [*GHDL_FLAGS, f"--workdir={lib}"]
     wrappers = [write_wrapper(load_board(ROOT / "boards" / f"{n}.yaml"), tmp_path) for n in BOARDS]
     sources = [*fileset("rtl"), *net, *fileset("board"), *wrappers]
     proc = subprocess.run(

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from test_import import assert_same
+from _support.onnx_graph import assert_same
 
 from pocket_cnn import reference, zoo
 from pocket_cnn.atomic import write_atomic

@@ -15,7 +15,7 @@ import pytest
 
 from pocket_cnn import __version__, reference, zoo
 from pocket_cnn.cli import main as cli
-from pocket_cnn.flow.ip import core_version
+from pocket_cnn.ip import core_version
 
 CLI = [sys.executable, "-m", "pocket_cnn"]
 MODEL = "conv_3x1_1x1_max_2x2"

@@ -1,8 +1,8 @@
 """The FuseSoC IP core: generator, sim targets, use from a user's core, bad models.
 
-FuseSoC runs here the way a user runs it: a fusesoc.conf in tmp_path (cache and
-build trees there too), the checkout added with `fusesoc library add`, the venv's
-bin first on PATH (the generator's python3 is looked up there).
+FuseSoC runs here the way a user runs it (fixture ``fusesoc``, tests/_support/fusesoc.py):
+a fusesoc.conf in tmp_path (cache and build trees there too), the checkout added with
+`fusesoc library add`, the venv's bin first on PATH (the generator's python3 is found there).
 """
 
 from __future__ import annotations
@@ -11,62 +11,24 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
 import yaml
+from _support.fusesoc import FuseSoC
 from onnx import numpy_helper
 
 from pocket_cnn import zoo
 from pocket_cnn.cli.main import main as cli_main
 from pocket_cnn.errors import ModelError
-from pocket_cnn.flow.generator import generate, parse_params
-from pocket_cnn.flow.generator import main as gen_main
-from pocket_cnn.flow.ip import ROOT, rtl_sources
+from pocket_cnn.fusesoc.network_gen import generate, parse_params
+from pocket_cnn.fusesoc.network_gen import main as gen_main
+from pocket_cnn.ip import ROOT, rtl_sources
 from pocket_cnn.zoo.onnx_export import to_onnx
 
-BIN = Path(sys.executable).parent
-FUSESOC = str(BIN / "fusesoc")
-pytestmark = pytest.mark.skipif(shutil.which("ghdl") is None, reason="GHDL not installed")
-
-
-class FuseSoC:
-    """A private FuseSoC setup: config, cache and build trees under one folder."""
-
-    def __init__(self, base: Path) -> None:
-        self.base = base
-        self.conf = base / "fusesoc.conf"
-        ignored = " ".join(str(ROOT / d) for d in ("examples", "build", ".venv"))
-        self.conf.write_text(
-            f"[main]\ncache_root = {base / 'cache'}\nbuild_root = {base / 'build'}\n"
-            f"ignored_dirs = {ignored}\n"
-        )
-        self.env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-        self.env.pop("FUSESOC_CORES", None)
-        self.library_add("pocket_cnn", ROOT)
-
-    def __call__(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [FUSESOC, "--config", str(self.conf), *args],
-            cwd=self.base,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-
-    def library_add(self, name: str, path: Path) -> None:
-        proc = self("library", "add", "--sync-type", "local", name, str(path))
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-@pytest.fixture
-def fusesoc(tmp_path: Path) -> FuseSoC:
-    return FuseSoC(tmp_path)
+pytestmark = pytest.mark.requires_tools("ghdl")
 
 
 def _out(proc: subprocess.CompletedProcess[str]) -> str:

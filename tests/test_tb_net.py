@@ -7,7 +7,6 @@ word changed it must FAIL naming that image and word.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ from pocket_cnn.simulation import ghdl as ghdl_sim
 from pocket_cnn.simulation import stimuli as sim_data
 from pocket_cnn.zoo import build
 
-pytestmark = pytest.mark.skipif(shutil.which("ghdl") is None, reason="ghdl not installed")
+pytestmark = pytest.mark.requires_tools("ghdl")
 MODEL = "conv_3x1_1x1_max_2x2_colored_input"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +87,7 @@ def test_wide_reference_equals_onnxruntime(form: str) -> None:
     assert np.array_equal(reference.run(net, x).astype(np.int64), run_ort(net, model, x))
 
 
-@pytest.mark.skipif(shutil.which("ghdl") is None, reason="GHDL not installed")
+@pytest.mark.requires_tools("ghdl")
 def test_wide_net_in_ghdl(tmp_path: Path) -> None:
     net = hw_net()
     x = random_images(net, 2, seed=3)

@@ -1,6 +1,7 @@
-"""Boards: ``boards/<name>.yaml`` -> a checked :class:`Board`, its constraint files
-(PCF, LPF, XDC, Quartus TCL + SDC), its VHDL wrapper top and the FuseSoC generator
-``pocket_cnn_board_gen`` that writes them for the per-board targets of pocket_cnn.core.
+"""Boards: ``boards/<name>.yaml`` -> a checked :class:`Board` (``spec``), its constraint
+files (PCF, LPF, XDC, Quartus TCL + SDC: ``constraints``), its VHDL wrapper top
+(``wrapper``) and the device options of every tool (``tool_options``). The FuseSoC
+generator that writes them for the board targets is :mod:`pocket_cnn.fusesoc.board_gen`.
 """
 
 from pocket_cnn.boards.constraints import write_constraints

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from pocket_cnn.errors import ModelError
+from pocket_cnn.ip import ROOT
 
 #: toolchain -> (vendor, family) it builds for.
 TOOLCHAINS: dict[str, tuple[str, str]] = {
@@ -310,7 +311,5 @@ def find_board(spec: str, boards_dir: Path | None = None) -> Board:
             raise ModelError("board file not found; check the path", node=spec)
         return load_board(path)
     if boards_dir is None:
-        from pocket_cnn.flow.ip import ROOT
-
         boards_dir = ROOT / "boards"
     return load_board(board_file(boards_dir, spec))

@@ -11,6 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from pocket_cnn.boards.spec import Board
+from pocket_cnn.hdl_text import render
+
+#: The wrapper's template, as :func:`pocket_cnn.hdl_text.render` names it.
+TEMPLATE = "boards/templates/board_wrapper.vhd.j2"
 
 
 def _active_level(active_low: bool) -> str:
@@ -20,47 +24,17 @@ def _active_level(active_low: bool) -> str:
 
 def wrapper_vhdl(board: Board) -> str:
     """VHDL-2008 text of entity ``board.top`` (library of pcnn_board_uart)."""
-    top, n = board.top, len(board.leds.pins)
-    rst = "low" if board.reset.active_low else "high"
-    led = "low" if board.leds.active_low else "high"
-    return f"""\
--- {top}: top of board {board.name} ({board.description}),
--- written by pocket-cnn from {board.path.name}: edit the YAML, not this file.
--- Fixes the generics of pcnn_board_uart from the YAML: clock {board.clock.hz} Hz on pin
--- {board.clock.pin}, UART {board.uart.baud} baud, reset button active {rst}, LEDs lit {led}.
-library ieee;
-use ieee.std_logic_1164.all;
-
-entity {top} is
-  port (
-    clk     : in  std_logic;                           -- oscillator, pin {board.clock.pin}
-    rst_btn : in  std_logic;                           -- reset button, pin {board.reset.pin}
-    uart_rx : in  std_logic;                           -- from the host, pin {board.uart.rx}
-    uart_tx : out std_logic;                           -- to the host, pin {board.uart.tx}
-    leds    : out std_logic_vector({n - 1} downto 0)  -- status LEDs, see pcnn_board_uart
-  );
-end entity {top};
-
-architecture rtl of {top} is
-  signal leds_all : std_logic_vector(3 downto 0);
-begin
-  u_board : entity work.pcnn_board_uart
-    generic map (
-      G_CLK_HZ     => {board.clock.hz},
-      G_BAUD       => {board.uart.baud},
-      G_RST_ACTIVE => {_active_level(board.reset.active_low)},
-      G_LED_ON     => {_active_level(board.leds.active_low)}
+    return render(
+        TEMPLATE,
+        top=board.top,
+        board=board,
+        yaml_name=board.path.name,
+        leds=len(board.leds.pins),
+        rst="low" if board.reset.active_low else "high",
+        led="low" if board.leds.active_low else "high",
+        rst_level=_active_level(board.reset.active_low),
+        led_level=_active_level(board.leds.active_low),
     )
-    port map (
-      clk     => clk,
-      rst_btn => rst_btn,
-      uart_rx => uart_rx,
-      uart_tx => uart_tx,
-      leds    => leds_all
-    );
-  leds <= leds_all({n - 1} downto 0);
-end architecture rtl;
-"""
 
 
 def write_wrapper(board: Board, outdir: Path) -> Path:

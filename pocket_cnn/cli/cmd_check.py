@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from pocket_cnn.loader import load
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the ``check`` subcommand."""
@@ -14,7 +16,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import the model (errors -> ModelError) and print the table."""
-    from pocket_cnn.api import load
     from pocket_cnn.cli.check_table import table
 
     print(table(load(args.model)))

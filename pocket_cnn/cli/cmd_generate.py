@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pocket_cnn.api import generate_core
+from pocket_cnn.ir.parallel import resolve_parallel
+from pocket_cnn.loader import load
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +30,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; ModelError propagates to the CLI (one line, exit 2)."""
-    written = generate_core(args.model, args.output, args.top, args.parallel)
+    from pocket_cnn.fusesoc.capi import write_generated_core
+
+    net = load(args.model)
+    pairs = resolve_parallel(net, args.parallel)
+    written = write_generated_core(net, args.output, args.top, pairs)
     for path in written:
         print(path)
     return 0

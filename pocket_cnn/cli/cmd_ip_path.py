@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the directory."""
-    from pocket_cnn.flow.ip import ROOT
+    from pocket_cnn.ip import ROOT
 
     print(ROOT)
     return 0

@@ -7,9 +7,9 @@ import io
 
 import numpy as np
 
-from pocket_cnn.api import load, run_reference
 from pocket_cnn.atomic import write_atomic
 from pocket_cnn.ir.inputs import load_input
+from pocket_cnn.loader import load
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,8 +29,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import, read, run the reference, write the int8 result atomically."""
+    from pocket_cnn.reference import run as reference_run
+
     net = load(args.model)
-    y = run_reference(net, load_input(net, args.input))
+    y = np.asarray(reference_run(net, load_input(net, args.input)), dtype=np.int8)
     buf = io.BytesIO()
     np.save(buf, y, allow_pickle=False)
     write_atomic(args.output, buf.getvalue())

@@ -14,13 +14,13 @@ import sys
 
 import numpy as np
 
-from pocket_cnn.api import load
 from pocket_cnn.atomic import write_atomic
 from pocket_cnn.errors import ModelError
 from pocket_cnn.host import open_link, run_images
 from pocket_cnn.host.progress import ProgressBar
 from pocket_cnn.host.run import default_timeout
 from pocket_cnn.ir.inputs import load_input
+from pocket_cnn.loader import load
 
 #: Mismatch lines printed before "... and N more".
 SHOW_MISMATCHES = 10

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pocket_cnn.api import load, print_progress, simulate
 from pocket_cnn.atomic import write_atomic
 from pocket_cnn.ir.inputs import load_input
+from pocket_cnn.ir.parallel import resolve_parallel
+from pocket_cnn.loader import load
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -41,14 +42,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def print_progress(done: int, total: int) -> None:
+    """Progress of a long simulation, on stderr."""
+    print(f"pocket-cnn: simulated {done}/{total} images", file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand: 0 bit-exact, 1 differs from the reference (ModelError -> 2)."""
+    from pocket_cnn.simulation.run import simulate_images
+
     net = load(args.model)
     x = load_input(net, args.input)
-    sim = simulate(
+    sim = simulate_images(
         net,
         x,
-        parallel=args.parallel,
+        parallel=resolve_parallel(net, args.parallel),
         stall_in=args.stall_in,
         stall_out=args.stall_out,
         seed=args.seed,

@@ -15,11 +15,12 @@ import sys
 import time
 from pathlib import Path
 
-from pocket_cnn.api import load
 from pocket_cnn.boards.spec import find_board
 from pocket_cnn.errors import ModelError
-from pocket_cnn.flow.ip import build_root
-from pocket_cnn.synth.flow import synthesize
+from pocket_cnn.ip import build_root
+from pocket_cnn.ir.parallel import resolve_parallel
+from pocket_cnn.loader import load
+from pocket_cnn.synth.pipeline import synthesize
 from pocket_cnn.synth.report import text
 
 
@@ -68,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         print(f"pocket-cnn synth: [{time.monotonic() - t0:7.1f} s] {line}", file=sys.stderr)
 
-    rep = synthesize(net, board, Path(work), args.parallel, timeout=args.timeout, progress=progress)
+    pairs = resolve_parallel(net, args.parallel)
+    rep = synthesize(net, board, Path(work), pairs, timeout=args.timeout, progress=progress)
     print(text(rep))
     if not rep.fits:
         print(

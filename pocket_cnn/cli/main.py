@@ -1,6 +1,6 @@
 """The ``pocket-cnn`` command line: a thin layer over the library.
 
-Each subcommand lives in its own module (``pocket_cnn.cmd_*``) with
+Each subcommand lives in its own module (``pocket_cnn.cli.cmd_*``) with
 ``add_parser(sub)``, which adds the subparser and sets ``run=<function(args) -> int>``
 as its default. To add a subcommand, write the module and list it in ``COMMANDS``.
 Bad user input (:class:`ModelError`, or an OS error such as a permission problem)

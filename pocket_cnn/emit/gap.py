@@ -34,7 +34,8 @@ VHDL_INT_MAX = 2**31 - 1
 
 @dataclass(frozen=True)
 class GapConstants:
-    """Generics of pcnn_gap for one (area, d) pair."""
+    """Constants of pcnn_gap for one (area, d) pair: with the channel count and the
+    pixel count (``area``) they fill its configuration record ``pcnn_gap_cfg_t``."""
 
     area: int
     d: int
@@ -48,6 +49,17 @@ class GapConstants:
     m_bits: int
     shift: int
     k0: int
+
+
+#: The fields of ``pcnn_gap_cfg_t`` (rtl/pcnn_pkg.vhd) after ``ch`` and ``pixels``.
+GAP_CFG_CONSTANTS = (
+    "acc_bits", "clamp_lo", "clamp_hi", "mul_a", "add_b", "k_bits", "mul_m", "m_bits", "shift", "k0"
+)  # fmt: skip
+
+
+def gap_cfg_fields(c: GapConstants) -> dict[str, int]:
+    """The divide constants of ``pcnn_gap_cfg_t``, by field name, in record order."""
+    return {name: int(getattr(c, name)) for name in GAP_CFG_CONSTANTS}
 
 
 def gap_model(sums: np.ndarray, c: GapConstants) -> np.ndarray:

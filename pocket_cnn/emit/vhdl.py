@@ -1,6 +1,7 @@
 """Emit the VHDL of one network: configuration package, stream top, legacy wrapper.
 
-``emit(net, outdir)`` renders the Jinja2 templates in ``pocket_cnn/templates``:
+``emit(net, outdir)`` renders the Jinja2 templates in ``emit/templates`` (through
+:mod:`pocket_cnn.hdl_text`):
 
 - ``<top>_pkg.vhd``: one ``pcnn_pe_cfg_t`` per PE, weights/biases as
   ``pcnn_int_array_t`` constants, GAP constants and the stream geometry;
@@ -17,16 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 
 from pocket_cnn.emit.gap import GapConstants, gap_constants
 from pocket_cnn.emit.names import check_top_name
 from pocket_cnn.errors import ModelError
+from pocket_cnn.hdl_text import render
 from pocket_cnn.ir import Activation, ConvStage, Network
-from pocket_cnn.ir.parallel import Parallel, resolve_parallel
+from pocket_cnn.ir.parallel import Parallel, PeParallel, resolve_parallel
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: The templates, as :func:`pocket_cnn.hdl_text.render` names them.
+TEMPLATES = "emit/templates"
 _ACT = {
     Activation.NONE: "PCNN_ACT_NONE",
     Activation.RELU: "PCNN_ACT_RELU",
@@ -109,11 +111,11 @@ def net_gap_constants(net: Network) -> GapConstants | None:
     return gap_constants(h * w, net.gap.frac_out - net.gap.frac_in, name=net.gap.name)
 
 
-def context(net: Network, top: str, parallel: Parallel) -> dict[str, Any]:
-    """Everything the templates need."""
+def context(net: Network, top: str, parallel: PeParallel | Parallel) -> dict[str, Any]:
+    """Everything the templates need; ``parallel`` as :func:`emit` takes it."""
     if not net.stages:
         raise ModelError("the network has no convolution; nothing to emit", node=net.name)
-    pars = resolve_parallel(net, parallel)
+    pars = resolve_parallel(net, parallel).pairs
     pes = [pe_view(st, p) for st, p in zip(net.stages, pars, strict=True)]
     c_in, h_in, w_in = net.input_shape
     links = [{"what": "gathered input pixels", "ch": c_in}]
@@ -142,26 +144,21 @@ def context(net: Network, top: str, parallel: Parallel) -> dict[str, Any]:
     }
 
 
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-
-
 def emit(
-    net: Network, outdir: str | Path, top: str = "pcnn_net", parallel: Parallel = None
+    net: Network,
+    outdir: str | Path,
+    top: str = "pcnn_net",
+    parallel: PeParallel | Parallel = None,
 ) -> list[Path]:
-    """Write ``<top>_pkg.vhd``, ``<top>.vhd``, ``<top>_legacy.vhd``; return them, compile order."""
+    """Write ``<top>_pkg.vhd``, ``<top>.vhd``, ``<top>_legacy.vhd``; return them, compile order.
+
+    ``parallel``: the :class:`PeParallel` the caller resolved (used as is), None for full
+    parallelism, or (par_in, par_out) pairs (checked here).
+    """
     check_top_name(top)
     ctx = context(net, top, parallel)
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    env = _env()
     written: list[Path] = []
     for template, suffix in (
         ("net_pkg.vhd.j2", "_pkg"),
@@ -169,7 +166,7 @@ def emit(
         ("net_legacy.vhd.j2", "_legacy"),
     ):
         path = out / f"{top}{suffix}.vhd"
-        text = env.get_template(template).render(**ctx)
+        text = render(f"{TEMPLATES}/{template}", **ctx)
         if not path.exists() or path.read_text() != text:
             path.write_text(text)
         written.append(path)

@@ -3,12 +3,15 @@
 One parser for every front end (CLI ``--parallel``, the FuseSoC generator's
 ``parallel`` parameter, the API): ``full`` (or None) means every channel at once;
 otherwise one ``(par_in, par_out)`` pair per PE, given as ``"PIN,POUT;PIN,POUT"``
-or as a list of pairs. :func:`resolve_parallel` checks the pairs against a network.
+or as a list of pairs. :func:`resolve_parallel` checks the setting against a network
+once, in the front end; the layers below (emit, simulation, synthesis) take the
+:class:`PeParallel` it returns and pass it on unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pocket_cnn.errors import ModelError
@@ -16,6 +19,18 @@ from pocket_cnn.ir.network import Network
 
 #: Parsed setting: None = full parallelism, else (par_in, par_out) per PE.
 Parallel = Sequence[tuple[int, int]] | None
+
+
+@dataclass(frozen=True)
+class PeParallel:
+    """(par_in, par_out) per PE, checked against a network by :func:`resolve_parallel`."""
+
+    pairs: tuple[tuple[int, int], ...]
+    full: bool = False  # given as 'full': every channel of every PE at once
+
+    def __str__(self) -> str:
+        """``full`` or ``PIN,POUT;PIN,POUT;...``, as the CLI takes it."""
+        return "full" if self.full else ";".join(f"{a},{b}" for a, b in self.pairs)
 
 
 def parse_parallel(value: Any) -> list[tuple[int, int]] | None:
@@ -34,7 +49,7 @@ def parse_parallel(value: Any) -> list[tuple[int, int]] | None:
                 f"'{value}' is not 'full' nor 'PIN,POUT;PIN,POUT;...' (one pair per PE)",
                 node="parallel",
             ) from err
-    if isinstance(value, list) and all(
+    if isinstance(value, list | tuple) and all(
         isinstance(p, list | tuple)
         and len(p) == 2
         and all(isinstance(v, int) and not isinstance(v, bool) for v in p)
@@ -46,17 +61,17 @@ def parse_parallel(value: Any) -> list[tuple[int, int]] | None:
     )
 
 
-def resolve_parallel(net: Network, parallel: Parallel) -> list[tuple[int, int]]:
-    """(par_in, par_out) per PE; None means full parallelism. Bad values -> ModelError."""
-    if parallel is None:
-        return [(st.ch_in, st.ch_out) for st in net.stages]
-    pairs = list(parallel)
-    if len(pairs) != len(net.stages):
-        raise ModelError(
-            f"parallel lists {len(pairs)} (par_in, par_out) pairs but the network has "
-            f"{len(net.stages)} PEs; give one pair per PE",
-            node="parallel",
-        )
+def resolve_parallel(net: Network, parallel: Any) -> PeParallel:
+    """The setting (anything :func:`parse_parallel` takes, or an already resolved
+    :class:`PeParallel`, returned as is) checked against ``net``. Bad values -> ModelError."""
+    if isinstance(parallel, PeParallel):
+        _check_count(net, len(parallel.pairs))
+        return parallel
+    parsed = parse_parallel(parallel)
+    if parsed is None:
+        return PeParallel(tuple((st.ch_in, st.ch_out) for st in net.stages), full=True)
+    pairs = list(parsed)
+    _check_count(net, len(pairs))
     out: list[tuple[int, int]] = []
     for st, pair in zip(net.stages, pairs, strict=True):
         try:
@@ -73,4 +88,13 @@ def resolve_parallel(net: Network, parallel: Parallel) -> list[tuple[int, int]]:
                 node="parallel",
             )
         out.append((p_in, p_out))
-    return out
+    return PeParallel(tuple(out))
+
+
+def _check_count(net: Network, count: int) -> None:
+    if count != len(net.stages):
+        raise ModelError(
+            f"parallel lists {count} (par_in, par_out) pairs but the network has "
+            f"{len(net.stages)} PEs; give one pair per PE",
+            node="parallel",
+        )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,15 +20,16 @@ from pathlib import Path
 
 import numpy as np
 
+from pocket_cnn.emit import emit
 from pocket_cnn.errors import ModelError
-from pocket_cnn.flow.ip import build_root, fileset, rtl_sources
+from pocket_cnn.ip import build_root, fileset, rtl_sources
 from pocket_cnn.ir import Network
-from pocket_cnn.ir.parallel import Parallel
+from pocket_cnn.ir.parallel import PeParallel
 from pocket_cnn.reference import run
 from pocket_cnn.simulation.stimuli import SimFiles, from_words, write_sim_files
 from pocket_cnn.simulation.testbench import TB_ENTITY, read_result, tb_generics
+from pocket_cnn.tools import GHDL_FLAGS, call, find_tool, first_error, run_tool
 
-GHDL_FLAGS = ["--std=08", "-frelaxed", "--work=pocket_cnn"]
 CF_NAME = "pocket_cnn-obj08.cf"
 #: Default place of the shared RTL library.
 DEFAULT_CACHE = build_root() / "ghdl_rtl"
@@ -48,34 +48,9 @@ class SimResult:
     log: str  # GHDL's stdout + stderr
 
 
-def _ghdl() -> str:
-    exe = shutil.which("ghdl")
-    if exe is None:
-        raise ModelError("GHDL not found on PATH; install it (bash scripts/setup.sh)", node="ghdl")
-    return exe
-
-
-def _first_error(text: str) -> str:
-    """The most telling line of a failed GHDL run."""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    for key in ("fail", "error", "mismatch", "bound check", "timeout"):
-        for ln in lines:
-            if key in ln.lower():
-                return ln
-    return lines[-1] if lines else "no output"
-
-
-def _call(args: list[str], cwd: Path, what: str, timeout: float | None = None) -> str:
-    try:
-        proc = subprocess.run(
-            args, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired as err:
-        raise ModelError(f"{what} timed out after {timeout:.0f} s", node="ghdl") from err
-    out = proc.stdout + proc.stderr
-    if proc.returncode != 0:
-        raise ModelError(f"{what} failed: {_first_error(out)}", node="ghdl")
-    return out
+def _ghdl_call(args: list[str], cwd: Path, what: str) -> None:
+    """One GHDL step (``ghdl`` prepended); a failure is ModelError naming GHDL's first error."""
+    call([find_tool("ghdl"), *args], cwd, what, None, node="ghdl")
 
 
 def tb_sources() -> list[Path]:
@@ -86,7 +61,8 @@ def tb_sources() -> list[Path]:
 def rtl_key(sources: list[Path]) -> str:
     """Hash of the GHDL version, the flags and the RTL sources (paths and contents)."""
     h = hashlib.sha256()
-    h.update(subprocess.run([_ghdl(), "--version"], capture_output=True, text=True).stdout.encode())
+    version = run_tool([find_tool("ghdl"), "--version"], Path.cwd(), timeout=120)
+    h.update(version.stdout.encode())
     h.update(" ".join(GHDL_FLAGS).encode())
     for src in sources:
         h.update(str(src.resolve()).encode())
@@ -106,8 +82,8 @@ def rtl_library(cache: Path = DEFAULT_CACHE) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=cache))
     try:
-        _call(
-            [_ghdl(), "-a", *GHDL_FLAGS, f"--workdir={tmp}", *[str(s.resolve()) for s in sources]],
+        _ghdl_call(
+            ["-a", *GHDL_FLAGS, f"--workdir={tmp}", *[str(s.resolve()) for s in sources]],
             tmp,
             "GHDL analysis of the RTL",
         )
@@ -124,19 +100,18 @@ def rtl_library(cache: Path = DEFAULT_CACHE) -> Path:
 def prepare(
     net: Network,
     workdir: Path,
-    parallel: Parallel = None,
+    parallel: PeParallel | None = None,
     cache: Path = DEFAULT_CACHE,
 ) -> Path:
-    """Emit the network as ``pcnn_net`` into ``workdir`` and analyse it next to the RTL."""
-    from pocket_cnn.api import emit_vhdl
-
+    """Emit the network as ``pcnn_net`` into ``workdir`` and analyse it next to the RTL;
+    ``parallel`` resolved by the caller (None: full)."""
     lib = rtl_library(cache)
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    generated = emit_vhdl(net, workdir / "vhdl", top="pcnn_net", parallel=parallel)
+    generated = emit(net, workdir / "vhdl", top="pcnn_net", parallel=parallel)
     shutil.copyfile(lib / CF_NAME, workdir / CF_NAME)
     files = [str(p.resolve()) for p in [*generated, *tb_sources()]]
-    _call([_ghdl(), "-a", *GHDL_FLAGS, f"--workdir={workdir}", *files], workdir, "GHDL analysis")
+    _ghdl_call(["-a", *GHDL_FLAGS, f"--workdir={workdir}", *files], workdir, "GHDL analysis")
     return workdir
 
 
@@ -156,25 +131,20 @@ def run_prepared(
     files: SimFiles = write_sim_files(net, x, expected, workdir, stem=stem)
     files.result.unlink(missing_ok=True)
     generics = tb_generics(files, stall_in=stall_in, stall_out=stall_out, seed=seed)
-    args = [_ghdl(), "--elab-run", *GHDL_FLAGS, f"--workdir={workdir}", TB_ENTITY]
+    args = [find_tool("ghdl"), "--elab-run", *GHDL_FLAGS, f"--workdir={workdir}", TB_ENTITY]
     args += [f"-g{k}={v}" for k, v in generics.items()]
     # the testbench keeps every word of the run in variables: lift GHDL's stack limit
     args += ["--max-stack-alloc=0"]
     # registers are 'U' only before the first clock edge: no metavalue warnings then
     args += ["--ieee-asserts=disable-at-0"]
-    try:
-        proc = subprocess.run(
-            args, cwd=workdir, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired as err:
-        raise ModelError(f"GHDL simulation timed out after {timeout} s", node="ghdl") from err
+    proc = run_tool(args, workdir, timeout, what="GHDL simulation", hint="")
     log = proc.stdout + proc.stderr
     if not files.result.is_file():
-        raise ModelError(f"GHDL simulation failed: {_first_error(log)}", node="ghdl")
+        raise ModelError(f"GHDL simulation failed: {first_error(log)}", node="ghdl")
     res = read_result(files.result)
     words = np.asarray(res.words, dtype=np.int64)
     if words.size != files.images * files.out_words:
-        reason = res.reason or _first_error(log)
+        reason = res.reason or first_error(log)
         raise ModelError(
             f"GHDL simulation failed: {words.size} of {files.images * files.out_words} "
             f"output words produced ({reason})",
@@ -197,7 +167,7 @@ def simulate(
     net: Network,
     x: np.ndarray,
     workdir: Path,
-    parallel: Parallel = None,
+    parallel: PeParallel | None = None,
     stall_in: int = 0,
     stall_out: int = 0,
     seed: int = 1,
@@ -239,7 +209,7 @@ def simulate_chunks(
     net: Network,
     x: np.ndarray,
     workdir: Path,
-    parallel: Parallel = None,
+    parallel: PeParallel | None = None,
     stall_in: int = 0,
     stall_out: int = 0,
     seed: int = 1,

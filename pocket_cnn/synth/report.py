@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pocket_cnn.synth.flow import SynthReport
+from pocket_cnn.synth.pipeline import SynthReport
 from pocket_cnn.synth.resources import NAMES, Usage, percent
 
 #: What the LUT row counts once placed, per family.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pocket_cnn.synth.resources import Usage
-from pocket_cnn.synth.tools import check_run, find_tool, run_tool
+from pocket_cnn.tools import check_run, find_tool, run_tool
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,13 @@
 --   leds(3) sticky: network framing error (m_axis_tlast disagreed with the count of
 --           C_OUT_WORDS words per result)
 -- The network is the generated entity pcnn_net with its package pcnn_net_pkg, both in
--- the library of this file (pocket_cnn in the core's filesets).
+-- the library of this file (pocket_cnn in the core's filesets); the FIFOs are
+-- pocket_cnn.pcnn_fifo (fileset rtl).
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
+
+library pocket_cnn;
 
 use work.pcnn_net_pkg.all;
 
@@ -40,10 +43,13 @@ entity pcnn_board_uart is
     G_LED_ON     : std_logic := '1'          -- leds level of a lit LED
   );
   port (
+    -- clock and reset button
     clk     : in  std_logic;                      -- board oscillator (or PLL output)
     rst_btn : in  std_logic;                      -- reset button, asynchronous
+    -- UART pins
     uart_rx : in  std_logic;                      -- from the host (idle high)
     uart_tx : out std_logic;                      -- to the host (idle high)
+    -- status LEDs
     leds    : out std_logic_vector(3 downto 0)    -- see the header
   );
 end entity pcnn_board_uart;
@@ -110,7 +116,7 @@ begin
       clk => clk, rst => rst, i_rx => uart_rx,
       m_valid => rx_valid, m_data => rx_data, o_frame_err => frame_err);
 
-  u_in_fifo : entity work.pcnn_fifo
+  u_in_fifo : entity pocket_cnn.pcnn_fifo
     generic map (G_WIDTH => 8, G_DEPTH => G_IN_DEPTH)
     port map (
       clk => clk, rst => rst,
@@ -169,7 +175,7 @@ begin
     end if;
   end process;
 
-  u_out_fifo : entity work.pcnn_fifo
+  u_out_fifo : entity pocket_cnn.pcnn_fifo
     generic map (G_WIDTH => 8, G_DEPTH => G_OUT_DEPTH)
     port map (
       clk => clk, rst => rst,

@@ -17,9 +17,12 @@ entity pcnn_uart_rx is
     G_BAUD   : positive := 115_200      -- baud rate in bit/s (G_CLK_HZ / G_BAUD >= 4)
   );
   port (
+    -- clock, synchronous reset (active high)
     clk         : in  std_logic;
-    rst         : in  std_logic;  -- synchronous, active high
+    rst         : in  std_logic;
+    -- the line
     i_rx        : in  std_logic;  -- the UART RX pin (asynchronous, idle high)
+    -- received bytes (no ready) and status
     m_valid     : out std_logic;  -- one-clock pulse: m_data holds a received byte
     m_data      : out std_logic_vector(7 downto 0);
     o_frame_err : out std_logic   -- sticky until rst: a stop bit was low

@@ -13,11 +13,14 @@ entity pcnn_uart_tx is
     G_BAUD   : positive := 115_200      -- baud rate in bit/s (G_CLK_HZ / G_BAUD >= 2)
   );
   port (
+    -- clock, synchronous reset (active high)
     clk     : in  std_logic;
-    rst     : in  std_logic;  -- synchronous, active high
+    rst     : in  std_logic;
+    -- bytes to send
     s_valid : in  std_logic;
     s_ready : out std_logic;  -- high while idle
     s_data  : in  std_logic_vector(7 downto 0);
+    -- the line
     o_tx    : out std_logic   -- the UART TX pin, idle high
   );
 end entity pcnn_uart_tx;

@@ -8,26 +8,22 @@ idle gaps between bytes and one long pause mid-image; the default model also run
 with a glitch and a bad stop bit before the images, and with the host's bit time 2.5 %
 shorter and longer than the board's. Stimuli and expected words (from
 pocket_cnn.reference.run) are written by a pre_config hook into the test's output path.
-Library ``board_blocks`` tests the FIFO alone (fill to capacity, order, throughput).
+Library ``board_blocks`` tests the FIFO alone (pocket_cnn.pcnn_fifo, shared with the legacy
+adapter: fill to capacity, order, throughput).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from vunit.ui import VUnit
 from vunit.ui.library import Library
 
 from pocket_cnn.emit import emit
-from pocket_cnn.flow.ip import ROOT, fileset
-from pocket_cnn.ir import Network
-from pocket_cnn.reference import run as reference_run
-from pocket_cnn.simulation import stimuli
+from pocket_cnn.ip import ROOT, fileset
 from pocket_cnn.zoo import build
 
-from . import TB
+from . import TB, reference_pre_config
 
 GEN = ROOT / "build" / "vunit_gen"
 IMAGES = 3
@@ -51,25 +47,12 @@ FIFO_DEPTHS = (1, 4, 5)
 FIFO_STALLS = ((0, 0), (40, 40), (10, 60), (60, 10))
 
 
-def _pre_config(net: Network, seed: int) -> Callable[[str], bool]:
-    """Write input.txt and expected.txt (reference output) into the test's output path."""
-
-    def hook(output_path: str) -> bool:
-        out = Path(output_path)
-        x = stimuli.random_images(net, IMAGES, seed)
-        stimuli.write_words(out / "input.txt", stimuli.to_words(x))
-        stimuli.write_words(out / "expected.txt", stimuli.to_words(reference_run(net, x)))
-        return True
-
-    return hook
-
-
 def add_tests(vu: VUnit, rtl_lib: Library) -> None:
     """One library per model; see the module docstring."""
     del rtl_lib  # the generated network uses library pocket_cnn by name
     board = fileset("board")
     board_files = [str(p) for p in board]
-    _add_fifo(vu, [str(p) for p in board if p.name == "pcnn_fifo.vhd"])
+    _add_fifo(vu)
     for i, name in enumerate(MODELS):
         net = build(name)
         lib_name = f"board_{name}"
@@ -92,13 +75,12 @@ def add_tests(vu: VUnit, rtl_lib: Library) -> None:
             tb.add_config(
                 name=run_name,
                 generics={**base, **extra},
-                pre_config=_pre_config(net, seed=10 + i),
+                pre_config=reference_pre_config(net, IMAGES, seed=10 + i),
             )
 
 
-def _add_fifo(vu: VUnit, fifo_files: list[str]) -> None:
-    lib = vu.add_library("board_blocks")
-    lib.add_source_files(fifo_files)
+def _add_fifo(vu: VUnit) -> None:
+    lib = vu.add_library("board_blocks")  # the FIFO itself is in library pocket_cnn
     lib.add_source_files([str(TB / "pcnn_tb_pkg.vhd"), str(TB / "pcnn_tb_fifo.vhd")])
     tb = lib.test_bench("pcnn_tb_fifo")
     for depth in FIFO_DEPTHS:

@@ -21,16 +21,16 @@ from vunit.ui import VUnit
 from vunit.ui.library import Library
 
 from pocket_cnn import reference
-from pocket_cnn.api import emit_vhdl
-from pocket_cnn.emit.gap import gap_constants
-from pocket_cnn.flow.ip import ROOT
+from pocket_cnn.emit import emit
+from pocket_cnn.emit.gap import gap_cfg_fields, gap_constants
+from pocket_cnn.ip import ROOT
 from pocket_cnn.ir import GapStage, Network
 from pocket_cnn.ir.parallel import Parallel
 from pocket_cnn.simulation import stimuli as sim_data
 from pocket_cnn.simulation.testbench import read_result
 from pocket_cnn.zoo import ZOO, build, random_network
 
-from . import TB, TB_COMMON
+from . import TB, TB_COMMON, reference_pre_config
 
 GEN = ROOT / "build" / "vunit_gen"
 IMAGES = 3
@@ -48,19 +48,6 @@ def _half(net: Network) -> list[tuple[int, int]]:
 
 def _one(net: Network) -> list[tuple[int, int]]:
     return [(1, 1)] * len(net.stages)
-
-
-def _pre_config(net: Network, seed: int) -> Callable[[str], bool]:
-    """Write input.txt and expected.txt (reference output) into the test's output path."""
-
-    def hook(output_path: str) -> bool:
-        out = Path(output_path)
-        x = sim_data.random_images(net, IMAGES, seed)
-        sim_data.write_words(out / "input.txt", sim_data.to_words(x))
-        sim_data.write_words(out / "expected.txt", sim_data.to_words(reference.run(net, x)))
-        return True
-
-    return hook
 
 
 def _post_check(label: str, net: Network, report: bool) -> Callable[[str], bool]:
@@ -92,7 +79,7 @@ def _add_net(
     legacy: bool = False,
 ) -> None:
     lib_name = f"net_{label}"
-    files = emit_vhdl(net, GEN / lib_name, parallel=parallel)
+    files = emit(net, GEN / lib_name, parallel=parallel)
     lib = vu.add_library(lib_name)
     lib.add_source_files([str(p) for p in files])
     lib.add_source_files([str(TB / "pcnn_tb_net.vhd"), str(TB / "pcnn_tb_net_vunit.vhd")])
@@ -103,7 +90,7 @@ def _add_net(
         tb.add_config(
             name=name,
             generics={**base, "G_STALL_IN": pct, "G_STALL_OUT": pct, "G_SEED": seed + 1},
-            pre_config=_pre_config(net, seed),
+            pre_config=reference_pre_config(net, IMAGES, seed),
             post_check=_post_check(f"{label} {name}", net, report),
         )
     if legacy:
@@ -120,7 +107,7 @@ def _add_net(
                     "G_STALL_OUT": pct,
                     "G_SEED": seed + 3,
                 },
-                pre_config=_pre_config(net, seed),
+                pre_config=reference_pre_config(net, IMAGES, seed),
             )
 
 
@@ -174,19 +161,8 @@ def _add_blocks(vu: VUnit) -> None:
     stream.add_config(name="bad_tlast", generics={"G_CH": 3, "G_PIXELS": 5, "G_BAD_LAST": 7})
     gap_tb = lib.test_bench("pcnn_tb_gap")
     for i, (ch, area, d) in enumerate(GAP_CASES):
-        c = gap_constants(area, d)
-        consts = {
-            "G_ACC_BITS": c.acc_bits,
-            "G_CLAMP_LO": c.clamp_lo,
-            "G_CLAMP_HI": c.clamp_hi,
-            "G_MUL_A": c.mul_a,
-            "G_ADD_B": c.add_b,
-            "G_K_BITS": c.k_bits,
-            "G_MUL_M": c.mul_m,
-            "G_M_BITS": c.m_bits,
-            "G_SHIFT": c.shift,
-            "G_K0": c.k0,
-        }
+        # the pcnn_gap_cfg_t fields beyond ch and pixels, one scalar generic each
+        consts = {f"G_{k.upper()}": v for k, v in gap_cfg_fields(gap_constants(area, d)).items()}
         for pct in (0, 40):
             gap_tb.add_config(
                 name=f"ch{ch}_pix{area}_d{d}_stall{pct}",

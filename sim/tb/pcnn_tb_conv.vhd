@@ -32,7 +32,7 @@ entity pcnn_tb_conv is
     G_NO_STALL  : boolean  := false; -- check one window per clock
     G_SEED      : positive := 1      -- random seed
   );
-end entity;
+end entity pcnn_tb_conv;
 
 architecture tb of pcnn_tb_conv is
   constant C_PATH : string           := output_path(runner_cfg);
@@ -53,7 +53,7 @@ architecture tb of pcnn_tb_conv is
   signal s_data                   : std_logic_vector(C_KK * G_CH_IN * 8 - 1 downto 0);
   signal m_valid, m_ready, m_last : std_logic;
   signal m_data                   : std_logic_vector(G_CH_OUT * 8 - 1 downto 0);
-  signal done_in, done_out         : boolean;
+  signal done_in, done_out        : boolean;
   signal cyc                      : real; -- sink: mean cycles between image ends
 begin
   clk <= not clk after 5 ns;
@@ -88,4 +88,4 @@ begin
   end process;
 
   test_runner_watchdog(runner, 10 ms);
-end architecture;
+end architecture tb;

@@ -1,4 +1,4 @@
--- pcnn_tb_fifo: VUnit testbench of pcnn_fifo (the board top's input and output buffer).
+-- pcnn_tb_fifo: VUnit testbench of pcnn_fifo (board top and legacy adapter buffer).
 -- A source writes G_WORDS numbered words with random gaps (G_STALL_IN %), a sink reads
 -- them with random backpressure (G_STALL_OUT %) after first holding m_ready low until
 -- the FIFO is full. Checks: every word comes out once and in order; m_valid and m_data
@@ -11,6 +11,8 @@ use ieee.numeric_std.all;
 
 library vunit_lib;
 context vunit_lib.vunit_context;
+
+library pocket_cnn;
 
 use work.pcnn_tb_pkg.all;
 
@@ -54,7 +56,7 @@ architecture sim of pcnn_tb_fifo is
 begin
   clk <= not clk after C_PERIOD / 2 when not stop;
 
-  dut : entity work.pcnn_fifo
+  dut : entity pocket_cnn.pcnn_fifo
     generic map (G_WIDTH => G_WIDTH, G_DEPTH => G_DEPTH)
     port map (
       clk => clk, rst => rst,

@@ -3,8 +3,9 @@
 -- int8, pixel by pixel, channel fastest) back to back under random input gaps and output
 -- backpressure (pcnn_tb_source, pcnn_tb_sink), and checks every result channel against
 -- <output_path>/expected.txt (image by image, channel fastest), m_last = '1' on every
--- result and the stream rules. The GAP constants are generics computed by
--- pocket_cnn.vhdl.gap.
+-- result and the stream rules. The GAP constants come as scalar generics (computed by
+-- pocket_cnn.emit.gap; VUnit sets only scalar generics) and form the pcnn_gap_cfg_t
+-- record of the DUT.
 library ieee;
 use ieee.std_logic_1164.all;
 
@@ -25,7 +26,7 @@ entity pcnn_tb_gap is
     G_STALL_IN  : natural  := 0;   -- percent input gaps
     G_STALL_OUT : natural  := 0;   -- percent output backpressure
     G_SEED      : positive := 1;   -- seed of gaps and backpressure
-    -- pcnn_gap constants (see rtl/pcnn_gap.vhd)
+    -- fields of pcnn_gap_cfg_t (see rtl/pcnn_pkg.vhd)
     G_ACC_BITS : positive := 9;
     G_CLAMP_LO : integer  := -128;
     G_CLAMP_HI : integer  := 127;
@@ -43,6 +44,10 @@ architecture sim of pcnn_tb_gap is
   constant C_PATH : string           := output_path(runner_cfg);
   constant C_IN   : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "input.txt");
   constant C_EXP  : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "expected.txt");
+  constant C_CFG  : pcnn_gap_cfg_t   := (
+    ch => G_CH, pixels => G_PIXELS, acc_bits => G_ACC_BITS, clamp_lo => G_CLAMP_LO,
+    clamp_hi => G_CLAMP_HI, mul_a => G_MUL_A, add_b => G_ADD_B, k_bits => G_K_BITS,
+    mul_m => G_MUL_M, m_bits => G_M_BITS, shift => G_SHIFT, k0 => G_K0);
 
   signal clk                      : std_logic := '0';
   signal rst                      : std_logic := '1';
@@ -55,11 +60,7 @@ begin
   clk <= not clk after 5 ns;
 
   dut : entity pocket_cnn.pcnn_gap
-    generic map (
-      G_CH => G_CH, G_PIXELS => G_PIXELS, G_ACC_BITS => G_ACC_BITS,
-      G_CLAMP_LO => G_CLAMP_LO, G_CLAMP_HI => G_CLAMP_HI, G_MUL_A => G_MUL_A,
-      G_ADD_B => G_ADD_B, G_K_BITS => G_K_BITS, G_MUL_M => G_MUL_M, G_M_BITS => G_M_BITS,
-      G_SHIFT => G_SHIFT, G_K0 => G_K0)
+    generic map (G_CFG => C_CFG)
     port map (clk => clk, rst => rst, s_valid => s_valid, s_ready => s_ready,
               s_data => s_data, m_valid => m_valid, m_ready => m_ready, m_data => m_data,
               m_last => m_last);

@@ -61,8 +61,8 @@ begin
   end process;
 
   main : process
-    variable n : natural; -- result words of the image so far
-    variable i : natural; -- input words of the image sent so far
+    variable n   : natural; -- result words of the image so far
+    variable i   : natural; -- input words of the image sent so far
     variable img : natural;
 
     -- after a clock edge: check the result word if osl_valid

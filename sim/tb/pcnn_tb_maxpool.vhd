@@ -21,7 +21,7 @@ entity pcnn_tb_maxpool is
     G_STALL_OUT : natural  := 0; -- % of cycles the sink is not ready
     G_SEED      : positive := 1  -- random seed
   );
-end entity;
+end entity pcnn_tb_maxpool;
 
 architecture tb of pcnn_tb_maxpool is
   constant C_PATH : string           := output_path(runner_cfg);
@@ -35,7 +35,7 @@ architecture tb of pcnn_tb_maxpool is
   signal s_data                   : std_logic_vector(C_KK * G_CHANNELS * 8 - 1 downto 0);
   signal m_valid, m_ready, m_last : std_logic;
   signal m_data                   : std_logic_vector(G_CHANNELS * 8 - 1 downto 0);
-  signal done_in, done_out         : boolean;
+  signal done_in, done_out        : boolean;
   signal cyc                      : real; -- sink: mean cycles between image ends
 begin
   clk <= not clk after 5 ns;
@@ -69,4 +69,4 @@ begin
   end process;
 
   test_runner_watchdog(runner, 10 ms);
-end architecture;
+end architecture tb;

@@ -157,12 +157,14 @@ begin
     variable s1, s2  : positive := 1;
     variable r       : real;
     variable fail    : line;        -- first failure (empty = none)
+
     variable was_stalled : boolean := false;
     variable last_data   : std_logic_vector(7 downto 0);
     variable last_last   : std_logic;
     variable exp_last    : std_logic;
     variable steady      : integer := -1;
     variable img, idx    : natural;
+
     file f      : text;
     variable l  : line;
     variable st : file_open_status;

@@ -21,7 +21,7 @@ end entity pcnn_tb_net_vunit;
 architecture sim of pcnn_tb_net_vunit is
   signal done, pass : boolean;
 begin
-  tb : entity work.pcnn_tb_net
+  u_tb : entity work.pcnn_tb_net
     generic map (
       G_IN_FILE     => output_path & "input.txt",
       G_EXP_FILE    => output_path & "expected.txt",

@@ -36,7 +36,7 @@ entity pcnn_tb_pe is
     G_MAX_CYCLES  : natural  := 0;    -- > 0: bound on steady-state cycles per image
     G_SEED        : positive := 1     -- random seed
   );
-end entity;
+end entity pcnn_tb_pe;
 
 architecture tb of pcnn_tb_pe is
   constant C_PATH : string           := output_path(runner_cfg);
@@ -50,6 +50,7 @@ architecture tb of pcnn_tb_pe is
     act => pcnn_act_t'val(G_ACT), in_signed => G_IN_SIGNED, pool_kernel => G_POOL_KERNEL,
     pool_stride => G_POOL_STRIDE, par_in => G_PAR_IN, par_out => G_PAR_OUT,
     acc_bits => G_ACC_BITS);
+
   constant C_OUT_PIX : positive := pcnn_out_height(C_CFG) * pcnn_out_width(C_CFG);
 
   signal clk                      : std_logic := '0';
@@ -58,7 +59,7 @@ architecture tb of pcnn_tb_pe is
   signal s_data                   : std_logic_vector(G_CH_IN * 8 - 1 downto 0);
   signal m_valid, m_ready, m_last : std_logic;
   signal m_data                   : std_logic_vector(G_CH_OUT * 8 - 1 downto 0);
-  signal done_in, done_out         : boolean;
+  signal done_in, done_out        : boolean;
   signal cyc                      : real; -- sink: mean cycles between image ends
 begin
   clk <= not clk after 5 ns;
@@ -97,4 +98,4 @@ begin
   end process;
 
   test_runner_watchdog(runner, 20 ms);
-end architecture;
+end architecture tb;

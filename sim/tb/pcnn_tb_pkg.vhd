@@ -27,13 +27,12 @@ package pcnn_tb_pkg is
 
   -- Wait 0 or more cycles: with stall_pct % probability one cycle, now and then long
   -- (20..60 cycles) pauses.
-  procedure pcnn_tb_gap(signal clk : in std_logic; constant stall_pct : natural;
-                        variable s1, s2 : inout positive);
+  procedure pcnn_tb_gap(signal clk : in std_logic; constant stall_pct : natural; variable s1, s2 : inout positive);
 
   -- Hold rst high for two rising edges of clk, then release it.
   procedure pcnn_tb_reset(signal clk : in std_logic; signal rst : out std_logic);
 
-end package;
+end package pcnn_tb_pkg;
 
 package body pcnn_tb_pkg is
 
@@ -96,8 +95,7 @@ package body pcnn_tb_pkg is
     r := x;
   end procedure;
 
-  procedure pcnn_tb_gap(signal clk : in std_logic; constant stall_pct : natural;
-                        variable s1, s2 : inout positive) is
+  procedure pcnn_tb_gap(signal clk : in std_logic; constant stall_pct : natural; variable s1, s2 : inout positive) is
     variable r : real;
   begin
     if stall_pct = 0 then
@@ -125,4 +123,4 @@ package body pcnn_tb_pkg is
     rst <= '0';
   end procedure;
 
-end package body;
+end package body pcnn_tb_pkg;

@@ -37,7 +37,7 @@ entity pcnn_tb_sink is
     cycles     : out natural := 0;       -- cycles from the start to the last beat
     img_cycles : out real    := 0.0      -- mean cycles between image ends (0: one image)
   );
-end entity;
+end entity pcnn_tb_sink;
 
 architecture tb of pcnn_tb_sink is
 begin
@@ -126,4 +126,4 @@ begin
     done <= true;
     wait;
   end process;
-end architecture;
+end architecture tb;

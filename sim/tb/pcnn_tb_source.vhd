@@ -35,7 +35,7 @@ entity pcnn_tb_source is
     last  : out std_logic := '0';
     done  : out boolean := false     -- every beat sent and accepted
   );
-end entity;
+end entity pcnn_tb_source;
 
 architecture tb of pcnn_tb_source is
 begin
@@ -72,4 +72,4 @@ begin
     done <= true;
     wait;
   end process;
-end architecture;
+end architecture tb;

@@ -15,19 +15,19 @@ use work.pcnn_tb_pkg.all;
 
 entity pcnn_tb_window is
   generic (
-    runner_cfg : string;
-    G_CHANNELS : positive := 1;     -- bytes per pixel
-    G_HEIGHT   : positive := 4;     -- image height
-    G_WIDTH    : positive := 4;     -- image width
-    G_KERNEL   : positive := 3;     -- window size
-    G_STRIDE   : positive := 1;     -- window stride
-    G_PAD      : natural  := 0;     -- virtual zero padding
-    G_STALL_IN : natural  := 0;     -- % of cycles the source pauses
-    G_STALL_OUT: natural  := 0;     -- % of cycles the sink is not ready
-    G_NO_STALL : boolean  := false; -- check one input pixel per clock
-    G_SEED     : positive := 1      -- random seed
+    runner_cfg  : string;
+    G_CHANNELS  : positive := 1;     -- bytes per pixel
+    G_HEIGHT    : positive := 4;     -- image height
+    G_WIDTH     : positive := 4;     -- image width
+    G_KERNEL    : positive := 3;     -- window size
+    G_STRIDE    : positive := 1;     -- window stride
+    G_PAD       : natural  := 0;     -- virtual zero padding
+    G_STALL_IN  : natural  := 0;     -- % of cycles the source pauses
+    G_STALL_OUT : natural  := 0;     -- % of cycles the sink is not ready
+    G_NO_STALL  : boolean  := false; -- check one input pixel per clock
+    G_SEED      : positive := 1      -- random seed
   );
-end entity;
+end entity pcnn_tb_window;
 
 architecture tb of pcnn_tb_window is
   constant C_PATH : string           := output_path(runner_cfg);
@@ -43,7 +43,7 @@ architecture tb of pcnn_tb_window is
   signal s_data                   : std_logic_vector(G_CHANNELS * 8 - 1 downto 0);
   signal m_valid, m_ready, m_last : std_logic;
   signal m_data                   : std_logic_vector(C_KK * G_CHANNELS * 8 - 1 downto 0);
-  signal done_in, done_out         : boolean;
+  signal done_in, done_out        : boolean;
   signal cyc                      : real; -- sink: mean cycles between image ends
 begin
   clk <= not clk after 5 ns;
@@ -79,4 +79,4 @@ begin
   end process;
 
   test_runner_watchdog(runner, 10 ms);
-end architecture;
+end architecture tb;

@@ -5,9 +5,10 @@
 -- the array whenever the output register is empty or being taken, so the FIFO
 -- moves one word per clock in and out (for G_DEPTH >= 2; G_DEPTH = 1 moves one word
 -- every two clocks). It holds up to G_DEPTH + 1 words (the array plus the output
--- register). s_ready depends on registers only (no path from m_ready). A read never hits the address written in the same
--- clock (the array then holds at least one word that is not being written), so no
--- read-during-write behaviour is assumed.
+-- register). s_ready depends on registers only (no path from m_ready). A read never
+-- hits the address written in the same clock (the array then holds at least one word
+-- that is not being written), so no read-during-write behaviour is assumed.
+-- Used by the legacy adapter (one pixel burst) and the UART board top (image, result).
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -18,11 +19,14 @@ entity pcnn_fifo is
     G_DEPTH : positive := 16   -- words in the array (a power of two maps best to RAM)
   );
   port (
+    -- clock, synchronous reset (active high, empties the FIFO)
     clk     : in  std_logic;
-    rst     : in  std_logic;   -- synchronous, active high (empties the FIFO)
+    rst     : in  std_logic;
+    -- write side
     s_valid : in  std_logic;
     s_ready : out std_logic;   -- low while the array is full
     s_data  : in  std_logic_vector(G_WIDTH - 1 downto 0);
+    -- read side (m_data is the registered output word)
     m_valid : out std_logic;
     m_ready : in  std_logic;
     m_data  : out std_logic_vector(G_WIDTH - 1 downto 0)

@@ -1,4 +1,4 @@
-"""Library side of the FuseSoC generator ``pocket_cnn_gen`` (generators/pocket_cnn_gen.py).
+"""The FuseSoC generator ``pocket_cnn_gen`` (run by generators/pocket_cnn_gen.py).
 
 FuseSoC runs the generator with one argument, the path of ``<instance>_input.yml``
 (keys ``files_root``, ``gapi``, ``parameters``, ``vlnv``), in the output directory.
@@ -25,21 +25,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from pocket_cnn.api import emit_vhdl, load, run_reference
+from pocket_cnn.emit import emit
 from pocket_cnn.errors import ModelError
-from pocket_cnn.flow import gapi
-from pocket_cnn.flow.ip import core_version, fileset
+from pocket_cnn.fusesoc import gapi
+from pocket_cnn.fusesoc.capi import core_text
+from pocket_cnn.ip import fileset
 from pocket_cnn.ir import Network
-from pocket_cnn.ir.parallel import parse_parallel
+from pocket_cnn.ir.parallel import parse_parallel, resolve_parallel
+from pocket_cnn.loader import load
+from pocket_cnn.reference import run
 from pocket_cnn.simulation.stimuli import SimFiles, random_images, write_sim_files
 from pocket_cnn.simulation.testbench import write_sim_package, write_tb_run
 
 #: Top entity the shared network testbench instantiates.
 TB_TOP = "pcnn_net"
-#: VLNV of the IP core the generated code needs.
-IP_VLNV = "pocket-cnn:cnn:pocket_cnn"
 
 _KNOWN = {
     "model",
@@ -117,7 +116,7 @@ def parse_params(params: dict[str, Any] | None) -> GenParams:
 def write_testbench(net: Network, outdir: Path, p: GenParams) -> tuple[SimFiles, list[Path]]:
     """Stimuli, expected words, the sim package and (top pcnn_net) the testbench + wrapper."""
     x = random_images(net, p.images, p.seed)
-    files = write_sim_files(net, x, run_reference(net, x), outdir, stem=p.top)
+    files = write_sim_files(net, x, run(net, x), outdir, stem=p.top)
     vhdl = [write_sim_package(files, outdir, p.top)]
     if p.top == TB_TOP:
         # a copy of the network testbench, so user cores need only the IP's default target
@@ -137,41 +136,6 @@ def write_testbench(net: Network, outdir: Path, p: GenParams) -> tuple[SimFiles,
     return files, vhdl
 
 
-def core_text(
-    vlnv: str,
-    rtl: list[Path],
-    sim: list[Path],
-    root: Path,
-    depend: bool = False,
-    description: str = "pocket-cnn generated network",
-) -> str:
-    """A CAPI=2 core for the generated files (paths relative to ``root``)."""
-    filesets: dict[str, Any] = {
-        "rtl": {
-            "files": [str(p.relative_to(root)) for p in rtl],
-            "file_type": "vhdlSource-2008",
-            "logical_name": "pocket_cnn",
-        }
-    }
-    if depend:
-        filesets["rtl"]["depend"] = [f">={IP_VLNV}:{core_version()}"]
-    names = ["rtl"]
-    if sim:
-        filesets["sim"] = {
-            "files": [str(p.relative_to(root)) for p in sim],
-            "file_type": "vhdlSource-2008",
-            "logical_name": "pocket_cnn",
-        }
-        names.append("sim")
-    data = {
-        "name": vlnv,
-        "description": description,
-        "filesets": filesets,
-        "targets": {"default": {"filesets": names}},
-    }
-    return "CAPI=2:\n" + yaml.safe_dump(data, sort_keys=False)
-
-
 def generate(input_yml: Path, outdir: Path) -> list[Path]:
     """Run the generator for one FuseSoC input file; returns the files written."""
     data = gapi.read_input(input_yml)
@@ -179,7 +143,7 @@ def generate(input_yml: Path, outdir: Path) -> list[Path]:
     files_root = Path(data.get("files_root") or ".")
     model = f"zoo:{params.zoo}" if params.zoo is not None else str(params.model)
     net = load(model, files_root)
-    rtl = emit_vhdl(net, outdir, params.top, params.parallel)
+    rtl = emit(net, outdir, params.top, resolve_parallel(net, params.parallel))
     sim: list[Path] = []
     if params.testbench:
         _, sim = write_testbench(net, outdir, params)

@@ -15,11 +15,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pocket_cnn.boards.spec import Board
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ir import Network
+from pocket_cnn.ir.parallel import PeParallel
 from pocket_cnn.synth.netlist import synth_netlist
 from pocket_cnn.synth.pnr import PnrResult, run_nextpnr
 from pocket_cnn.synth.resources import Usage, overflows
@@ -27,7 +28,7 @@ from pocket_cnn.synth.yosys import FAMILIES, Family, run_yosys, usage_from_cells
 
 T = TypeVar("T")
 #: ``(net, workdir, top, parallel, timeout) -> Verilog path``: the netlist step.
-NetlistFn = Callable[[Network, Path, str, Any, float], Path]
+NetlistFn = Callable[[Network, Path, str, PeParallel | None, float], Path]
 TOP = "pcnn_net"
 #: Toolchains with no open-source flow here, and what to do instead.
 VENDOR = {"vivado": "Vivado", "quartus": "Quartus"}
@@ -84,15 +85,16 @@ def synthesize(
     net: Network,
     board: Board,
     workdir: Path,
-    parallel: Any = "full",
+    parallel: PeParallel | None = None,
     timeout: float = 3600.0,
     progress: Callable[[str], None] | None = None,
     netlist: NetlistFn = synth_netlist,
 ) -> SynthReport:
-    """Run the flow for ``net`` on ``board`` in ``workdir`` (created); see the module doc."""
+    """Run the steps for ``net`` on ``board`` in ``workdir`` (created); see the module doc.
+    ``parallel`` resolved by the caller (None: full)."""
     family = family_of(board)
     workdir.mkdir(parents=True, exist_ok=True)
-    report = SynthReport(net.name, board, str(parallel), family.name)
+    report = SynthReport(net.name, board, str(parallel or "full"), family.name)
     say = progress or (lambda _text: None)
 
     def step(name: str, fn: Callable[[], T]) -> T:

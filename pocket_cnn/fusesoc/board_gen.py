@@ -1,4 +1,4 @@
-"""Library side of the FuseSoC generator ``pocket_cnn_board_gen`` (generators/).
+"""The FuseSoC generator ``pocket_cnn_board_gen`` (run by generators/pocket_cnn_board_gen.py).
 
 FuseSoC runs it per board target with the parameter ``board: <name>``; it reads
 ``<files_root>/boards/<name>.yaml`` and writes, in the working directory:
@@ -24,7 +24,7 @@ from pocket_cnn.boards.spec import Board, board_file, load_board
 from pocket_cnn.boards.tool_options import target_options
 from pocket_cnn.boards.wrapper import write_wrapper
 from pocket_cnn.errors import ModelError
-from pocket_cnn.flow import gapi
+from pocket_cnn.fusesoc import gapi
 
 #: Folder of the board YAML files, relative to the core that declares the generator.
 BOARDS_DIR = "boards"

@@ -1,4 +1,5 @@
-"""Where the IP core lives, and its file lists (pocket_cnn.core is the one build description).
+"""Where the IP core lives, its file lists and the build root (pocket_cnn.core is the one
+build description).
 
 In a checkout (editable install) the IP is the checkout itself: ``pocket_cnn.core``
 at its root next to ``rtl/``, ``sim/tb/`` and ``generators/``. An installed wheel
@@ -16,7 +17,7 @@ import yaml
 
 CORE_NAME = "pocket_cnn.core"
 #: The Python package directory.
-PACKAGE = Path(__file__).resolve().parents[1]
+PACKAGE = Path(__file__).resolve().parent
 #: The IP as package data of an installed wheel.
 BUNDLED = PACKAGE / "_ip"
 
