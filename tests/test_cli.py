@@ -7,6 +7,7 @@ reference) applied to the zoo network itself, not to what the CLI wrote.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +105,7 @@ def test_check_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert main(["check", str(path)]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
+    header = re.split(r"\s{2,}", lines[1])
     macs = 0
     for st in net.stages:
         c, h, w = st.in_shape
@@ -111,12 +113,22 @@ def test_check_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
         ho, wo = conv_out(h, k, st.stride, st.pad), conv_out(w, k, st.stride, st.pad)
         macs += st.weights.shape[0] * ho * wo * c * k * k
         row = next(line for line in lines if line.startswith(f"{st.name} "))
-        cells = row.split()
-        assert cells[1] == f"{c}x{h}x{w}"
-        assert cells[3:6] == [f"{k}x{k}", str(st.stride), str(st.pad)]
-        assert cells[6] == st.activation.value
-        assert f"{st.frac_in}/{st.frac_w}/{st.frac_out}" in cells
-        assert str(st.weights.size) == cells[-1]
+        cells = dict(zip(header, re.split(r"\s{2,}", row), strict=True))
+        assert cells["kind"] == "conv"
+        assert cells["in CxHxW"] == f"{c}x{h}x{w}"
+        assert [cells["kernel"], cells["stride"], cells["pad"]] == [
+            f"{k}x{k}",
+            str(st.stride),
+            str(st.pad),
+        ]
+        assert cells["act"] == st.activation.value
+        # power-of-two scales: the multiplier is 1 * 2**-(frac_in + frac_w - frac_out)
+        assert cells["multiplier m / shift s"] == f"m 1 / s {st.frac_in + st.frac_w - st.frac_out}"
+        assert cells["x quant"] == f"2**{-st.frac_in} zp 0 {'s8' if st.in_signed else 'u8'}"
+        assert cells["y quant"] == f"2**{-st.frac_out} zp 0 s8"
+        assert cells["w scales"] == f"2**{-st.frac_w} per-tensor"
+        assert cells["acc bits"] == str(st.acc_bits)
+        assert cells["weights"] == str(st.weights.size)
     assert net.gap is not None
     assert any(line.startswith(f"{net.gap.name} ") for line in lines)
     assert f"{macs} MACs/image" in lines[-1]

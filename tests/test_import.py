@@ -17,7 +17,7 @@ from _support.onnx_graph import GraphBuilder, assert_same, scale
 from onnx import TensorProto, helper, numpy_helper
 
 from pocket_cnn import reference, zoo
-from pocket_cnn.ir import Activation, ConvStage, GapStage, Network, PoolSpec
+from pocket_cnn.ir import Activation, ConvStage, GapStage, Network, PoolSpec, QTensor
 from pocket_cnn.onnx_import import from_onnx, load_model
 from pocket_cnn.reference.oracle import run_ort
 from pocket_cnn.zoo.draw import net_input
@@ -190,11 +190,11 @@ def _float_model(rng: np.random.Generator) -> tuple[onnx.ModelProto, Network]:
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    s1 = ConvStage("/conv1/Conv", (1, 8, 8), w1, b1, 1, 1, 7, 6, 4, True, Activation.RELU)
+    s1 = ConvStage.pow2("/conv1/Conv", (1, 8, 8), w1, b1, 1, 1, 7, 6, 4, True, Activation.RELU)
     s1.pool = PoolSpec(2, 2)
-    s2 = ConvStage("/conv2/Conv", (4, 4, 4), w2, b2, 1, 0, 4, 7, 3, True)
-    gap = GapStage("/gap/GlobalAveragePool", (3, 4, 4), 3, 5)
-    net = Network("torch_jit", (1, 8, 8), True, 7, [s1, s2], gap, "input", "output")
+    s2 = ConvStage.pow2("/conv2/Conv", (4, 4, 4), w2, b2, 1, 0, 4, 7, 3, True)
+    gap = GapStage.pow2("/gap/GlobalAveragePool", (3, 4, 4), 3, 5)
+    net = Network("torch_jit", (1, 8, 8), QTensor.pow2(7, True), [s1, s2], gap, "input", "output")
     return model, net
 
 

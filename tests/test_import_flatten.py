@@ -1,5 +1,6 @@
 """A trailing Flatten / Squeeze / Reshape after global average pooling (as PyTorch
-exports `torch.flatten(x, 1)`) is accepted; anywhere else it is refused."""
+exports `torch.flatten(x, 1)`) is accepted; of the network input it is refused
+(flattening before fully connected layers: tests/test_fc.py)."""
 
 from __future__ import annotations
 
@@ -76,13 +77,13 @@ def test_flatten_before_gap_refused() -> None:
     src = first_conv.input[0]
     first_conv.input[0] = "flat_x"
     g.node.insert(list(g.node).index(first_conv), helper.make_node("Flatten", [src], ["flat_x"]))
-    with pytest.raises(ModelError, match="only supported right after GlobalAveragePool"):
+    with pytest.raises(ModelError, match="Flatten of the network input is not supported"):
         from_onnx(model)
 
 
 def test_reshape_to_other_shape_refused() -> None:
     net = build("conv_3x1_1x1_max_2x2")
     model = _append(to_onnx(net, "qdq"), "Reshape", False, shape=[-1, 2, 4])
-    with pytest.raises(ModelError, match=r"\(N, C\)") as err:
+    with pytest.raises(ModelError, match=r"\(N, C\*H\*W\)") as err:
         from_onnx(model)
     assert err.value.node == "flat"

@@ -110,7 +110,7 @@ def test_gap_exact_rounding(hw: tuple[int, int], d: int) -> None:
     x = rng.integers(-128, 128, (64, 4, h, w)).astype(np.int8)
     # force exact ties: every element of channel 0 equal to a small odd or even value
     x[:, 0] = np.arange(64).reshape(64, 1, 1) % 7 - 3
-    stage = GapStage("gap", (4, h, w), frac_in=3, frac_out=3 + d)
+    stage = GapStage.pow2("gap", (4, h, w), frac_in=3, frac_out=3 + d)
     got = reference.gap(stage, x)
     expected = [
         [
@@ -126,7 +126,7 @@ def test_gap_ties_hand_picked() -> None:
     # sums over 2x2 of 2, 6, -2, -6, 10: 0.5 -> 0, 1.5 -> 2, -0.5 -> 0, -1.5 -> -2, 2.5 -> 2
     rows = [[1, 1, 0, 0], [2, 2, 1, 1], [-1, -1, 0, 0], [-2, -2, -1, -1], [3, 3, 2, 2]]
     x = np.array(rows, np.int8).reshape(5, 1, 2, 2)
-    got = reference.gap(GapStage("gap", (1, 2, 2), 0, 0), x)
+    got = reference.gap(GapStage.pow2("gap", (1, 2, 2), 0, 0), x)
     assert got.ravel().tolist() == [0, 2, 0, -2, 2]
 
 
@@ -134,7 +134,7 @@ def test_conv_acc_matches_direct_sum() -> None:
     rng = np.random.default_rng(5)
     w = rng.integers(-128, 128, (3, 2, 3, 3)).astype(np.int8)
     b = rng.integers(-1000, 1000, 3).astype(np.int32)
-    st = ConvStage("c", (2, 7, 6), w, b, stride=2, pad=1, frac_in=0, frac_w=0, frac_out=0)
+    st = ConvStage.pow2("c", (2, 7, 6), w, b, stride=2, pad=1, frac_in=0, frac_w=0, frac_out=0)
     x = rng.integers(-128, 128, (2, 2, 7, 6)).astype(np.int8)
     got = reference.conv_acc(st, x)
     xp = [[[[0] * 8 for _ in range(9)] for _ in range(2)] for _ in range(2)]

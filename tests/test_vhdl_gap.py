@@ -34,7 +34,7 @@ def _exact(area: int, d: int) -> tuple[np.ndarray, np.ndarray]:
         if rest:
             x[i, 0, 0, full] = rest if s > 0 else -rest
     assert np.array_equal(x.sum(axis=(1, 2, 3)), sums)
-    stage = GapStage("gap", (1, 1, area), frac_in=0, frac_out=d)
+    stage = GapStage.pow2("gap", (1, 1, area), frac_in=0, frac_out=d)
     return sums, reference.gap(stage, x.astype(np.int8))[:, 0].astype(np.int64)
 
 

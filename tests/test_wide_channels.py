@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 
 from pocket_cnn import reference
-from pocket_cnn.ir import MAX_CHANNELS, Activation, ConvStage, GapStage, Network, PoolSpec
+from pocket_cnn.ir import (
+    MAX_CHANNELS,
+    Activation,
+    ConvStage,
+    GapStage,
+    Network,
+    PoolSpec,
+    QTensor,
+)
 from pocket_cnn.onnx_import import from_onnx
 from pocket_cnn.reference.oracle import run_ort
 from pocket_cnn.simulation import ghdl as ghdl_sim
@@ -32,7 +40,7 @@ def _chain(
     frac_in, signed, cur = 8, False, shape
     for i, spec in enumerate(layers):
         cout, k = int(spec["cout"]), int(spec["kernel"])  # type: ignore[call-overload]
-        st = ConvStage(
+        st = ConvStage.pow2(
             name=f"wide{i}",
             in_shape=cur,
             weights=rng.integers(-128, 128, (cout, cur[0], k, k)).astype(np.int8),
@@ -47,12 +55,12 @@ def _chain(
             pool=spec.get("pool"),  # type: ignore[arg-type]
         )
         std = float(reference.conv_acc(st, x).std())
-        st = dataclasses.replace(st, frac_out=frac_in + 7 - round(math.log2(std / 40)))
+        st = dataclasses.replace(st, y_q=QTensor.pow2(frac_in + 7 - round(math.log2(std / 40))))
         x = reference.conv_stage(st, x)
         stages.append(st)
         frac_in, signed, cur = st.frac_out, True, st.out_shape
-    g = GapStage("gap", cur, frac_in, frac_in) if gap else None
-    return Network("wide", shape, False, 8, stages, g)
+    g = GapStage.pow2("gap", cur, frac_in, frac_in) if gap else None
+    return Network("wide", shape, QTensor.pow2(8, False), stages, g)
 
 
 def wide_net() -> Network:

@@ -1,19 +1,35 @@
-"""The ``check`` table: one row per stage with shapes, geometry, scales and cost."""
+"""The ``check`` table: one row per stage (conv, global average pool, fully connected)
+with shapes, geometry, quantisation, requantisation and cost.
+
+Columns are separated by at least two spaces (a cell may hold single spaces, e.g.
+``0.0123 zp 128 u8``). The requantisation multiplier of every output channel is
+``m * 2**-s`` (docs/numerics.md): the column shows ``m`` and ``s``, or their ranges
+over the channels when the weights are quantized per channel.
+"""
 
 from __future__ import annotations
 
-from pocket_cnn.ir import ConvStage, Network
+import numpy as np
+
+from pocket_cnn.ir import ConvStage, FcStage, GapStage, Network, QTensor
+from pocket_cnn.ir.network import pow2_frac
+from pocket_cnn.ir.requant import Mantissa, mantissa
 
 HEADER = (
     "stage",
+    "kind",
     "in CxHxW",
-    "out CxHxW",
+    "out",
     "kernel",
     "stride",
     "pad",
     "act",
     "pool",
-    "frac in/w/out",
+    "x quant",
+    "y quant",
+    "w scales",
+    "multiplier m / shift s",
+    "acc bits",
     "MACs/image",
     "weights",
 )
@@ -23,10 +39,37 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "x".join(str(v) for v in shape)
 
 
+def _span(values: np.ndarray) -> str:
+    lo, hi = int(values.min()), int(values.max())
+    return str(lo) if lo == hi else f"{lo}..{hi}"
+
+
+def _mult(mant: Mantissa) -> str:
+    """``m`` and ``s`` of ``M = m * 2**-s``, as ranges over the channels."""
+    return f"m {_span(mant.m)} / s {_span(mant.s)}"
+
+
+def _w_scales(w_scale: np.ndarray) -> str:
+    ws = np.unique(np.asarray(w_scale, dtype=np.float32))
+    if ws.size == 1:
+        f = pow2_frac(float(ws[0]))
+        return f"{f'2**{-f}' if f is not None else f'{float(ws[0]):.6g}'} per-tensor"
+    return f"{float(ws.min()):.3g}..{float(ws.max()):.3g} per-channel"
+
+
+def _y(y_q: QTensor, act_q: QTensor | None) -> str:
+    return y_q.text() if act_q is None else f"{y_q.text()} -> {act_q.text()}"
+
+
+def _bits(lo: int, hi: int) -> int:
+    return max(max(-lo, hi).bit_length() + 1, 2)
+
+
 def _conv_row(st: ConvStage) -> tuple[str, ...]:
     pool = "-" if st.pool is None else f"max {st.pool.kernel}/{st.pool.stride}"
     return (
         st.name,
+        "conv",
         _shape(st.in_shape),
         _shape(st.out_shape),
         f"{st.kernel}x{st.kernel}",
@@ -34,32 +77,66 @@ def _conv_row(st: ConvStage) -> tuple[str, ...]:
         str(st.pad),
         st.activation.value,
         pool,
-        f"{st.frac_in}/{st.frac_w}/{st.frac_out}",
+        st.x_q.text(),
+        _y(st.y_q, st.act_q),
+        _w_scales(st.w_scale),
+        _mult(st.mantissa),
+        str(st.acc_bits),
         str(st.macs),
         str(st.weights.size),
     )
 
 
+def _gap_row(g: GapStage) -> tuple[str, ...]:
+    zp = g.x_q.zero_point
+    lo, hi = g.area * (g.x_q.lo - zp), g.area * (g.x_q.hi - zp)
+    return (
+        g.name,
+        "gap",
+        _shape(g.in_shape),
+        _shape(g.out_shape),
+        "global",
+        "-",
+        "-",
+        "-",
+        "avg",
+        g.x_q.text(),
+        g.y_q.text(),
+        "-",
+        _mult(mantissa(g.multiplier)),
+        str(_bits(lo, hi)),
+        "-",
+        "-",
+    )
+
+
+def _fc_row(f: FcStage) -> tuple[str, ...]:
+    return (
+        f.name,
+        "fc",
+        _shape(f.in_shape),
+        str(f.n_out),
+        "-",
+        "-",
+        "-",
+        f.activation.value,
+        "-",
+        f.x_q.text(),
+        _y(f.y_q, f.act_q),
+        _w_scales(f.w_scale),
+        _mult(f.mantissa),
+        str(f.acc_bits),
+        str(f.macs),
+        str(f.weights.size),
+    )
+
+
 def rows(net: Network) -> list[tuple[str, ...]]:
-    """The table rows (without header): conv stages, then the GAP if any."""
+    """The table rows (without header): conv stages, the GAP if any, the FC layers."""
     out = [_conv_row(st) for st in net.stages]
     if net.gap is not None:
-        g = net.gap
-        out.append(
-            (
-                g.name,
-                _shape(g.in_shape),
-                _shape(g.out_shape),
-                "global",
-                "-",
-                "-",
-                "-",
-                "avg",
-                f"{g.frac_in}/-/{g.frac_out}",
-                "-",
-                "-",
-            )
-        )
+        out.append(_gap_row(net.gap))
+    out += [_fc_row(f) for f in net.fc]
     return out
 
 
@@ -71,16 +148,16 @@ def table(net: Network) -> str:
         "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in body
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    kind = "int8" if net.input_signed else "uint8"
-    macs = sum(st.macs for st in net.stages)
-    weights = sum(st.weights.size for st in net.stages)
-    biases = sum(st.bias.size for st in net.stages)
+    macs = sum(st.macs for st in net.stages) + sum(f.macs for f in net.fc)
+    weights = sum(st.weights.size for st in net.stages) + sum(f.weights.size for f in net.fc)
+    biases = sum(st.bias.size for st in net.stages) + sum(f.bias.size for f in net.fc)
     head = (
-        f"network '{net.name}': input {_shape(net.input_shape)} {kind} (frac {net.input_frac}), "
-        f"output {_shape(net.output_shape)} int8 (frac {net.output_frac})"
+        f"network '{net.name}': input {_shape(net.input_shape)} ({net.input_q.text()}), "
+        f"output {_shape(net.output_shape)} ({net.output_q.text()})"
     )
+    fc = f", {len(net.fc)} fully connected" if net.fc else ""
     foot = (
-        f"total: {len(net.stages)} conv stages, {macs} MACs/image, {weights} weights, "
+        f"total: {len(net.stages)} conv stages{fc}, {macs} MACs/image, {weights} weights, "
         f"{biases} biases, {net.input_words} input words/image, "
         f"{net.output_words} output words/image"
     )

@@ -1,7 +1,9 @@
 """Constants of the hardware global average pool (``rtl/pcnn_gap.vhd``).
 
-The GAP result is ``sat8(RNE(s * 2**d / N))`` for a channel sum ``s`` over ``N``
-pixels and ``d = frac_out - frac_in`` (docs/numerics.md). Write it as
+The GAP result is onnxruntime's QLinearGlobalAveragePool, ``sat8(RNE(s * M))`` with
+M the float32 of ``2**d / N``, for a channel sum ``s`` over ``N`` pixels and
+``d = frac_out - frac_in`` (docs/numerics.md): ``sat8(RNE(s * 2**d / N))`` but where a
+float32 rounding moves a value across a half. Write it as
 ``RNE(s * a / D)`` with ``a = 2**max(d, 0)`` and ``D = N * 2**max(-d, 0)``. The
 hardware computes, for one channel per clock:
 
@@ -26,7 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from pocket_cnn.errors import ModelError
-from pocket_cnn.ir.numerics import INT8_MAX, INT8_MIN, gap_exact
+from pocket_cnn.ir.numerics import INT8_MAX, INT8_MIN
+from pocket_cnn.ir.requant import gap_multiplier, mantissa, requantize_exact
 
 #: Largest generic value handed to VHDL (integer is 32-bit signed there).
 VHDL_INT_MAX = 2**31 - 1
@@ -73,6 +76,13 @@ def gap_model(sums: np.ndarray, c: GapConstants) -> np.ndarray:
     return np.clip(q, INT8_MIN, INT8_MAX)
 
 
+def gap_reference(sums: np.ndarray, area: int, d: int) -> np.ndarray:
+    """What the reference (QLinearGlobalAveragePool) gives for channel ``sums`` with
+    power-of-two scales ``x = 2**0``, ``y = 2**-d``: the target the constants meet."""
+    mant = mantissa(gap_multiplier(1.0, 2.0**-d, area))
+    return requantize_exact(sums, mant, 0, INT8_MIN, INT8_MAX, axis=0)
+
+
 def reachable_sums(area: int) -> np.ndarray:
     """Every sum of ``area`` int8 values: ``[-128 * area, 127 * area]``."""
     return np.arange(INT8_MIN * area, INT8_MAX * area + 1, dtype=np.int64)
@@ -92,7 +102,7 @@ def gap_constants(area: int, d: int, name: str = "gap") -> GapConstants:
     a = 1 << max(d, 0)
     den = area << max(-d, 0)
     sums = reachable_sums(area)
-    ref = gap_exact(sums, area, d).astype(np.int64)
+    ref = gap_reference(sums, area, d)
     hi_idx = np.flatnonzero(ref == INT8_MAX)
     lo_idx = np.flatnonzero(ref == INT8_MIN)
     clamp_hi = int(sums[hi_idx[0]]) if hi_idx.size else int(sums[-1])

@@ -26,6 +26,7 @@ from pocket_cnn.errors import ModelError
 from pocket_cnn.hdl_text import render
 from pocket_cnn.ir import Activation, ConvStage, Network
 from pocket_cnn.ir.parallel import Parallel, PeParallel, resolve_parallel
+from pocket_cnn.ir.requant import single_rounding_exact
 
 #: The templates, as :func:`pocket_cnn.hdl_text.render` names them.
 TEMPLATES = "emit/templates"
@@ -76,8 +77,30 @@ def aggregate(values: np.ndarray, indent: str = "    ") -> str:
     return ",\n".join(lines)
 
 
+def check_shift_hardware(st: ConvStage) -> None:
+    """The PE's requantiser is a rounding shift: the stage's scales must be powers of
+    two with zero point 0, and the shift must give onnxruntime's float32 result for
+    every accumulator the layer can reach (it rounds accumulators past 2**24)."""
+    if not st.is_pow2:
+        raise ModelError(
+            "scales that are not powers of two, zero points, uint8 activations inside the "
+            "network and activation tables run in the reference but have no hardware yet; "
+            "quantize with power-of-two scales and zero point 0 to generate VHDL",
+            node=st.name,
+        )
+    lo, hi = st.acc_range
+    if single_rounding_exact(st.mantissa, 0, -128, 127, lo, hi) is not True:
+        raise ModelError(
+            f"accumulators up to {max(-lo, hi)} pass 2**24, where onnxruntime rounds them to "
+            "float32 before the shift; the shift-only hardware cannot prove the same result: "
+            "use smaller weights or fewer input channels",
+            node=st.name,
+        )
+
+
 def pe_view(st: ConvStage, par: tuple[int, int]) -> PeView:
     """Template view of a conv stage with its parallelism."""
+    check_shift_hardware(st)
     _, h, w = st.in_shape
     return PeView(
         name=st.name,
@@ -107,12 +130,25 @@ def net_gap_constants(net: Network) -> GapConstants | None:
     """GAP constants of the network (None without GAP)."""
     if net.gap is None:
         return None
+    if not (net.gap.x_q.is_pow2 and net.gap.y_q.is_pow2):
+        raise ModelError(
+            "a global average pool with scales that are not powers of two or with zero "
+            "points runs in the reference but has no hardware yet",
+            node=net.gap.name,
+        )
     _, h, w = net.gap.in_shape
     return gap_constants(h * w, net.gap.frac_out - net.gap.frac_in, name=net.gap.name)
 
 
 def context(net: Network, top: str, parallel: PeParallel | Parallel) -> dict[str, Any]:
     """Everything the templates need; ``parallel`` as :func:`emit` takes it."""
+    if net.fc:
+        names = ", ".join(f"'{f.name}'" for f in net.fc)
+        raise ModelError(
+            f"fully connected layers ({names}) have no hardware yet: nothing is emitted; "
+            "the reference (pocket-cnn reference) runs them, the VHDL needs a model without them",
+            node=net.fc[0].name,
+        )
     if not net.stages:
         raise ModelError("the network has no convolution; nothing to emit", node=net.name)
     pars = resolve_parallel(net, parallel).pairs

@@ -11,9 +11,11 @@ from pocket_cnn.ir.network import (
     STRIDES,
     Activation,
     ConvStage,
+    FcStage,
     GapStage,
     Network,
     PoolSpec,
+    QTensor,
     conv_out,
 )
 
@@ -27,8 +29,10 @@ __all__ = [
     "STRIDES",
     "Activation",
     "ConvStage",
+    "FcStage",
     "GapStage",
     "Network",
     "PoolSpec",
+    "QTensor",
     "conv_out",
 ]

@@ -5,19 +5,20 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
+from pocket_cnn.ir import QTensor
 from pocket_cnn.onnx_import.geometry import conv_geometry
 from pocket_cnn.onnx_import.graph import fail, label
 from pocket_cnn.onnx_import.quant import (
-    check_same_type,
+    WEIGHT_ADVICE,
+    check_same,
+    check_weight_zero,
     check_zero,
-    format_frac,
-    scale_frac,
-    weight_scale_frac,
-    zero_point_signed,
+    qtensor,
+    weight_scales,
 )
 from pocket_cnn.onnx_import.state import (
+    FROM_FC,
     FROM_GAP,
-    FROM_INPUT,
     Acc,
     ConstQ,
     Deq,
@@ -31,27 +32,24 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 def _weights(
     node: onnx.NodeProto, values: np.ndarray, scale: np.ndarray, zp: np.ndarray | None
-) -> tuple[np.ndarray, int]:
-    """int8 weights and their fractional bits."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """int8 weights and their float32 scale per output channel."""
     if values.dtype == np.uint8:
-        raise fail(
-            node, "uint8 weights are not supported; quantize the weights as int8 (symmetric)"
-        )
+        raise fail(node, f"uint8 weights are not supported; {WEIGHT_ADVICE}")
     if values.dtype != np.int8:
-        raise fail(node, f"weights of type {values.dtype} are not supported; use int8 weights")
-    check_zero(node, zp, "weight zero point")
+        raise fail(node, f"weights of type {values.dtype} are not supported; {WEIGHT_ADVICE}")
+    check_weight_zero(node, zp)
     cout = int(values.shape[0]) if values.ndim else 1
-    frac_w = weight_scale_frac(node, scale, cout)
-    return values.astype(np.int8, copy=True), frac_w
+    return values.astype(np.int8, copy=True), weight_scales(node, scale, cout)
 
 
-def _bias_from_float(node: onnx.NodeProto, values: np.ndarray, frac: int) -> np.ndarray:
-    """A float bias accepted only if it is an exact int32 at scale 2**-frac."""
-    ints = np.asarray(values, dtype=np.float64) * 2.0**frac
+def _bias_from_float(node: onnx.NodeProto, values: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """A float bias accepted only if it is an exact int32 multiple of the bias scale."""
+    ints = np.asarray(values, dtype=np.float64) / scale.astype(np.float64)
     if not np.all(np.isfinite(ints)) or np.any(ints != np.round(ints)):
         raise fail(
             node,
-            f"float bias is not a multiple of the bias scale {format_frac(frac)}; "
+            "float bias is not a multiple of the bias scale x_scale * w_scale; "
             "store the bias as int32 through DequantizeLinear",
         )
     if np.any(ints < INT32_MIN) or np.any(ints > INT32_MAX):
@@ -60,27 +58,37 @@ def _bias_from_float(node: onnx.NodeProto, values: np.ndarray, frac: int) -> np.
 
 
 def _bias(
-    node: onnx.NodeProto, bias: ConstQ | np.ndarray | None, cout: int, frac: int
+    node: onnx.NodeProto, bias: ConstQ | np.ndarray | None, cout: int, scale: np.ndarray
 ) -> np.ndarray:
-    """int32 bias (Cout,) at scale 2**-frac (frac = frac_in + frac_w)."""
+    """int32 bias (Cout,) at scale x_scale * w_scale (``scale``, per channel).
+
+    A DequantizeLinear bias must have that scale up to float32 rounding (the
+    quantizer computes it in float32); its integers are taken as they are, as
+    QLinearConv takes them.
+    """
     if bias is None:
         return np.zeros(cout, dtype=np.int32)
     if isinstance(bias, ConstQ):
         if bias.values.dtype != np.int32:
             raise fail(node, f"bias of type {bias.values.dtype} is not supported; use int32")
         check_zero(node, bias.zero_point, "bias zero point")
-        frac_b = scale_frac(node, bias.scale, "bias scale")
-        if frac_b != frac:
+        b_scale = np.broadcast_to(np.asarray(bias.scale, dtype=np.float64).reshape(-1), (cout,))
+        want = scale.astype(np.float64)
+        bad = ~np.isclose(b_scale, want, rtol=1e-6, atol=0.0)
+        if np.any(bad):
+            c = int(np.flatnonzero(bad)[0])
+            per_channel = np.asarray(bias.scale).size > 1 or np.unique(want).size > 1
+            where = f" (output channel {c})" if per_channel else ""
             raise fail(
                 node,
-                f"bias scale {format_frac(frac_b)} is not x_scale * w_scale = {format_frac(frac)}; "
-                "quantize the bias with scale x_scale * w_scale",
+                f"bias scale {b_scale[c]:.8g}{where} is not x_scale * w_scale = {want[c]:.8g}; "
+                "quantize the bias with scale x_scale * w_scale (per output channel)",
             )
         values = bias.values
     elif bias.dtype == np.int32:
         values = bias
     elif np.issubdtype(bias.dtype, np.floating):
-        values = _bias_from_float(node, bias, frac)
+        values = _bias_from_float(node, bias, scale)
     else:
         raise fail(node, f"bias of type {bias.dtype} is not supported; use int32")
     values = np.asarray(values).reshape(-1)
@@ -94,27 +102,35 @@ def _begin_stage(
     st: ImportState,
     x: QInt,
     weights: np.ndarray,
-    frac_w: int,
+    w_scale: np.ndarray,
     bias: ConstQ | np.ndarray | None,
 ) -> tuple[int, tuple[int, int, int]]:
     """Start a conv stage on input ``x``; returns its index and conv output shape."""
     if x.producer == FROM_GAP:
         raise fail(
-            node, "Conv comes after GlobalAveragePool; GlobalAveragePool must be the last layer"
+            node,
+            "Conv comes after GlobalAveragePool; only Flatten and fully connected layers "
+            "(Gemm, MatMul) may follow GlobalAveragePool",
         )
-    if not x.signed and x.producer != FROM_INPUT:  # pragma: no cover - rejected at quantisation
-        raise fail(node, "uint8 activations inside the network are not supported; use int8")
+    if x.producer == FROM_FC:
+        raise fail(
+            node,
+            "Conv comes after a fully connected layer; put the convolutions before the "
+            "fully connected layers",
+        )
+    if x.flat:
+        raise fail(node, "Conv input is flattened (Flatten / Reshape); remove the Flatten")
     geom = conv_geometry(node, tuple(weights.shape), x.shape)
+    b_scale = (np.float32(x.q.scale) * w_scale).astype(np.float32)
     draft = StageDraft(
         name=label(node),
         in_shape=x.shape,
         weights=weights,
-        bias=_bias(node, bias, geom.out_shape[0], x.frac + frac_w),
+        bias=_bias(node, bias, geom.out_shape[0], b_scale),
         stride=geom.stride,
         pad=geom.pad,
-        frac_in=x.frac,
-        frac_w=frac_w,
-        in_signed=x.signed,
+        x_q=x.q,
+        w_scale=w_scale,
         nodes=[label(node)],
     )
     st.stages.append(draft)
@@ -145,33 +161,46 @@ def conv(node: onnx.NodeProto, st: ImportState) -> None:
             "weights must be an int8 initializer through DequantizeLinear "
             "(float weights are not quantized)",
         )
-    weights, frac_w = _weights(node, w.values, w.scale, w.zero_point)
-    index, shape = _begin_stage(node, st, x.src, weights, frac_w, st.qconst(node, 2, "bias"))
-    st.set(node, Acc(stage=index, frac=x.src.frac + frac_w, shape=shape))
+    weights, w_scale = _weights(node, w.values, w.scale, w.zero_point)
+    index, shape = _begin_stage(node, st, x.src, weights, w_scale, st.qconst(node, 2, "bias"))
+    st.set(node, Acc(stage=index, shape=shape))
 
 
 def qlinear_conv(node: onnx.NodeProto, st: ImportState) -> None:
-    """QOperator ``QLinearConv``: int8 in, int8 out."""
+    """QOperator ``QLinearConv``: 8-bit in, 8-bit out."""
     x = st.data(node, 0)
     if not isinstance(x, QInt):
         raise fail(node, "input must be an int8/uint8 tensor from QuantizeLinear or a QLinear op")
-    frac_x = scale_frac(node, st.required_const(node, 1, "x_scale"), "x_scale")
-    signed_x = zero_point_signed(node, st.const(node, 2, "x_zero_point"), x.signed, "x_zero_point")
-    if frac_x != x.frac:
-        raise fail(
-            node,
-            f"x_scale {format_frac(frac_x)} differs from the scale {format_frac(x.frac)} of its "
-            "input; use the producer's scale and zero point",
-        )
-    check_same_type(node, signed_x, x.signed)
+    x_q = input_q(node, st, x, 1, "x")
+    check_same(node, x_q, x.q, "x_scale / x_zero_point", st.source(node))
     w_values = st.const(node, 3, "weights")
-    w_scale = st.const(node, 4, "w_scale")
-    if w_values is None or w_scale is None:
+    w_scale_in = st.const(node, 4, "w_scale")
+    if w_values is None or w_scale_in is None:
         raise fail(node, "weights and w_scale are required")
-    weights, frac_w = _weights(node, w_values, w_scale, st.const(node, 5, "w_zero_point"))
-    frac_y = scale_frac(node, st.required_const(node, 6, "y_scale"), "y_scale")
-    if not zero_point_signed(node, st.const(node, 7, "y_zero_point"), False, "y_zero_point"):
-        raise fail(node, "uint8 output is not supported; use an int8 y_zero_point of 0")
-    index, shape = _begin_stage(node, st, x, weights, frac_w, st.const(node, 8, "bias"))
-    st.stages[index].frac_out = frac_y
-    st.set(node, QInt(frac=frac_y, signed=True, shape=shape, producer=index))
+    weights, w_scale = _weights(node, w_values, w_scale_in, st.const(node, 5, "w_zero_point"))
+    y_q = output_q(node, st, 6, "y")
+    index, shape = _begin_stage(node, st, x, weights, w_scale, st.const(node, 8, "bias"))
+    st.stages[index].y_q = y_q
+    st.set(node, QInt(q=y_q, shape=shape, producer=index))
+
+
+def input_q(node: onnx.NodeProto, st: ImportState, x: QInt, index: int, what: str) -> QTensor:
+    """The (scale, zero point) pair a QLinear op states for an input at ``index``."""
+    return qtensor(
+        node,
+        st.required_const(node, index, f"{what}_scale"),
+        st.const(node, index + 1, f"{what}_zero_point"),
+        x.q.signed,
+        what,
+    )
+
+
+def output_q(node: onnx.NodeProto, st: ImportState, index: int, what: str) -> QTensor:
+    """The (scale, zero point) pair a QLinear op gives its output at ``index``."""
+    return qtensor(
+        node,
+        st.required_const(node, index, f"{what}_scale"),
+        st.const(node, index + 1, f"{what}_zero_point"),
+        False,
+        what,
+    )

@@ -83,7 +83,9 @@ class GraphView:
         init_names = set(self.consts)
         self.inputs = [v for v in graph.input if v.name not in init_names]
         self.consumers: dict[str, list[onnx.NodeProto]] = {}
+        self.producer: dict[str, onnx.NodeProto] = {}
         for node in graph.node:
+            self.producer.update((name, node) for name in node.output if name)
             for name in node.input:
                 if name:
                     self.consumers.setdefault(name, []).append(node)

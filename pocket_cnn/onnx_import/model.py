@@ -17,6 +17,7 @@ import onnx
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ir import MAX_CHANNELS, Network
 from pocket_cnn.onnx_import import conv as import_conv
+from pocket_cnn.onnx_import import fc as import_fc
 from pocket_cnn.onnx_import import layers as import_layers
 from pocket_cnn.onnx_import import qdq as import_qdq
 from pocket_cnn.onnx_import.graph import FLOAT_TYPES, GraphView, fail, label
@@ -24,6 +25,7 @@ from pocket_cnn.onnx_import.state import (
     FROM_INPUT,
     Acc,
     Deq,
+    FcAcc,
     FloatInput,
     ImportState,
     QInt,
@@ -43,12 +45,21 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("", "QLinearConv"): import_conv.qlinear_conv,
     ("", "Relu"): import_layers.relu,
     ("", "LeakyRelu"): import_layers.leaky_relu,
+    ("", "Clip"): import_layers.clip,
+    ("", "Sigmoid"): import_layers.sigmoid,
+    ("", "Tanh"): import_layers.tanh,
+    ("", "HardSigmoid"): import_layers.hard_sigmoid,
     ("", "MaxPool"): import_layers.max_pool,
     ("", "GlobalAveragePool"): import_layers.global_average_pool,
-    ("", "Flatten"): import_layers.flatten,
-    ("", "Squeeze"): import_layers.flatten,
-    ("", "Reshape"): import_layers.flatten,
+    ("", "Flatten"): import_fc.flatten,
+    ("", "Squeeze"): import_fc.flatten,
+    ("", "Reshape"): import_fc.flatten,
+    ("", "Gemm"): import_fc.gemm,
+    ("", "MatMul"): import_fc.matmul,
+    ("", "QLinearMatMul"): import_fc.qlinear_matmul,
+    (MS_DOMAIN, "QGemm"): import_fc.qgemm,
     (MS_DOMAIN, "QLinearLeakyRelu"): import_layers.qlinear_leaky_relu,
+    (MS_DOMAIN, "QLinearSigmoid"): import_layers.qlinear_sigmoid,
     (MS_DOMAIN, "QLinearGlobalAveragePool"): import_layers.qlinear_global_average_pool,
     # onnxruntime also registers these contrib ops in the com.microsoft domain
     (MS_DOMAIN, "QuantizeLinear"): import_qdq.quantize,
@@ -151,6 +162,12 @@ def _output_value(st: ImportState, graph: onnx.GraphProto) -> QInt:
             "after the last Conv",
             node=name,
         )
+    if isinstance(value, FcAcc):
+        raise ModelError(
+            "graph output is a float Gemm / MatMul result; add QuantizeLinear -> "
+            "DequantizeLinear after the last fully connected layer",
+            node=name,
+        )
     if isinstance(value, FloatInput):
         raise ModelError("the graph has no layers; add at least one Conv", node=name)
     if isinstance(value, Deq):
@@ -187,16 +204,17 @@ def from_onnx(model: onnx.ModelProto) -> Network:
             _check_single_use(view, node, node.output[0])
     _output_value(st, graph)
     assert st.input_q is not None
-    assert all(d.frac_out is not None for d in st.stages)
+    assert all(d.y_q is not None for d in st.stages)
+    assert all(d.y_q is not None for d in st.fcs)
     return Network(
         name=graph.name or "network",
         input_shape=input_shape,
-        input_signed=st.input_q.signed,
-        input_frac=st.input_q.frac,
+        input_q=st.input_q.q,
         stages=[d.freeze() for d in st.stages],
         gap=st.gap,
         input_name=input_name,
         output_name=graph.output[0].name,
+        fc=[d.freeze() for d in st.fcs],
     )
 
 

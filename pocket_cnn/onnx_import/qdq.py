@@ -1,27 +1,28 @@
 """Import handlers for QuantizeLinear, DequantizeLinear, Identity and Constant.
 
-QuantizeLinear is where QDQ layers close: it sets a conv stage's output scale, or
-folds the exact float ops (Relu, LeakyRelu, MaxPool, GlobalAveragePool) that sit
-between a DequantizeLinear and it into the stage they follow.
+QuantizeLinear is where QDQ layers close: it sets a conv stage's output
+quantisation, or folds the float ops that sit between a DequantizeLinear and it into
+the stage they follow: MaxPool as a pool, elementwise ops (Relu, LeakyRelu, Clip)
+and any change of scale or zero point as a 256-entry table (exact: the table is
+what DequantizeLinear -> op -> QuantizeLinear computes for every input integer),
+GlobalAveragePool as the final stage.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import onnx
 
-from pocket_cnn.onnx_import.graph import attrs, constant_node_value, fail, label
-from pocket_cnn.onnx_import.quant import (
-    INT8,
-    check_same_type,
-    format_frac,
-    scale_frac,
-    zero_point_signed,
-)
+from pocket_cnn.ir import QTensor
+from pocket_cnn.onnx_import import fc, tables
+from pocket_cnn.onnx_import.graph import attrs, constant_node_value, fail
+from pocket_cnn.onnx_import.quant import INT8, check_same, qtensor
 from pocket_cnn.onnx_import.state import (
     FROM_INPUT,
     Acc,
     ConstQ,
     Deq,
+    FcAcc,
     FloatInput,
     ImportState,
     QInt,
@@ -59,70 +60,78 @@ def dequantize(node: onnx.NodeProto, st: ImportState) -> None:
         raise fail(
             node, "input is not a quantized tensor; DequantizeLinear needs QuantizeLinear first"
         )
-    frac = scale_frac(node, st.required_const(node, 1, "x_scale"), "x_scale")
-    signed = zero_point_signed(node, st.const(node, 2, "x_zero_point"), x.signed, "x_zero_point")
-    if frac != x.frac:
-        raise fail(
-            node,
-            f"x_scale {format_frac(frac)} differs from the scale {format_frac(x.frac)} its input "
-            "was quantized with; use the same scale and zero point",
-        )
-    check_same_type(node, signed, x.signed)
+    given = qtensor(
+        node,
+        st.required_const(node, 1, "x_scale"),
+        st.const(node, 2, "x_zero_point"),
+        x.q.signed,
+        "x",
+    )
+    check_same(node, given, x.q, "x_scale / x_zero_point", st.source(node))
     st.set(node, Deq(src=x, shape=x.shape))
 
 
-def _output_signed(node: onnx.NodeProto, st: ImportState) -> bool:
+def _output_q(node: onnx.NodeProto, st: ImportState) -> QTensor:
     default_signed = int(attrs(node).get("output_dtype", 0)) == INT8
-    zp = st.const(node, 2, "y_zero_point")
-    return zero_point_signed(node, zp, default_signed, "y_zero_point")
+    return qtensor(
+        node,
+        st.required_const(node, 1, "y_scale"),
+        st.const(node, 2, "y_zero_point"),
+        default_signed,
+        "y",
+    )
 
 
 def quantize(node: onnx.NodeProto, st: ImportState) -> None:
     """``QuantizeLinear``: network input, end of a QDQ conv, or end of folded float ops."""
+    if node.input[0] in st.view.consts:  # a weight computed in the graph
+        values = st.view.consts[node.input[0]]
+        st.view.consts[node.output[0]] = fc.quantize_constant(values, _output_q(node, st))
+        return
     x = st.data(node, 0)
-    frac = scale_frac(node, st.required_const(node, 1, "y_scale"), "y_scale")
-    signed = _output_signed(node, st)
+    out_q = _output_q(node, st)
     if isinstance(x, FloatInput):
-        st.input_q = QInt(frac=frac, signed=signed, shape=x.shape, producer=FROM_INPUT)
+        st.input_q = QInt(q=out_q, shape=x.shape, producer=FROM_INPUT)
         st.set(node, st.input_q)
         return
-    if not signed:
-        raise fail(
-            node,
-            "uint8 activations inside the network are not supported; "
-            "use an int8 y_zero_point of 0 (uint8 is for the network input only)",
-        )
     if isinstance(x, Acc):
-        stage = st.stages[x.stage]
-        stage.frac_out = frac
-        st.set(node, QInt(frac=frac, signed=True, shape=x.shape, producer=x.stage))
+        st.stages[x.stage].y_q = out_q
+        st.set(node, QInt(q=out_q, shape=x.shape, producer=x.stage))
+        return
+    if isinstance(x, FcAcc):
+        st.set(node, fc.close_acc(node, st, x, out_q))
         return
     if isinstance(x, Deq):
-        st.set(node, _close_float_ops(node, st, x, frac))
+        st.set(node, _close_float_ops(node, st, x, out_q))
         return
     raise fail(node, "input is already quantized; QuantizeLinear needs a float input")
 
 
-def _close_float_ops(node: onnx.NodeProto, st: ImportState, x: Deq, frac: int) -> QInt:
-    """Fold the float ops pending on ``x`` into the IR; ``frac`` is the new scale."""
+def _close_float_ops(node: onnx.NodeProto, st: ImportState, x: Deq, out_q: QTensor) -> QInt:
+    """Fold the float ops pending on ``x`` into the IR; ``out_q`` is the new quantisation."""
     q = x.src
-    gap = next((p for p in x.pending if p.kind == "gap"), None)
-    if gap is None and frac != q.frac:
-        what = f"{x.pending[-1].node.op_type} '{label(x.pending[-1].node)}'" if x.pending else "it"
-        raise fail(
-            node,
-            f"scale {format_frac(frac)} differs from the input scale {format_frac(q.frac)} of "
-            f"{what}; only Conv and GlobalAveragePool may change the scale: use the same scale "
-            "in and out",
-        )
     shape = q.shape
+    fns: list[tables.FloatFn] = []
     for op in x.pending:
         if op.kind == "gap":
-            return st.make_gap(op.node, QInt(q.frac, q.signed, shape, q.producer), frac)
-        stage = st.stage_of(op.node, q, op.node.op_type)
+            # elementwise ops before the pool run on the input's own grid
+            if fns:
+                _attach(st, op.node, q, tables.float_table(q.q, q.q, fns), q.q)
+            return st.make_gap(op.node, QInt(q.q, shape, q.producer), out_q)
         if op.kind == "act":
-            st.attach_activation(op.node, stage, op.activation)
+            assert op.fn is not None
+            fns.append(op.fn)
         else:
             assert op.pool is not None
-            shape = st.attach_pool(op.node, stage, op.pool, shape)
-    return QInt(frac=frac, signed=True, shape=shape, producer=q.producer)
+            shape = st.attach_pool(op.node, st.stage_of(op.node, q, "MaxPool"), op.pool, shape)
+    if out_q != q.q or fns:
+        last = x.pending[-1].node if x.pending else node
+        _attach(st, last, q, tables.float_table(q.q, out_q, fns), out_q)
+    return QInt(q=out_q, shape=shape, producer=q.producer, flat=q.flat)
+
+
+def _attach(
+    st: ImportState, node: onnx.NodeProto, q: QInt, table: np.ndarray, out_q: QTensor
+) -> None:
+    """Follow the stage that made ``q`` with ``table`` into ``out_q``."""
+    st.attach_table(node, st.stage_of(node, q, node.op_type), table, out_q)

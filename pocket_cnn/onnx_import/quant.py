@@ -1,6 +1,8 @@
-"""Quantisation parameters for the ONNX importer: scales -> fractional bits, zero points.
+"""Quantisation parameters for the ONNX importer: scales, zero points, integer types.
 
-Every accepted scale is ``2**-f`` and every zero point is 0 (docs/numerics.md).
+Activations are 8-bit with any positive float32 scale and any zero point (uint8 or
+int8); weights are int8 with zero point 0 and one scale per tensor or per output
+channel (docs/numerics.md).
 """
 
 from __future__ import annotations
@@ -10,93 +12,107 @@ import math
 import numpy as np
 import onnx
 
+from pocket_cnn.ir import QTensor
 from pocket_cnn.onnx_import.graph import fail
 
 #: ONNX tensor element types of the quantised integer kinds we accept.
 INT8 = onnx.TensorProto.INT8
 UINT8 = onnx.TensorProto.UINT8
 
+#: Advice for weights the hardware does not take.
+WEIGHT_ADVICE = (
+    "quantize the weights as symmetric int8 (onnxruntime quantize_static: "
+    "weight_type=QuantType.QInt8, the default)"
+)
 
-def scale_frac(node: onnx.NodeProto, scale: np.ndarray, what: str) -> int:
-    """Fractional bits f of a per-tensor scale 2**-f (scalar or shape [1])."""
+
+def _positive(node: onnx.NodeProto, value: float, what: str) -> float:
+    v = float(np.float32(value))
+    if not math.isfinite(v) or v <= 0.0:
+        raise fail(node, f"{what} {value} is not a positive finite number; fix the quantizer")
+    return v
+
+
+def scale_value(node: onnx.NodeProto, scale: np.ndarray, what: str) -> float:
+    """A per-tensor scale (scalar or shape [1]) as a float32 value."""
     arr = np.asarray(scale)
     if arr.size != 1:
         raise fail(
             node,
-            f"{what} has {arr.size} values (per-channel); use one scale per tensor",
+            f"{what} has {arr.size} values (per-channel); activations take one scale per tensor",
         )
-    return _pow2_frac(node, float(arr.reshape(-1)[0]), what)
+    return _positive(node, float(arr.reshape(-1)[0]), what)
 
 
-def weight_scale_frac(node: onnx.NodeProto, scale: np.ndarray, cout: int) -> int:
-    """Fractional bits of a weight scale: per tensor, or per channel with all values equal."""
-    arr = np.asarray(scale, dtype=np.float64).reshape(-1)
+def weight_scales(node: onnx.NodeProto, scale: np.ndarray, cout: int) -> np.ndarray:
+    """float32 weight scales (Cout,): per tensor (broadcast) or per output channel."""
+    arr = np.asarray(scale, dtype=np.float32).reshape(-1)
     if arr.size not in (1, cout):
         raise fail(node, f"weight scale has {arr.size} values for {cout} output channels")
-    if arr.size > 1 and not np.all(arr == arr[0]):
-        raise fail(
-            node,
-            "per-channel weight scales that differ are not supported; "
-            "quantize the weights with one power-of-two scale per tensor",
-        )
-    return _pow2_frac(node, float(arr[0]), "weight scale")
+    for v in arr:
+        _positive(node, float(v), "weight scale")
+    return np.broadcast_to(arr, (cout,)).astype(np.float32)
 
 
-def _pow2_frac(node: onnx.NodeProto, value: float, what: str) -> int:
-    if not math.isfinite(value) or value <= 0.0:
-        raise fail(node, f"{what} {value} is not a positive number; use a scale 2**-f")
-    mantissa, exponent = math.frexp(value)
-    if mantissa != 0.5:
-        raise fail(
-            node,
-            f"{what} {value!r} is not a power of two; quantize with scales 2**-f "
-            "(e.g. 0.0625 for f=4)",
-        )
-    return 1 - exponent
-
-
-def zero_point_signed(
+def zero_point(
     node: onnx.NodeProto, zp: np.ndarray | None, default_signed: bool, what: str
-) -> bool:
-    """Whether a zero point means int8 (True) or uint8 (False); it must be all zero.
+) -> tuple[int, bool]:
+    """A per-tensor zero point and whether its type is int8 (True) or uint8 (False).
 
-    ``zp`` None (input left out) means the ONNX default type ``default_signed``.
+    ``zp`` None (input left out) means 0 of the ONNX default type ``default_signed``.
     """
     if zp is None:
-        return default_signed
+        return 0, default_signed
     arr = np.asarray(zp)
     if arr.dtype == np.int8:
         signed = True
     elif arr.dtype == np.uint8:
         signed = False
     else:
-        raise fail(node, f"{what} has type {arr.dtype}; use int8 or uint8 with value 0")
-    if np.any(arr != 0):
-        value = arr.reshape(-1)[np.flatnonzero(arr != 0)[0]]
-        raise fail(
-            node,
-            f"{what} is {int(value)}, not 0; use symmetric quantization (zero point 0)",
-        )
-    return signed
+        raise fail(node, f"{what} has type {arr.dtype}; use int8 or uint8")
+    if arr.size != 1:
+        raise fail(node, f"{what} has {arr.size} values; activations take one per tensor")
+    return int(arr.reshape(-1)[0]), signed
 
 
-def check_same_type(node: onnx.NodeProto, signed: bool, producer_signed: bool) -> None:
-    """A zero point type (int8/uint8) that must match the producer's."""
-    if signed != producer_signed:
-        want, got = ("int8", "uint8") if producer_signed else ("uint8", "int8")
+def qtensor(
+    node: onnx.NodeProto,
+    scale: np.ndarray,
+    zp: np.ndarray | None,
+    default_signed: bool,
+    what: str,
+) -> QTensor:
+    """The quantisation of an activation tensor from a scale and a zero point input."""
+    value, signed = zero_point(node, zp, default_signed, f"{what} zero point")
+    return QTensor(scale=scale_value(node, scale, f"{what} scale"), zero_point=value, signed=signed)
+
+
+def check_same(
+    node: onnx.NodeProto, given: QTensor, producer: QTensor, what: str, source: str
+) -> None:
+    """Quantisation parameters a node states for its input must be the producer's
+    (``source``: the input tensor and the node that made it, for the message)."""
+    if given != producer:
         raise fail(
             node,
-            f"zero point type {got} differs from the {want} type its input was quantized "
-            f"with; use a {want} zero point",
+            f"{what} ({format_q(given)}) differs from the quantisation of its input "
+            f"{source} ({format_q(producer)}); use the same scale, zero point and type "
+            "in both nodes",
         )
+
+
+def check_weight_zero(node: onnx.NodeProto, zp: np.ndarray | None) -> None:
+    """Weight zero points must be 0."""
+    if zp is not None and np.any(np.asarray(zp) != 0):
+        raise fail(node, f"weight zero point is not 0; {WEIGHT_ADVICE}")
 
 
 def check_zero(node: onnx.NodeProto, zp: np.ndarray | None, what: str) -> None:
-    """A zero point that must be 0 whatever its type (bias, weights)."""
+    """A zero point that must be 0 whatever its type (bias)."""
     if zp is not None and np.any(np.asarray(zp) != 0):
-        raise fail(node, f"{what} is not 0; use symmetric quantization (zero point 0)")
+        raise fail(node, f"{what} is not 0; quantize the bias as int32 with zero point 0")
 
 
-def format_frac(frac: int) -> str:
-    """A scale 2**-f as text for messages."""
-    return f"2**{-frac}"
+def format_q(q: QTensor) -> str:
+    """A tensor's quantisation as text for messages."""
+    return f"scale {q.scale:.8g}, zero point {q.zero_point} {'int8' if q.signed else 'uint8'}"

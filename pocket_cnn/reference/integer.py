@@ -12,18 +12,38 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from pocket_cnn.ir.inputs import check_input
-from pocket_cnn.ir.network import Activation, ConvStage, GapStage, Network
-from pocket_cnn.ir.numerics import gap_exact, requantize, rne_shift, sat8
+from pocket_cnn.ir.network import Activation, ConvStage, FcStage, GapStage, Network, QTensor
+from pocket_cnn.ir.numerics import rne_shift, sat8
+from pocket_cnn.ir.requant import mantissa, requantize_exact
 
 
-def activate(y: np.ndarray, act: Activation) -> np.ndarray:
-    """Apply the activation to int8 ``y`` (relu, leaky alpha 1/8 with RNE, or none)."""
+def activate(
+    y: np.ndarray,
+    act: Activation,
+    q: QTensor | None = None,
+    table: np.ndarray | None = None,
+    out_q: QTensor | None = None,
+) -> np.ndarray:
+    """Apply the activation to the quantized output ``y`` (type and zero point ``q``):
+    relu clamps at the zero point, leaky (alpha 1/8, zero point 0) rounds half to even,
+    a table maps every value (into ``out_q``, default ``q``)."""
+    q = q or QTensor(1.0)
     v = np.asarray(y).astype(np.int64)
     if act == Activation.RELU:
-        v = np.maximum(v, 0)
+        v = np.maximum(v, q.zero_point)
     elif act == Activation.LEAKY:
         v = np.where(v < 0, rne_shift(v, 3), v)
-    return sat8(v)
+    elif act == Activation.TABLE:
+        assert table is not None
+        v = np.asarray(table, dtype=np.int64)[v - q.lo]
+    return _cast(v, out_q or q)
+
+
+def _cast(v: np.ndarray, q: QTensor) -> np.ndarray:
+    """int64 values already in range as the tensor's dtype (int8 or uint8)."""
+    if q.signed:
+        return sat8(v)
+    return np.clip(v, 0, 255).astype(np.uint8)
 
 
 def _windows(x: np.ndarray, kernel: int, stride: int) -> np.ndarray:
@@ -33,8 +53,9 @@ def _windows(x: np.ndarray, kernel: int, stride: int) -> np.ndarray:
 
 
 def conv_acc(stage: ConvStage, x: np.ndarray) -> np.ndarray:
-    """Return the int64 (N, Cout, Ho, Wo) accumulators (bias included, zero padding)."""
-    v = np.asarray(x).astype(np.int64)
+    """Return the int64 (N, Cout, Ho, Wo) accumulators ``bias + sum((x - x_zp) * w)``
+    (padded pixels take the value x_zp)."""
+    v = np.asarray(x).astype(np.int64) - stage.x_q.zero_point
     p = stage.pad
     if p:
         v = np.pad(v, ((0, 0), (0, 0), (p, p), (p, p)))
@@ -53,33 +74,58 @@ def maxpool(x: np.ndarray, kernel: int, stride: int) -> np.ndarray:
 
 
 def conv_stage(stage: ConvStage, x: np.ndarray) -> np.ndarray:
-    """Return the int8 (N, C, H, W) output of one processing element."""
-    y = requantize(conv_acc(stage, x), stage.shift)
-    y = activate(y, stage.activation)
+    """Return the 8-bit (N, C, H, W) output of one processing element."""
+    q = stage.y_q
+    y = requantize_exact(conv_acc(stage, x), stage.mantissa, q.zero_point, q.lo, q.hi)
+    y = activate(y, stage.activation, q, stage.table, stage.out_q)
     if stage.pool is not None:
         y = maxpool(y, stage.pool.kernel, stage.pool.stride)
     return y
 
 
 def gap(stage: GapStage, x: np.ndarray) -> np.ndarray:
-    """Global average pool: int8 (N, C) = sat8(RNE(sum * 2**(fo - fi) / (H*W))), exact."""
+    """Global average pool as com.microsoft QLinearGlobalAveragePool: (N, C) 8-bit,
+    ``acc = sum(x) - x_zp * H*W`` requantised with its float32 multiplier."""
     v = np.asarray(x).astype(np.int64)
     area = int(v.shape[2] * v.shape[3])
-    return gap_exact(v.sum(axis=(2, 3)), area, stage.frac_out - stage.frac_in)
+    acc = v.sum(axis=(2, 3)) - stage.x_q.zero_point * area
+    q = stage.y_q
+    y = requantize_exact(acc, mantissa(stage.multiplier), q.zero_point, q.lo, q.hi)
+    return _cast(y, q)
+
+
+def fc_acc(stage: FcStage, x: np.ndarray) -> np.ndarray:
+    """The int64 (N, Nout) accumulators ``bias + sum((x - x_zp) * w)`` over the input
+    flattened in ONNX's order (NCHW: ``c*H*W + h*W + w``)."""
+    v = np.asarray(x).astype(np.int64)
+    v = v.reshape(v.shape[0], -1) - stage.x_q.zero_point
+    return v @ stage.weights.astype(np.int64).T + stage.bias.astype(np.int64)
+
+
+def fc(stage: FcStage, x: np.ndarray) -> np.ndarray:
+    """A fully connected layer: (N, Nout) 8-bit, requantised as onnxruntime's QGemm /
+    QLinearMatMul (the stage's float32 multiplier), then the activation."""
+    q = stage.y_q
+    y = requantize_exact(fc_acc(stage, x), stage.mantissa, q.zero_point, q.lo, q.hi)
+    return activate(y, stage.activation, q, stage.table, stage.out_q)
 
 
 def run_all(net: Network, x: np.ndarray) -> list[np.ndarray]:
-    """Return the output of every stage in order (PEs, then GAP)."""
+    """Return the output of every stage in order (PEs, then GAP, then FCs)."""
     cur = check_input(net, x)
     outs: list[np.ndarray] = []
     for stage in net.stages:
         cur = conv_stage(stage, cur)
         outs.append(cur)
     if net.gap is not None:
-        outs.append(gap(net.gap, cur))
+        cur = gap(net.gap, cur)
+        outs.append(cur)
+    for layer in net.fc:
+        cur = fc(layer, cur)
+        outs.append(cur)
     return outs
 
 
 def run(net: Network, x: np.ndarray) -> np.ndarray:
-    """Run the network: int8 (N, C) with GAP, else (N, C, H, W)."""
+    """Run the network: 8-bit (N, Nout) with FC layers, (N, C) with GAP, else (N, C, H, W)."""
     return run_all(net, x)[-1]

@@ -22,8 +22,12 @@ from pocket_cnn.ir import Network
 
 
 def to_float(net: Network, x: np.ndarray) -> np.ndarray:
-    """Integer input words -> the float graph input (exact: x * 2**-input_frac)."""
-    return (np.asarray(x).astype(np.float64) * 2.0**-net.input_frac).astype(np.float32)
+    """Integer input words -> the float graph input: DequantizeLinear of the input
+    quantisation, ``f32((x - zp) * scale)``; the input QuantizeLinear gives ``x`` back
+    exactly (|x - zp| <= 255, so the float32 error is far below half an LSB)."""
+    q = net.input_q
+    diff = (np.asarray(x).astype(np.int64) - q.zero_point).astype(np.float32)
+    return (diff * np.float32(q.scale)).astype(np.float32)
 
 
 def _session(model: onnx.ModelProto, level: Any, optimized_path: str | None = None) -> Any:
@@ -60,18 +64,19 @@ def fused_session(model: onnx.ModelProto, optimized_path: str | None = None) -> 
 def words(net: Network, sess: Any, x: np.ndarray) -> np.ndarray:
     """Output words of session ``sess`` for input words ``x``, shaped like ``reference.run``.
 
-    The float output (DequantizeLinear) is divided by its scale 2**-output_frac,
-    which is exact; the result is checked to be integral and returned as int64.
+    The float output is ``f32((q - zp) * scale)`` (the final DequantizeLinear): ``q``
+    is recovered by dividing by the scale and rounding, and checked to give that float
+    output back bit for bit; returned as int64.
     """
     (out,) = sess.run(None, {net.input_name: to_float(net, x)})
-    scaled = np.asarray(out, np.float64) * 2.0**net.output_frac
-    ints = np.rint(scaled)
-    if not np.array_equal(ints, scaled):
+    q = net.output_q
+    got = np.asarray(out, np.float32)
+    ints = np.rint(got.astype(np.float64) / float(np.float32(q.scale))).astype(np.int64)
+    back = (ints.astype(np.float32) * np.float32(q.scale)).astype(np.float32)
+    if not np.array_equal(back, got):
         raise AssertionError("onnxruntime output is not a whole number of LSBs")
-    result = ints.astype(np.int64)
-    if net.gap is not None:
-        result = result.reshape(result.shape[0], -1)
-    return result
+    result = ints + q.zero_point
+    return result.reshape(result.shape[0], *net.output_shape)
 
 
 def run_ort(net: Network, model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pocket_cnn import reference
-from pocket_cnn.ir import Activation, ConvStage, GapStage, Network, PoolSpec
+from pocket_cnn.ir import Activation, ConvStage, GapStage, Network, PoolSpec, QTensor
 
 #: |value| the 99.5th percentile of a stage output is scaled to (int8 range is 127).
 TARGET = 96.0
@@ -106,7 +106,7 @@ def _draw_stage(
     stage: ConvStage | None = None
     for _ in range(MAX_TRIES):
         w = rng.integers(-amp, amp + 1, (layer.cout, cin, layer.kernel, layer.kernel))
-        stage = ConvStage(
+        stage = ConvStage.pow2(
             name=f"conv{idx + 1}",
             in_shape=in_shape,
             weights=w.astype(np.int8),
@@ -127,7 +127,7 @@ def _draw_stage(
         shift = _shift_for(acc0 + stage.bias.astype(np.int64)[:, None, None])
         if opts.jitter:
             shift += int(rng.integers(-opts.jitter, opts.jitter + 1))
-        stage.frac_out = frac_in + fw - shift
+        stage.y_q = QTensor.pow2(frac_in + fw - shift)
         if _usable(reference.conv_stage(stage, x)):
             break
     assert stage is not None
@@ -155,12 +155,11 @@ def build_network(
         up = -_shift_for(mean)
         if opts.jitter:
             up += int(rng.integers(-opts.jitter, opts.jitter + 1))
-        gap = GapStage(name="gap", in_shape=shape, frac_in=frac, frac_out=frac + up)
+        gap = GapStage.pow2(name="gap", in_shape=shape, frac_in=frac, frac_out=frac + up)
     return Network(
         name=spec.name,
         input_shape=spec.input_shape,
-        input_signed=spec.input_signed,
-        input_frac=spec.input_frac,
+        input_q=QTensor.pow2(spec.input_frac, spec.input_signed),
         stages=stages,
         gap=gap,
     )

@@ -183,7 +183,7 @@ def _stage(case: StageCase) -> ConvStage:
     if case.bias0 is not None:
         bias[0] = case.bias0
     h, w = (case.height, case.width) if case.height else (k, k)
-    return ConvStage(
+    return ConvStage.pow2(
         name="pe",
         in_shape=(case.ch_in, h, w),
         weights=weights.astype(np.int8),

@@ -139,7 +139,7 @@ def _gap_pre_config(ch: int, area: int, d: int, seed: int) -> Callable[[str], bo
         x = rng.integers(-128, 128, (GAP_IMAGES, ch, 1, area), dtype=np.int16).astype(np.int8)
         x[0] = -128
         x[1] = 127
-        stage = GapStage("gap", (ch, 1, area), frac_in=0, frac_out=d)
+        stage = GapStage.pow2("gap", (ch, 1, area), frac_in=0, frac_out=d)
         out = Path(output_path)
         sim_data.write_words(out / "input.txt", sim_data.to_words(x))
         sim_data.write_words(out / "expected.txt", reference.gap(stage, x).reshape(-1))

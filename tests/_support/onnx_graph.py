@@ -14,7 +14,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from pocket_cnn.ir import Activation, ConvStage, GapStage, Network, PoolSpec
+from pocket_cnn.ir import Activation, ConvStage, GapStage, Network, PoolSpec, QTensor
 
 #: Domain of onnxruntime's contrib operators (QLinearLeakyRelu, QLinearGlobalAveragePool).
 MS = "com.microsoft"
@@ -133,7 +133,7 @@ class GraphBuilder:
             self.x = self.add("QLinearConv", ins, name, **attrs)
             if act == Activation.RELU:
                 self.x = self.add("Relu", [self.x], f"{name}_relu")
-        stage = ConvStage(
+        stage = ConvStage.pow2(
             name=name,
             in_shape=self.shape,
             weights=weights,
@@ -202,7 +202,7 @@ class GraphBuilder:
                 self.const(f"{name}_y_zp", np.int8(0)),
             ]
             self.x = self.add("QLinearGlobalAveragePool", ins, name, domain=MS, channels_last=0)
-        self.gap_stage = GapStage(name, self.shape, self.frac, frac_out)
+        self.gap_stage = GapStage.pow2(name, self.shape, self.frac, frac_out)
         self.frac, self.shape = frac_out, (self.shape[0], 1, 1)
         return self
 
@@ -242,8 +242,7 @@ class GraphBuilder:
         return Network(
             name=self.name,
             input_shape=self.in_shape,
-            input_signed=self.in_signed,
-            input_frac=self.in_frac,
+            input_q=QTensor.pow2(self.in_frac, self.in_signed),
             stages=self.stages,
             gap=self.gap_stage,
             input_name="input",
