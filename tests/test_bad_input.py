@@ -172,6 +172,14 @@ def bypass_q(model: onnx.ModelProto, producer: str, consumer: str | None) -> onn
     return rewire(model, consumer, 0, f"{producer}_output_0")
 
 
+def softmax_after(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A Softmax 'sm' between the node that makes the graph output and the output."""
+    last = next(n for n in model.graph.node if "output" in n.output)
+    last.output[0] = "before_softmax"
+    model.graph.node.append(helper.make_node("Softmax", ["before_softmax"], ["output"], name="sm"))
+    return model
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
@@ -253,10 +261,22 @@ CASES = [
         ("'conv1' (Conv)", "asymmetric padding"),
     ),
     attrs_case(
-        "auto_pad",
+        "auto_pad_asymmetric",
         "conv1",
-        {"auto_pad": "SAME_UPPER"},
-        ("'conv1' (Conv)", "auto_pad=SAME_UPPER", "explicit pads"),
+        {"auto_pad": "SAME_UPPER", "strides": [2, 2]},
+        (
+            "'conv1' (Conv)",
+            "auto_pad=SAME_UPPER pads the 6x6 input by [0, 0, 1, 1]",
+            "not the same on every edge",
+            "explicit symmetric pads",
+        ),
+        src=one_conv,
+    ),
+    attrs_case(
+        "auto_pad_maxpool",
+        "pool1",
+        {"auto_pad": "SAME_LOWER", "kernel_shape": [3, 3], "strides": [1, 1]},
+        ("'pool1' (MaxPool)", "auto_pad=SAME_LOWER pads the input by [1, 1, 1, 1]", "VALID"),
     ),
     attrs_case(
         "dilation",
@@ -488,13 +508,10 @@ CASES = [
         "gap1",
     ),
     Case(
-        "ends_in_float_op",
-        edit(
-            lambda m: bypass_q(m, "relu1", None),
-            lambda: GraphBuilder().conv("conv1", 2).relu("relu1").model(),
-        ),
-        ("'relu1' (Relu)", "ends in a float op", "add QuantizeLinear"),
-        "relu1",
+        "host_op_on_float_conv",
+        edit(lambda m: softmax_after(bypass_q(m, "conv1", None)), one_conv),
+        ("'sm' (Softmax)", "reads a float Conv / Gemm result", "add QuantizeLinear"),
+        "sm",
     ),
     Case(
         "no_conv",

@@ -420,6 +420,11 @@ class Network:
     output_name: str = "output"
     #: fully connected layers after the conv stages and the GAP, in order
     fc: list[FcStage] = field(default_factory=list)
+    #: ONNX nodes the host runs after the hardware's output, in order: (op type, name)
+    host_ops: list[tuple[str, str]] = field(default_factory=list)
+    #: with host_ops: the tensor the host continues from (the hardware's 8-bit output, or
+    #: the float DequantizeLinear of it); None when the graph output is the hardware's
+    boundary: str | None = None
 
     @property
     def input_signed(self) -> bool:

@@ -43,10 +43,49 @@ def _square(node: onnx.NodeProto, values: list[int], what: str, allowed: tuple[i
     return values[0]
 
 
-def _no_auto_pad(node: onnx.NodeProto, a: dict[str, Any]) -> None:
+AUTO_PADS = ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER")
+
+
+def _pads(
+    node: onnx.NodeProto,
+    a: dict[str, Any],
+    kernel: int,
+    stride: int,
+    in_hw: tuple[int, int] | None,
+) -> list[int]:
+    """The pads [top, left, bottom, right] of a window op: its ``pads``, or what its
+    ``auto_pad`` means on an ``in_hw`` input (ONNX: SAME gives ceil(in / stride) outputs,
+    the odd pad pixel at the end for SAME_UPPER, at the start for SAME_LOWER)."""
     auto_pad = a.get("auto_pad", "NOTSET")
-    if auto_pad not in ("NOTSET", "VALID"):
-        raise fail(node, f"auto_pad={auto_pad} is not supported; write explicit pads")
+    if auto_pad not in AUTO_PADS:
+        raise fail(node, f"auto_pad={auto_pad} is not an ONNX setting; use explicit pads")
+    if auto_pad == "NOTSET":
+        pads = [int(p) for p in a.get("pads", [0, 0, 0, 0])]
+        if len(pads) != 4:
+            raise fail(node, f"pads {pads} are not 2-D")
+        return pads
+    if auto_pad == "VALID":
+        return [0, 0, 0, 0]
+    if in_hw is None:  # pragma: no cover - every caller knows its input
+        raise fail(node, f"auto_pad={auto_pad} needs the input size; write explicit pads")
+    begin: list[int] = []
+    end: list[int] = []
+    for size in in_hw:
+        out = -(-size // stride)
+        total = max((out - 1) * stride + kernel - size, 0)
+        small, large = total // 2, total - total // 2
+        begin.append(small if auto_pad == "SAME_UPPER" else large)
+        end.append(large if auto_pad == "SAME_UPPER" else small)
+    pads = [begin[0], begin[1], end[0], end[1]]
+    if len(set(pads)) != 1 and node.op_type != "MaxPool":
+        h, w = in_hw
+        raise fail(
+            node,
+            f"auto_pad={auto_pad} pads the {h}x{w} input by {pads} (top, left, bottom, "
+            "right), not the same on every edge; export the model with explicit "
+            "symmetric pads (e.g. an odd kernel at stride 1)",
+        )
+    return pads
 
 
 def _dilations(node: onnx.NodeProto, a: dict[str, Any]) -> None:
@@ -79,11 +118,8 @@ def conv_geometry(
     if int(a.get("group", 1)) != 1:
         raise fail(node, f"group={a['group']} is not supported; use group 1 (no depthwise)")
     _dilations(node, a)
-    _no_auto_pad(node, a)
     stride = _square(node, list(a.get("strides", [1, 1])), "stride", STRIDES)
-    pads = list(a.get("pads", [0, 0, 0, 0]))
-    if len(pads) != 4:
-        raise fail(node, f"pads {pads} are not 2-D")
+    pads = _pads(node, a, kernel, stride, (in_shape[1], in_shape[2]))
     if len(set(pads)) != 1:
         raise fail(
             node,
@@ -107,18 +143,25 @@ def conv_geometry(
     return ConvGeometry(kernel=kernel, stride=stride, pad=pad, out_shape=(cout, ho, wo))
 
 
-def pool_spec(node: onnx.NodeProto) -> PoolSpec:
-    """The max-pool window of a MaxPool node (no pads, floor mode, no dilation)."""
+def pool_spec(node: onnx.NodeProto, in_hw: tuple[int, int] | None = None) -> PoolSpec:
+    """The max-pool window of a MaxPool node (no pads, floor mode, no dilation) on an
+    ``in_hw`` input (needed for ``auto_pad`` SAME: accepted where it pads nothing)."""
     a = attrs(node)
     if "kernel_shape" not in a:
         raise fail(node, "kernel_shape is missing")
     kernel = _square(node, list(a["kernel_shape"]), "pool kernel", POOL_KERNELS)
     stride = _square(node, list(a.get("strides", [1, 1])), "pool stride", POOL_STRIDES)
-    pads = list(a.get("pads", [0, 0, 0, 0]))
+    pads = _pads(node, a, kernel, stride, in_hw)
+    auto_pad = a.get("auto_pad", "NOTSET")
+    if any(p != 0 for p in pads) and auto_pad != "NOTSET":
+        raise fail(
+            node,
+            f"auto_pad={auto_pad} pads the input by {pads} (top, left, bottom, right); "
+            "MaxPool takes no padding: use auto_pad=VALID or no pads (floor mode)",
+        )
     if any(p != 0 for p in pads):
         raise fail(node, f"MaxPool pads {pads} are not supported; use no padding (floor mode)")
     if int(a.get("ceil_mode", 0)) != 0:
         raise fail(node, "ceil_mode=1 is not supported; use ceil_mode 0 (floor)")
     _dilations(node, a)
-    _no_auto_pad(node, a)
     return PoolSpec(kernel=kernel, stride=stride)

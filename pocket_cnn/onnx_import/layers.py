@@ -172,8 +172,8 @@ def qlinear_sigmoid(node: onnx.NodeProto, st: ImportState) -> None:
 
 def max_pool(node: onnx.NodeProto, st: ImportState) -> None:
     """``MaxPool`` on int8, on a dequantized tensor, or on a float conv result."""
-    pool = pool_spec(node)
     x = st.data(node)
+    pool = pool_spec(node, (x.shape[1], x.shape[2]))
     if isinstance(x, QInt):
         shape = st.attach_pool(node, st.stage_of(node, x, "MaxPool"), pool, x.shape)
         st.set(node, QInt(q=x.q, shape=shape, producer=x.producer))

@@ -16,8 +16,10 @@ import onnx
 
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ir import MAX_CHANNELS, Network
+from pocket_cnn.onnx_import import add as import_add
 from pocket_cnn.onnx_import import conv as import_conv
 from pocket_cnn.onnx_import import fc as import_fc
+from pocket_cnn.onnx_import import host as import_host
 from pocket_cnn.onnx_import import layers as import_layers
 from pocket_cnn.onnx_import import qdq as import_qdq
 from pocket_cnn.onnx_import.graph import FLOAT_TYPES, GraphView, fail, label
@@ -49,6 +51,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("", "Sigmoid"): import_layers.sigmoid,
     ("", "Tanh"): import_layers.tanh,
     ("", "HardSigmoid"): import_layers.hard_sigmoid,
+    ("", "Add"): import_add.add,
     ("", "MaxPool"): import_layers.max_pool,
     ("", "GlobalAveragePool"): import_layers.global_average_pool,
     ("", "Flatten"): import_fc.flatten,
@@ -60,13 +63,16 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     (MS_DOMAIN, "QGemm"): import_fc.qgemm,
     (MS_DOMAIN, "QLinearLeakyRelu"): import_layers.qlinear_leaky_relu,
     (MS_DOMAIN, "QLinearSigmoid"): import_layers.qlinear_sigmoid,
+    (MS_DOMAIN, "QLinearAdd"): import_add.qlinear_add,
     (MS_DOMAIN, "QLinearGlobalAveragePool"): import_layers.qlinear_global_average_pool,
     # onnxruntime also registers these contrib ops in the com.microsoft domain
     (MS_DOMAIN, "QuantizeLinear"): import_qdq.quantize,
     (MS_DOMAIN, "DequantizeLinear"): import_qdq.dequantize,
 }
 
-SUPPORTED = ", ".join(sorted({op for _, op in HANDLERS}))
+#: ops with a handler only to refuse them with advice (not listed as supported)
+REFUSED = {"QLinearAdd"}
+SUPPORTED = ", ".join(sorted({op for _, op in HANDLERS} - REFUSED))
 
 
 def load_model(path: str | Path) -> Network:
@@ -125,9 +131,11 @@ def _graph_input(view: GraphView) -> tuple[str, tuple[int, int, int]]:
     return inp.name, (sizes[0], sizes[1], sizes[2])
 
 
-def _check_single_use(view: GraphView, node: onnx.NodeProto, name: str) -> None:
+def _check_single_use(
+    view: GraphView, node: onnx.NodeProto, name: str, host: import_host.HostPart
+) -> None:
     users = list(view.used_by(name))
-    if len(users) > 1:
+    if len(users) > 1 and not all(u in host for u in users):
         names = ", ".join(f"'{label(u)}'" for u in users)
         raise fail(
             node,
@@ -180,6 +188,34 @@ def _output_value(st: ImportState, graph: onnx.GraphProto) -> QInt:
     return value
 
 
+def _host_boundary(st: ImportState, first: onnx.NodeProto) -> tuple[list[onnx.NodeProto], str]:
+    """Where the host takes over before node ``first``: the float ops pending since the
+    last DequantizeLinear (the host runs them too) and the tensor the host reads (an
+    8-bit tensor, or the float DequantizeLinear of one)."""
+    name = next((n for n in first.input if n in st.values), None)
+    value = st.values.get(name) if name is not None else None
+    what = f"{first.op_type} (left to the host)"
+    if isinstance(value, Acc | FcAcc):
+        raise fail(
+            first,
+            f"{what} reads a float Conv / Gemm result; add QuantizeLinear -> "
+            "DequantizeLinear before it (the hardware's output is 8-bit)",
+        )
+    if not isinstance(value, QInt | Deq):
+        raise fail(first, f"{what} reads the network input; add at least one Conv before it")
+    pending: list[onnx.NodeProto] = []
+    src = value
+    if isinstance(value, Deq):
+        pending = [p.node for p in value.pending]
+        if pending:
+            name = pending[0].input[0]
+        src = value.src
+    assert name is not None and isinstance(src, QInt)
+    if src.producer == FROM_INPUT:
+        raise fail(first, f"{what} comes before any convolution; add at least one Conv")
+    return pending, name
+
+
 def from_onnx(model: onnx.ModelProto) -> Network:
     """Import an in-memory ONNX model into the IR."""
     graph = model.graph
@@ -198,11 +234,20 @@ def from_onnx(model: onnx.ModelProto) -> Network:
             "graph input must feed exactly one QuantizeLinear node (the input quantizer)",
             node=input_name,
         )
+    host = import_host.host_part(view, input_name)
     for node in view.ordered_nodes():
+        if node in host:
+            continue
         _dispatch(node, st)
         if node.output and node.output[0] in st.values:
-            _check_single_use(view, node, node.output[0])
-    _output_value(st, graph)
+            _check_single_use(view, node, node.output[0], host)
+    host_ops: list[tuple[str, str]] = []
+    boundary = None
+    if host.first is None:
+        _output_value(st, graph)
+    else:
+        pending, boundary = _host_boundary(st, host.first)
+        host_ops = [(n.op_type, label(n)) for n in [*pending, *host.chain]]
     assert st.input_q is not None
     assert all(d.y_q is not None for d in st.stages)
     assert all(d.y_q is not None for d in st.fcs)
@@ -215,6 +260,8 @@ def from_onnx(model: onnx.ModelProto) -> Network:
         input_name=input_name,
         output_name=graph.output[0].name,
         fc=[d.freeze() for d in st.fcs],
+        host_ops=host_ops,
+        boundary=boundary,
     )
 
 

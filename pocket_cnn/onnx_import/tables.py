@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pocket_cnn.ir import LEAKY_ALPHA, Activation, QTensor
 from pocket_cnn.ir.numerics import rne_shift
@@ -71,7 +72,7 @@ def _bits(pattern: int) -> np.float32:
     return np.array([pattern], dtype=np.uint32).view(np.float32)[0]
 
 
-def fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+def fma32(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> np.ndarray:
     """float32 fused multiply-add ``a * b + c`` with one rounding (as vfmadd...ps).
 
     The product of two float32 is exact in float64; the float64 sum is made
@@ -93,12 +94,12 @@ def fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     return np.asarray(odd).astype(np.float32)
 
 
-def _mul_add(a: np.ndarray, b: np.ndarray, c: np.ndarray, fma: bool) -> np.ndarray:
+def _mul_add(a: ArrayLike, b: ArrayLike, c: ArrayLike, fma: bool) -> np.ndarray:
     """``a * b + c`` in float32: fused (one rounding) or a multiply then an add."""
     if fma:
         return fma32(a, b, c)
     prod = (np.asarray(a, dtype=np.float32) * np.asarray(b, dtype=np.float32)).astype(np.float32)
-    return (prod + np.float32(c)).astype(np.float32)
+    return (prod + np.asarray(c, dtype=np.float32)).astype(np.float32)
 
 
 # MLAS logistic.cpp (Eigen's coefficients), as float32 bit patterns of its literals:
