@@ -6,7 +6,7 @@ setting once (:func:`pocket_cnn.ir.parallel.resolve_parallel`) and passes it dow
 
 >>> import pocket_cnn as pc
 >>> net = pc.load("model.onnx")              # or "zoo:NAME[:SEED]", or an IR Network
->>> y = pc.run_reference(net, x)                 # bit-exact int8 outputs
+>>> y = pc.run_reference(net, x)                 # bit-exact 8-bit outputs
 >>> pc.emit_vhdl(net, "build/vhdl")          # config package + top + legacy wrapper
 >>> res = pc.simulate(net, x)                # the generated VHDL in GHDL
 >>> pc.generate_core("model.onnx", "out")    # VHDL + a FuseSoC .core, all or nothing
@@ -32,10 +32,11 @@ __all__ = ["emit_vhdl", "generate_core", "load", "run_reference", "simulate"]
 
 
 def run_reference(net: Network, x: np.ndarray) -> np.ndarray:
-    """Bit-exact int8 outputs of ``net`` for input words ``x`` ((N, C, H, W) or (C, H, W))."""
+    """Bit-exact outputs of ``net`` for input words ``x`` ((N, C, H, W) or (C, H, W)):
+    int8, or uint8 where the final quantized tensor is uint8."""
     from pocket_cnn.reference import run
 
-    return np.asarray(run(net, check_input(net, x, single=True)), dtype=np.int8)
+    return np.asarray(run(net, check_input(net, x, single=True)))
 
 
 def emit_vhdl(

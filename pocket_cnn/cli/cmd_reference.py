@@ -23,16 +23,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="INPUT.npy",
         help="integer input words (N, C, H, W) or (C, H, W), uint8 or int8 as the model says",
     )
-    p.add_argument("-o", "--output", required=True, metavar="OUT.npy", help="int8 output array")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.npy", help="output array (int8, or uint8 as the model's final tensor)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Import, read, run the reference, write the int8 result atomically."""
+    """Import, read, run the reference, write the 8-bit result atomically."""
     from pocket_cnn.reference import run as reference_run
 
     net = load(args.model)
-    y = np.asarray(reference_run(net, load_input(net, args.input)), dtype=np.int8)
+    y = np.asarray(reference_run(net, load_input(net, args.input)))
     buf = io.BytesIO()
     np.save(buf, y, allow_pickle=False)
     write_atomic(args.output, buf.getvalue())
