@@ -9,8 +9,9 @@ use ieee.numeric_std.all;
 
 entity pcnn_axis_serialize is
   generic (
-    G_CH     : positive := 1;  -- channels (words) per pixel beat
-    G_PIXELS : positive := 1   -- pixels per image (for m_last)
+    G_CH     : positive := 1;     -- channels (words) per pixel beat
+    G_PIXELS : positive := 1;     -- pixels per image (for m_last)
+    G_FLIP   : boolean  := false  -- flip each word's MSB (uint8 output: internal int8 + 128)
   );
   port (
     -- clock, synchronous reset (active high)
@@ -76,6 +77,14 @@ begin
 
   s_ready <= rdy;
   m_valid <= busy;
-  m_data  <= hold(0);
-  m_last  <= '1' when busy = '1' and idx = G_CH - 1 and pix_cnt = G_PIXELS - 1 else '0';
+
+  g_keep : if not G_FLIP generate
+    m_data <= hold(0);
+  end generate g_keep;
+
+  g_msb : if G_FLIP generate
+    m_data <= (not hold(0)(7)) & hold(0)(6 downto 0);
+  end generate g_msb;
+
+  m_last <= '1' when busy = '1' and idx = G_CH - 1 and pix_cnt = G_PIXELS - 1 else '0';
 end architecture rtl;

@@ -1,7 +1,9 @@
 -- pcnn_conv: multiply-accumulate of one K x K window, requantisation and activation.
 -- Input: one window per beat (element ky*K+kx, channel fastest: byte (ky*K+kx)*Cin+ci).
 -- Output: one pixel per beat (channel co in bits 8co+7 downto 8co), int8.
--- acc = bias + sum(x * w), y = act(sat8(RNE(acc * 2**-shift))) (docs/numerics.md).
+-- acc = bias + sum(x * w), y = act(sat8(RNE(acc * 2**-shift))) (docs/numerics.md),
+-- or with any scale y = act(clamp(RNE(acc * m(co) * 2**-s(co))) + zp) (requant mult or
+-- exact, pocket_cnn.emit.hw_view).
 -- par_in input channels x par_out output channels are computed per clock:
 -- ceil(ch_in/par_in) * ceil(ch_out/par_out) clocks per window (1 at full parallelism,
 -- fully pipelined). Pipeline: window register -> product registers -> adder tree
@@ -20,7 +22,10 @@ entity pcnn_conv is
   generic (
     G_CFG     : pcnn_pe_cfg_t;    -- PE configuration (geometry, shift, act, parallelism)
     G_WEIGHTS : pcnn_int_array_t; -- Cout*Cin*K*K int8 weights, ONNX order (co, ci, ky, kx)
-    G_BIAS    : pcnn_int_array_t  -- Cout biases at scale 2**-(frac_in + frac_w)
+    G_BIAS    : pcnn_int_array_t; -- Cout biases (input zero point folded in)
+    G_MULT    : pcnn_int_array_t := (0 => 1); -- Cout requant mantissas (mult, exact)
+    G_MSHIFT  : pcnn_int_array_t := (0 => 0); -- Cout requant shifts (mult, exact)
+    G_TABLE   : pcnn_int_array_t := (0 => 0)  -- 256 output bytes of act table, index y + 128
   );
   port (
     -- clock, synchronous reset (active high)
@@ -55,6 +60,37 @@ architecture rtl of pcnn_conv is
   constant C_BIAS : pcnn_int_array_t(0 to G_BIAS'length - 1)    := G_BIAS;
 
   type acc_arr_t is array (0 to C_PO - 1) of signed(C_ACC_W - 1 downto 0);
+
+  -- requantisation constants per output channel, padded to whole output groups
+  function pad_ch(a : pcnn_int_array_t; fill : integer) return pcnn_int_array_t is
+    constant C_A : pcnn_int_array_t(0 to a'length - 1) := a;
+    variable r   : pcnn_int_array_t(0 to C_NOG * C_PO - 1) := (others => fill);
+  begin
+    for i in 0 to pcnn_min(C_CO, a'length) - 1 loop
+      r(i) := C_A(i);
+    end loop;
+    return r;
+  end function;
+
+  constant C_MULT   : pcnn_int_array_t(0 to C_NOG * C_PO - 1) := pad_ch(G_MULT, 1);
+  constant C_MSHIFT : pcnn_int_array_t(0 to C_NOG * C_PO - 1) := pad_ch(G_MSHIFT, 0);
+  constant C_TABLE  : pcnn_int_array_t(0 to G_TABLE'length - 1) := G_TABLE;
+
+  -- activation table as a ROM of bytes, address = internal y + 128 (MSB flipped)
+  type tbl_t is array (0 to 255) of std_logic_vector(7 downto 0);
+
+  function build_tbl return tbl_t is
+    variable r : tbl_t := (others => (others => '0'));
+  begin
+    if C_TABLE'length = 256 then
+      for i in 0 to 255 loop
+        r(i) := std_logic_vector(to_signed(C_TABLE(i), 8));
+      end loop;
+    end if;
+    return r;
+  end function;
+
+  constant C_TBL : tbl_t := build_tbl;
   -- adder tree over the C_NPROD products, padded to a power of two
   constant C_TREE_N : positive := pcnn_pow2_ceil(C_NPROD);
   constant C_LEVELS : natural  := pcnn_log2_ceil(C_TREE_N);
@@ -99,6 +135,10 @@ begin
     report "pcnn_conv: G_WEIGHTS must hold ch_out*ch_in*kernel*kernel values" severity failure;
   assert G_BIAS'length = C_CO
     report "pcnn_conv: G_BIAS must hold ch_out values" severity failure;
+  assert G_CFG.requant = PCNN_RQ_SHIFT or (G_MULT'length = C_CO and G_MSHIFT'length = C_CO)
+    report "pcnn_conv: G_MULT and G_MSHIFT must hold ch_out values" severity failure;
+  assert G_CFG.act /= PCNN_ACT_TABLE or G_TABLE'length = 256
+    report "pcnn_conv: G_TABLE must hold 256 values" severity failure;
 
   -- handshake (combinational, from registers and m_ready): a stall of the output
   -- with a finished accumulator waiting in B freezes every MAC stage at once
@@ -404,6 +444,7 @@ begin
 
   p_seq : process (clk)
     variable y   : signed(7 downto 0);
+    variable k   : integer;
     variable pix : std_logic_vector(C_CO * 8 - 1 downto 0);
     variable co  : integer;
   begin
@@ -416,7 +457,23 @@ begin
       if b_move = '1' then
         pix := asm;
         for j in 0 to C_PO - 1 loop
-          y := pcnn_requant_act(b_acc(j), G_CFG.shift, G_CFG.act);
+          if G_CFG.requant = PCNN_RQ_SHIFT then
+            y := pcnn_requant_act(b_acc(j), G_CFG.shift, G_CFG.act);
+          else
+            k := j; -- one output group: constant multiplier and shift per channel
+            if C_NOG > 1 then
+              k := b_og * C_PO + j;
+            end if;
+            y := pcnn_requant_mult(b_acc(j), C_MULT(k), C_MSHIFT(k),
+                G_CFG.requant = PCNN_RQ_EXACT, G_CFG.clamp_lo, G_CFG.clamp_hi, G_CFG.zp);
+            if G_CFG.act = PCNN_ACT_RELU and y < to_signed(G_CFG.zp, 8) then
+              y := to_signed(G_CFG.zp, 8);
+            elsif G_CFG.act = PCNN_ACT_LEAKY then
+              y := pcnn_activate(y, G_CFG.act);
+            elsif G_CFG.act = PCNN_ACT_TABLE then
+              y := signed(C_TBL(to_integer(unsigned((not y(7)) & y(6 downto 0)))));
+            end if;
+          end if;
           for g in 0 to C_NOG - 1 loop
             co := g * C_PO + j;
             if b_og = g and co < C_CO then

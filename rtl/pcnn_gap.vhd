@@ -1,4 +1,5 @@
--- pcnn_gap: global average pool, sat8(RNE(sum * 2**d / (H*W))) bit-exact.
+-- pcnn_gap: global average pool, bit-exact QLinearGlobalAveragePool (any scale, zero
+-- points folded into the constants; bytes in the internal int8 convention).
 -- Input: one whole pixel per beat (G_CFG.ch channels), G_CFG.pixels pixels per image,
 -- images back to back (count-based framing). The incoming pixel is registered first,
 -- then summed per channel; at the end of an image the sums move to a second bank, which

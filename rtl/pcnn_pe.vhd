@@ -13,7 +13,10 @@ entity pcnn_pe is
   generic (
     G_CFG     : pcnn_pe_cfg_t;    -- PE configuration (geometry, shift, act, parallelism)
     G_WEIGHTS : pcnn_int_array_t; -- Cout*Cin*K*K int8 weights, ONNX order (co, ci, ky, kx)
-    G_BIAS    : pcnn_int_array_t  -- Cout int32 biases at scale 2**-(frac_in + frac_w)
+    G_BIAS    : pcnn_int_array_t; -- Cout int32 biases (input zero point folded in)
+    G_MULT    : pcnn_int_array_t := (0 => 1); -- Cout requant mantissas (mult, exact)
+    G_MSHIFT  : pcnn_int_array_t := (0 => 0); -- Cout requant shifts (mult, exact)
+    G_TABLE   : pcnn_int_array_t := (0 => 0)  -- 256 output bytes of act table, index y + 128
   );
   port (
     -- clock, synchronous reset (active high)
@@ -49,7 +52,8 @@ begin
       G_WIDTH    => G_CFG.width,
       G_KERNEL   => C_K,
       G_STRIDE   => G_CFG.stride,
-      G_PAD      => G_CFG.pad
+      G_PAD      => G_CFG.pad,
+      G_PAD_BYTE => G_CFG.pad_value
     )
     port map (
       clk     => clk,
@@ -65,7 +69,9 @@ begin
 
   g_nopool : if G_CFG.pool_kernel = 0 generate
     u_conv : entity pocket_cnn.pcnn_conv
-      generic map (G_CFG => G_CFG, G_WEIGHTS => G_WEIGHTS, G_BIAS => G_BIAS)
+      generic map (
+        G_CFG => G_CFG, G_WEIGHTS => G_WEIGHTS, G_BIAS => G_BIAS,
+        G_MULT => G_MULT, G_MSHIFT => G_MSHIFT, G_TABLE => G_TABLE)
       port map (
         clk     => clk,
         rst     => rst,
@@ -89,7 +95,9 @@ begin
     signal p_data                   : std_logic_vector(C_PK * C_PK * G_CFG.ch_out * 8 - 1 downto 0);
   begin
     u_conv : entity pocket_cnn.pcnn_conv
-      generic map (G_CFG => G_CFG, G_WEIGHTS => G_WEIGHTS, G_BIAS => G_BIAS)
+      generic map (
+        G_CFG => G_CFG, G_WEIGHTS => G_WEIGHTS, G_BIAS => G_BIAS,
+        G_MULT => G_MULT, G_MSHIFT => G_MSHIFT, G_TABLE => G_TABLE)
       port map (
         clk     => clk,
         rst     => rst,

@@ -13,31 +13,43 @@ package pcnn_pkg is
 
   type pcnn_int_array_t is array (natural range <>) of integer;
 
-  -- Activation: none, relu = max(y, 0), leaky = y if y >= 0 else RNE(y / 8).
-  type pcnn_act_t is (PCNN_ACT_NONE, PCNN_ACT_RELU, PCNN_ACT_LEAKY);
+  -- Activation: none, relu = max(y, zp), leaky = y if y >= 0 else RNE(y / 8), table =
+  -- a 256-entry table indexed by the internal y + 128.
+  type pcnn_act_t is (PCNN_ACT_NONE, PCNN_ACT_RELU, PCNN_ACT_LEAKY, PCNN_ACT_TABLE);
+
+  -- Requantisation: shift = sat8(RNE(acc >> shift)) (power-of-two stages); mult = one
+  -- rounding RNE(acc * m >> s); exact = acc and acc * m rounded to 24 significant bits
+  -- (RNE, as float32), then RNE(>> s). mult and exact clamp and add the zero point.
+  type pcnn_requant_t is (PCNN_RQ_SHIFT, PCNN_RQ_MULT, PCNN_RQ_EXACT);
 
   -- Configuration of one processing element (conv -> requant -> act -> [max-pool]).
   type pcnn_pe_cfg_t is record
-    ch_in       : positive;   -- input channels
-    ch_out      : positive;   -- output channels
-    height      : positive;   -- unpadded input height
-    width       : positive;   -- unpadded input width
-    kernel      : positive;   -- conv kernel size (square)
-    stride      : positive;   -- conv stride
-    pad         : natural;    -- zero padding on every side (0..2)
-    shift       : integer;    -- frac_in + frac_w - frac_out (may be <= 0)
-    act         : pcnn_act_t; -- activation
-    in_signed   : boolean;    -- input bytes int8 (true) or uint8 (false)
-    pool_kernel : natural;    -- max-pool kernel, 0 = no max-pool
-    pool_stride : positive;   -- max-pool stride (ignored without pool)
-    par_in      : positive;   -- input channels computed per clock
-    par_out     : positive;   -- output channels computed per clock
-    acc_bits    : positive;   -- signed accumulator width that never overflows
+    ch_in       : positive;       -- input channels
+    ch_out      : positive;       -- output channels
+    height      : positive;       -- unpadded input height
+    width       : positive;       -- unpadded input width
+    kernel      : positive;       -- conv kernel size (square)
+    stride      : positive;       -- conv stride
+    pad         : natural;        -- zero padding on every side (0..2)
+    shift       : integer;        -- frac_in + frac_w - frac_out (may be <= 0)
+    act         : pcnn_act_t;     -- activation
+    in_signed   : boolean;        -- input bytes int8 (true) or uint8 (false)
+    pool_kernel : natural;        -- max-pool kernel, 0 = no max-pool
+    pool_stride : positive;       -- max-pool stride (ignored without pool)
+    par_in      : positive;       -- input channels computed per clock
+    par_out     : positive;       -- output channels computed per clock
+    acc_bits    : positive;       -- signed accumulator width that never overflows
+    requant     : pcnn_requant_t; -- requantisation mode
+    pad_value   : integer;        -- value of a padded input byte (the input zero point)
+    zp          : integer;        -- internal zero point of the output (mult, exact)
+    clamp_lo    : integer;        -- requantised value clamped to clamp_lo .. clamp_hi
+    clamp_hi    : integer;        -- before zp is added (mult, exact)
   end record pcnn_pe_cfg_t;
 
-  -- Configuration of the global average pool: sat8(RNE(sum * 2**d / pixels)) per
-  -- channel as clamp -> k = c*mul_a + add_b -> p = k*mul_m -> (p >> shift) - k0 with a
-  -- round-half-even fix (constants from pocket_cnn.emit.gap, proven exact there).
+  -- Configuration of the global average pool: QLinearGlobalAveragePool per channel
+  -- (any scale, zero points folded in; internal int8 bytes) as clamp ->
+  -- k = c*mul_a + add_b -> p = k*mul_m -> (p >> shift) - k0 with a round-half-even
+  -- fix (constants from pocket_cnn.emit.gap, proven exact there).
   type pcnn_gap_cfg_t is record
     ch       : positive; -- channels per pixel
     pixels   : positive; -- H*W pixels per image
@@ -82,6 +94,23 @@ package pcnn_pkg is
   -- (fast in simulation, plain wiring in synthesis); acc must be at least 8 bits wide
   -- (else, and for left shifts >= 8, it falls back to the functions above).
   function pcnn_requant_act(acc : signed; shift : integer; act : pcnn_act_t) return signed;
+
+  -- RNE(a * 2**-s) for any s (s <= 0: exact left shift), a'length + 1 bits wide
+  -- (the caller makes a wide enough for left shifts); s need not be a constant.
+  function pcnn_rne_shift_var(a : signed; s : integer) return signed;
+  -- a rounded to 24 significant bits, half to even (what float32 does), a'length + 1 bits.
+  function pcnn_round_f32(a : signed) return signed;
+  -- General requantisation (mode mult or exact) of acc with mantissa m and shift s:
+  -- clamp(RNE(acc * m * 2**-s), lo, hi) + zp, signed(7 downto 0).
+  function pcnn_requant_mult(
+    acc   : signed;
+    m     : natural;
+    s     : integer;
+    exact : boolean;
+    lo    : integer;
+    hi    : integer;
+    zp    : integer
+  ) return signed;
 
   -- Geometry of a PE (after conv, after the optional pool).
   function pcnn_conv_height(cfg : pcnn_pe_cfg_t) return positive;
@@ -284,6 +313,104 @@ package body pcnn_pkg is
       end if;
     end if;
     return y;
+  end function;
+
+  function pcnn_rne_shift_var(a : signed; s : integer) return signed is
+    -- on the magnitude (RNE is symmetric): only logical shifts, which every netlist
+    -- writer renders the same way
+    constant C_N : positive := a'length + 1;
+    variable v   : signed(C_N - 1 downto 0);
+    variable mag : unsigned(C_N - 1 downto 0);
+    variable q   : unsigned(C_N - 1 downto 0);
+    variable r   : unsigned(C_N - 1 downto 0);
+    variable h   : unsigned(C_N - 1 downto 0);
+  begin
+    v   := resize(a, C_N);
+    mag := unsigned(v);
+    if v < 0 then
+      mag := unsigned(-v);
+    end if;
+    if s <= 0 then
+      q := shift_left(mag, -s);
+    elsif s >= C_N then
+      q := (others => '0'); -- |a| < 2**(s-1): rounds to 0
+    else
+      q := shift_right(mag, s);
+      r := mag - shift_left(q, s);
+      h := shift_left(to_unsigned(1, C_N), s - 1);
+      if r > h or (r = h and q(0) = '1') then
+        q := q + 1;
+      end if;
+    end if;
+    if v < 0 then
+      return -signed(q);
+    end if;
+    return signed(q);
+  end function;
+
+  function pcnn_round_f32(a : signed) return signed is
+    constant C_N : positive := a'length + 1;
+    variable v   : signed(C_N - 1 downto 0);
+    variable mag : signed(C_N - 1 downto 0);
+    variable bl  : natural;
+    variable d   : natural;
+  begin
+    v   := resize(a, C_N);
+    if C_N <= 25 then
+      return v; -- |a| < 2**24: exact in float32
+    end if;
+    mag := v;
+    if v < 0 then
+      mag := -v; -- no abs: GHDL's Verilog netlist cannot write it
+    end if;
+    bl  := 0;
+    for i in 0 to C_N - 1 loop
+      if mag(i) = '1' then
+        bl := i + 1;
+      end if;
+    end loop;
+    if bl <= 24 then
+      return v;
+    end if;
+    d   := bl - 24;
+    mag := shift_left(resize(pcnn_rne_shift_var(mag, d), C_N), d);
+    if v < 0 then
+      return -mag;
+    end if;
+    return mag;
+  end function;
+
+  function pcnn_requant_mult(
+    acc   : signed;
+    m     : natural;
+    s     : integer;
+    exact : boolean;
+    lo    : integer;
+    hi    : integer;
+    zp    : integer
+  ) return signed is
+    constant C_P : positive := acc'length + 26;
+    variable a   : signed(acc'length downto 0);
+    variable p   : signed(C_P - 1 downto 0);
+    variable q   : signed(C_P downto 0);
+  begin
+    a := resize(acc, acc'length + 1);
+    if exact then
+      a := pcnn_round_f32(acc);
+    end if;
+    p := resize(a * to_signed(m, 25), C_P);
+    if exact then
+      p := resize(pcnn_round_f32(p), C_P);
+    end if;
+    q := pcnn_rne_shift_var(p, s);
+    -- signed operands only (no integer compare): the same netlist in every writer
+    if q < to_signed(lo, C_P + 1) then
+      q := to_signed(lo, C_P + 1);
+    elsif q > to_signed(hi, C_P + 1) then
+      q := to_signed(hi, C_P + 1);
+    end if;
+    q := q + to_signed(zp, C_P + 1);
+    return q(7 downto 0);
   end function;
 
   function pcnn_conv_height(cfg : pcnn_pe_cfg_t) return positive is

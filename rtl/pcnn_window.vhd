@@ -24,7 +24,8 @@ entity pcnn_window is
     G_WIDTH    : positive;     -- unpadded image width
     G_KERNEL   : positive;     -- window size (square)
     G_STRIDE   : positive;     -- step between windows
-    G_PAD      : natural := 0  -- virtual zero padding on every side (0..2)
+    G_PAD      : natural := 0; -- virtual zero padding on every side (0..2)
+    G_PAD_BYTE : integer := 0  -- value of every padded byte (-128..255, the zero point)
   );
   port (
     -- clock, synchronous reset (active high)
@@ -45,6 +46,17 @@ end entity pcnn_window;
 architecture rtl of pcnn_window is
 
   constant C_PIX_W : positive := G_CHANNELS * 8;
+
+  function pad_pixel return std_logic_vector is
+    variable r : std_logic_vector(C_PIX_W - 1 downto 0);
+  begin
+    for c in 0 to G_CHANNELS - 1 loop
+      r(c * 8 + 7 downto c * 8) := std_logic_vector(to_unsigned(G_PAD_BYTE mod 256, 8));
+    end loop;
+    return r;
+  end function;
+
+  constant C_PADPX : std_logic_vector(C_PIX_W - 1 downto 0) := pad_pixel;
   constant C_K     : positive := G_KERNEL;
   constant C_S     : positive := G_STRIDE;
   constant C_P     : natural  := G_PAD;
@@ -288,14 +300,14 @@ begin
         if rd_en then
           for ky in 0 to C_K - 1 loop
             rowv := ring(to_integer(rs(ky)));
-            prow := (others => (others => '0'));
+            prow := (others => C_PADPX);
             for c in 0 to C_W - 1 loop
               prow(C_P + c) := rowv(c);
             end loop;
             for kx in 0 to C_K - 1 loop
               pix := prow(to_integer(cinfo.idx(kx)));
               if rinfo.ok(ky) = '0' then
-                pix := (others => '0');
+                pix := C_PADPX;
               end if;
               data_v(((ky * C_K + kx) + 1) * C_PIX_W - 1 downto (ky * C_K + kx) * C_PIX_W) := pix;
             end loop;

@@ -736,9 +736,11 @@ def test_refused(
         assert word in err[0], (word, err[0])
 
 
-def test_vhdl_refuses_fc(tmp_path: Path) -> None:
+def test_vhdl_emits_fc(tmp_path: Path) -> None:
+    """FC layers have hardware now (flatten + a kernel-1 PE; GHDL against the reference
+    in tests/test_hw_fc.py)."""
     net = from_onnx(quantized("fc1", MATRIX[1]))
-    with pytest.raises(ModelError, match=r"fully connected layers .* have no hardware yet") as err:
-        emit(net, tmp_path / "vhdl")
-    assert err.value.node == net.fc[0].name
-    assert not (tmp_path / "vhdl").exists()
+    files = emit(net, tmp_path / "vhdl")
+    top = files[1].read_text()
+    assert "u_flatten : entity pocket_cnn.pcnn_flatten" in top
+    assert top.count("entity pocket_cnn.pcnn_pe") == len(net.stages) + len(net.fc)

@@ -27,6 +27,7 @@ The oracle must not depend on the CPU (docs/numerics.md):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from pocket_cnn import reference
-from pocket_cnn.cli.main import main
+from pocket_cnn.emit import emit
 from pocket_cnn.ir import Activation, QTensor, conv_out
 from pocket_cnn.onnx_import import from_onnx
 from pocket_cnn.reference.oracle import run_ort
@@ -441,17 +442,13 @@ def test_imported_quantisation() -> None:
     assert relu.stages[0].activation is Activation.RELU  # max(y, 90): no table needed
 
 
-def test_generate_refuses_non_pow2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """No hardware for non-power-of-two stages yet: exit 2, one line naming the stage,
-    nothing written."""
-    path = tmp_path / "model.onnx"
-    path.write_bytes(CASES[0].make().model().SerializeToString())
-    out = tmp_path / "hdl"
-    assert main(["generate", str(path), "-o", str(out)]) == 2
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("pocket-cnn: error: ")
-    assert "'conv1'" in lines[0]
-    assert "power" in lines[0]
-    assert not out.exists() or not any(out.iterdir())
+def test_emit_accepts_general_conv_stages(tmp_path: Path) -> None:
+    """Conv stages with any scale, zero points, uint8 and tables have hardware now
+    (pocket_cnn.emit.hw_view; GHDL against the reference in tests/test_hw_general.py)."""
+    net = from_onnx(CASES[0].make().model())
+    net = dataclasses.replace(net, gap=None)
+    files = emit(net, tmp_path)
+    text = files[0].read_text()
+    assert "PCNN_RQ_SHIFT" not in text and ("PCNN_RQ_MULT" in text or "PCNN_RQ_EXACT" in text)
+    for i, st in enumerate(net.stages):
+        assert (f"C_PE{i}_TABLE" in text) == (st.activation is Activation.TABLE)

@@ -117,7 +117,8 @@ def _cfg(**kw: object) -> dict[str, object]:
     cfg: dict[str, object] = {
         "ch_in": 2, "ch_out": 3, "height": 6, "width": 5, "kernel": 3, "stride": 1, "pad": 1,
         "shift": 8, "act": ACTS[1], "in_signed": "true", "pool_kernel": 0, "pool_stride": 1,
-        "par_in": 2, "par_out": 3, "acc_bits": 24,
+        "par_in": 2, "par_out": 3, "acc_bits": 24, "requant": "PCNN_RQ_SHIFT", "pad_value": 0,
+        "zp": 0, "clamp_lo": -128, "clamp_hi": 127,
     }  # fmt: skip
     cfg.update(kw)
     return cfg
@@ -148,3 +149,9 @@ def test_synth_conv(tmp_path: Path, name: str) -> None:
 def test_synth_pe(tmp_path: Path, name: str) -> None:
     top = _wrapper(tmp_path / "synth_top.vhd", "pcnn_pe", PE_SETS[name], seed=2)
     _synth(tmp_path, "synth_top", [top], [])
+
+
+@pytest.mark.parametrize(("ch", "pix"), [(1, 1), (3, 4)])
+def test_synth_flatten(tmp_path: Path, ch: int, pix: int) -> None:
+    src = next(p for p in rtl_sources() if p.name == "pcnn_flatten.vhd")
+    _synth(tmp_path, "pcnn_flatten", [src], [f"-gG_CH={ch}", f"-gG_PIXELS={pix}"])

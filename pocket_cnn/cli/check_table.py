@@ -13,6 +13,7 @@ import numpy as np
 
 from pocket_cnn.ir import ConvStage, FcStage, GapStage, Network, QTensor
 from pocket_cnn.ir.network import pow2_frac
+from pocket_cnn.ir.parallel import fc_cycles, resolve_parallel
 from pocket_cnn.ir.requant import Mantissa, mantissa
 
 HEADER = (
@@ -161,4 +162,17 @@ def table(net: Network) -> str:
         f"{biases} biases, {net.input_words} input words/image, "
         f"{net.output_words} output words/image"
     )
-    return "\n".join([head, *lines, foot])
+    return "\n".join([head, *lines, *fc_lines(net), foot])
+
+
+def fc_lines(net: Network) -> list[str]:
+    """Per FC layer: its default parallelism and cycles per image against the bound."""
+    if not net.fc:
+        return []
+    pairs = resolve_parallel(net, None).pairs[len(net.stages) :]
+    return [
+        f"fc {f.name}: {f.n_in} -> {f.n_out}, weights {f.weights.size}, parallel "
+        f"{p[0]},{p[1]} ({p[0] * p[1]} multipliers): {fc_cycles(f.n_in, f.n_out, p)} "
+        f"cycles/image (bound {net.input_words})"
+        for f, p in zip(net.fc, pairs, strict=True)
+    ]

@@ -23,7 +23,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="INPUT.npy",
         help="integer input words (N, C, H, W) or (C, H, W), uint8 or int8 as the model says",
     )
-    p.add_argument("-o", "--output", required=True, metavar="OUT.npy", help="output array (int8, or uint8 as the model's final tensor)")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT.npy",
+        help="output array (int8, or uint8 as the model's final tensor)",
+    )
     p.set_defaults(run=run)
 
 

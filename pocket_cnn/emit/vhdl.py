@@ -5,7 +5,8 @@
 
 - ``<top>_pkg.vhd``: one ``pcnn_pe_cfg_t`` per PE, weights/biases as
   ``pcnn_int_array_t`` constants, GAP constants and the stream geometry;
-- ``<top>.vhd``: gather -> PEs -> [GAP] -> serialize behind 8-bit AXI4-Stream ports;
+- ``<top>.vhd``: gather -> conv PEs -> [GAP] -> [flatten] -> [FC PEs] -> serialize behind
+  8-bit AXI4-Stream ports (an FC is a kernel-1 PE over a 1x1 map, :mod:`pocket_cnn.emit.fc`);
 - ``<top>_legacy.vhd``: ``<top>`` behind the original pocket-cnn ports.
 
 The files use ``library pocket_cnn`` for the RTL and ``work`` for each other, so they
@@ -20,13 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from pocket_cnn.emit.gap import GapConstants, gap_constants
+from pocket_cnn.emit.fc import fc_as_conv
+from pocket_cnn.emit.gap import GapConstants, gap_constants_q
+from pocket_cnn.emit.hw_view import Requant, conv_hw
 from pocket_cnn.emit.names import check_top_name
 from pocket_cnn.errors import ModelError
 from pocket_cnn.hdl_text import render
 from pocket_cnn.ir import Activation, ConvStage, Network
 from pocket_cnn.ir.parallel import Parallel, PeParallel, resolve_parallel
-from pocket_cnn.ir.requant import single_rounding_exact
 
 #: The templates, as :func:`pocket_cnn.hdl_text.render` names them.
 TEMPLATES = "emit/templates"
@@ -34,7 +36,9 @@ _ACT = {
     Activation.NONE: "PCNN_ACT_NONE",
     Activation.RELU: "PCNN_ACT_RELU",
     Activation.LEAKY: "PCNN_ACT_LEAKY",
+    Activation.TABLE: "PCNN_ACT_TABLE",
 }
+_RQ = {Requant.SHIFT: "PCNN_RQ_SHIFT", Requant.MULT: "PCNN_RQ_MULT", Requant.EXACT: "PCNN_RQ_EXACT"}
 #: Values per line in the weight/bias aggregates.
 _PER_LINE = 16
 
@@ -63,6 +67,15 @@ class PeView:
     weights_len: int
     bias: str
     bias_len: int
+    requant: str
+    pad_value: int
+    zp: int
+    clamp_lo: int
+    clamp_hi: int
+    #: aggregates of the per-channel mantissas and shifts ("" for SHIFT) and the table
+    mult: str
+    mshift: str
+    table: str
 
 
 def aggregate(values: np.ndarray, indent: str = "    ") -> str:
@@ -77,30 +90,12 @@ def aggregate(values: np.ndarray, indent: str = "    ") -> str:
     return ",\n".join(lines)
 
 
-def check_shift_hardware(st: ConvStage) -> None:
-    """The PE's requantiser is a rounding shift: the stage's scales must be powers of
-    two with zero point 0, and the shift must give onnxruntime's float32 result for
-    every accumulator the layer can reach (it rounds accumulators past 2**24)."""
-    if not st.is_pow2:
-        raise ModelError(
-            "scales that are not powers of two, zero points, uint8 activations inside the "
-            "network and activation tables run in the reference but have no hardware yet; "
-            "quantize with power-of-two scales and zero point 0 to generate VHDL",
-            node=st.name,
-        )
-    lo, hi = st.acc_range
-    if single_rounding_exact(st.mantissa, 0, -128, 127, lo, hi) is not True:
-        raise ModelError(
-            f"accumulators up to {max(-lo, hi)} pass 2**24, where onnxruntime rounds them to "
-            "float32 before the shift; the shift-only hardware cannot prove the same result: "
-            "use smaller weights or fewer input channels",
-            node=st.name,
-        )
-
-
-def pe_view(st: ConvStage, par: tuple[int, int]) -> PeView:
-    """Template view of a conv stage with its parallelism."""
-    check_shift_hardware(st)
+def pe_view(
+    st: ConvStage, par: tuple[int, int], first: bool = True, force: Requant | None = None
+) -> PeView:
+    """Template view of a conv stage with its parallelism (``first``: it reads the
+    network input); the requantisation mode and constants from :func:`conv_hw`."""
+    hw = conv_hw(st, first, force)
     _, h, w = st.in_shape
     return PeView(
         name=st.name,
@@ -111,18 +106,26 @@ def pe_view(st: ConvStage, par: tuple[int, int]) -> PeView:
         kernel=st.kernel,
         stride=st.stride,
         pad=st.pad,
-        shift=st.shift,
+        shift=hw.shift,
         act=_ACT[Activation(st.activation)],
-        in_signed="true" if st.in_signed else "false",
+        in_signed="true" if hw.in_signed else "false",
         pool_kernel=st.pool.kernel if st.pool is not None else 0,
         pool_stride=st.pool.stride if st.pool is not None else 1,
         par_in=par[0],
         par_out=par[1],
-        acc_bits=st.acc_bits,
+        acc_bits=max(hw.acc_bits, st.acc_bits),
         weights=aggregate(st.weights),
         weights_len=int(st.weights.size),
-        bias=aggregate(st.bias),
+        bias=aggregate(hw.bias),
         bias_len=int(st.bias.size),
+        requant=_RQ[hw.mode],
+        pad_value=hw.pad_value,
+        zp=hw.zp,
+        clamp_lo=hw.clamp_lo,
+        clamp_hi=hw.clamp_hi,
+        mult=aggregate(hw.mult, "      ") if hw.mode is not Requant.SHIFT else "",
+        mshift=aggregate(hw.mult_shift, "      ") if hw.mode is not Requant.SHIFT else "",
+        table=aggregate(hw.table, "      ") if hw.table is not None else "",
     )
 
 
@@ -130,53 +133,66 @@ def net_gap_constants(net: Network) -> GapConstants | None:
     """GAP constants of the network (None without GAP)."""
     if net.gap is None:
         return None
-    if not (net.gap.x_q.is_pow2 and net.gap.y_q.is_pow2):
-        raise ModelError(
-            "a global average pool with scales that are not powers of two or with zero "
-            "points runs in the reference but has no hardware yet",
-            node=net.gap.name,
-        )
     _, h, w = net.gap.in_shape
-    return gap_constants(h * w, net.gap.frac_out - net.gap.frac_in, name=net.gap.name)
+    return gap_constants_q(h * w, net.gap.x_q, net.gap.y_q, name=net.gap.name)
 
 
-def context(net: Network, top: str, parallel: PeParallel | Parallel) -> dict[str, Any]:
-    """Everything the templates need; ``parallel`` as :func:`emit` takes it."""
-    if net.fc:
-        names = ", ".join(f"'{f.name}'" for f in net.fc)
-        raise ModelError(
-            f"fully connected layers ({names}) have no hardware yet: nothing is emitted; "
-            "the reference (pocket-cnn reference) runs them, the VHDL needs a model without them",
-            node=net.fc[0].name,
-        )
+def context(
+    net: Network, top: str, parallel: PeParallel | Parallel, force: Requant | None = None
+) -> dict[str, Any]:
+    """Everything the templates need; ``parallel`` as :func:`emit` takes it, ``force`` a
+    requantisation mode for the stages that are not power-of-two ones (tests)."""
     if not net.stages:
         raise ModelError("the network has no convolution; nothing to emit", node=net.name)
     pars = resolve_parallel(net, parallel).pairs
-    pes = [pe_view(st, p) for st, p in zip(net.stages, pars, strict=True)]
+    n_conv = len(net.stages)
+    fc_convs = [fc_as_conv(f) for f in net.fc]
+    pes = [
+        pe_view(st, p, i == 0, force)
+        for i, (st, p) in enumerate(zip([*net.stages, *fc_convs], pars, strict=True))
+    ]
     c_in, h_in, w_in = net.input_shape
     links = [{"what": "gathered input pixels", "ch": c_in}]
     links += [
         {"what": f"output of PE {i} ({st.name})", "ch": st.ch_out}
         for i, st in enumerate(net.stages)
     ]
+    # (source link, sink link) of every PE: conv PE i reads link i, writes link i + 1
+    pe_links = [(i, i + 1) for i in range(n_conv)]
     gap = net_gap_constants(net)
     c_last, h_last, w_last = net.stages[-1].out_shape
     if gap is not None:
         links.append({"what": "global average pool results", "ch": c_last})
-        out_pixels = 1
-    else:
-        out_pixels = h_last * w_last
+        h_last = w_last = 1
+    out_ch, out_pixels = c_last, h_last * w_last
+    flatten = None
+    if net.fc:
+        if h_last * w_last > 1:
+            links.append({"what": "flattened map (h, w, c)", "ch": c_last * h_last * w_last})
+            flatten = {"ch": c_last, "pixels": h_last * w_last, "src": len(links) - 2}
+        for i, f in enumerate(net.fc):
+            links.append({"what": f"output of PE {n_conv + i} ({f.name})", "ch": f.n_out})
+            pe_links.append((len(links) - 2, len(links) - 1))
+        out_ch, out_pixels = net.fc[-1].n_out, 1
     return {
         "top": top,
         "net_name": net.name,
         "in_ch": c_in,
         "in_pixels": h_in * w_in,
-        "out_ch": c_last,
+        "out_ch": out_ch,
         "out_pixels": out_pixels,
         "pes": pes,
+        "pe_links": pe_links,
+        "n_conv": n_conv,
+        "n_fc": len(net.fc),
         "gap": gap,
+        "gap_ch": c_last,
+        "gap_src": n_conv,
+        "gap_dst": n_conv + 1,
+        "flatten": flatten,
         "links": links,
         "last": len(links) - 1,
+        "out_flip": "false" if net.output_q.signed else "true",
     }
 
 
@@ -185,6 +201,7 @@ def emit(
     outdir: str | Path,
     top: str = "pcnn_net",
     parallel: PeParallel | Parallel = None,
+    force: Requant | None = None,
 ) -> list[Path]:
     """Write ``<top>_pkg.vhd``, ``<top>.vhd``, ``<top>_legacy.vhd``; return them, compile order.
 
@@ -192,7 +209,7 @@ def emit(
     parallelism, or (par_in, par_out) pairs (checked here).
     """
     check_top_name(top)
-    ctx = context(net, top, parallel)
+    ctx = context(net, top, parallel, force)
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

@@ -151,6 +151,8 @@ def run_prepared(
             node="ghdl",
         )
     outputs = from_words(words, net.output_shape, files.images)
+    if not net.output_q.signed:
+        outputs = outputs.astype(np.uint8)  # the bytes of a uint8 output
     passed = proc.returncode == 0 and res.passed and bool(np.array_equal(outputs, expected))
     return SimResult(
         outputs=outputs,
@@ -182,8 +184,8 @@ def simulate(
 class SimRun:
     """Every chunk of a long simulation: the hardware's outputs against the reference."""
 
-    outputs: np.ndarray  # int8, the hardware's words in the layout of the reference
-    expected: np.ndarray  # int8, the reference's outputs
+    outputs: np.ndarray  # int8 or uint8, the hardware's words in the layout of the reference
+    expected: np.ndarray  # int8 or uint8, the reference's outputs
     results: list[SimResult]  # one per GHDL run (chunk)
 
     @property
@@ -230,4 +232,4 @@ def simulate_chunks(
         results.append(res)
         if progress is not None and n > chunk:
             progress(stop, n)
-    return SimRun(np.concatenate(outs), np.asarray(expected, dtype=np.int8), results)
+    return SimRun(np.concatenate(outs), np.asarray(expected), results)

@@ -84,5 +84,6 @@ def write_sim_files(
         out_words=net.output_words,
     )
     write_words(files.input, to_words(x))
-    write_words(files.expected, to_words(expected))
+    # the testbench reads every output word as int8: a uint8 output as its byte
+    write_words(files.expected, to_words(np.asarray(expected).astype(np.int64).astype(np.int8)))
     return files

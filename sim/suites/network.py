@@ -22,9 +22,9 @@ from vunit.ui.library import Library
 
 from pocket_cnn import reference
 from pocket_cnn.emit import emit
-from pocket_cnn.emit.gap import gap_cfg_fields, gap_constants
+from pocket_cnn.emit.gap import gap_cfg_fields, gap_constants_q
 from pocket_cnn.ip import ROOT
-from pocket_cnn.ir import GapStage, Network
+from pocket_cnn.ir import GapStage, Network, QTensor
 from pocket_cnn.ir.parallel import Parallel
 from pocket_cnn.simulation import stimuli as sim_data
 from pocket_cnn.simulation.testbench import read_result
@@ -131,18 +131,51 @@ GAP_CASES = ((1, 1, 0), (3, 4, 0), (8, 9, 1), (5, 36, -2), (16, 2, 3), (2, 100, 
 GAP_IMAGES = 6
 
 
-def _gap_pre_config(ch: int, area: int, d: int, seed: int) -> Callable[[str], bool]:
-    """Random maps plus all -128 / all 127 maps; expected words from reference.gap."""
+#: (channels, pixels, input, output quantisation) of the general GAP block tests: any
+#: float32 scale, zero points, uint8 tensors carried as int8 with the MSB flipped
+GAP_GENERAL_CASES = (
+    (4, 9, QTensor(0.0235, 131, False), QTensor(0.0117, 3, False)),
+    (3, 49, QTensor(0.05, -10, True), QTensor(0.013, 100, False)),
+    (2, 16, QTensor(0.0039, 0, False), QTensor(0.02, -5, True)),
+    (1, 1, QTensor(0.031, 7, True), QTensor(0.0021, -20, True)),
+)
+
+
+def _gap_pre_config(stage: GapStage, seed: int) -> Callable[[str], bool]:
+    """Random maps plus all -128 / all 127 maps (internal int8); expected words from
+    reference.gap, uint8 tensors converted to and from the internal int8 convention."""
 
     def hook(output_path: str) -> bool:
+        ch, _, area = stage.in_shape
         rng = np.random.default_rng(seed)
         x = rng.integers(-128, 128, (GAP_IMAGES, ch, 1, area), dtype=np.int16).astype(np.int8)
         x[0] = -128
         x[1] = 127
-        stage = GapStage.pow2("gap", (ch, 1, area), frac_in=0, frac_out=d)
+        x_in = x if stage.x_q.signed else (x.astype(np.int16) + 128).astype(np.uint8)
+        y = reference.gap(stage, x_in).reshape(-1).astype(np.int64)
+        if not stage.y_q.signed:
+            y -= 128
         out = Path(output_path)
         sim_data.write_words(out / "input.txt", sim_data.to_words(x))
-        sim_data.write_words(out / "expected.txt", reference.gap(stage, x).reshape(-1))
+        sim_data.write_words(out / "expected.txt", y)
+        return True
+
+    return hook
+
+
+#: (channels, pixels) of the flatten block tests
+FLATTEN_CASES = ((1, 1), (3, 1), (2, 9), (5, 4), (1, 12))
+
+
+def _flatten_pre_config(ch: int, pixels: int, seed: int) -> Callable[[str], bool]:
+    """Random images; the expected beats hold the same bytes (stream order)."""
+
+    def hook(output_path: str) -> bool:
+        rng = np.random.default_rng(seed)
+        x = rng.integers(-128, 128, GAP_IMAGES * pixels * ch)
+        out = Path(output_path)
+        sim_data.write_words(out / "input.txt", x)
+        sim_data.write_words(out / "expected.txt", x)
         return True
 
     return hook
@@ -150,7 +183,14 @@ def _gap_pre_config(ch: int, area: int, d: int, seed: int) -> Callable[[str], bo
 
 def _add_blocks(vu: VUnit) -> None:
     lib = vu.add_library("pcnn_blocks_tb")
-    lib.add_source_files([*TB_COMMON, str(TB / "pcnn_tb_stream.vhd"), str(TB / "pcnn_tb_gap.vhd")])
+    lib.add_source_files(
+        [
+            *TB_COMMON,
+            str(TB / "pcnn_tb_stream.vhd"),
+            str(TB / "pcnn_tb_gap.vhd"),
+            str(TB / "pcnn_tb_flatten.vhd"),
+        ]
+    )
     stream = lib.test_bench("pcnn_tb_stream")
     for ch, pix in ((1, 1), (1, 7), (3, 5), (16, 2)):
         for pct in (0, 40):
@@ -159,13 +199,37 @@ def _add_blocks(vu: VUnit) -> None:
                 generics={"G_CH": ch, "G_PIXELS": pix, "G_STALL_IN": pct, "G_STALL_OUT": pct},
             )
     stream.add_config(name="bad_tlast", generics={"G_CH": 3, "G_PIXELS": 5, "G_BAD_LAST": 7})
+    flatten = lib.test_bench("pcnn_tb_flatten")
+    for i, (ch, pix) in enumerate(FLATTEN_CASES):
+        for pct in (0, 40):
+            flatten.add_config(
+                name=f"ch{ch}_pix{pix}_stall{pct}",
+                generics={
+                    "G_CH": ch,
+                    "G_PIXELS": pix,
+                    "G_IMAGES": GAP_IMAGES,
+                    "G_STALL_IN": pct,
+                    "G_STALL_OUT": pct,
+                    "G_SEED": 1 + i,
+                },
+                pre_config=_flatten_pre_config(ch, pix, seed=i),
+            )
     gap_tb = lib.test_bench("pcnn_tb_gap")
-    for i, (ch, area, d) in enumerate(GAP_CASES):
+    cases = [
+        (f"ch{ch}_pix{area}_d{d}", GapStage.pow2("gap", (ch, 1, area), frac_in=0, frac_out=d))
+        for ch, area, d in GAP_CASES
+    ] + [
+        (f"q{j}_ch{ch}_pix{area}", GapStage("gap", (ch, 1, area), x_q, y_q))
+        for j, (ch, area, x_q, y_q) in enumerate(GAP_GENERAL_CASES)
+    ]
+    for i, (name, stage) in enumerate(cases):
+        ch, _, area = stage.in_shape
         # the pcnn_gap_cfg_t fields beyond ch and pixels, one scalar generic each
-        consts = {f"G_{k.upper()}": v for k, v in gap_cfg_fields(gap_constants(area, d)).items()}
+        consts = gap_constants_q(area, stage.x_q, stage.y_q)
+        generics = {f"G_{k.upper()}": v for k, v in gap_cfg_fields(consts).items()}
         for pct in (0, 40):
             gap_tb.add_config(
-                name=f"ch{ch}_pix{area}_d{d}_stall{pct}",
+                name=f"{name}_stall{pct}",
                 generics={
                     "G_CH": ch,
                     "G_PIXELS": area,
@@ -173,7 +237,7 @@ def _add_blocks(vu: VUnit) -> None:
                     "G_STALL_IN": pct,
                     "G_STALL_OUT": pct,
                     "G_SEED": 1 + i,
-                    **consts,
+                    **generics,
                 },
-                pre_config=_gap_pre_config(ch, area, d, seed=i),
+                pre_config=_gap_pre_config(stage, seed=i),
             )

@@ -49,7 +49,8 @@ architecture tb of pcnn_tb_pe is
     kernel => G_KERNEL, stride => G_STRIDE, pad => G_PAD, shift => G_SHIFT,
     act => pcnn_act_t'val(G_ACT), in_signed => G_IN_SIGNED, pool_kernel => G_POOL_KERNEL,
     pool_stride => G_POOL_STRIDE, par_in => G_PAR_IN, par_out => G_PAR_OUT,
-    acc_bits => G_ACC_BITS);
+    acc_bits => G_ACC_BITS, requant => PCNN_RQ_SHIFT, pad_value => 0, zp => 0,
+    clamp_lo => -128, clamp_hi => 127);
 
   constant C_OUT_PIX : positive := pcnn_out_height(C_CFG) * pcnn_out_width(C_CFG);
 

@@ -1,0 +1,75 @@
+-- pcnn_tb_flatten: pcnn_flatten gathers pixels into one beat per image.
+-- Streams G_IMAGES images of G_PIXELS pixels x G_CH channels (<output_path>/input.txt:
+-- int8, pixel by pixel, channel fastest) back to back under random input gaps and output
+-- backpressure (pcnn_tb_source, pcnn_tb_sink), and checks every output beat against
+-- <output_path>/expected.txt (the same bytes: stream order h, w, c, byte 0 lowest),
+-- m_last = '1' on every beat and the stream rules.
+library ieee;
+use ieee.std_logic_1164.all;
+
+library vunit_lib;
+context vunit_lib.vunit_context;
+
+library pocket_cnn;
+use pocket_cnn.pcnn_pkg.all;
+
+use work.pcnn_tb_pkg.all;
+
+entity pcnn_tb_flatten is
+  generic (
+    runner_cfg  : string;
+    G_CH        : positive := 1; -- channels
+    G_PIXELS    : positive := 1; -- H*W
+    G_IMAGES    : positive := 1; -- images back to back
+    G_STALL_IN  : natural  := 0; -- percent input gaps
+    G_STALL_OUT : natural  := 0; -- percent output backpressure
+    G_SEED      : positive := 1  -- seed of gaps and backpressure
+  );
+end entity pcnn_tb_flatten;
+
+architecture sim of pcnn_tb_flatten is
+  constant C_PATH : string           := output_path(runner_cfg);
+  constant C_IN   : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "input.txt");
+  constant C_EXP  : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "expected.txt");
+
+  signal clk                      : std_logic := '0';
+  signal rst                      : std_logic := '1';
+  signal s_valid, s_ready, s_last : std_logic;
+  signal s_data                   : std_logic_vector(G_CH * 8 - 1 downto 0);
+  signal m_valid, m_ready, m_last : std_logic;
+  signal m_data                   : std_logic_vector(G_PIXELS * G_CH * 8 - 1 downto 0);
+  signal done_in, done_out        : boolean;
+begin
+  clk <= not clk after 5 ns;
+
+  dut : entity pocket_cnn.pcnn_flatten
+    generic map (G_CH => G_CH, G_PIXELS => G_PIXELS)
+    port map (clk => clk, rst => rst, s_valid => s_valid, s_ready => s_ready,
+              s_data => s_data, m_valid => m_valid, m_ready => m_ready, m_data => m_data,
+              m_last => m_last);
+
+  u_source : entity work.pcnn_tb_source
+    generic map (G_VALUES => C_IN, G_BYTES => G_CH, G_PER_IMG => G_PIXELS,
+                 G_STALL => G_STALL_IN, G_SEED => G_SEED)
+    port map (clk => clk, rst => rst, valid => s_valid, ready => s_ready, data => s_data,
+              last => s_last, done => done_in);
+
+  u_sink : entity work.pcnn_tb_sink
+    generic map (G_EXPECTED => C_EXP, G_BYTES => G_PIXELS * G_CH, G_PER_IMG => 1,
+                 G_STALL => G_STALL_OUT, G_SEED => G_SEED + 3)
+    port map (clk => clk, rst => rst, valid => m_valid, ready => m_ready, data => m_data,
+              last => m_last, done => done_out);
+
+  main : process
+  begin
+    test_runner_setup(runner, runner_cfg);
+    check_equal(C_IN'length, G_IMAGES * G_PIXELS * G_CH, "words in input.txt");
+    check_equal(C_EXP'length, G_IMAGES * G_PIXELS * G_CH, "words in expected.txt");
+    pcnn_tb_reset(clk, rst);
+    wait until done_out;
+    check(done_in, "input not fully consumed");
+    test_runner_cleanup(runner);
+  end process;
+
+  test_runner_watchdog(runner, 10 ms);
+end architecture sim;
