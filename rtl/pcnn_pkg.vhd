@@ -95,6 +95,9 @@ package pcnn_pkg is
   -- (else, and for left shifts >= 8, it falls back to the functions above).
   function pcnn_requant_act(acc : signed; shift : integer; act : pcnn_act_t) return signed;
 
+  -- mag rounded half to even at the lowest bit that mask leaves (mask = 2**d - 1,
+  -- d >= 0): the masked bits cleared, one bit wider than mag.
+  function pcnn_rne_mask(mag : unsigned; mask : unsigned) return unsigned;
   -- RNE(a * 2**-s) for any s (s <= 0: exact left shift), a'length + 1 bits wide
   -- (the caller makes a wide enough for left shifts); s need not be a constant.
   function pcnn_rne_shift_var(a : signed; s : integer) return signed;
@@ -315,15 +318,36 @@ package body pcnn_pkg is
     return y;
   end function;
 
+  function pcnn_rne_mask(mag : unsigned; mask : unsigned) return unsigned is
+    -- mag + (half - 1) + (kept LSB) carries into the kept part exactly when RNE rounds
+    -- up; then the masked bits are cleared. No shifter: the mask does the positioning.
+    constant C_N : positive := mag'length;
+    variable m   : unsigned(C_N - 1 downto 0);
+    variable v   : unsigned(C_N - 1 downto 0);
+    variable lsb : unsigned(0 downto 0);
+    variable t   : unsigned(C_N downto 0);
+  begin
+    m      := mask;
+    v      := mag;
+    lsb(0) := '0';
+    for i in 1 to C_N - 1 loop
+      if m(i) = '0' and m(i - 1) = '1' then
+        lsb(0) := v(i);
+      end if;
+    end loop;
+    t := resize(v, C_N + 1) + resize(shift_right(m, 1), C_N + 1) + resize(lsb, C_N + 1);
+    return t and not resize(m, C_N + 1);
+  end function;
+
   function pcnn_rne_shift_var(a : signed; s : integer) return signed is
     -- on the magnitude (RNE is symmetric): only logical shifts, which every netlist
-    -- writer renders the same way
+    -- writer renders the same way; the rounding itself is a masked add (pcnn_rne_mask)
     constant C_N : positive := a'length + 1;
     variable v   : signed(C_N - 1 downto 0);
     variable mag : unsigned(C_N - 1 downto 0);
+    variable msk : unsigned(C_N - 1 downto 0);
+    variable t   : unsigned(C_N downto 0);
     variable q   : unsigned(C_N - 1 downto 0);
-    variable r   : unsigned(C_N - 1 downto 0);
-    variable h   : unsigned(C_N - 1 downto 0);
   begin
     v   := resize(a, C_N);
     mag := unsigned(v);
@@ -335,12 +359,14 @@ package body pcnn_pkg is
     elsif s >= C_N then
       q := (others => '0'); -- |a| < 2**(s-1): rounds to 0
     else
-      q := shift_right(mag, s);
-      r := mag - shift_left(q, s);
-      h := shift_left(to_unsigned(1, C_N), s - 1);
-      if r > h or (r = h and q(0) = '1') then
-        q := q + 1;
-      end if;
+      for i in 0 to C_N - 1 loop
+        msk(i) := '0';
+        if i < s then
+          msk(i) := '1';
+        end if;
+      end loop;
+      t := shift_right(pcnn_rne_mask(mag, msk), s);
+      q := t(C_N - 1 downto 0);
     end if;
     if v < 0 then
       return -signed(q);
@@ -349,35 +375,36 @@ package body pcnn_pkg is
   end function;
 
   function pcnn_round_f32(a : signed) return signed is
+    -- bit i is cleared when a one sits at i + 24 or above: a prefix OR, no shifter
     constant C_N : positive := a'length + 1;
     variable v   : signed(C_N - 1 downto 0);
-    variable mag : signed(C_N - 1 downto 0);
-    variable bl  : natural;
-    variable d   : natural;
+    variable mag : unsigned(C_N - 1 downto 0);
+    variable msk : unsigned(C_N - 1 downto 0);
+    variable t   : unsigned(C_N downto 0);
+    variable any : std_logic;
   begin
-    v   := resize(a, C_N);
+    v := resize(a, C_N);
     if C_N <= 25 then
       return v; -- |a| < 2**24: exact in float32
     end if;
-    mag := v;
+    mag := unsigned(v);
     if v < 0 then
-      mag := -v; -- no abs: GHDL's Verilog netlist cannot write it
+      mag := unsigned(-v); -- no abs: GHDL's Verilog netlist cannot write it
     end if;
-    bl  := 0;
-    for i in 0 to C_N - 1 loop
-      if mag(i) = '1' then
-        bl := i + 1;
+    msk := (others => '0');
+    any := '0';
+    for i in C_N - 1 downto 0 loop
+      any := any or mag(i);
+      if i >= 24 then
+        msk(i - 24) := any;
       end if;
     end loop;
-    if bl <= 24 then
-      return v;
-    end if;
-    d   := bl - 24;
-    mag := shift_left(resize(pcnn_rne_shift_var(mag, d), C_N), d);
+    t := pcnn_rne_mask(mag, msk);
+    -- |a| < 2**(C_N - 1): rounding up stays within C_N bits
     if v < 0 then
-      return -mag;
+      return -signed(t(C_N - 1 downto 0));
     end if;
-    return mag;
+    return signed(t(C_N - 1 downto 0));
   end function;
 
   function pcnn_requant_mult(

@@ -31,9 +31,8 @@ from typing import Any
 import numpy as np
 import onnx
 import pytest
+from _support.onnx_graph import GraphBuilder
 from onnx import helper, numpy_helper
-from test_general_quant import MS, QBuilder, s8, u8
-from test_import import GraphBuilder
 
 from pocket_cnn import reference
 from pocket_cnn.cli.main import main
@@ -44,6 +43,7 @@ from pocket_cnn.reference.oracle import run_ort
 from pocket_cnn.zoo.draw import net_input
 from pocket_cnn.zoo.float_nets import FLOAT_NETS, calibration
 from pocket_cnn.zoo.ort_quantize import MATRIX, Setting, quantize_setting
+from pocket_cnn.zoo.qbuilder import MS, QBuilder, s8, u8
 
 pytest.importorskip("onnxruntime")
 

@@ -168,11 +168,29 @@ def test_ghdl_random_general_nets(seed: int, tmp_path: Path, rtl_cache: Path) ->
 
 
 @pytest.mark.requires_tools("ghdl", "iverilog")
-@pytest.mark.parametrize(("name", "row"), [("zoo_leaky", 3), ("zoo_conv3_max2", 1)])
+@pytest.mark.parametrize(
+    ("name", "row"), [("zoo_leaky", 3), ("zoo_conv3_max2", 1), ("fc1", 2), ("gap_fc", 0)]
+)
 def test_netlist_equals_reference(name: str, row: int, tmp_path: Path) -> None:
-    """``ghdl --synth`` of a quantized model (MULT and EXACT stages, tables, uint8
-    with zero points) simulated in Icarus equals the reference."""
+    """``ghdl --synth`` of four quantized models (MULT and EXACT stages, tables, uint8
+    with zero points, a conv map flattened into a fully connected layer, a GAP and a
+    fully connected head) simulated in Icarus equals the reference."""
     net = quantized(name, row)
     res = simulate_netlist(net, random_images(net, 2, seed=5), tmp_path, stall_in=25, stall_out=25)
     assert res.bad_images == 0, f"{res.outputs.tolist()} != {res.expected.tolist()}"
     assert res.tlast_errors == 0 and res.passed
+
+
+def test_check_shows_the_hardware_rounding() -> None:
+    """``check``'s "hw rounding" column names each stage's requantiser."""
+    from pocket_cnn.cli.check_table import rows
+    from pocket_cnn.zoo import build
+
+    def modes(net: Network) -> list[str]:
+        return [r[13] for r in rows(net)]
+
+    exact = quantized("zoo_conv3_max2", 1)
+    want = [conv_hw(st, i == 0).mode.value for i, st in enumerate(exact.stages)]
+    assert modes(exact)[: len(want)] == want
+    assert "exact" in modes(exact)
+    assert set(modes(build("conv_3x1_1x1_max_2x2"))) == {"shift", "gap"}

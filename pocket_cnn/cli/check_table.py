@@ -4,13 +4,17 @@ with shapes, geometry, quantisation, requantisation and cost.
 Columns are separated by at least two spaces (a cell may hold single spaces, e.g.
 ``0.0123 zp 128 u8``). The requantisation multiplier of every output channel is
 ``m * 2**-s`` (docs/numerics.md): the column shows ``m`` and ``s``, or their ranges
-over the channels when the weights are quantized per channel.
+over the channels when the weights are quantized per channel; "hw rounding" is the
+requantiser the hardware builds for it (pocket_cnn.emit.hw_view.Requant; "gap": the
+GAP's own constants, pocket_cnn.emit.gap).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from pocket_cnn.emit.fc import fc_as_conv
+from pocket_cnn.emit.hw_view import conv_hw
 from pocket_cnn.ir import ConvStage, FcStage, GapStage, Network, QTensor
 from pocket_cnn.ir.network import pow2_frac
 from pocket_cnn.ir.parallel import fc_cycles, resolve_parallel
@@ -30,6 +34,7 @@ HEADER = (
     "y quant",
     "w scales",
     "multiplier m / shift s",
+    "hw rounding",
     "acc bits",
     "MACs/image",
     "weights",
@@ -66,7 +71,13 @@ def _bits(lo: int, hi: int) -> int:
     return max(max(-lo, hi).bit_length() + 1, 2)
 
 
-def _conv_row(st: ConvStage) -> tuple[str, ...]:
+def _rounding(st: ConvStage, first: bool) -> str:
+    """The hardware's requantiser: shift (power of two, no multiplier), mult (one
+    rounding, proven equal to onnxruntime) or exact (onnxruntime's float32 steps)."""
+    return conv_hw(st, first).mode.value
+
+
+def _conv_row(st: ConvStage, first: bool = False) -> tuple[str, ...]:
     pool = "-" if st.pool is None else f"max {st.pool.kernel}/{st.pool.stride}"
     return (
         st.name,
@@ -82,6 +93,7 @@ def _conv_row(st: ConvStage) -> tuple[str, ...]:
         _y(st.y_q, st.act_q),
         _w_scales(st.w_scale),
         _mult(st.mantissa),
+        _rounding(st, first),
         str(st.acc_bits),
         str(st.macs),
         str(st.weights.size),
@@ -105,6 +117,7 @@ def _gap_row(g: GapStage) -> tuple[str, ...]:
         g.y_q.text(),
         "-",
         _mult(mantissa(g.multiplier)),
+        "gap",
         str(_bits(lo, hi)),
         "-",
         "-",
@@ -126,6 +139,7 @@ def _fc_row(f: FcStage) -> tuple[str, ...]:
         _y(f.y_q, f.act_q),
         _w_scales(f.w_scale),
         _mult(f.mantissa),
+        _rounding(fc_as_conv(f), False),
         str(f.acc_bits),
         str(f.macs),
         str(f.weights.size),
@@ -134,7 +148,7 @@ def _fc_row(f: FcStage) -> tuple[str, ...]:
 
 def rows(net: Network) -> list[tuple[str, ...]]:
     """The table rows (without header): conv stages, the GAP if any, the FC layers."""
-    out = [_conv_row(st) for st in net.stages]
+    out = [_conv_row(st, i == 0) for i, st in enumerate(net.stages)]
     if net.gap is not None:
         out.append(_gap_row(net.gap))
     out += [_fc_row(f) for f in net.fc]
