@@ -97,6 +97,26 @@ def test_user_core_with_onnx_model(fusesoc: FuseSoC, tmp_path: Path) -> None:
     assert "pcnn_tb_net: PASS, 2 images" in out
 
 
+def test_user_core_with_onnxruntime_quantized_lenet(fusesoc: FuseSoC, tmp_path: Path) -> None:
+    """The generator on what users have: a LeNet-style float net (5x5 convs, max-pools,
+    fully connected 120/84/10) quantized by onnxruntime's quantize_static with its
+    defaults (QDQ, uint8 activations, per tensor, MinMax) after quant_pre_process."""
+    from pocket_cnn.zoo.float_nets import FLOAT_NETS, calibration
+    from pocket_cnn.zoo.ort_quantize import Setting, quantize_setting
+
+    user = tmp_path / "user"
+    user.mkdir()
+    model = FLOAT_NETS["lenet"](1)
+    setting = Setting("qdq", False, "uint8", False, "minmax")  # quantize_static's defaults
+    onnx.save(quantize_setting(model, calibration(model, 16, 0), setting), user / "m.onnx")
+    _user_core(user, "m.onnx", top="pcnn_net")
+    fusesoc.library_add("user", user)
+    proc = fusesoc("run", "--target=sim", "user:test:user_core")
+    out = _out(proc)
+    assert proc.returncode == 0, out
+    assert "pcnn_tb_net: PASS, 2 images" in out
+
+
 def test_bad_model_fails_with_cli_message(
     fusesoc: FuseSoC, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
