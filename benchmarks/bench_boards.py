@@ -8,6 +8,9 @@ Prints progress, then a markdown table with the date and tool versions, and writ
 the results as JSON (default build/bench_boards/results.json).
 Usage: python benchmarks/bench_boards.py [--models A B] [--boards icebreaker ulx3s]
 [--fold 1] [--timeout S]. Yosys on the larger models takes minutes: run it with nice.
+A model is a zoo name, or ``ort:NAME``: the float net NAME of
+pocket_cnn/zoo/float_nets.py (e.g. ``ort:lenet``) quantized by onnxruntime's
+quantize_static with its defaults (QDQ, uint8 activations, per tensor, MinMax).
 """
 
 from __future__ import annotations
@@ -25,9 +28,12 @@ from pocket_cnn.errors import ModelError
 from pocket_cnn.ip import ROOT, build_root
 from pocket_cnn.ir import Network
 from pocket_cnn.ir.parallel import resolve_parallel
+from pocket_cnn.onnx_import import from_onnx
 from pocket_cnn.synth.pipeline import SynthReport, synthesize
 from pocket_cnn.tools import tool_version
 from pocket_cnn.zoo import ZOO, build
+from pocket_cnn.zoo.float_nets import FLOAT_NETS, calibration
+from pocket_cnn.zoo.ort_quantize import Setting, quantize_setting
 
 #: the default model and two larger ones that yosys handles in minutes at full parallelism
 #: (conv_2x_3x1_1x1_max_2x2 and conv_4x3x1_1x1 have 2000-3600 weights: give them --models)
@@ -56,11 +62,20 @@ class Row:
     seconds: dict[str, float]
 
 
+def load(model: str) -> Network:
+    """A zoo model, or ``ort:NAME``: a float net quantized with quantize_static's defaults."""
+    if not model.startswith("ort:"):
+        return build(model)
+    float_model = FLOAT_NETS[model.removeprefix("ort:")](1)
+    default = Setting("qdq", False, "uint8", False, "minmax")
+    return from_onnx(quantize_setting(float_model, calibration(float_model, 16, 0), default))
+
+
 def folded(net: Network, par: str) -> str:
     """``--parallel`` text: 'full', or '<p>,<p>' for every PE."""
     if par == "full":
         return "full"
-    return ";".join(f"{par},{par}" for _ in net.stages)
+    return ";".join(f"{par},{par}" for _ in [*net.stages, *net.fc])
 
 
 def row(model: str, par: str, rep: SynthReport) -> Row:
@@ -145,7 +160,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 0 when every run finished (fitting or not), 2 on bad setup."""
     args = parse_args(argv)
-    unknown = [m for m in args.models if m not in ZOO]
+    unknown = [m for m in args.models if m not in ZOO and m.removeprefix("ort:") not in FLOAT_NETS]
     if unknown:
         print(f"bench_boards: unknown zoo model(s) {', '.join(unknown)}", file=sys.stderr)
         return 2
@@ -159,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     rows: list[Row] = []
     for model in args.models:
-        net = build(model)
+        net = load(model)
         for board in boards:
             for par in ("full", args.fold):
                 tag = f"{model} on {board.name} par {par}"

@@ -95,9 +95,9 @@ package pcnn_pkg is
   -- (else, and for left shifts >= 8, it falls back to the functions above).
   function pcnn_requant_act(acc : signed; shift : integer; act : pcnn_act_t) return signed;
 
-  -- mag rounded half to even at the lowest bit that mask leaves (mask = 2**d - 1,
-  -- d >= 0): the masked bits cleared, one bit wider than mag.
-  function pcnn_rne_mask(mag : unsigned; mask : unsigned) return unsigned;
+  -- v rounded half to even at the lowest bit that mask leaves (mask = 2**d - 1,
+  -- d >= 0, mask'length = v'length): the masked bits cleared, one bit wider than v.
+  function pcnn_rne_mask(v : signed; mask : unsigned) return signed;
   -- RNE(a * 2**-s) for any s (s <= 0: exact left shift), a'length + 1 bits wide
   -- (the caller makes a wide enough for left shifts); s need not be a constant.
   function pcnn_rne_shift_var(a : signed; s : integer) return signed;
@@ -318,44 +318,41 @@ package body pcnn_pkg is
     return y;
   end function;
 
-  function pcnn_rne_mask(mag : unsigned; mask : unsigned) return unsigned is
-    -- mag + (half - 1) + (kept LSB) carries into the kept part exactly when RNE rounds
-    -- up; then the masked bits are cleared. No shifter: the mask does the positioning.
-    constant C_N : positive := mag'length;
+  function pcnn_rne_mask(v : signed; mask : unsigned) return signed is
+    -- floor(v / 2**d) rounds up exactly when v + (half - 1) + (kept LSB) carries into
+    -- bit d (two's complement, any sign); then the masked bits are cleared. No shifter:
+    -- the mask does the positioning.
+    constant C_N : positive := v'length;
     variable m   : unsigned(C_N - 1 downto 0);
-    variable v   : unsigned(C_N - 1 downto 0);
-    variable lsb : unsigned(0 downto 0);
-    variable t   : unsigned(C_N downto 0);
+    variable x   : signed(C_N - 1 downto 0);
+    variable lsb : std_logic;
+    variable t   : signed(C_N downto 0);
   begin
-    m      := mask;
-    v      := mag;
-    lsb(0) := '0';
+    m   := mask;
+    x   := v;
+    lsb := '0';
     for i in 1 to C_N - 1 loop
-      if m(i) = '0' and m(i - 1) = '1' then
-        lsb(0) := v(i);
-      end if;
+      lsb := lsb or (x(i) and m(i - 1) and not m(i));
     end loop;
-    t := resize(v, C_N + 1) + resize(shift_right(m, 1), C_N + 1) + resize(lsb, C_N + 1);
-    return t and not resize(m, C_N + 1);
+    t := resize(x, C_N + 1) + signed('0' & shift_right(m, 1));
+    if lsb = '1' then
+      t := t + 1;
+    end if;
+    return t and not signed('0' & m);
   end function;
 
   function pcnn_rne_shift_var(a : signed; s : integer) return signed is
-    -- on the magnitude (RNE is symmetric): only logical shifts, which every netlist
-    -- writer renders the same way; the rounding itself is a masked add (pcnn_rne_mask)
+    -- floor-based RNE on the two's complement value: one add, an arithmetic shift
     constant C_N : positive := a'length + 1;
     variable v   : signed(C_N - 1 downto 0);
-    variable mag : unsigned(C_N - 1 downto 0);
     variable msk : unsigned(C_N - 1 downto 0);
-    variable t   : unsigned(C_N downto 0);
-    variable q   : unsigned(C_N - 1 downto 0);
+    variable t   : signed(C_N downto 0);
+    variable w   : unsigned(2 * C_N downto 0);
+    variable q   : signed(C_N - 1 downto 0);
   begin
-    v   := resize(a, C_N);
-    mag := unsigned(v);
-    if v < 0 then
-      mag := unsigned(-v);
-    end if;
+    v := resize(a, C_N);
     if s <= 0 then
-      q := shift_left(mag, -s);
+      q := shift_left(v, -s);
     elsif s >= C_N then
       q := (others => '0'); -- |a| < 2**(s-1): rounds to 0
     else
@@ -365,46 +362,40 @@ package body pcnn_pkg is
           msk(i) := '1';
         end if;
       end loop;
-      t := shift_right(pcnn_rne_mask(mag, msk), s);
-      q := t(C_N - 1 downto 0);
+      -- arithmetic shift as a logical one of the sign-extended value: GHDL's Verilog
+      -- writer renders a signed shift_right as >>> on an unsigned wire (a logical shift)
+      t := pcnn_rne_mask(v, msk);
+      w := shift_right(unsigned(resize(t, 2 * C_N + 1)), s);
+      q := signed(w(C_N - 1 downto 0));
     end if;
-    if v < 0 then
-      return -signed(q);
-    end if;
-    return signed(q);
+    return q;
   end function;
 
   function pcnn_round_f32(a : signed) return signed is
-    -- bit i is cleared when a one sits at i + 24 or above: a prefix OR, no shifter
+    -- bit i is cleared when a significant bit sits at i + 24 or above: a prefix OR of
+    -- the bits that differ from the sign (for a < 0 that is |a| - 1, one bit shorter
+    -- than |a| only at powers of two, whose low bits are 0 anyway); no shifter
     constant C_N : positive := a'length + 1;
     variable v   : signed(C_N - 1 downto 0);
-    variable mag : unsigned(C_N - 1 downto 0);
     variable msk : unsigned(C_N - 1 downto 0);
-    variable t   : unsigned(C_N downto 0);
+    variable t   : signed(C_N downto 0);
     variable any : std_logic;
   begin
     v := resize(a, C_N);
     if C_N <= 25 then
       return v; -- |a| < 2**24: exact in float32
     end if;
-    mag := unsigned(v);
-    if v < 0 then
-      mag := unsigned(-v); -- no abs: GHDL's Verilog netlist cannot write it
-    end if;
     msk := (others => '0');
     any := '0';
     for i in C_N - 1 downto 0 loop
-      any := any or mag(i);
+      any := any or (v(i) xor v(C_N - 1));
       if i >= 24 then
         msk(i - 24) := any;
       end if;
     end loop;
-    t := pcnn_rne_mask(mag, msk);
-    -- |a| < 2**(C_N - 1): rounding up stays within C_N bits
-    if v < 0 then
-      return -signed(t(C_N - 1 downto 0));
-    end if;
-    return signed(t(C_N - 1 downto 0));
+    t := pcnn_rne_mask(v, msk);
+    -- |a| < 2**(C_N - 2): rounding away from 0 stays within C_N bits
+    return t(C_N - 1 downto 0);
   end function;
 
   function pcnn_requant_mult(

@@ -18,6 +18,7 @@ import pytest
 
 from pocket_cnn.emit.hw_view import Requant, conv_hw, run_hw, to_external
 from pocket_cnn.ir import Activation, Network, QTensor
+from pocket_cnn.ir.parallel import resolve_parallel
 from pocket_cnn.ir.requant import Mantissa, single_rounding_exact
 from pocket_cnn.onnx_import import from_onnx
 from pocket_cnn.reference.integer import run_all
@@ -169,14 +170,24 @@ def test_ghdl_random_general_nets(seed: int, tmp_path: Path, rtl_cache: Path) ->
 
 @pytest.mark.requires_tools("ghdl", "iverilog")
 @pytest.mark.parametrize(
-    ("name", "row"), [("zoo_leaky", 3), ("zoo_conv3_max2", 1), ("fc1", 2), ("gap_fc", 0)]
+    ("name", "row", "parallel"),
+    [
+        ("zoo_leaky", 3, "full"),
+        ("zoo_conv3_max2", 1, "full"),
+        ("zoo_conv3_max2", 1, "1,2;2,3"),
+        ("fc1", 2, "full"),
+        ("gap_fc", 0, "full"),
+    ],
 )
-def test_netlist_equals_reference(name: str, row: int, tmp_path: Path) -> None:
+def test_netlist_equals_reference(name: str, row: int, parallel: str, tmp_path: Path) -> None:
     """``ghdl --synth`` of four quantized models (MULT and EXACT stages, tables, uint8
     with zero points, a conv map flattened into a fully connected layer, a GAP and a
-    fully connected head) simulated in Icarus equals the reference."""
+    fully connected head) simulated in Icarus equals the reference; folded, the
+    per-channel multipliers and shifts are picked at run time (variable shifts)."""
     net = quantized(name, row)
-    res = simulate_netlist(net, random_images(net, 2, seed=5), tmp_path, stall_in=25, stall_out=25)
+    par = resolve_parallel(net, parallel)
+    x = random_images(net, 2, seed=5)
+    res = simulate_netlist(net, x, tmp_path, parallel=par, stall_in=25, stall_out=25)
     assert res.bad_images == 0, f"{res.outputs.tolist()} != {res.expected.tolist()}"
     assert res.tlast_errors == 0 and res.passed
 
