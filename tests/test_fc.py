@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from _support.cpu import has_vnni
 from onnx import helper, numpy_helper
 
 from pocket_cnn import reference
@@ -52,22 +53,7 @@ N_TEST = 100
 MS = "com.microsoft"
 
 
-def _has_vnni() -> bool:
-    """VNNI by CPUID as numpy reads it (right under qemu-user's emulated CPUs too), or
-    AVX-VNNI (which numpy does not list) in /proc/cpuinfo."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__ as features
-    except ImportError:  # pragma: no cover - numpy < 2
-        from numpy.core._multiarray_umath import __cpu_features__ as features
-    if features.get("AVX512VNNI", False):
-        return True
-    try:
-        return " avx_vnni" in Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-
-
-VNNI = _has_vnni()
+VNNI = has_vnni()
 
 
 # ---- models -------------------------------------------------------------------------------------

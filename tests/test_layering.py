@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("ir",),
     ("onnx_import", "reference", "emit"),
     ("zoo", "loader"),
-    ("simulation", "boards"),
+    ("simulation", "boards", "quantizer"),
     ("synth", "host"),
     ("fusesoc",),
     ("cli",),

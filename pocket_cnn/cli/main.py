@@ -25,6 +25,7 @@ PROG = "pocket-cnn"
 COMMANDS: tuple[str, ...] = (
     "pocket_cnn.cli.cmd_zoo",
     "pocket_cnn.cli.cmd_check",
+    "pocket_cnn.cli.cmd_quantize",
     "pocket_cnn.cli.cmd_reference",
     "pocket_cnn.cli.cmd_generate",
     "pocket_cnn.cli.cmd_simulate",

@@ -44,8 +44,8 @@ def check_input(
     return arr
 
 
-def load_input(net: Network, path: str | Path) -> np.ndarray:
-    """Load a .npy file of input words and check it (see :func:`check_input`)."""
+def read_npy(path: str | Path) -> np.ndarray:
+    """One array from a .npy file; a missing or unreadable file is a ModelError."""
     p = Path(path)
     if not p.is_file():
         raise ModelError("input file not found; check the path", node=str(p))
@@ -57,4 +57,9 @@ def load_input(net: Network, path: str | Path) -> np.ndarray:
         ) from None
     if not isinstance(x, np.ndarray):
         raise ModelError("is not a single .npy array (.npz?); save it with numpy.save", node=str(p))
-    return check_input(net, x, source=str(p), single=True)
+    return x
+
+
+def load_input(net: Network, path: str | Path) -> np.ndarray:
+    """Load a .npy file of input words and check it (see :func:`check_input`)."""
+    return check_input(net, read_npy(path), source=str(path), single=True)

@@ -5,6 +5,6 @@
 Every limit is checked here: bad input is one :class:`~pocket_cnn.errors.ModelError`.
 """
 
-from pocket_cnn.onnx_import.model import from_onnx, load_model
+from pocket_cnn.onnx_import.model import from_onnx, load_model, read_onnx
 
-__all__ = ["from_onnx", "load_model"]
+__all__ = ["from_onnx", "load_model", "read_onnx"]

@@ -77,6 +77,11 @@ SUPPORTED = ", ".join(sorted({op for _, op in HANDLERS} - REFUSED))
 
 def load_model(path: str | Path) -> Network:
     """Read an ONNX file and import it; file problems raise :class:`ModelError`."""
+    return from_onnx(read_onnx(path))
+
+
+def read_onnx(path: str | Path) -> onnx.ModelProto:
+    """Read an ONNX file; a missing, unreadable or non-ONNX file is a ModelError."""
     p = Path(path)
     if not p.exists():
         raise ModelError("file not found; check the path", node=str(p))
@@ -95,7 +100,7 @@ def load_model(path: str | Path) -> Network:
             "is not an ONNX model (no IR version or graph); export the model to ONNX first",
             node=str(p),
         )
-    return from_onnx(model)
+    return model
 
 
 def _graph_input(view: GraphView) -> tuple[str, tuple[int, int, int]]:

@@ -108,6 +108,23 @@ class _Net:
             self._emit("Add", [self.x, b], self.shape, "Add bias (1,C,1,1)")
         return self
 
+    def batchnorm(self) -> _Net:
+        """BatchNormalization (inference form) with drawn statistics, as PyTorch exports
+        it after a conv; onnxruntime's pre-processing folds it into the conv."""
+        c = self.shape[1]
+        scale = self._const("bn_scale", self.rng.uniform(0.5, 1.5, c).astype(np.float32))
+        bias = self._const("bn_bias", (self.rng.standard_normal(c) * 0.1).astype(np.float32))
+        mean = self._const("bn_mean", (self.rng.standard_normal(c) * 0.2).astype(np.float32))
+        var = self._const("bn_var", self.rng.uniform(0.5, 2.0, c).astype(np.float32))
+        self._emit(
+            "BatchNormalization",
+            [self.x, scale, bias, mean, var],
+            self.shape,
+            "BatchNormalization",
+            epsilon=1e-5,
+        )
+        return self
+
     def maxpool(self, k: int, stride: int) -> _Net:
         _, c, h, w = self.shape
         shape = (1, c, (h - k) // stride + 1, (w - k) // stride + 1)
@@ -306,6 +323,22 @@ def activations(seed: int) -> onnx.ModelProto:
     return n.conv(8, 1).act("HardSigmoid").gap().model()
 
 
+def bn_conv3_max2(seed: int) -> onnx.ModelProto:
+    """Conv + BatchNormalization as PyTorch exports them: Conv 3x3 -> 8, BN, Relu,
+    MaxPool 2/2, Conv 1x1 -> 8, BN, Relu, GAP."""
+    n = _Net("bn_conv3_max2", (1, 8, 8), seed, U01)
+    n.conv(8, 3).batchnorm().relu().maxpool(2, 2)
+    return n.conv(8, 1).batchnorm().relu().gap().model()
+
+
+def bn_leaky_fc(seed: int) -> onnx.ModelProto:
+    """BatchNormalization, leaky ReLU and a fully connected head: Conv 3x3 pad 1 -> 6, BN,
+    LeakyRelu 0.125, MaxPool 2/2, Conv 3x3 -> 8, BN, Relu, Flatten (32), Gemm 10."""
+    n = _Net("bn_leaky_fc", (3, 8, 8), seed, S11)
+    n.conv(6, 3, pad=1).batchnorm().act("LeakyRelu", alpha=0.125).maxpool(2, 2)
+    return n.conv(8, 3).batchnorm().relu().flatten().gemm(10).model()
+
+
 def fc_softmax(seed: int) -> onnx.ModelProto:
     """Trailing Softmax: Conv 3x3 -> 8, Relu, MaxPool 2/2, Flatten (72), Gemm 10, Softmax."""
     n = _Net("fc_softmax", (1, 8, 8), seed, U01)
@@ -331,6 +364,8 @@ FLOAT_NETS: dict[str, Callable[[int], onnx.ModelProto]] = {
         conv_add_bias,
         activations,
         fc_softmax,
+        bn_conv3_max2,
+        bn_leaky_fc,
     )
 }
 
@@ -352,6 +387,8 @@ SHAPES: dict[str, tuple[Shape, Shape]] = {
     "conv_add_bias": ((1, 1, 8, 8), (1, 8, 1, 1)),
     "activations": ((1, 1, 8, 8), (1, 8, 1, 1)),
     "fc_softmax": ((1, 1, 8, 8), (1, 10)),
+    "bn_conv3_max2": ((1, 1, 8, 8), (1, 8, 1, 1)),
+    "bn_leaky_fc": ((1, 3, 8, 8), (1, 10)),
 }
 
 

@@ -58,6 +58,7 @@ __all__ = [
     "Form",
     "Method",
     "Setting",
+    "preprocess",
     "quantize",
     "quantize_setting",
 ]
@@ -141,6 +142,15 @@ def _preprocess(model: onnx.ModelProto, tmp: Path, optimize: bool) -> Path:
     onnx.save(model, str(src))
     quant_pre_process(str(src), str(out), skip_optimization=not optimize, skip_symbolic_shape=True)
     return out
+
+
+def preprocess(model: onnx.ModelProto, optimize: bool = True) -> onnx.ModelProto:
+    """``quant_pre_process`` of ``model`` (what :func:`quantize` runs first), loaded: the
+    float graph whose tensors the quantized model's QuantizeLinear nodes read."""
+    with tempfile.TemporaryDirectory(prefix="pcnn_pre_") as tmp:
+        with contextlib.redirect_stdout(io.StringIO()):
+            out = _preprocess(model, Path(tmp), optimize)
+        return onnx.load(str(out))
 
 
 def _flat_gemm_bias(path: Path) -> None:
