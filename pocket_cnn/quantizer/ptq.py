@@ -82,6 +82,12 @@ def quantize_float(
     opts = options or QuantOptions()
     data = check_calibration(model, calib)
     try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        raise ModelError(
+            "onnxruntime is not installed; pip install 'pocket-cnn[quantize]'", node="quantize"
+        ) from None
+    try:
         quantized = _run_quantizer(model, data, opts, "qdq")
     except ModelError:
         raise

@@ -1,0 +1,210 @@
+"""The digits example end to end, one command per net: quantize the trained float net
+on the calibration split, generate the hardware, simulate the whole held-out split in
+GHDL and write the accuracy table and a confusion-matrix picture.
+
+Per net, the table has: float accuracy (onnxruntime), quantized accuracy (onnxruntime's
+integer kernels on the quantized model in QOperator form, the numeric contract),
+hardware accuracy (GHDL simulation of the generated VHDL), images whose hardware output
+is bit-identical to the reference (must be all), cycles per image against the input
+bound. ``--synth BOARD`` adds LUT/FF/BRAM/DSP, fmax and images/s at the board clock
+from ``pocket-cnn synth`` (minutes to hours for the LeNet-shaped net).
+
+Usage: python examples/digits/run_digits.py [--net small_cnn|lenet] [--images N]
+[--parallel P] [--synth icebreaker ulx3s] [--out DIR]
+Writes DIR/<net>/results.md, results.json and confusion.png (default
+build/examples/digits).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import struct
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from pocket_cnn.ir import Network
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from digits_data import splits
+
+HERE = Path(__file__).resolve().parent
+SIZES = {"small_cnn": 8, "lenet": 28}
+
+
+def png(matrix: np.ndarray, path: Path, cell: int = 24) -> None:
+    """The confusion matrix as a heat map (rows: true digit, columns: predicted; dark =
+    many), with a 1-pixel grid; a plain PNG written with zlib."""
+    n = matrix.shape[0]
+    frac = matrix / max(int(matrix.sum(axis=1).max()), 1)
+    side = n * cell + 1
+    img = np.full((side, side, 3), 255, np.uint8)
+    for r in range(n):
+        for c in range(n):
+            v = int(255 * (1 - frac[r, c]) ** 0.5)
+            color = (v, v, 255) if r == c else (255, v, v)
+            img[r * cell + 1 : (r + 1) * cell, c * cell + 1 : (c + 1) * cell] = color
+    img[::cell, :] = 128
+    img[:, ::cell] = 128
+    raw = b"".join(b"\x00" + img[y].tobytes() for y in range(side))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        body = tag + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    head = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"IDAT", zlib.compress(raw, 9))
+    path.write_bytes(data + chunk(b"IEND", b""))
+
+
+def _float_logits(model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
+    from pocket_cnn.reference.oracle import session
+
+    sess = session(model)
+    return np.concatenate([sess.run(None, {"input": x[i : i + 1]})[0] for i in range(len(x))])
+
+
+def _ort_words(net: Network, model: onnx.ModelProto, words: np.ndarray) -> np.ndarray:
+    from pocket_cnn.reference.oracle import run_ort
+
+    return np.concatenate([run_ort(net, model, words[i : i + 1]) for i in range(len(words))])
+
+
+def run(name: str, images: int | None, parallel: str, boards: list[str], out: Path) -> dict:
+    """The whole example for net ``name``; returns the results (also written to ``out``)."""
+    from pocket_cnn import api
+    from pocket_cnn.onnx_import import from_onnx
+    from pocket_cnn.onnx_import.fc import quantize_constant
+    from pocket_cnn.quantizer import QuantOptions, qoperator_translation, quantize_float
+
+    t0 = time.monotonic()
+
+    def say(text: str) -> None:
+        print(f"[{time.monotonic() - t0:7.1f} s] {name}: {text}", flush=True)
+
+    _, calib, test = splits(SIZES[name])
+    x, y = (test.x, test.y) if images is None else (test.x[:images], test.y[:images])
+    float_model = onnx.load(HERE / "models" / f"{name}.onnx")
+    say(f"quantizing on {len(calib.x)} calibration images")
+    opts = QuantOptions()
+    q = quantize_float(float_model, calib.x, opts)
+    qop = qoperator_translation(float_model, calib.x, opts)
+    net, net_op = from_onnx(q), from_onnx(qop)
+    words = quantize_constant(x, net.input_q)
+    float_acc = float(np.mean(_float_logits(float_model, x).argmax(1) == y))
+    quant_pred = _ort_words(net_op, qop, words).reshape(len(x), -1).argmax(1)
+    quant_acc = float(np.mean(quant_pred == y))
+    say(f"float {100 * float_acc:.1f} %, quantized {100 * quant_acc:.1f} %; GHDL on {len(x)}")
+
+    def progress(done: int, total: int) -> None:
+        say(f"simulated {done}/{total} images")
+
+    sim = api.simulate(net, words, parallel=parallel, progress=progress)
+    hw = np.asarray(sim.outputs).reshape(len(x), -1).astype(np.int64)
+    ref = np.asarray(api.run_reference(net, words)).reshape(len(x), -1).astype(np.int64)
+    identical = int(np.sum(np.all(hw == ref, axis=1)))
+    hw_pred = hw.argmax(1)
+    hw_acc = float(np.mean(hw_pred == y))
+    confusion = np.zeros((10, 10), np.int64)
+    np.add.at(confusion, (y, hw_pred), 1)
+    res: dict = {
+        "net": name,
+        "images": len(x),
+        "float_accuracy": float_acc,
+        "quantized_accuracy": quant_acc,
+        "hardware_accuracy": hw_acc,
+        "bit_identical": identical,
+        "cycles_per_image": sim.steady,
+        "bound": sim.bound,
+        "parallel": parallel,
+        "confusion": confusion.tolist(),
+        "boards": {},
+    }
+    for board in boards:
+        res["boards"][board] = _synth(net, parallel, board, out / name)
+    folder = out / name
+    folder.mkdir(parents=True, exist_ok=True)
+    png(confusion, folder / "confusion.png")
+    (folder / "results.json").write_text(json.dumps(res, indent=2) + "\n")
+    (folder / "results.md").write_text(table([res]) + "\n")
+    say(f"wrote {folder}/results.md, results.json, confusion.png")
+    return res
+
+
+def _synth(net: Network, parallel: str, board: str, work: Path) -> dict:
+    """LUT/FF/BRAM/DSP, fmax and images/s of the net on ``board`` (pocket-cnn synth)."""
+    from pocket_cnn.boards.spec import board_file, load_board
+    from pocket_cnn.ip import ROOT
+    from pocket_cnn.ir.parallel import resolve_parallel
+    from pocket_cnn.synth.pipeline import synthesize
+
+    spec = load_board(board_file(ROOT / "boards", board))
+    rep = synthesize(net, spec, work / f"synth_{board}", resolve_parallel(net, parallel), 7200)
+    use = rep.placed if rep.placed is not None else rep.synthesised
+    fmax = None if rep.pnr is None else rep.pnr.fmax_mhz
+    return {
+        "lut": None if use is None else use.get("lut"),
+        "ff": None if use is None else use.get("ff"),
+        "bram": None if use is None else use.get("bram"),
+        "dsp": None if use is None else use.get("dsp"),
+        "fmax_mhz": fmax,
+        "clock_mhz": spec.clock.hz / 1e6,
+        "fits": rep.fits,
+    }
+
+
+def table(rows: list[dict]) -> str:
+    """The markdown accuracy table (and board figures where measured)."""
+    out = [
+        "| net | images | float | quantized | hardware | bit-identical | cycles/image (bound) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r['net']} | {r['images']} | {100 * r['float_accuracy']:.1f} % | "
+            f"{100 * r['quantized_accuracy']:.1f} % | {100 * r['hardware_accuracy']:.1f} % | "
+            f"{r['bit_identical']}/{r['images']} | {r['cycles_per_image']} ({r['bound']}) |"
+        )
+    boards = [(r["net"], b, v) for r in rows for b, v in r["boards"].items()]
+    if boards:
+        out += ["", "| net | board | LUT | FF | BRAM | DSP | fmax | images/s |"]
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|")
+        for net, b, v in boards:
+            r = next(x for x in rows if x["net"] == net)
+            mhz = min(v["fmax_mhz"] or 0.0, v["clock_mhz"])
+            rate = f"{mhz * 1e6 / r['cycles_per_image']:.0f}" if r["cycles_per_image"] else "-"
+            out.append(
+                f"| {net} | {b} | {v['lut']} | {v['ff']} | {v['bram']} | {v['dsp']} | "
+                f"{v['fmax_mhz']} MHz | {rate} |"
+            )
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    p.add_argument("--net", choices=sorted(SIZES), nargs="+", default=sorted(SIZES))
+    p.add_argument("--images", type=int, default=None, help="first N held-out images only")
+    p.add_argument("--parallel", default="full", help="'full' or 'PIN,POUT;...' per PE")
+    p.add_argument("--synth", nargs="*", default=[], metavar="BOARD", help="boards to build")
+    p.add_argument("--out", type=Path, default=None)
+    args = p.parse_args(argv)
+    from pocket_cnn.ip import build_root
+
+    out = args.out or build_root() / "examples" / "digits"
+    rows = [run(n, args.images, args.parallel, args.synth, out) for n in args.net]
+    print()
+    print(table(rows))
+    bad = [r["net"] for r in rows if r["bit_identical"] != r["images"]]
+    if bad:
+        print(f"hardware differs from the reference on {', '.join(bad)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
