@@ -26,7 +26,7 @@ from pocket_cnn.ir.parallel import resolve_parallel
 from pocket_cnn.loader import load
 
 if TYPE_CHECKING:
-    from pocket_cnn.simulation.ghdl import SimRun
+    from pocket_cnn.synth.engine import EngineRun
 
 __all__ = ["emit_vhdl", "generate_core", "load", "run_reference", "simulate"]
 
@@ -61,16 +61,21 @@ def simulate(
     chunk: int = 16,
     workdir: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> SimRun:
-    """Simulate ``net`` in GHDL on images ``x`` in chunks of ``chunk`` images; returns a
-    :class:`pocket_cnn.simulation.ghdl.SimRun` (hardware outputs, reference, cycles).
+    engine: str = "ghdl",
+) -> EngineRun:
+    """Simulate ``net`` on images ``x``; returns the run (hardware outputs, reference,
+    bad images, steady-state cycles per image and the bound).
 
-    ``progress(done, total)`` is called after every chunk. Stall percentages 0..99.
+    ``engine``: "ghdl" (the reference simulator, in chunks of ``chunk`` images,
+    ``progress(done, total)`` after every chunk) or "verilator" (the ``ghdl --synth``
+    netlist compiled by Verilator, all images in one run). Stall percentages 0..99.
     """
-    from pocket_cnn.simulation.run import simulate_images
+    from pocket_cnn.synth.engine import simulate_engine
 
     pairs = resolve_parallel(net, parallel)
-    return simulate_images(net, x, pairs, stall_in, stall_out, seed, chunk, workdir, progress)
+    return simulate_engine(
+        net, x, engine, pairs, stall_in, stall_out, seed, chunk, workdir, progress
+    )
 
 
 def generate_core(

@@ -1,9 +1,11 @@
 """`pocket-cnn simulate MODEL.onnx INPUT.npy -o OUT.npy`: run the generated design in GHDL.
 
 Every image of INPUT.npy goes through the VHDL network (sim/tb/pcnn_tb_net.vhd, GHDL),
-in chunks so progress shows on long runs. OUT.npy gets the hardware's integers in the
-layout of `pocket-cnn reference`; the testbench also checks every word against the
-reference and reports the steady-state cycles per image against the bound H*W*C.
+in chunks so progress shows on long runs; ``--engine verilator`` runs the ``ghdl --synth``
+netlist compiled by Verilator instead (pocket_cnn.synth.engine). OUT.npy gets the
+hardware's integers in the layout of `pocket-cnn reference`; the testbench also checks
+every word against the reference and reports the steady-state cycles per image against
+the bound H*W*C.
 """
 
 from __future__ import annotations
@@ -39,6 +41,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stall-out", type=int, default=0, help="output backpressure, percent")
     p.add_argument("--seed", type=int, default=1, help="seed of the random stalls")
     p.add_argument("--workdir", type=Path, default=None, help="keep GHDL files here")
+    p.add_argument(
+        "--engine",
+        choices=["ghdl", "verilator"],
+        default="ghdl",
+        help="ghdl (default, the reference simulator) or verilator (the ghdl --synth "
+        "netlist compiled by Verilator: a slow start, then far faster)",
+    )
     p.set_defaults(run=run)
 
 
@@ -47,15 +56,21 @@ def print_progress(done: int, total: int) -> None:
     print(f"pocket-cnn: simulated {done}/{total} images", file=sys.stderr, flush=True)
 
 
+def print_step(text: str) -> None:
+    """A step of the Verilator engine, on stderr."""
+    print(f"pocket-cnn: {text}", file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand: 0 bit-exact, 1 differs from the reference (ModelError -> 2)."""
-    from pocket_cnn.simulation.run import simulate_images
+    from pocket_cnn.synth.engine import simulate_engine
 
     net = load(args.model)
     x = load_input(net, args.input)
-    sim = simulate_images(
+    sim = simulate_engine(
         net,
         x,
+        engine=args.engine,
         parallel=resolve_parallel(net, args.parallel),
         stall_in=args.stall_in,
         stall_out=args.stall_out,
@@ -63,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         chunk=args.chunk,
         workdir=args.workdir,
         progress=print_progress,
+        say=print_step,
     )
     buf = io.BytesIO()
     np.save(buf, np.asarray(sim.outputs, dtype=np.int8), allow_pickle=False)

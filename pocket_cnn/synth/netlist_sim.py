@@ -47,10 +47,21 @@ class NetlistRun:
     expected: np.ndarray  # int8, the reference's outputs
     tlast_errors: int  # result words whose tlast is not where an image's result ends
     cycles: int  # clock cycles of the whole run (reset included)
+    bound: int  # H*W*C of the network input: the cycle bound per image
     simulator: str
     netlist: Path
     notes: list[str] = field(default_factory=list)  # GHDL synthesis warnings
     seconds: dict[str, float] = field(default_factory=dict)  # per step
+    #: cycle at which each image's last result word left the core
+    image_ends: list[int] = field(default_factory=list)
+
+    @property
+    def steady(self) -> int | None:
+        """Steady-state cycles per image, as the GHDL testbench measures it: the last
+        image-to-image difference of the result end cycles (None with < 2 images)."""
+        if len(self.image_ends) < 2:
+            return None
+        return self.image_ends[-1] - self.image_ends[-2]
 
     @property
     def bad_images(self) -> int:
@@ -143,12 +154,13 @@ def _build_and_run(simulator: str, work: Path, tb: Path, netlist: Path, timeout:
     )
 
 
-def parse_result(path: Path, expected_words: int) -> tuple[list[int], list[int], int]:
-    """(words, tlast bits, cycles) from the testbench's result file."""
+def parse_result(path: Path, expected_words: int) -> tuple[list[int], list[int], int, list[int]]:
+    """(words, tlast bits, cycles, cycle of every word) from the testbench's result file."""
     if not path.is_file():
         raise ModelError("the netlist testbench wrote no result file", node=str(path))
     words: list[int] = []
     lasts: list[int] = []
+    stamps: list[int] = []
     cycles = -1
     for line in path.read_text().splitlines():
         parts = line.split()
@@ -166,7 +178,8 @@ def parse_result(path: Path, expected_words: int) -> tuple[list[int], list[int],
             try:
                 words.append(int(parts[0]))
                 lasts.append(int(parts[1]))
-            except ValueError:
+                stamps.append(int(parts[2]))
+            except (ValueError, IndexError):
                 raise ModelError(
                     f"netlist result word {len(words)} is undefined ({line.strip()}): "
                     "an uninitialised register reaches the output",
@@ -179,7 +192,7 @@ def parse_result(path: Path, expected_words: int) -> tuple[list[int], list[int],
             f"netlist simulation gave {len(words)} result words, expected {expected_words}",
             node="netlist",
         )
-    return words, lasts, cycles
+    return words, lasts, cycles, stamps
 
 
 def run_netlist(
@@ -213,16 +226,18 @@ def run_netlist(
     _build_and_run(simulator, work, tb, netlist.resolve(), timeout)
     seconds = {simulator: round(time.perf_counter() - t0, 2)}
     per_image = net.output_words
-    words, lasts, cycles = parse_result(work / RESULT_FILE, images * per_image)
+    words, lasts, cycles, stamps = parse_result(work / RESULT_FILE, images * per_image)
     want_last = [int(i % per_image == per_image - 1) for i in range(len(words))]
     return NetlistRun(
         outputs=from_words(np.asarray(words), net.output_shape, images),
         expected=expected,
         tlast_errors=sum(a != b for a, b in zip(lasts, want_last, strict=True)),
         cycles=cycles,
+        bound=net.input_words,
         simulator=simulator,
         netlist=netlist,
         seconds=seconds,
+        image_ends=stamps[per_image - 1 :: per_image],
     )
 
 

@@ -1,0 +1,100 @@
+"""The two simulation engines behind ``pocket-cnn simulate --engine`` and the API.
+
+``ghdl`` (the reference simulator): the generated VHDL in GHDL, in chunks of images
+(:func:`pocket_cnn.simulation.run.simulate_images`). ``verilator``: the ``ghdl --synth``
+netlist of the same design compiled by Verilator (:mod:`pocket_cnn.synth.netlist_sim`),
+all images in one run: a compile of tens of seconds, then hundreds of times GHDL's
+speed. Both take the same images and stall settings and give the outputs in the layout
+of the reference, the reference's outputs, the images that differ and the steady-state
+cycles per image against the bound.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from pocket_cnn.errors import ModelError
+from pocket_cnn.ir import Network
+from pocket_cnn.ir.inputs import check_input
+from pocket_cnn.ir.parallel import PeParallel
+from pocket_cnn.simulation.run import simulate_images
+from pocket_cnn.synth.netlist_sim import simulate_netlist
+
+ENGINES = ("ghdl", "verilator")
+
+
+class EngineRun(Protocol):
+    """What every engine's run gives."""
+
+    @property
+    def outputs(self) -> np.ndarray: ...
+    @property
+    def expected(self) -> np.ndarray: ...
+    @property
+    def bad_images(self) -> int: ...
+    @property
+    def steady(self) -> int | None: ...
+    @property
+    def bound(self) -> int: ...
+
+
+def simulate_engine(
+    net: Network,
+    x: np.ndarray,
+    engine: str = "ghdl",
+    parallel: PeParallel | None = None,
+    stall_in: int = 0,
+    stall_out: int = 0,
+    seed: int = 1,
+    chunk: int = 16,
+    workdir: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    say: Callable[[str], None] | None = None,
+) -> EngineRun:
+    """Simulate ``net`` on images ``x`` with ``engine`` (see the module doc);
+    ``progress(done, total)`` after every GHDL chunk, ``say(text)`` at the Verilator
+    steps (synthesis, compile and run)."""
+    if engine == "ghdl":
+        return simulate_images(
+            net, x, parallel, stall_in, stall_out, seed, chunk, workdir, progress
+        )
+    if engine != "verilator":
+        raise ModelError(f"unknown engine; use one of {', '.join(ENGINES)}", node=engine)
+    xs = check_input(net, x, single=True)
+    if workdir is not None:
+        return _verilator(net, xs, Path(workdir), parallel, stall_in, stall_out, seed, say)
+    with tempfile.TemporaryDirectory(prefix="pcnn-vl-") as tmp:
+        return _verilator(net, xs, Path(tmp), parallel, stall_in, stall_out, seed, say)
+
+
+def _verilator(
+    net: Network,
+    xs: np.ndarray,
+    work: Path,
+    parallel: PeParallel | None,
+    stall_in: int,
+    stall_out: int,
+    seed: int,
+    say: Callable[[str], None] | None,
+) -> EngineRun:
+    res = simulate_netlist(
+        net,
+        xs,
+        work,
+        parallel=parallel,
+        simulator="verilator",
+        stall_in=stall_in,
+        stall_out=stall_out,
+        seed=seed,
+        progress=say,
+    )
+    if res.tlast_errors:
+        raise ModelError(
+            f"{res.tlast_errors} result words with tlast in the wrong place", node="verilator"
+        )
+    return res
