@@ -93,6 +93,7 @@ def synthesize(
     """Run the steps for ``net`` on ``board`` in ``workdir`` (created); see the module doc.
     ``parallel`` resolved by the caller (None: full)."""
     family = family_of(board)
+    workdir = Path(workdir).resolve()  # the tools run in it: relative paths would break
     workdir.mkdir(parents=True, exist_ok=True)
     report = SynthReport(net.name, board, str(parallel or "full"), family.name)
     say = progress or (lambda _text: None)

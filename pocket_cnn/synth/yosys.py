@@ -79,6 +79,7 @@ def run_yosys(
     False into LUTs); returns the JSON netlist and the cell counts."""
     exe = find_tool("yosys")
     command = family.synth if use_dsp else family.synth_nodsp
+    workdir, netlist = Path(workdir).resolve(), Path(netlist).resolve()  # yosys runs in workdir
     json_out = workdir / f"{top}_{family.name}.json"
     stat = workdir / f"stat_{family.name}.json"
     script = (
