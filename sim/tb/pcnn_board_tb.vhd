@@ -1,4 +1,4 @@
--- pcnn_tb_board: VUnit testbench of the UART board top pcnn_board_uart (compile the
+-- pcnn_board_tb: VUnit testbench of the UART board top pcnn_board_uart (compile the
 -- board files, the generated network and this file into one library).
 -- A host model sends G_IMAGES images (output_path/input.txt, one integer per line, the
 -- words in stream order) as 8N1 frames into uart_rx, with random idle gaps between
@@ -22,7 +22,7 @@ use pocket_cnn.pcnn_pkg.all;
 
 use work.pcnn_tb_pkg.all;
 
-entity pcnn_tb_board is
+entity pcnn_board_tb is
   generic (
     runner_cfg      : string;
     output_path     : string;              -- set by VUnit (ends with "/")
@@ -38,9 +38,9 @@ entity pcnn_tb_board is
     G_BAD_FRAMES    : boolean  := false;      -- send a glitch and a bad stop bit first
     G_SEED          : positive := 1           -- seed of the gaps
   );
-end entity pcnn_tb_board;
+end entity pcnn_board_tb;
 
-architecture sim of pcnn_tb_board is
+architecture sim of pcnn_board_tb is
   constant C_CLK_PERIOD : time := 1 sec / G_CLK_HZ;
   constant C_BIT        : time := 1 sec / G_BAUD;  -- board bit time
   constant C_HOST_BIT   : time := C_BIT * (1000 + G_SKEW_PERMILLE) / 1000;
@@ -165,7 +165,7 @@ begin
     check_equal(leds(1) = '1', G_IMAGES mod 2 = 1, "leds(1): result toggle parity");
     check_equal(leds(2) = '1', G_BAD_FRAMES, "leds(2): UART RX error");
     check_equal(leds(3), '0', "leds(3): network framing error");
-    info("pcnn_tb_board: " & integer'image(G_IMAGES) & " images, "
+    info("pcnn_board_tb: " & integer'image(G_IMAGES) & " images, "
          & integer'image(C_OUT_TOTAL) & " result bytes checked, " & to_string(now, ms));
     stop <= true;
     test_runner_cleanup(runner);
