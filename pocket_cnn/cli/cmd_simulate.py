@@ -39,6 +39,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stall-out", type=int, default=0, help="output backpressure, percent")
     p.add_argument("--seed", type=int, default=1, help="seed of the random stalls")
     p.add_argument("--workdir", type=Path, default=None, help="keep GHDL files here")
+    p.add_argument(
+        "--wave",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write the run's waveform (.ghw, .vcd or .fst; one GHDL run of all images)",
+    )
     p.set_defaults(run=run)
 
 
@@ -63,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         chunk=args.chunk,
         workdir=args.workdir,
         progress=print_progress,
+        wave=args.wave,
     )
     buf = io.BytesIO()
     np.save(buf, np.asarray(sim.outputs, dtype=np.int8), allow_pickle=False)
@@ -78,6 +86,11 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"pocket-cnn: {sim.bad_images} of {n} images differ from the reference", file=sys.stderr
         )
+        first = sim.first_mismatch()
+        if first:
+            print(f"pocket-cnn: first mismatch: {first}", file=sys.stderr)
         return 1
     print(f"{n} images bit-exact against the reference; wrote {args.output}")
+    if args.wave is not None:
+        print(f"wrote the waveform {args.wave}")
     return 0

@@ -82,7 +82,9 @@ def _add_net(
     files = emit(net, GEN / lib_name, parallel=parallel)
     lib = vu.add_library(lib_name)
     lib.add_source_files([str(p) for p in files])
-    lib.add_source_files([str(TB / "pcnn_tb_net.vhd"), str(TB / "pcnn_net_tb.vhd")])
+    lib.add_source_files(
+        [str(TB / f) for f in ("pcnn_axis_checker.vhd", "pcnn_tb_net.vhd", "pcnn_net_tb.vhd")]
+    )
     tb = lib.test_bench("pcnn_net_tb")
     base = {"G_IMAGES": IMAGES, "G_IN_WORDS": net.input_words, "G_OUT_WORDS": net.output_words}
     runs = [("nostall", 0, True)] + ([("stall", 30, False)] if stalls else [])
