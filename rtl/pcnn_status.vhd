@@ -1,14 +1,15 @@
 -- pcnn_status: the network's status port. Counts images taken in (good or bad), results
 -- sent out and images that broke the input framing rule (G_BITS-bit counters from reset,
--- wrapping around), and keeps a sticky error flag: set by a framing error, cleared by
--- i_clear (or rst). A framing error in the clock of i_clear sets the flag again.
+-- wrapping around); i_sel picks the counter on o_count (few pins: the network alone
+-- still fits a small FPGA's package). Keeps a sticky error flag: set by a framing
+-- error, cleared by i_clear (or rst); a framing error in the clock of i_clear wins.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
 
 entity pcnn_status is
   generic (
-    G_BITS : positive := 16  -- width of each counter
+    G_BITS : positive := 8  -- width of each counter
   );
   port (
     -- clock, synchronous reset (active high; clears counters and flag)
@@ -19,10 +20,10 @@ entity pcnn_status is
     i_bad     : in  std_logic;
     i_result  : in  std_logic;
     i_clear   : in  std_logic;
-    -- counters and the sticky error flag
-    o_images  : out std_logic_vector(G_BITS - 1 downto 0);
-    o_results : out std_logic_vector(G_BITS - 1 downto 0);
-    o_errors  : out std_logic_vector(G_BITS - 1 downto 0);
+    -- the counters (i_sel "00" images in, "01" results out, "10" framing errors, "11"
+    -- zero) and the sticky error flag
+    i_sel     : in  std_logic_vector(1 downto 0);
+    o_count   : out std_logic_vector(G_BITS - 1 downto 0);
     o_error   : out std_logic
   );
 end entity pcnn_status;
@@ -58,8 +59,10 @@ begin
     end if;
   end process;
 
-  o_images  <= std_logic_vector(images);
-  o_results <= std_logic_vector(results);
-  o_errors  <= std_logic_vector(errors);
-  o_error   <= error;
+  with i_sel select o_count <=
+    std_logic_vector(images) when "00",
+    std_logic_vector(results) when "01",
+    std_logic_vector(errors) when "10",
+    (others => '0') when others;
+  o_error <= error;
 end architecture rtl;

@@ -33,8 +33,8 @@ from pocket_cnn.ir.parallel import Parallel, PeParallel, resolve_parallel
 #: The templates, as :func:`pocket_cnn.hdl_text.render` names them.
 TEMPLATES = "emit/templates"
 #: Width of each counter of the network top's status port (images in, results out, framing
-#: errors; they wrap around).
-STATUS_BITS = 16
+#: errors; they wrap around). Few pins: the network alone still fits the iCE40UP5K's package.
+STATUS_BITS = 8
 _ACT = {
     Activation.NONE: "PCNN_ACT_NONE",
     Activation.RELU: "PCNN_ACT_RELU",

@@ -94,7 +94,7 @@ def _as_input(net: Network, words: np.ndarray) -> np.ndarray:
 
 
 def write_script(
-    net: Network, segments: list[Segment], outdir: Path, status_bits: int = 16
+    net: Network, segments: list[Segment], outdir: Path, status_bits: int = 8
 ) -> ScriptStats:
     """Write ``input.txt`` and ``expected.txt`` (format: sim/tb/pcnn_robust_tb.vhd) into
     ``outdir``; the expected words from the reference on the repaired images."""

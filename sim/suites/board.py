@@ -59,7 +59,9 @@ def add_tests(vu: VUnit, rtl_lib: Library) -> None:
         lib = vu.add_library(lib_name)
         lib.add_source_files([str(p) for p in emit(net, GEN / lib_name)])
         lib.add_source_files(board_files)
-        lib.add_source_files([str(TB / "pcnn_tb_pkg.vhd"), str(TB / "pcnn_board_tb.vhd")])
+        lib.add_source_files(
+            [str(TB / f) for f in ("pcnn_tb_pkg.vhd", "pcnn_axis_checker.vhd", "pcnn_board_tb.vhd")]
+        )
         tb = lib.test_bench("pcnn_board_tb")
         base = {
             "G_CLK_HZ": CLK_HZ,
