@@ -133,6 +133,7 @@ def run_prepared(
     timeout: float | None = 3600,
     stem: str = "run",
     wave: Path | None = None,
+    silence_at_0: bool = True,
 ) -> SimResult:
     """Simulate images ``x`` on the design analysed in ``workdir``; check against ``expected``."""
     workdir = workdir.resolve()
@@ -144,7 +145,9 @@ def run_prepared(
     # the testbench keeps every word of the run in variables: lift GHDL's stack limit
     args += ["--max-stack-alloc=0"]
     # registers are 'U' only before the first clock edge: no metavalue warnings then
-    args += ["--ieee-asserts=disable-at-0"]
+    # (silence_at_0=False: as a user's own simulation runs, tests/test_quiet.py)
+    if silence_at_0:
+        args += ["--ieee-asserts=disable-at-0"]
     if wave is not None:
         args += [f"{wave_option(wave)}={wave.resolve()}"]
     proc = run_tool(args, workdir, timeout, what="GHDL simulation", hint="")
