@@ -59,10 +59,11 @@ begin
     end if;
   end process;
 
-  with i_sel select o_count <=
-    std_logic_vector(images) when "00",
-    std_logic_vector(results) when "01",
-    std_logic_vector(errors) when "10",
-    (others => '0') when others;
+  -- a conditional assignment, not a selected one: GHDL 2.0's Verilog writer drops the
+  -- "when others" of a selected assignment (a case without default: a latch)
+  o_count <= std_logic_vector(images) when i_sel = "00" else
+    std_logic_vector(results) when i_sel = "01" else
+    std_logic_vector(errors) when i_sel = "10" else
+    (others => '0');
   o_error <= error;
 end architecture rtl;
