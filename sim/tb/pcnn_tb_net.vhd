@@ -120,7 +120,7 @@ begin
     port map (clk => clk, rst => rst, valid => m_tvalid, ready => m_tready, data => m_tdata,
               last => m_tlast);
 
-  count : process (clk)
+  cycle_count : process (clk)
   begin
     if rising_edge(clk) then
       cycle <= cycle + 1;
