@@ -32,6 +32,8 @@ INSTALL = {
     "iverilog": "apt-get install -y iverilog",
     "vvp": "apt-get install -y iverilog",
     "verilator": "apt-get install -y verilator",
+    "yosys-smtbmc": "apt-get install -y yosys z3",
+    "z3": "apt-get install -y z3",
 }
 #: Names the messages use for a tool, where they differ from the executable's.
 LABELS = {"ghdl": "GHDL"}

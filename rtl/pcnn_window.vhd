@@ -190,19 +190,20 @@ architecture rtl of pcnn_window is
   signal m_data_r  : std_logic_vector(m_data'range) := (others => '0');
 
   -- writer: next pixel to write (row wy, col wx of its image), its ring slot
-  signal wy, wx : unsigned(C_WB - 1 downto 0);
-  signal wslot  : slot_t;
+  -- (control registers start at their reset values: no metavalues before the first reset)
+  signal wy, wx : unsigned(C_WB - 1 downto 0) := (others => '0');
+  signal wslot  : slot_t := (others => '0');
   -- e: writer row relative to row 0 of the reader's image (running row difference)
-  signal e      : signed(C_EB - 1 downto 0);
+  signal e      : signed(C_EB - 1 downto 0) := (others => '0');
   -- reader: next window (oy, ox); its first row / col (may be negative, i.e. padding)
-  signal oy     : natural range 0 to C_HO - 1;
-  signal ox     : natural range 0 to C_WO - 1;
-  signal row_lo : signed(C_RB - 1 downto 0);
-  signal col_lo : signed(C_CB - 1 downto 0);
-  signal rinfo  : row_info_t;  -- row_info(row_lo)
-  signal cinfo  : col_info_t;  -- col_info(col_lo)
-  signal rbase  : slot_t;      -- ring slot of row 0 of the reader's image
-  signal rs     : slots_t;     -- ring slot of window row ky (row_lo + ky mod R)
+  signal oy     : natural range 0 to C_HO - 1 := 0;
+  signal ox     : natural range 0 to C_WO - 1 := 0;
+  signal row_lo : signed(C_RB - 1 downto 0) := to_signed(-C_P, C_RB);
+  signal col_lo : signed(C_CB - 1 downto 0) := to_signed(-C_P, C_CB);
+  signal rinfo  : row_info_t := C_ROW0;  -- row_info(row_lo)
+  signal cinfo  : col_info_t := C_COL0;  -- col_info(col_lo)
+  signal rbase  : slot_t := (others => '0');  -- ring slot of row 0 of the reader's image
+  signal rs     : slots_t := C_RS0;     -- ring slot of window row ky (row_lo + ky mod R)
 
   signal win_ok    : std_logic; -- next window is ready to be emitted
   signal write_ok  : std_logic; -- writer may overwrite its row slot

@@ -13,6 +13,8 @@ need_apt=()
 command -v yosys >/dev/null 2>&1 || need_apt+=(yosys)
 command -v nextpnr-ice40 >/dev/null 2>&1 || need_apt+=(nextpnr-ice40)
 command -v icepack >/dev/null 2>&1 || need_apt+=(fpga-icestorm)
+# z3: the SMT solver of the bounded formal check (scripts/formal_axis.py, yosys-smtbmc)
+command -v z3 >/dev/null 2>&1 || need_apt+=(z3)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup_synth: installing system packages: ${need_apt[*]}"
   sudo_cmd=""

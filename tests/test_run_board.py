@@ -3,8 +3,9 @@
 A pty pair stands in for the USB-serial port: pyserial opens the slave, a thread on
 the master plays the board. The fake board implements the protocol of
 rtl/board/pcnn_board_uart.vhd: it reads C*H*W bytes, runs the Python reference on
-the image and answers ``net.output_words`` int8 bytes. Variants answer too few bytes
-(the timeout must name the image and the byte count) or corrupt one byte (exit 1).
+the image and answers ``net.output_words`` int8 bytes and the status byte (error flag,
+results modulo 128). Variants answer too few bytes (the timeout must name the image and
+the byte count), corrupt one byte (exit 1), or set the error flag (a warning).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 
 from pocket_cnn import reference
 from pocket_cnn.cli.main import main
-from pocket_cnn.host.protocol import decode_result, encode_image
+from pocket_cnn.host.protocol import BoardStatus, decode_result, decode_status, encode_image
 from pocket_cnn.ir import Network
 from pocket_cnn.simulation.stimuli import random_images, to_words
 from pocket_cnn.zoo import build
@@ -33,14 +34,21 @@ class FakeBoard(threading.Thread):
     """Plays the board top on the pty master: image bytes in, reference bytes out.
 
     ``short=(image, n)``: answer only n bytes for that image; ``corrupt=image``: flip
-    the low bit of the first result byte of that image.
+    the low bit of the first result byte of that image; ``error_from=image``: the status
+    byte's error flag is set from that image on.
     """
 
     def __init__(
-        self, net: Network, fd: int, short: tuple[int, int] | None = None, corrupt: int = -1
+        self,
+        net: Network,
+        fd: int,
+        short: tuple[int, int] | None = None,
+        corrupt: int = -1,
+        error_from: int = -1,
     ) -> None:
         super().__init__(daemon=True)
         self.net, self.fd, self.short, self.corrupt = net, fd, short, corrupt
+        self.error_from = error_from
         self.stop = threading.Event()
         self.images = 0
 
@@ -53,7 +61,9 @@ class FakeBoard(threading.Thread):
         if self.images == self.corrupt:
             out[0] ^= 1
         if self.short is not None and self.images == self.short[0]:
-            out = out[: self.short[1]]
+            return bytes(out[: self.short[1]])
+        flag = 0x80 if 0 <= self.error_from <= self.images else 0
+        out.append(flag | (self.images + 1) % 128)
         return bytes(out)
 
     def run(self) -> None:
@@ -182,6 +192,26 @@ def test_corrupt_byte_exit_1(
     want = np.asarray(reference.run(net, x), dtype=np.int8)
     assert np.array_equal(y[[0, 1, 3]], want[[0, 1, 3]])
     assert (to_words(y[2:3])[0] ^ to_words(want[2:3])[0]) & 0xFF == 1
+
+
+def test_status_error_flag_is_reported(
+    tmp_path: Path, pty: tuple[int, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    net = build(MODEL)
+    inp, _ = _input(tmp_path, net, 3)
+    board = _board(net, pty[0], error_from=1)
+    code = _run(f"zoo:{MODEL}", inp, pty[1])
+    board.stop.set()
+    board.join(timeout=5)  # before the pty's fds are closed and reused
+    err = capsys.readouterr().err
+    assert code == 0  # every result is right; the flag is a warning
+    assert "warning: image 1: the board's error flag is set" in err
+    assert "result was lost" not in err
+
+
+def test_status_byte_decoded() -> None:
+    assert decode_status(bytes([0x85])) == BoardStatus(error=True, results=5)
+    assert decode_status(bytes([0x7F])) == BoardStatus(error=False, results=127)
 
 
 def test_short_answer_timeout_names_what_is_missing(

@@ -133,6 +133,44 @@ def test_mismatch_is_reported(tmp_path: Path, rtl_cache: Path) -> None:
     np.testing.assert_array_equal(res.outputs, run(net, x))
 
 
+def test_first_mismatch_names_image_word_values_cycle(tmp_path: Path, rtl_cache: Path) -> None:
+    """Over chunks: the message names the image among all images, the word, the expected
+    and the got value and the cycle the word left the core."""
+    net = zoo.build("conv_3x1_1x1_max_2x2")
+    x = random_images(net, 4, seed=3)
+    want = run(net, x)
+    wrong = want.copy()
+    wrong[3, 5] = wrong[3, 5] + 1 if wrong[3, 5] < 127 else 0
+    ghdl_sim.prepare(net, tmp_path, cache=rtl_cache)
+    parts = [
+        ghdl_sim.run_prepared(net, tmp_path, x[i : i + 2], wrong[i : i + 2], stem=f"c{i}")
+        for i in (0, 2)
+    ]
+    sim = ghdl_sim.SimRun(np.concatenate([p.outputs for p in parts]), wrong, parts)
+    assert sim.bad_images == 1
+    msg = sim.first_mismatch()
+    got, exp = int(want[3, 5].reshape(-1)[0]), int(wrong[3, 5].reshape(-1)[0])
+    assert msg.startswith(f"image 3 word 5: expected {exp}, got {got} (left the core at cycle ")
+    cycle = int(msg.split("cycle ")[1].split()[0])
+    # image 1 of its run: after the first result, before two images' worth of input + latency
+    assert net.input_words < cycle < 20 * net.input_words
+
+
+def test_cli_simulate_wave(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--wave writes a waveform GTKWave opens (VCD here: the network's ports are in it)."""
+    model = _zoo_onnx(tmp_path, "conv_3x1_1x1_max_2x2")
+    net = zoo.build("conv_3x1_1x1_max_2x2")
+    np.save(tmp_path / "in.npy", random_images(net, 3, seed=4))
+    wave = tmp_path / "w" / "run.vcd"
+    args = ["simulate", str(model), str(tmp_path / "in.npy"), "-o", str(tmp_path / "o.npy")]
+    assert cli_main([*args, "--chunk", "1", "--wave", str(wave)]) == 0
+    text = wave.read_text()
+    assert "$enddefinitions" in text and "s_axis_tvalid" in text and "m_axis_tdata" in text
+    assert cli_main([*args, "--wave", str(tmp_path / "run.txt")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("pocket-cnn: error:") and ".ghw, .vcd or .fst" in err
+
+
 def _zoo_onnx(folder: Path, name: str) -> Path:
     path = folder / f"{name}.onnx"
     assert cli_main(["zoo", name, "-o", str(path)]) == 0

@@ -58,12 +58,12 @@ FAMILIES = {"ice40": ICE40, "ecp5": ECP5}
 
 #: (network, parallel, family) -> yosys' counts.
 RESOURCES: dict[tuple[str, str, str], Usage] = {
-    ("tiny", "full", "ice40"): Usage(lut=45, ff=58, bram=0, dsp=1),
-    ("tiny", "full", "ecp5"): Usage(lut=91, ff=69, bram=0, dsp=1),
-    ("two_ch", "full", "ice40"): Usage(lut=127, ff=154, bram=0, dsp=4),
-    ("two_ch", "1,1", "ice40"): Usage(lut=144, ff=140, bram=0, dsp=2),
-    ("two_ch", "1,1", "ecp5"): Usage(lut=202, ff=157, bram=0, dsp=1),
-    ("window", "full", "ice40"): Usage(lut=1298, ff=688, bram=0, dsp=8),
+    ("tiny", "full", "ice40"): Usage(lut=106, ff=91, bram=0, dsp=1),
+    ("tiny", "full", "ecp5"): Usage(lut=166, ff=102, bram=0, dsp=1),
+    ("two_ch", "full", "ice40"): Usage(lut=197, ff=187, bram=0, dsp=4),
+    ("two_ch", "1,1", "ice40"): Usage(lut=214, ff=173, bram=0, dsp=2),
+    ("two_ch", "1,1", "ecp5"): Usage(lut=268, ff=190, bram=0, dsp=1),
+    ("window", "full", "ice40"): Usage(lut=1356, ff=721, bram=0, dsp=8),
 }
 
 

@@ -73,9 +73,11 @@ def run(args: argparse.Namespace) -> int:
     if result.extra_bytes:
         print(
             f"pocket-cnn: warning: the board sent {result.extra_bytes} bytes more than "
-            f"{net.output_words} per image; is it programmed with this model?",
+            f"{net.output_words} + 1 per image; is it programmed with this model?",
             file=sys.stderr,
         )
+    for line in result.status_problems[:SHOW_MISMATCHES]:
+        print(f"pocket-cnn: warning: {line}", file=sys.stderr)
     n = x.shape[0]
     wrote = f"; wrote {args.output}" if args.output is not None else ""
     if result.bad_images:

@@ -46,7 +46,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         choices=["ghdl", "verilator"],
         default="ghdl",
         help="ghdl (default, the reference simulator) or verilator (the ghdl --synth "
-        "netlist compiled by Verilator: a slow start, then far faster)",
+        "netlist compiled by Verilator: a slow start, then faster on small designs)",
+    )
+    p.add_argument(
+        "--wave",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write the run's waveform (.ghw, .vcd or .fst; one GHDL run of all images)",
     )
     p.set_defaults(run=run)
 
@@ -63,6 +70,7 @@ def print_step(text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand: 0 bit-exact, 1 differs from the reference (ModelError -> 2)."""
+    from pocket_cnn.simulation.ghdl import SimRun
     from pocket_cnn.synth.engine import simulate_engine
 
     net = load(args.model)
@@ -79,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         workdir=args.workdir,
         progress=print_progress,
         say=print_step,
+        wave=args.wave,
     )
     buf = io.BytesIO()
     np.save(buf, np.asarray(sim.outputs, dtype=np.int8), allow_pickle=False)
@@ -94,6 +103,11 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"pocket-cnn: {sim.bad_images} of {n} images differ from the reference", file=sys.stderr
         )
+        first = sim.first_mismatch() if isinstance(sim, SimRun) else ""
+        if first:
+            print(f"pocket-cnn: first mismatch: {first}", file=sys.stderr)
         return 1
     print(f"{n} images bit-exact against the reference; wrote {args.output}")
+    if args.wave is not None:
+        print(f"wrote the waveform {args.wave}")
     return 0

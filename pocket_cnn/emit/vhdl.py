@@ -32,6 +32,9 @@ from pocket_cnn.ir.parallel import Parallel, PeParallel, resolve_parallel
 
 #: The templates, as :func:`pocket_cnn.hdl_text.render` names them.
 TEMPLATES = "emit/templates"
+#: Width of each counter of the network top's status port (images in, results out, framing
+#: errors; they wrap around). Few pins: the network alone still fits the iCE40UP5K's package.
+STATUS_BITS = 8
 _ACT = {
     Activation.NONE: "PCNN_ACT_NONE",
     Activation.RELU: "PCNN_ACT_RELU",
@@ -193,6 +196,7 @@ def context(
         "links": links,
         "last": len(links) - 1,
         "out_flip": "false" if net.output_q.signed else "true",
+        "status_bits": STATUS_BITS,
     }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pocket_cnn.host.protocol import decode_result, encode_image
+from pocket_cnn.host.protocol import STATUS_BYTES, decode_result, decode_status, encode_image
 from pocket_cnn.host.serial_link import SerialLink
 from pocket_cnn.ir import Network
 from pocket_cnn.reference import run as reference_run
@@ -31,6 +31,8 @@ class BoardRun:
     expected: np.ndarray
     mismatches: list[str] = field(default_factory=list)
     extra_bytes: int = 0
+    #: what the status bytes said: the error flag set, a result count out of step
+    status_problems: list[str] = field(default_factory=list)
 
     @property
     def bad_images(self) -> int:
@@ -64,9 +66,25 @@ def run_images(
     link.discard_input()
     words = np.zeros((x.shape[0], net.output_words), dtype=np.int64)
     mismatches: list[str] = []
+    status_problems: list[str] = []
+    first_count = 0
+    flagged = False
     for i in range(x.shape[0]):
         link.send(encode_image(net, x[i]))
         words[i] = decode_result(net, link.receive(net.output_words, timeout, image=i))
+        status = decode_status(link.receive(STATUS_BYTES, timeout, image=i))
+        first_count = status.results if i == 0 else first_count
+        if status.results != (first_count + i) % 128:
+            status_problems.append(
+                f"image {i}: the board counts {status.results} results, expected "
+                f"{(first_count + i) % 128} (modulo 128): a result was lost or added"
+            )
+        if status.error and not flagged:
+            flagged = True
+            status_problems.append(
+                f"image {i}: the board's error flag is set (UART error, lost byte or "
+                "framing error since its reset)"
+            )
         line = describe_mismatch(i, words[i], want_words[i])
         if line is not None:
             mismatches.append(line)
@@ -74,4 +92,10 @@ def run_images(
             progress(i + 1)
     extra = link.pending(0.05)
     outputs = from_words(words.reshape(-1), net.output_shape, x.shape[0])
-    return BoardRun(outputs=outputs, expected=expected, mismatches=mismatches, extra_bytes=extra)
+    return BoardRun(
+        outputs=outputs,
+        expected=expected,
+        mismatches=mismatches,
+        extra_bytes=extra,
+        status_problems=status_problems,
+    )

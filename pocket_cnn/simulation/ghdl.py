@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -31,6 +32,12 @@ from pocket_cnn.simulation.testbench import TB_ENTITY, read_result, tb_generics
 from pocket_cnn.tools import GHDL_FLAGS, call, find_tool, first_error, run_tool
 
 CF_NAME = "pocket_cnn-obj08.cf"
+#: GHDL's waveform option per file suffix (what GTKWave opens).
+WAVE_OPTIONS = {".ghw": "--wave", ".vcd": "--vcd", ".fst": "--fst"}
+#: The testbench's mismatch message (sim/tb/pcnn_tb_net.vhd).
+_MISMATCH = re.compile(
+    r"image (\d+) word (\d+): got (-?\d+), expected (-?\d+), left the core at cycle (\d+)"
+)
 #: Default place of the shared RTL library.
 DEFAULT_CACHE = build_root() / "ghdl_rtl"
 
@@ -125,6 +132,8 @@ def run_prepared(
     seed: int = 1,
     timeout: float | None = 3600,
     stem: str = "run",
+    wave: Path | None = None,
+    silence_at_0: bool = True,
 ) -> SimResult:
     """Simulate images ``x`` on the design analysed in ``workdir``; check against ``expected``."""
     workdir = workdir.resolve()
@@ -136,7 +145,11 @@ def run_prepared(
     # the testbench keeps every word of the run in variables: lift GHDL's stack limit
     args += ["--max-stack-alloc=0"]
     # registers are 'U' only before the first clock edge: no metavalue warnings then
-    args += ["--ieee-asserts=disable-at-0"]
+    # (silence_at_0=False: as a user's own simulation runs, tests/test_quiet.py)
+    if silence_at_0:
+        args += ["--ieee-asserts=disable-at-0"]
+    if wave is not None:
+        args += [f"{wave_option(wave)}={wave.resolve()}"]
     proc = run_tool(args, workdir, timeout, what="GHDL simulation", hint="")
     log = proc.stdout + proc.stderr
     if not files.result.is_file():
@@ -163,6 +176,17 @@ def run_prepared(
         reason=res.reason,
         log=log,
     )
+
+
+def wave_option(wave: Path) -> str:
+    """GHDL's option writing waveform file ``wave`` (.ghw, .vcd or .fst)."""
+    option = WAVE_OPTIONS.get(wave.suffix.lower())
+    if option is None:
+        raise ModelError(
+            f"unknown waveform format {wave.suffix or '(none)'}: use .ghw, .vcd or .fst",
+            node="wave",
+        )
+    return option
 
 
 def simulate(
@@ -206,6 +230,21 @@ class SimRun:
         diff = (self.outputs != self.expected).reshape(n, -1)
         return int(np.sum(np.any(diff, axis=1)))
 
+    def first_mismatch(self) -> str:
+        """The first wrong word: image (index into all images), word, expected, got and
+        the clock cycle of its GHDL run at which it left the core ("" if none)."""
+        start = 0
+        for res in self.results:
+            m = _MISMATCH.search(res.reason)
+            if m:
+                img, word, got, exp, cycle = (int(v) for v in m.groups())
+                return (
+                    f"image {start + img} word {word}: expected {exp}, got {got} "
+                    f"(left the core at cycle {cycle} of its GHDL run)"
+                )
+            start += int(res.outputs.shape[0])
+        return ""
+
 
 def simulate_chunks(
     net: Network,
@@ -217,8 +256,13 @@ def simulate_chunks(
     seed: int = 1,
     chunk: int = 16,
     progress: Callable[[int, int], None] | None = None,
+    wave: Path | None = None,
 ) -> SimRun:
-    """Analyse once, then simulate images ``x`` ``chunk`` at a time (one GHDL run each)."""
+    """Analyse once, then simulate images ``x`` ``chunk`` at a time (one GHDL run each);
+    with ``wave`` one GHDL run of all images that writes that waveform file."""
+    if wave is not None:
+        wave_option(wave)
+        chunk = max(1, int(x.shape[0]))
     expected = run(net, x)
     prepare(net, workdir, parallel)
     outs, results = [], []
@@ -226,7 +270,14 @@ def simulate_chunks(
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
         res = run_prepared(
-            net, workdir, x[start:stop], expected[start:stop], stall_in, stall_out, seed + start
+            net,
+            workdir,
+            x[start:stop],
+            expected[start:stop],
+            stall_in,
+            stall_out,
+            seed + start,
+            wave=wave,
         )
         outs.append(res.outputs)
         results.append(res)

@@ -30,21 +30,26 @@ def simulate_images(
     chunk: int = 16,
     workdir: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    wave: str | Path | None = None,
 ) -> SimRun:
     """Simulate ``net`` in GHDL on images ``x`` ((N, C, H, W) or (C, H, W)) in chunks of
     ``chunk`` images; ``parallel`` resolved by the caller (None: full), stall percentages
-    0..99, ``progress(done, total)`` called after every chunk."""
+    0..99, ``progress(done, total)`` called after every chunk; ``wave``: a waveform file
+    (.ghw, .vcd or .fst) of one GHDL run over all images."""
     xs = check_input(net, x, single=True)
     if chunk < 1:
         raise ModelError("must be >= 1", node="chunk")
     for name, value in (("stall_in", stall_in), ("stall_out", stall_out)):
         if not 0 <= value <= 99:
             raise ModelError("must be a percentage 0..99", node=name)
+    wave_path = None if wave is None else Path(wave)
+    if wave_path is not None:
+        wave_path.parent.mkdir(parents=True, exist_ok=True)
     if workdir is not None:
         return simulate_chunks(
-            net, xs, Path(workdir), parallel, stall_in, stall_out, seed, chunk, progress
+            net, xs, Path(workdir), parallel, stall_in, stall_out, seed, chunk, progress, wave_path
         )
     with tempfile.TemporaryDirectory(prefix="pcnn-sim-") as tmp:
         return simulate_chunks(
-            net, xs, Path(tmp), parallel, stall_in, stall_out, seed, chunk, progress
+            net, xs, Path(tmp), parallel, stall_in, stall_out, seed, chunk, progress, wave_path
         )

@@ -55,16 +55,19 @@ def simulate_engine(
     workdir: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     say: Callable[[str], None] | None = None,
+    wave: str | Path | None = None,
 ) -> EngineRun:
     """Simulate ``net`` on images ``x`` with ``engine`` (see the module doc);
     ``progress(done, total)`` after every GHDL chunk, ``say(text)`` at the Verilator
-    steps (synthesis, compile and run)."""
+    steps (synthesis, compile and run); ``wave``: a waveform file (GHDL only)."""
     if engine == "ghdl":
         return simulate_images(
-            net, x, parallel, stall_in, stall_out, seed, chunk, workdir, progress
+            net, x, parallel, stall_in, stall_out, seed, chunk, workdir, progress, wave
         )
     if engine != "verilator":
         raise ModelError(f"unknown engine; use one of {', '.join(ENGINES)}", node=engine)
+    if wave is not None:
+        raise ModelError("waveforms come from the GHDL engine; drop --engine", node="wave")
     xs = check_input(net, x, single=True)
     if workdir is not None:
         return _verilator(net, xs, Path(workdir), parallel, stall_in, stall_out, seed, say)

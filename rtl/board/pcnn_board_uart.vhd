@@ -3,7 +3,9 @@
 --   pcnn_net m_axis -> output FIFO -> pcnn_uart_tx -> uart_tx
 -- Host protocol (no framing bytes): the host sends the C*H*W bytes of an image in
 -- stream order (channel fastest, then column, then row; uint8, or int8 as two's
--- complement), then reads C_OUT_WORDS result bytes (int8, two's complement). The next
+-- complement), then reads C_OUT_WORDS result bytes (int8, two's complement) and one
+-- status byte: bit 7 the sticky error flag (leds(2) or leds(3) lit), bits 6..0 the
+-- number of results sent since reset, modulo 128 (this one included). The next
 -- image may follow the previous one at once: the input FIFO holds one whole image and
 -- the output FIFO one whole result, so neither side waits for the other. Image
 -- boundaries are counted (C_IN_WORDS words per image), so after a lost or extra byte
@@ -19,8 +21,8 @@
 --   leds(1) toggles at every result the network finishes (last output word taken)
 --   leds(2) sticky: UART RX error (a stop bit was low, or a byte came while the input
 --           FIFO was full and was lost)
---   leds(3) sticky: network framing error (m_axis_tlast disagreed with the count of
---           C_OUT_WORDS words per result)
+--   leds(3) sticky: network error (the network's status_error: an image broke the
+--           framing rule; or m_axis_tlast disagreed with the count of C_OUT_WORDS words)
 -- The network is the generated entity pcnn_net with its package pcnn_net_pkg, both in
 -- the library of this file (pocket_cnn in the core's filesets); the FIFOs are
 -- pocket_cnn.pcnn_fifo (fileset rtl).
@@ -50,7 +52,11 @@ entity pcnn_board_uart is
     uart_rx : in  std_logic;                      -- from the host (idle high)
     uart_tx : out std_logic;                      -- to the host (idle high)
     -- status LEDs
-    leds    : out std_logic_vector(3 downto 0)    -- see the header
+    leds    : out std_logic_vector(3 downto 0);   -- see the header
+    -- the network's stream ports, for testbench protocol checks (leave open): bit 22
+    -- m_last, 21 rst, 20 s_valid, 19 s_ready, 18..11 s_data, 10 s_last, 9 m_valid,
+    -- 8 m_ready, 7..0 m_data
+    o_probe : out std_logic_vector(22 downto 0)
   );
 end entity pcnn_board_uart;
 
@@ -83,9 +89,19 @@ architecture rtl of pcnn_board_uart is
   signal out_cnt    : natural range 0 to C_OUT_WORDS - 1 := 0;
   signal net_err    : std_logic := '0';
   signal done_tgl   : std_logic := '0';
+  signal net_status : std_logic;
+  signal q_valid    : std_logic;
+  signal q_ready    : std_logic;
+  signal q_data     : std_logic_vector(7 downto 0);
   signal tx_valid   : std_logic;
   signal tx_ready   : std_logic;
   signal tx_data    : std_logic_vector(7 downto 0);
+
+  -- status byte after each result: result bytes handed to TX, results sent, error
+  signal tx_cnt     : natural range 0 to C_OUT_WORDS - 1 := 0;
+  signal tx_stat    : std_logic := '0';
+  signal res_cnt    : unsigned(6 downto 0) := (others => '0');
+  signal any_err    : std_logic;
 
   -- heartbeat
   signal beat_cnt   : natural range 0 to C_BEAT_HALF - 1 := 0;
@@ -149,7 +165,7 @@ begin
       s_axis_tdata => s_data, s_axis_tvalid => s_valid, s_axis_tready => s_ready,
       s_axis_tlast => s_last,
       m_axis_tdata => m_data, m_axis_tvalid => m_valid, m_axis_tready => m_ready,
-      m_axis_tlast => m_last);
+      m_axis_tlast => m_last, status_error => net_status);
 
   -- Output framing check and the result-done toggle.
   out_side : process (clk)
@@ -180,7 +196,34 @@ begin
     port map (
       clk => clk, rst => rst,
       s_valid => m_valid, s_ready => m_ready, s_data => m_data,
-      m_valid => tx_valid, m_ready => tx_ready, m_data => tx_data);
+      m_valid => q_valid, m_ready => q_ready, m_data => q_data);
+
+  -- TX: the result bytes from the output FIFO, then the status byte.
+  any_err  <= frame_err or overflow or net_err or net_status;
+  tx_valid <= '1' when tx_stat = '1' else q_valid;
+  tx_data  <= any_err & std_logic_vector(res_cnt) when tx_stat = '1' else q_data;
+  q_ready  <= tx_ready and not tx_stat;
+
+  tx_side : process (clk)
+  begin
+    if rising_edge(clk) then
+      if rst = '1' then
+        tx_cnt  <= 0;
+        tx_stat <= '0';
+        res_cnt <= (others => '0');
+      elsif tx_valid = '1' and tx_ready = '1' then
+        if tx_stat = '1' then
+          tx_stat <= '0';
+        elsif tx_cnt = C_OUT_WORDS - 1 then
+          tx_cnt  <= 0;
+          tx_stat <= '1';
+          res_cnt <= res_cnt + 1;
+        else
+          tx_cnt <= tx_cnt + 1;
+        end if;
+      end if;
+    end if;
+  end process;
 
   u_tx : entity work.pcnn_uart_tx
     generic map (G_CLK_HZ => G_CLK_HZ, G_BAUD => G_BAUD)
@@ -200,6 +243,8 @@ begin
     end if;
   end process;
 
-  lit  <= (3 => net_err, 2 => frame_err or overflow, 1 => done_tgl, 0 => beat);
+  o_probe <= m_last & rst & s_valid & s_ready & s_data & s_last & m_valid & m_ready & m_data;
+
+  lit  <= (3 => net_err or net_status, 2 => frame_err or overflow, 1 => done_tgl, 0 => beat);
   leds <= lit when G_LED_ON = '1' else not lit;
 end architecture rtl;

@@ -2,7 +2,7 @@
 
 Per model a library ``board_<model>`` gets the board RTL (fileset ``board`` of
 pocket_cnn.core), the generated network (build/vunit_gen) and the testbench
-sim/tb/pcnn_tb_board.vhd. The board runs at 1 MHz with 100 kBd (10 clocks per bit)
+sim/tb/pcnn_board_tb.vhd. The board runs at 1 MHz with 100 kBd (10 clocks per bit)
 so a simulation takes seconds. Every run sends IMAGES images back to back with random
 idle gaps between bytes and one long pause mid-image; the default model also runs
 with a glitch and a bad stop bit before the images, and with the host's bit time 2.5 %
@@ -59,8 +59,10 @@ def add_tests(vu: VUnit, rtl_lib: Library) -> None:
         lib = vu.add_library(lib_name)
         lib.add_source_files([str(p) for p in emit(net, GEN / lib_name)])
         lib.add_source_files(board_files)
-        lib.add_source_files([str(TB / "pcnn_tb_pkg.vhd"), str(TB / "pcnn_tb_board.vhd")])
-        tb = lib.test_bench("pcnn_tb_board")
+        lib.add_source_files(
+            [str(TB / f) for f in ("pcnn_tb_pkg.vhd", "pcnn_axis_checker.vhd", "pcnn_board_tb.vhd")]
+        )
+        tb = lib.test_bench("pcnn_board_tb")
         base = {
             "G_CLK_HZ": CLK_HZ,
             "G_BAUD": BAUD,
@@ -81,8 +83,8 @@ def add_tests(vu: VUnit, rtl_lib: Library) -> None:
 
 def _add_fifo(vu: VUnit) -> None:
     lib = vu.add_library("board_blocks")  # the FIFO itself is in library pocket_cnn
-    lib.add_source_files([str(TB / "pcnn_tb_pkg.vhd"), str(TB / "pcnn_tb_fifo.vhd")])
-    tb = lib.test_bench("pcnn_tb_fifo")
+    lib.add_source_files([str(TB / "pcnn_tb_pkg.vhd"), str(TB / "pcnn_fifo_tb.vhd")])
+    tb = lib.test_bench("pcnn_fifo_tb")
     for depth in FIFO_DEPTHS:
         for seed, (stall_in, stall_out) in enumerate(FIFO_STALLS, start=1):
             tb.add_config(

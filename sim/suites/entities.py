@@ -396,10 +396,10 @@ def add_tests(vu: Any, rtl_lib: Any) -> None:
     _check_wide(CONV_CASES)
     _check_wide(PE_CASES)  # the testbenches reference library pocket_cnn by name
     lib = vu.add_library(LIBRARY)
-    lib.add_source_files([*TB_COMMON, *(str(TB / f"pcnn_tb_{n}.vhd") for n in ENTITIES)])
+    lib.add_source_files([*TB_COMMON, *(str(TB / f"pcnn_{n}_tb.vhd") for n in ENTITIES)])
     _add_configs(
-        lib.test_bench("pcnn_tb_window"), WINDOW_CASES, _window_generics, _window_pre_config
+        lib.test_bench("pcnn_window_tb"), WINDOW_CASES, _window_generics, _window_pre_config
     )
-    _add_configs(lib.test_bench("pcnn_tb_conv"), CONV_CASES, _stage_generics, _stage_pre_config)
-    _add_configs(lib.test_bench("pcnn_tb_maxpool"), POOL_CASES, _pool_generics, _pool_pre_config)
-    _add_configs(lib.test_bench("pcnn_tb_pe"), PE_CASES, _stage_generics, _stage_pre_config)
+    _add_configs(lib.test_bench("pcnn_conv_tb"), CONV_CASES, _stage_generics, _stage_pre_config)
+    _add_configs(lib.test_bench("pcnn_maxpool_tb"), POOL_CASES, _pool_generics, _pool_pre_config)
+    _add_configs(lib.test_bench("pcnn_pe_tb"), PE_CASES, _stage_generics, _stage_pre_config)

@@ -7,8 +7,8 @@ random input gaps and output backpressure, one without stalls that prints the
 steady-state cycles per image. A few models also run at parallelism 1 and partial.
 Stimuli and expected words (pocket_cnn.reference.run) are written by a pre_config
 hook into the test's output path; a post_check re-reads the testbench's result file.
-The blocks around the PEs have their own testbenches here too: pcnn_tb_stream
-(gather -> serialize loopback) and pcnn_tb_gap (against pocket_cnn.reference.gap).
+The blocks around the PEs have their own testbenches here too: pcnn_stream_tb
+(gather -> serialize loopback) and pcnn_gap_tb (against pocket_cnn.reference.gap).
 """
 
 from __future__ import annotations
@@ -82,8 +82,10 @@ def _add_net(
     files = emit(net, GEN / lib_name, parallel=parallel)
     lib = vu.add_library(lib_name)
     lib.add_source_files([str(p) for p in files])
-    lib.add_source_files([str(TB / "pcnn_tb_net.vhd"), str(TB / "pcnn_tb_net_vunit.vhd")])
-    tb = lib.test_bench("pcnn_tb_net_vunit")
+    lib.add_source_files(
+        [str(TB / f) for f in ("pcnn_axis_checker.vhd", "pcnn_tb_net.vhd", "pcnn_net_tb.vhd")]
+    )
+    tb = lib.test_bench("pcnn_net_tb")
     base = {"G_IMAGES": IMAGES, "G_IN_WORDS": net.input_words, "G_OUT_WORDS": net.output_words}
     runs = [("nostall", 0, True)] + ([("stall", 30, False)] if stalls else [])
     for name, pct, report in runs:
@@ -94,8 +96,8 @@ def _add_net(
             post_check=_post_check(f"{label} {name}", net, report),
         )
     if legacy:
-        lib.add_source_files([*TB_COMMON, str(TB / "pcnn_tb_legacy.vhd")])
-        legacy_tb = lib.test_bench("pcnn_tb_legacy")
+        lib.add_source_files([*TB_COMMON, str(TB / "pcnn_legacy_tb.vhd")])
+        legacy_tb = lib.test_bench("pcnn_legacy_tb")
         for pct in (0, 30):
             legacy_tb.add_config(
                 name=f"get_stall{pct}",
@@ -186,20 +188,19 @@ def _add_blocks(vu: VUnit) -> None:
     lib.add_source_files(
         [
             *TB_COMMON,
-            str(TB / "pcnn_tb_stream.vhd"),
-            str(TB / "pcnn_tb_gap.vhd"),
-            str(TB / "pcnn_tb_flatten.vhd"),
+            str(TB / "pcnn_stream_tb.vhd"),
+            str(TB / "pcnn_gap_tb.vhd"),
+            str(TB / "pcnn_flatten_tb.vhd"),
         ]
     )
-    stream = lib.test_bench("pcnn_tb_stream")
+    stream = lib.test_bench("pcnn_stream_tb")
     for ch, pix in ((1, 1), (1, 7), (3, 5), (16, 2)):
         for pct in (0, 40):
             stream.add_config(
                 name=f"ch{ch}_pix{pix}_stall{pct}",
                 generics={"G_CH": ch, "G_PIXELS": pix, "G_STALL_IN": pct, "G_STALL_OUT": pct},
             )
-    stream.add_config(name="bad_tlast", generics={"G_CH": 3, "G_PIXELS": 5, "G_BAD_LAST": 7})
-    flatten = lib.test_bench("pcnn_tb_flatten")
+    flatten = lib.test_bench("pcnn_flatten_tb")
     for i, (ch, pix) in enumerate(FLATTEN_CASES):
         for pct in (0, 40):
             flatten.add_config(
@@ -214,7 +215,7 @@ def _add_blocks(vu: VUnit) -> None:
                 },
                 pre_config=_flatten_pre_config(ch, pix, seed=i),
             )
-    gap_tb = lib.test_bench("pcnn_tb_gap")
+    gap_tb = lib.test_bench("pcnn_gap_tb")
     cases = [
         (f"ch{ch}_pix{area}_d{d}", GapStage.pow2("gap", (ch, 1, area), frac_in=0, frac_out=d))
         for ch, area, d in GAP_CASES

@@ -2,7 +2,9 @@
 -- Instantiates entity work.pcnn_net (compile the generated files + this file into one
 -- library), streams G_IMAGES images back to back from G_IN_FILE, checks every output
 -- word and every tlast against G_EXP_FILE, checks the AXI4-Stream rule on the output
--- (data/last stable while valid and not ready) and reports PASS or the first mismatch (image, word, got, expected).
+-- (data/last stable while valid and not ready), runs the AXI4-Stream checker
+-- pcnn_axis_checker on both ports and reports PASS or the first mismatch (image, word,
+-- got, expected, the cycle the word left the core).
 -- It measures the cycles between consecutive output-image ends; the last difference
 -- of a run without stalls is the steady-state cycles per image, reported against the
 -- bound G_IN_WORDS (one input word per clock).
@@ -108,7 +110,17 @@ begin
       m_axis_tdata => m_tdata, m_axis_tvalid => m_tvalid, m_axis_tready => m_tready,
       m_axis_tlast => m_tlast);
 
-  count : process (clk)
+  u_check_in : entity work.pcnn_axis_checker
+    generic map (G_NAME => "s_axis")
+    port map (clk => clk, rst => rst, valid => s_tvalid, ready => s_tready, data => s_tdata,
+              last => s_tlast);
+
+  u_check_out : entity work.pcnn_axis_checker
+    generic map (G_NAME => "m_axis")
+    port map (clk => clk, rst => rst, valid => m_tvalid, ready => m_tready, data => m_tdata,
+              last => m_tlast);
+
+  cycle_count : process (clk)
   begin
     if rising_edge(clk) then
       cycle <= cycle + 1;
@@ -206,7 +218,8 @@ begin
         if got(n) /= C_EXP(n) then
           note_fail("mismatch at image " & integer'image(img) & " word " & integer'image(idx)
                     & ": got " & integer'image(got(n)) & ", expected "
-                    & integer'image(C_EXP(n)));
+                    & integer'image(C_EXP(n)) & ", left the core at cycle "
+                    & integer'image(cycle));
         end if;
         exp_last := '1' when idx = G_OUT_WORDS - 1 else '0';
         if m_tlast /= exp_last then

@@ -1,4 +1,4 @@
--- pcnn_tb_fifo: VUnit testbench of pcnn_fifo (board top and legacy adapter buffer).
+-- pcnn_fifo_tb: VUnit testbench of pcnn_fifo (board top and legacy adapter buffer).
 -- A source writes G_WORDS numbered words with random gaps (G_STALL_IN %), a sink reads
 -- them with random backpressure (G_STALL_OUT %) after first holding m_ready low until
 -- the FIFO is full. Checks: every word comes out once and in order; m_valid and m_data
@@ -16,7 +16,7 @@ library pocket_cnn;
 
 use work.pcnn_tb_pkg.all;
 
-entity pcnn_tb_fifo is
+entity pcnn_fifo_tb is
   generic (
     runner_cfg  : string;
     G_WIDTH     : positive := 8;    -- bits per word
@@ -26,9 +26,9 @@ entity pcnn_tb_fifo is
     G_STALL_OUT : natural  := 0;    -- percent: chance of m_ready low each cycle
     G_SEED      : positive := 1     -- seed of gaps and backpressure
   );
-end entity pcnn_tb_fifo;
+end entity pcnn_fifo_tb;
 
-architecture sim of pcnn_tb_fifo is
+architecture sim of pcnn_fifo_tb is
   constant C_PERIOD : time := 10 ns;
   constant C_FILL   : positive := 4 * G_DEPTH + 20;  -- cycles the sink waits at first
 

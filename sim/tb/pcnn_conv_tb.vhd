@@ -1,4 +1,4 @@
--- pcnn_tb_conv: testbench of pcnn_conv. Windows from <output_path>/in.txt, weights and
+-- pcnn_conv_tb: testbench of pcnn_conv. Windows from <output_path>/in.txt, weights and
 -- biases from weights.txt / bias.txt, expected pixels from expected.txt (all written by
 -- sim/suites/entities.py, expected values from pocket_cnn.reference). s_last is set on
 -- every G_PER_IMG-th window and must come out on the matching pixel. With G_NO_STALL the
@@ -14,7 +14,7 @@ use pocket_cnn.pcnn_pkg.all;
 
 use work.pcnn_tb_pkg.all;
 
-entity pcnn_tb_conv is
+entity pcnn_conv_tb is
   generic (
     runner_cfg  : string;
     G_CH_IN     : positive := 1;     -- input channels
@@ -32,9 +32,9 @@ entity pcnn_tb_conv is
     G_NO_STALL  : boolean  := false; -- check one window per clock
     G_SEED      : positive := 1      -- random seed
   );
-end entity pcnn_tb_conv;
+end entity pcnn_conv_tb;
 
-architecture tb of pcnn_tb_conv is
+architecture tb of pcnn_conv_tb is
   constant C_PATH : string           := output_path(runner_cfg);
   constant C_IN   : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "in.txt");
   constant C_EXP  : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "expected.txt");

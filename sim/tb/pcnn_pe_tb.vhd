@@ -1,4 +1,4 @@
--- pcnn_tb_pe: testbench of pcnn_pe (window -> conv -> [window -> maxpool]). Images from
+-- pcnn_pe_tb: testbench of pcnn_pe (window -> conv -> [window -> maxpool]). Images from
 -- <output_path>/in.txt (pixel per beat), weights.txt, bias.txt, expected output pixels from
 -- expected.txt (pocket_cnn.reference.conv_stage). m_last must mark the last pixel of each
 -- image. G_MAX_CYCLES > 0 checks the steady-state cycles per image (no-stall runs).
@@ -13,7 +13,7 @@ use pocket_cnn.pcnn_pkg.all;
 
 use work.pcnn_tb_pkg.all;
 
-entity pcnn_tb_pe is
+entity pcnn_pe_tb is
   generic (
     runner_cfg    : string;
     G_CH_IN       : positive := 1;    -- input channels
@@ -36,9 +36,9 @@ entity pcnn_tb_pe is
     G_MAX_CYCLES  : natural  := 0;    -- > 0: bound on steady-state cycles per image
     G_SEED        : positive := 1     -- random seed
   );
-end entity pcnn_tb_pe;
+end entity pcnn_pe_tb;
 
-architecture tb of pcnn_tb_pe is
+architecture tb of pcnn_pe_tb is
   constant C_PATH : string           := output_path(runner_cfg);
   constant C_IN   : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "in.txt");
   constant C_EXP  : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "expected.txt");

@@ -1,4 +1,4 @@
--- pcnn_tb_maxpool: testbench of pcnn_maxpool. Windows from <output_path>/in.txt, expected
+-- pcnn_maxpool_tb: testbench of pcnn_maxpool. Windows from <output_path>/in.txt, expected
 -- pixels from expected.txt (pocket_cnn.reference.maxpool); last every G_PER_IMG windows.
 library ieee;
 use ieee.std_logic_1164.all;
@@ -11,7 +11,7 @@ use pocket_cnn.pcnn_pkg.all;
 
 use work.pcnn_tb_pkg.all;
 
-entity pcnn_tb_maxpool is
+entity pcnn_maxpool_tb is
   generic (
     runner_cfg  : string;
     G_CHANNELS  : positive := 1; -- channels per pixel
@@ -21,9 +21,9 @@ entity pcnn_tb_maxpool is
     G_STALL_OUT : natural  := 0; -- % of cycles the sink is not ready
     G_SEED      : positive := 1  -- random seed
   );
-end entity pcnn_tb_maxpool;
+end entity pcnn_maxpool_tb;
 
-architecture tb of pcnn_tb_maxpool is
+architecture tb of pcnn_maxpool_tb is
   constant C_PATH : string           := output_path(runner_cfg);
   constant C_IN   : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "in.txt");
   constant C_EXP  : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "expected.txt");

@@ -1,4 +1,4 @@
--- pcnn_tb_legacy: the generated <top>_legacy wrapper (entity work.pcnn_net_legacy) driven
+-- pcnn_legacy_tb: the generated <top>_legacy wrapper (entity work.pcnn_net_legacy) driven
 -- like the original pocket-cnn: per image an isl_start pulse, then per pixel wait for
 -- osl_rdy and send a burst of G_CH words; isl_get is randomly low G_STALL_OUT percent of
 -- the cycles. Every word with osl_valid is checked against <output_path>/expected.txt
@@ -16,7 +16,7 @@ use pocket_cnn.pcnn_pkg.all;
 
 use work.pcnn_tb_pkg.all;
 
-entity pcnn_tb_legacy is
+entity pcnn_legacy_tb is
   generic (
     runner_cfg  : string;
     G_IMAGES    : positive := 1;   -- images, one isl_start each
@@ -26,9 +26,9 @@ entity pcnn_tb_legacy is
     G_STALL_OUT : natural  := 0;   -- percent of cycles with isl_get low
     G_SEED      : positive := 1    -- seed of isl_get
   );
-end entity pcnn_tb_legacy;
+end entity pcnn_legacy_tb;
 
-architecture sim of pcnn_tb_legacy is
+architecture sim of pcnn_legacy_tb is
   constant C_PATH : string           := output_path(runner_cfg);
   constant C_IN   : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "input.txt");
   constant C_EXP  : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "expected.txt");

@@ -1,4 +1,4 @@
--- pcnn_tb_flatten: pcnn_flatten gathers pixels into one beat per image.
+-- pcnn_flatten_tb: pcnn_flatten gathers pixels into one beat per image.
 -- Streams G_IMAGES images of G_PIXELS pixels x G_CH channels (<output_path>/input.txt:
 -- int8, pixel by pixel, channel fastest) back to back under random input gaps and output
 -- backpressure (pcnn_tb_source, pcnn_tb_sink), and checks every output beat against
@@ -15,7 +15,7 @@ use pocket_cnn.pcnn_pkg.all;
 
 use work.pcnn_tb_pkg.all;
 
-entity pcnn_tb_flatten is
+entity pcnn_flatten_tb is
   generic (
     runner_cfg  : string;
     G_CH        : positive := 1; -- channels
@@ -25,9 +25,9 @@ entity pcnn_tb_flatten is
     G_STALL_OUT : natural  := 0; -- percent output backpressure
     G_SEED      : positive := 1  -- seed of gaps and backpressure
   );
-end entity pcnn_tb_flatten;
+end entity pcnn_flatten_tb;
 
-architecture sim of pcnn_tb_flatten is
+architecture sim of pcnn_flatten_tb is
   constant C_PATH : string           := output_path(runner_cfg);
   constant C_IN   : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "input.txt");
   constant C_EXP  : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "expected.txt");

@@ -1,11 +1,11 @@
--- pcnn_tb_net_vunit (a thin VUnit wrapper around the plain network testbench pcnn_tb_net).
+-- pcnn_net_tb (a thin VUnit wrapper around the plain network testbench pcnn_tb_net).
 -- VUnit fills output_path; the stimuli (input.txt) and expected words (expected.txt)
 -- are written there by the pre_config hook of sim/suites/network.py, the testbench
 -- writes result.txt there. The other generics are passed through unchanged.
 library vunit_lib;
 context vunit_lib.vunit_context;
 
-entity pcnn_tb_net_vunit is
+entity pcnn_net_tb is
   generic (
     runner_cfg  : string;
     output_path : string;             -- set by VUnit (ends with "/")
@@ -16,9 +16,9 @@ entity pcnn_tb_net_vunit is
     G_STALL_OUT : natural  := 0;      -- percent output backpressure
     G_SEED      : positive := 1       -- seed of gaps and backpressure
   );
-end entity pcnn_tb_net_vunit;
+end entity pcnn_net_tb;
 
-architecture sim of pcnn_tb_net_vunit is
+architecture sim of pcnn_net_tb is
   signal done, pass : boolean;
 begin
   u_tb : entity work.pcnn_tb_net

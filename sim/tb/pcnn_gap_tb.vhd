@@ -1,4 +1,4 @@
--- pcnn_tb_gap: pcnn_gap against the Python reference (pocket_cnn.reference.gap).
+-- pcnn_gap_tb: pcnn_gap against the Python reference (pocket_cnn.reference.gap).
 -- Streams G_IMAGES maps of G_PIXELS pixels x G_CH channels (<output_path>/input.txt:
 -- int8, pixel by pixel, channel fastest) back to back under random input gaps and output
 -- backpressure (pcnn_tb_source, pcnn_tb_sink), and checks every result channel against
@@ -17,7 +17,7 @@ use pocket_cnn.pcnn_pkg.all;
 
 use work.pcnn_tb_pkg.all;
 
-entity pcnn_tb_gap is
+entity pcnn_gap_tb is
   generic (
     runner_cfg  : string;
     G_CH        : positive := 1;   -- channels
@@ -38,9 +38,9 @@ entity pcnn_tb_gap is
     G_SHIFT    : positive := 1;
     G_K0       : natural  := 0
   );
-end entity pcnn_tb_gap;
+end entity pcnn_gap_tb;
 
-architecture sim of pcnn_tb_gap is
+architecture sim of pcnn_gap_tb is
   constant C_PATH : string           := output_path(runner_cfg);
   constant C_IN   : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "input.txt");
   constant C_EXP  : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "expected.txt");

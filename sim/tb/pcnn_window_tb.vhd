@@ -1,4 +1,4 @@
--- pcnn_tb_window: testbench of pcnn_window. Pixels from <output_path>/in.txt, expected
+-- pcnn_window_tb: testbench of pcnn_window. Pixels from <output_path>/in.txt, expected
 -- windows from <output_path>/expected.txt (written by sim/suites/entities.py from numpy).
 -- With G_NO_STALL the input must never wait (one pixel per clock) and the run reports
 -- cycles per image.
@@ -13,7 +13,7 @@ use pocket_cnn.pcnn_pkg.all;
 
 use work.pcnn_tb_pkg.all;
 
-entity pcnn_tb_window is
+entity pcnn_window_tb is
   generic (
     runner_cfg  : string;
     G_CHANNELS  : positive := 1;     -- bytes per pixel
@@ -27,9 +27,9 @@ entity pcnn_tb_window is
     G_NO_STALL  : boolean  := false; -- check one input pixel per clock
     G_SEED      : positive := 1      -- random seed
   );
-end entity pcnn_tb_window;
+end entity pcnn_window_tb;
 
-architecture tb of pcnn_tb_window is
+architecture tb of pcnn_window_tb is
   constant C_PATH : string           := output_path(runner_cfg);
   constant C_IN   : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "in.txt");
   constant C_EXP  : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "expected.txt");
