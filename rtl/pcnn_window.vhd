@@ -5,10 +5,10 @@
 -- (bits (ky*K+kx)*C*8 ...), windows in raster order of output positions, m_last on the
 -- last window of an image. Padding is virtual: padded pixels are never scanned,
 -- out-of-range elements are output as the pad byte.
--- Storage: R = K+1 row slots (K+2 if P >= K), each its own memory of W pixels with one
--- write port and one read port: registered data at a plain address for long rows (so
--- yosys maps it to block RAM), a registered address for short rows (LUT RAM or
--- flip-flops). Slots follow a running row count, so consecutive images share them and
+-- Storage: R = K+2 row slots (K+1 at stride > 1 unless P >= K), each its own memory of
+-- W pixels with one write port and one read port: registered data at a plain address
+-- for long rows (so yosys maps it to block RAM), a registered address for short rows
+-- (LUT RAM or flip-flops). Slots follow a running row count, so consecutive images share them and
 -- the bottom-edge windows of one image are emitted while the next image's first
 -- rows arrive. The reader reads one column (the K rows of its output row at one column)
 -- per clock and shifts it into the window register (constant taps); a window leaves when
@@ -71,12 +71,14 @@ architecture rtl of pcnn_window is
   constant C_W     : positive := G_WIDTH;
   constant C_HO    : positive := pcnn_conv_out(G_HEIGHT, G_KERNEL, G_STRIDE, G_PAD);
   constant C_WO    : positive := pcnn_conv_out(G_WIDTH, G_KERNEL, G_STRIDE, G_PAD);
-  -- row slots: the K rows of the reader's output row + the row being written; one more
-  -- where whole window rows are padding (P >= K: the reader spends time on rows that
-  -- need no pixel, the writer runs a row further ahead)
+  -- row slots: the K rows of the reader's output row + the row being written, and one
+  -- more at stride 1 (the writer gets two rows ahead: the next image's first rows arrive
+  -- while a slow consumer drains the last windows, so it never waits for them) and where
+  -- whole window rows are padding (P >= K: the reader spends time on rows that need no
+  -- pixel)
   function ring_rows return positive is
   begin
-    if G_PAD >= G_KERNEL then
+    if G_STRIDE = 1 or G_PAD >= G_KERNEL then
       return G_KERNEL + 2;
     end if;
     return G_KERNEL + 1;
