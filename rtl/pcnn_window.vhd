@@ -1,15 +1,22 @@
--- pcnn_window: sliding window with virtual zero padding.
+-- pcnn_window: sliding window with virtual padding: line buffers in memory feeding a
+-- K x K register window.
 -- Input: one pixel (G_CHANNELS bytes) per beat, raster order, images back to back.
 -- Output: one whole K x K window per beat, element (ky, kx) = pixel index ky*K+kx
--- (bits (ky*K+kx)*C*8 ...), windows in raster order of output positions, m_last on
--- the last window of an image. Padding is virtual: padded pixels are never scanned,
--- out-of-range elements are output as 0. The input is kept in a ring of R rows x W
--- pixels; row slots follow a running row count so that consecutive images share the
--- ring and edge windows are emitted while the next rows arrive.
--- Area: all arithmetic is on narrow signed/unsigned vectors; everything the reader
--- derives from its window position (ring slot and validity of each window row, ring
--- column of each window column, the rows/columns the window needs) is registered
--- together with the position, so the read path is two plain multiplexers per element.
+-- (bits (ky*K+kx)*C*8 ...), windows in raster order of output positions, m_last on the
+-- last window of an image. Padding is virtual: padded pixels are never scanned,
+-- out-of-range elements are output as the pad byte.
+-- Storage: R = K+2 row slots (K+1 at stride > 1 unless P >= K), each its own memory of
+-- W pixels with one write port and one read port: registered data at a plain address
+-- for long rows (so yosys maps it to block RAM), a registered address for short rows
+-- (LUT RAM or flip-flops). Slots follow a running row count, so consecutive images share them and
+-- the bottom-edge windows of one image are emitted while the next image's first
+-- rows arrive. The reader reads one column (the K rows of its output row at one column)
+-- per clock and shifts it into the window register (constant taps); a window leaves when
+-- its last column is in. Padding is a mask on the taps (one bit per window row and per
+-- window column), not a choice of positions. Right-edge padding columns are filled with
+-- the next output row's first columns (masked), so at stride 1 every shift emits a window.
+-- Area: the read path is one R:1 slot choice per window row; everything the reader
+-- derives from its position is registered with it.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -64,9 +71,53 @@ architecture rtl of pcnn_window is
   constant C_W     : positive := G_WIDTH;
   constant C_HO    : positive := pcnn_conv_out(G_HEIGHT, G_KERNEL, G_STRIDE, G_PAD);
   constant C_WO    : positive := pcnn_conv_out(G_WIDTH, G_KERNEL, G_STRIDE, G_PAD);
-  -- ring rows: K in use + 2 of slack, so that the next image's first rows can arrive while
-  -- the bottom-edge windows drain (no input stall at one pixel per clock)
-  constant C_R     : positive := G_KERNEL + 2;
+  -- row slots: the K rows of the reader's output row + the row being written, and one
+  -- more at stride 1 (the writer gets two rows ahead: the next image's first rows arrive
+  -- while a slow consumer drains the last windows, so it never waits for them) and where
+  -- whole window rows are padding (P >= K: the reader spends time on rows that need no
+  -- pixel)
+  function ring_rows return positive is
+  begin
+    if G_STRIDE = 1 or G_PAD >= G_KERNEL then
+      return G_KERNEL + 2;
+    end if;
+    return G_KERNEL + 1;
+  end function;
+
+  constant C_R : positive := ring_rows;
+
+  -- last window column of the first / last window that holds an image column (-1: none)
+  function real_chi(last : boolean) return integer is
+    variable cl : integer;
+    variable r  : integer := -1;
+  begin
+    for ox in 0 to C_WO - 1 loop
+      cl := ox * C_S - C_P;
+      if cl <= C_W - 1 and cl + C_K - 1 >= 0 and (last or r = -1) then
+        r := cl + C_K - 1;
+      end if;
+    end loop;
+    return r;
+  end function;
+
+  constant C_CLF : integer := real_chi(false);
+  constant C_CLL : integer := real_chi(true);
+  -- right-edge padding columns a row shifts in (C_BN), of which the first C_D are left
+  -- empty and the others carry the next output row's first columns (the merge): then the
+  -- next row's first window is already in place (C_BN - C_D - 1 <= C_CLF); only where
+  -- those are image columns (rows narrower than that start afresh)
+  constant C_BN    : natural := pcnn_max(0, C_CLL - (C_W - 1));
+  constant C_D     : natural := pcnn_max(0, C_BN - 1 - C_CLF);
+  constant C_MERGE : boolean := C_BN > C_D and C_BN - C_D <= C_W;
+  -- a merge may wait for the next row's column (within an image) when the slots hold
+  -- the next row's rows too (R >= K + S), else it gives up (the row starts afresh)
+  constant C_WAIT : boolean := C_R >= C_K + C_S;
+  -- rows of more than 64 bits are read through a data register (block RAM on iCE40 and
+  -- ECP5 when long enough), shorter ones at a registered address (LUT RAM on ECP5,
+  -- flip-flops on iCE40, without a data register)
+  constant C_SYNC : boolean := C_W * C_PIX_W > 64;
+  -- slot offset from the last output row of an image to the first of the next
+  constant C_ROFF : natural := (C_H - (C_HO - 1) * C_S) mod C_R;
 
   -- bits of a signed vector holding every value in lo .. hi
   function sbits(lo : integer; hi : integer) return positive is
@@ -74,24 +125,19 @@ architecture rtl of pcnn_window is
     return pcnn_clog2(pcnn_max(pcnn_max(-lo, hi + 1), 2)) + 1;
   end function;
 
-  -- widths: e (writer row relative to row 0 of the reader's image), row / column positions
-  -- of the reader (with room for one step past the end), ring slots, padded columns
-  constant C_EB : positive := sbits(-C_H - 1, C_H + C_R + 1);
+  -- widths: e (writer row relative to row 0 of the reader's image, next image included),
+  -- first rows of output rows, columns of the reader, slots, memory addresses, counters
+  constant C_EB : positive := sbits(-C_H - 1, 2 * C_H + C_R + 1);
   constant C_RB : positive := sbits(-C_P - C_K - 1, C_H + C_P + C_S + C_K + 1);
-  constant C_CB : positive := sbits(-C_P - C_K - 1, C_W + C_P + C_S + C_K + 1);
-  constant C_SB : positive := pcnn_clog2(C_R + 1);
-  constant C_XB : positive := pcnn_clog2(C_W + 2 * C_P + C_S + C_K + 1);
+  constant C_CB : positive := sbits(-C_P - C_K - 1, C_W + C_P + C_S + 2 * C_K + 1);
+  constant C_SB : positive := pcnn_clog2(C_R);
+  constant C_XB : positive := pcnn_clog2(C_W);
   constant C_WB : positive := pcnn_clog2(pcnn_max(C_H, C_W) + 1);
 
   subtype pixel_t is std_logic_vector(C_PIX_W - 1 downto 0);
-  type row_t is array (0 to C_W - 1) of pixel_t;
-  type ring_t is array (0 to C_R - 1) of row_t;
-  -- a ring row with the virtual padding columns around it (power-of-two length)
-  type prow_t is array (0 to 2 ** C_XB - 1) of pixel_t;
+  type pixels_t is array (0 to C_R - 1) of pixel_t;
   subtype slot_t is unsigned(C_SB - 1 downto 0);
   type slots_t is array (0 to C_K - 1) of slot_t;
-  subtype col_t is unsigned(C_XB - 1 downto 0);
-  type cols_t is array (0 to C_K - 1) of col_t;
 
   -- (a + b) mod R for a in 0 .. R-1, b a constant
   function slot_add(a : slot_t; b : natural) return slot_t is
@@ -104,15 +150,16 @@ architecture rtl of pcnn_window is
     return t(C_SB - 1 downto 0);
   end function;
 
-  -- what the reader derives from its first window row rl
+  -- what the reader derives from the first window row rl of an output row
   type row_info_t is record
     none : std_logic;                            -- no window row inside the image
     hi   : signed(C_EB - 1 downto 0);            -- last image row needed: min(H-1, rl+K-1)
-    lor  : signed(C_EB - 1 downto 0);            -- first image row needed (clamped) + R
+    lor  : signed(C_EB - 1 downto 0);            -- first row needed (clamped) + R
     ok   : std_logic_vector(C_K - 1 downto 0);   -- window row ky inside the image
   end record row_info_t;
 
-  function row_info(rl : signed(C_RB - 1 downto 0)) return row_info_t is
+  -- nxt: the output row belongs to the next image (rows counted from the reader's image)
+  function row_info(rl : signed(C_RB - 1 downto 0); nxt : boolean) return row_info_t is
     variable ri     : row_info_t;
     constant C_HM1  : signed(C_RB - 1 downto 0) := to_signed(C_H - 1, C_RB);
     constant C_ZERO : signed(C_RB - 1 downto 0) := (others => '0');
@@ -129,10 +176,13 @@ architecture rtl of pcnn_window is
     else
       ri.hi := resize(rhi, C_EB);
     end if;
+    if nxt then
+      ri.hi := ri.hi + to_signed(C_H, C_EB);
+    end if;
     if rl < C_ZERO then
       ri.lor := to_signed(C_R, C_EB);
     elsif rl > C_HM1 then
-      ri.lor := to_signed(C_H - 1 + C_R, C_EB);
+      ri.lor := to_signed(C_H + C_R, C_EB);  -- no row of this image (nor of the next)
     else
       ri.lor := resize(rl, C_EB) + to_signed(C_R, C_EB);
     end if;
@@ -146,11 +196,11 @@ architecture rtl of pcnn_window is
     return ri;
   end function;
 
-  -- what the reader derives from its first window column cl
+  -- what the reader derives from the first window column cl of a window
   type col_info_t is record
-    none : std_logic;                   -- no window column inside the image
-    chi  : signed(C_CB - 1 downto 0);   -- last window column cl+K-1
-    idx  : cols_t;                      -- padded-row index cl+P+kx of window column kx
+    none : std_logic;                          -- no window column inside the image
+    chi  : signed(C_CB - 1 downto 0);          -- last window column cl+K-1
+    ok   : std_logic_vector(C_K - 1 downto 0); -- window column kx inside the image
   end record col_info_t;
 
   function col_info(cl : signed(C_CB - 1 downto 0)) return col_info_t is
@@ -165,64 +215,58 @@ architecture rtl of pcnn_window is
       ci.none := '1';
     end if;
     for kx in 0 to C_K - 1 loop
-      u := cl + to_signed(C_P + kx, C_CB);
-      ci.idx(kx) := unsigned(u(C_XB - 1 downto 0));
+      u := cl + to_signed(kx, C_CB);
+      ci.ok(kx) := '0';
+      if u >= C_ZERO and u <= C_WM1 then
+        ci.ok(kx) := '1';
+      end if;
     end loop;
     return ci;
   end function;
 
-  function init_slots return slots_t is
+  -- slots of the rows rl0 + ky (rows counted from slot 0 = row 0 of the first image)
+  function init_slots(rl0 : integer) return slots_t is
     variable s : slots_t;
   begin
     for ky in 0 to C_K - 1 loop
-      s(ky) := to_unsigned((ky - C_P + C_R * 3) mod C_R, C_SB);
+      s(ky) := to_unsigned((rl0 + ky) mod C_R, C_SB);
     end loop;
     return s;
   end function;
 
-  constant C_ROW0 : row_info_t := row_info(to_signed(-C_P, C_RB));
-  constant C_COL0 : col_info_t := col_info(to_signed(-C_P, C_CB));
-  constant C_RS0  : slots_t := init_slots;
+  -- the output row after row 0 at reset: row 1, or row 0 of the next image
+  function next_rl0 return integer is
+  begin
+    if C_HO > 1 then
+      return C_S - C_P;
+    end if;
+    return -C_P;
+  end function;
 
-  -- data registers start at 0 (no reset needed): no metavalues reach the datapath
-  -- arithmetic of the next stages before the first window
-  signal ring      : ring_t := (others => (others => (others => '0')));
-  signal m_data_r  : std_logic_vector(m_data'range) := (others => '0');
-
-  -- writer: next pixel to write (row wy, col wx of its image), its ring slot
-  -- (control registers start at their reset values: no metavalues before the first reset)
-  signal wy, wx : unsigned(C_WB - 1 downto 0) := (others => '0');
-  signal wslot  : slot_t := (others => '0');
-  -- e: writer row relative to row 0 of the reader's image (running row difference)
-  signal e      : signed(C_EB - 1 downto 0) := (others => '0');
-  -- reader: next window (oy, ox); its first row / col (may be negative, i.e. padding)
-  signal oy     : natural range 0 to C_HO - 1 := 0;
-  signal ox     : natural range 0 to C_WO - 1 := 0;
-  signal row_lo : signed(C_RB - 1 downto 0) := to_signed(-C_P, C_RB);
-  signal col_lo : signed(C_CB - 1 downto 0) := to_signed(-C_P, C_CB);
-  signal rinfo  : row_info_t := C_ROW0;  -- row_info(row_lo)
-  signal cinfo  : col_info_t := C_COL0;  -- col_info(col_lo)
-  signal rbase  : slot_t := (others => '0');  -- ring slot of row 0 of the reader's image
-  signal rs     : slots_t := C_RS0;     -- ring slot of window row ky (row_lo + ky mod R)
-
-  signal win_ok    : std_logic; -- next window is ready to be emitted
-  signal write_ok  : std_logic; -- writer may overwrite its row slot
-  signal m_valid_r : std_logic;
+  constant C_NXT0 : boolean    := C_HO = 1;
+  constant C_RI0  : row_info_t := row_info(to_signed(-C_P, C_RB), false);
+  constant C_NI0  : row_info_t := row_info(to_signed(next_rl0, C_RB), C_NXT0);
+  constant C_CI0  : col_info_t := col_info(to_signed(-C_P, C_CB));
+  constant C_RS0  : slots_t    := init_slots(-C_P);
+  constant C_NRS0 : slots_t    := init_slots(next_rl0 + C_H * boolean'pos(C_NXT0));
 
   -- a 1x1 window with stride 1 and no padding is the pixel itself: one register stage
   constant C_PASS : boolean := C_K = 1 and C_S = 1 and C_P = 0;
 
+  signal m_valid_r : std_logic;
+
 begin
 
   m_valid <= m_valid_r;
-  m_data  <= m_data_r;
 
   g_pass : if C_PASS generate
-    signal cnt   : unsigned(pcnn_clog2(C_H * C_W + 1) - 1 downto 0);
-    signal ready : std_logic;
+    signal cnt      : unsigned(pcnn_clog2(C_H * C_W + 1) - 1 downto 0);
+    signal ready    : std_logic;
+    signal m_data_r : std_logic_vector(m_data'range) := (others => '0');
   begin
     ready   <= (not m_valid_r) or m_ready;
     s_ready <= ready;
+    m_data  <= m_data_r;
 
     p_pass : process (clk)
     begin
@@ -250,87 +294,265 @@ begin
     end process;
   end generate g_pass;
 
-  g_ring : if not C_PASS generate
+  g_lines : if not C_PASS generate
+    -- writer: next pixel to write (row wy, col wx of its image), its slot
+    signal wy, wx : unsigned(C_WB - 1 downto 0);
+    signal wslot  : slot_t;
+    -- e: writer row relative to row 0 of the reader's image (running row difference)
+    signal e      : signed(C_EB - 1 downto 0);
+    -- reader: next window (oy, ox), its first column, what it derives from its rows
+    -- (rinfo, slots rs) and columns (cinfo); the next output row's first row (relative to
+    -- its image), whether it is in the next image, its rows and slots
+    signal oy      : natural range 0 to C_HO - 1;
+    signal ox      : natural range 0 to C_WO - 1;
+    signal col_lo  : signed(C_CB - 1 downto 0);
+    signal rinfo   : row_info_t;
+    signal rs      : slots_t;
+    signal cinfo   : col_info_t;
+    signal nrow_lo : signed(C_RB - 1 downto 0);
+    signal nwrap   : std_logic;
+    signal ninfo   : row_info_t;
+    signal nrs     : slots_t;
+    -- sc: column (of the reader's output row) last shifted into the window register;
+    -- mgood: the right-edge shifts of this row carried the next row's columns so far
+    signal sc    : signed(C_CB - 1 downto 0);
+    signal mgood : std_logic;
 
-    -- Readiness of the next window and write permission (from registers only).
-    p_cond : process (all)
-      variable ew : signed(C_EB - 1 downto 0);
-      variable xw : signed(C_CB - 1 downto 0);
+    -- decision of this clock (from registers only): a token (shift a column in and/or
+    -- emit the window), whether it reads the memories (at d_addr, rows of the next output
+    -- row when d_nxt), whether it gives up the merge; d_c: sc after it
+    signal d_iss, d_shift, d_emit, d_read, d_nxt, d_brk : std_logic;
+    signal d_addr                                       : unsigned(C_XB - 1 downto 0);
+    signal d_c                                          : signed(C_CB - 1 downto 0);
+    signal write_ok                                     : std_logic;
+    signal a_can, w_free, wen, ren                      : std_logic;
+
+    -- token in flight (its column is at the memories' read registers q)
+    signal b_valid, b_shift, b_emit, b_last : std_logic;
+    signal b_rok, b_cok                     : std_logic_vector(C_K - 1 downto 0);
+    signal b_sel                            : slots_t;
+    signal q                                : pixels_t := (others => (others => '0'));
+    signal b_addr                           : unsigned(C_XB - 1 downto 0) := (others => '0');
+    signal b_lor                            : signed(C_EB - 1 downto 0);
+
+    -- window register (element ky*K+kx) and the masks of the window it shows; data
+    -- registers start at 0 (no reset needed)
+    signal win   : std_logic_vector(m_data'range) := (others => '0');
+    signal o_rok : std_logic_vector(C_K - 1 downto 0);
+    signal o_cok : std_logic_vector(C_K - 1 downto 0);
+  begin
+
+    -- one memory per row slot: written at the writer's column, read at the reader's
+    g_mem : for s in 0 to C_R - 1 generate
+      type   mem_t is array (0 to C_W - 1) of pixel_t;
+      signal mem : mem_t := (others => (others => '0'));
     begin
-      ew := signed(resize(wy, C_EB));
-      xw := signed(resize(wx, C_CB));
-      win_ok <= '0';
-      if rinfo.none = '1' or cinfo.none = '1' then
-        -- needs no pixel: wait until the writer has written a pixel of this image
-        -- (e - wy = image difference * H), so no window leaves before its image starts
-        if e > ew or (e = ew and (wy /= 0 or wx /= 0)) then
-          win_ok <= '1';
+      p_wr : process (clk)
+      begin
+        if rising_edge(clk) then
+          if wen = '1' and wslot = s then
+            mem(to_integer(wx)) <= s_data;
+          end if;
         end if;
-      -- wx > min(W-1, chi) is wx > chi as wx <= W-1
-      elsif e > rinfo.hi or (e = rinfo.hi and xw > cinfo.chi) then
-        win_ok <= '1';
-      end if;
-      -- writing row e overwrites row e - R: allowed if no pending window needs it
-      write_ok <= '0';
-      if e < rinfo.lor then
-        write_ok <= '1';
+      end process;
+
+      -- long rows: a registered read (block RAM)
+      g_sync : if C_SYNC generate
+        p_rd : process (clk)
+        begin
+          if rising_edge(clk) then
+            if ren = '1' then
+              q(s) <= mem(to_integer(d_addr));
+            end if;
+          end if;
+        end process;
+      end generate g_sync;
+
+      -- short rows: a registered address (LUT RAM or flip-flops, no data register)
+      g_async : if not C_SYNC generate
+        q(s) <= mem(to_integer(b_addr));
+      end generate g_async;
+    end generate g_mem;
+
+    p_addr : process (clk)
+    begin
+      if rising_edge(clk) then
+        if ren = '1' then
+          b_addr <= d_addr;
+        end if;
       end if;
     end process;
 
-    s_ready <= write_ok;
+    -- padding: a tap outside the image shows the pad byte
+    g_mask : if C_P > 0 generate
+      p_out : process (all)
+        variable lo : natural;
+      begin
+        for ky in 0 to C_K - 1 loop
+          for kx in 0 to C_K - 1 loop
+            lo := (ky * C_K + kx) * C_PIX_W;
+            if o_rok(ky) = '1' and o_cok(kx) = '1' then
+              m_data(lo + C_PIX_W - 1 downto lo) <= win(lo + C_PIX_W - 1 downto lo);
+            else
+              m_data(lo + C_PIX_W - 1 downto lo) <= C_PADPX;
+            end if;
+          end loop;
+        end loop;
+      end process;
+    end generate g_mask;
+
+    g_nomask : if C_P = 0 generate
+      m_data <= win;
+    end generate g_nomask;
+
+    -- the window register may change: its window is taken or there is none
+    w_free   <= (not m_valid_r) or m_ready;
+    -- a new token may be issued: the one in flight moves on (or there is none)
+    a_can    <= (not b_valid) or w_free;
+    -- writing row e overwrites row e - R: allowed if the reader's output row needs it no
+    -- more, nor (short rows: read at b_addr until it moves on) the token in flight
+    write_ok <= '1' when e < rinfo.lor and (C_SYNC or b_valid = '0' or e < b_lor) else '0';
+    s_ready  <= write_ok;
+    wen      <= s_valid and write_ok;
+    ren      <= a_can and d_iss and d_read;
+
+    -- Next token (from registers only).
+    p_dec : process (all)
+      variable ew      : signed(C_EB - 1 downto 0);
+      variable xw      : signed(C_CB - 1 downto 0);
+      variable c, j    : signed(C_CB - 1 downto 0);
+      variable started : boolean;
+    begin
+      ew := signed(resize(wy, C_EB));
+      xw := signed(resize(wx, C_CB));
+      -- the writer has written a pixel of the reader's image (e - wy = image difference * H)
+      started := e > ew or (e = ew and (wy /= 0 or wx /= 0));
+      c := sc + 1;
+      -- windows further apart than they are wide: skip the columns between them
+      if C_S > C_K and c < col_lo then
+        c := col_lo;
+      end if;
+      j := c - to_signed(C_W + C_D, C_CB);
+      d_iss   <= '0';
+      d_shift <= '0';
+      d_emit  <= '0';
+      d_read  <= '0';
+      d_nxt   <= '0';
+      d_brk   <= '0';
+      d_addr  <= (others => '0');
+      d_c     <= sc;
+      if rinfo.none = '1' or cinfo.none = '1' then
+        -- needs no pixel: leave once the writer is in this image (no window runs ahead)
+        if started then
+          d_iss  <= '1';
+          d_emit <= '1';
+        end if;
+      elsif sc = cinfo.chi then
+        -- the window's columns are in (or on their way): emit without a shift
+        d_iss  <= '1';
+        d_emit <= '1';
+      else
+        d_c <= c;
+        if c = cinfo.chi then
+          d_emit <= '1';
+        end if;
+        if c <= to_signed(C_W - 1, C_CB) then
+          -- an image column: read it once the writer has written it in the last row needed
+          d_addr <= resize(unsigned(c), C_XB);
+          if e > rinfo.hi or (e = rinfo.hi and xw > c) then
+            d_iss   <= '1';
+            d_shift <= '1';
+            d_read  <= '1';
+          end if;
+        elsif C_MERGE and j >= 0 and mgood = '1' and ninfo.none = '0' then
+          -- a right padding column: carry column j of the next output row
+          d_addr <= resize(unsigned(j), C_XB);
+          if e > ninfo.hi or (e = ninfo.hi and xw > j) then
+            d_iss   <= '1';
+            d_shift <= '1';
+            d_read  <= '1';
+            d_nxt   <= '1';
+          elsif not C_WAIT or nwrap = '1' then
+            d_iss   <= '1';
+            d_shift <= '1';
+            d_brk   <= '1';
+          end if;
+        else
+          -- a right padding column left empty
+          d_iss   <= '1';
+          d_shift <= '1';
+          if j >= 0 then
+            d_brk <= '1';
+          end if;
+        end if;
+      end if;
+    end process;
 
     p_main : process (clk)
-      variable wr_en, rd_en : boolean;
-      variable e_v          : signed(C_EB - 1 downto 0);
-      variable rl_v         : signed(C_RB - 1 downto 0);
-      variable cl_v         : signed(C_CB - 1 downto 0);
-      variable rowv         : row_t;
-      variable prow         : prow_t;
-      variable pix          : pixel_t;
-      variable data_v       : std_logic_vector(m_data'range);
+      variable iss   : boolean;
+      variable e_v   : signed(C_EB - 1 downto 0);
+      variable cl_v  : signed(C_CB - 1 downto 0);
+      variable nrl_v : signed(C_RB - 1 downto 0);
+      variable sc_v  : signed(C_CB - 1 downto 0);
+      variable mg_v  : std_logic;
+      variable oy_v  : natural range 0 to C_HO - 1;
+      variable lo    : natural;
     begin
       if rising_edge(clk) then
-        wr_en := s_valid = '1' and write_ok = '1';
-        rd_en := win_ok = '1' and (m_valid_r = '0' or m_ready = '1');
+        iss := a_can = '1' and d_iss = '1';
 
+        -- window register: the token in flight shifts its column in and/or shows the window
         if m_ready = '1' then
           m_valid_r <= '0';
         end if;
+        if b_valid = '1' and w_free = '1' then
+          if b_shift = '1' then
+            for ky in 0 to C_K - 1 loop
+              for kx in 0 to C_K - 2 loop
+                lo := (ky * C_K + kx) * C_PIX_W;
+                win(lo + C_PIX_W - 1 downto lo) <= win(lo + 2 * C_PIX_W - 1 downto lo + C_PIX_W);
+              end loop;
+              lo := (ky * C_K + C_K - 1) * C_PIX_W;
+              win(lo + C_PIX_W - 1 downto lo) <= q(to_integer(b_sel(ky)));
+            end loop;
+          end if;
+          if b_emit = '1' then
+            m_valid_r <= '1';
+            m_last    <= b_last;
+            o_rok     <= b_rok;
+            o_cok     <= b_cok;
+          end if;
+        end if;
+        if a_can = '1' then
+          b_valid <= '0';
+        end if;
 
-        -- read the window (before this clock's write: it never touches needed rows)
-        if rd_en then
-          for ky in 0 to C_K - 1 loop
-            rowv := ring(to_integer(rs(ky)));
-            prow := (others => C_PADPX);
-            for c in 0 to C_W - 1 loop
-              prow(C_P + c) := rowv(c);
-            end loop;
-            for kx in 0 to C_K - 1 loop
-              pix := prow(to_integer(cinfo.idx(kx)));
-              if rinfo.ok(ky) = '0' then
-                pix := C_PADPX;
-              end if;
-              data_v(((ky * C_K + kx) + 1) * C_PIX_W - 1 downto (ky * C_K + kx) * C_PIX_W) := pix;
-            end loop;
-          end loop;
-          m_data_r  <= data_v;
-          m_valid_r <= '1';
-          m_last    <= '0';
+        -- reader: issue the token, move on
+        if iss then
+          b_valid <= '1';
+          b_shift <= d_shift;
+          b_emit  <= d_emit;
+          b_rok   <= rinfo.ok;
+          b_lor   <= rinfo.lor;
+          b_cok   <= cinfo.ok;
+          b_last  <= '0';
           if oy = C_HO - 1 and ox = C_WO - 1 then
-            m_last <= '1';
+            b_last <= '1';
+            if d_emit = '1' then
+              -- the reader moves to the next image: e drops by H, so does b_lor
+              b_lor <= rinfo.lor - C_H;
+            end if;
+          end if;
+          if d_nxt = '1' then
+            b_sel <= nrs;
+          else
+            b_sel <= rs;
           end if;
         end if;
 
         -- writer
         e_v := e;
-        if wr_en then
-          for s in 0 to C_R - 1 loop
-            for c in 0 to C_W - 1 loop
-              if wslot = s and wx = c then
-                ring(s)(c) <= s_data;
-              end if;
-            end loop;
-          end loop;
+        if wen = '1' then
           if wx = C_W - 1 then
             wx    <= (others => '0');
             wslot <= slot_add(wslot, 1);
@@ -346,33 +568,53 @@ begin
         end if;
 
         -- reader position and everything derived from it
-        if rd_en then
-          if ox = C_WO - 1 then
-            ox   <= 0;
-            cl_v := to_signed(-C_P, C_CB);
-            if oy = C_HO - 1 then
-              oy    <= 0;
-              rl_v  := to_signed(-C_P, C_RB);
-              rbase <= slot_add(rbase, C_H);
-              for ky in 0 to C_K - 1 loop
-                rs(ky) <= slot_add(rbase, (C_H - C_P + ky + C_R * 3) mod C_R);
-              end loop;
-              e_v   := e_v - C_H;
+        if iss then
+          sc_v := d_c;
+          mg_v := mgood and not d_brk;
+          if d_emit = '1' then
+            if ox = C_WO - 1 then
+              -- next output row: its first columns are in if the merge held
+              ox   <= 0;
+              cl_v := to_signed(-C_P, C_CB);
+              if C_MERGE and mg_v = '1' and sc_v >= to_signed(C_W + C_D, C_CB) then
+                sc_v := sc_v - to_signed(C_W + C_D, C_CB);
+              else
+                sc_v := to_signed(-1, C_CB);
+              end if;
+              mg_v := '1';
+              if oy = C_HO - 1 then
+                oy_v := 0;
+                e_v  := e_v - C_H;
+              else
+                oy_v := oy + 1;
+              end if;
+              oy    <= oy_v;
+              rinfo <= row_info(nrow_lo, false);
+              rs    <= nrs;
+              if oy_v = C_HO - 1 then
+                nrl_v := to_signed(-C_P, C_RB);
+                nwrap <= '1';
+                for ky in 0 to C_K - 1 loop
+                  nrs(ky) <= slot_add(nrs(ky), C_ROFF);
+                end loop;
+              else
+                nrl_v := nrow_lo + C_S;
+                nwrap <= '0';
+                for ky in 0 to C_K - 1 loop
+                  nrs(ky) <= slot_add(nrs(ky), C_S);
+                end loop;
+              end if;
+              nrow_lo <= nrl_v;
+              ninfo   <= row_info(nrl_v, oy_v = C_HO - 1);
             else
-              oy   <= oy + 1;
-              rl_v := row_lo + C_S;
-              for ky in 0 to C_K - 1 loop
-                rs(ky) <= slot_add(rs(ky), C_S);
-              end loop;
+              ox   <= ox + 1;
+              cl_v := col_lo + C_S;
             end if;
-            row_lo <= rl_v;
-            rinfo  <= row_info(rl_v);
-          else
-            ox   <= ox + 1;
-            cl_v := col_lo + C_S;
+            col_lo <= cl_v;
+            cinfo  <= col_info(cl_v);
           end if;
-          col_lo <= cl_v;
-          cinfo  <= col_info(cl_v);
+          sc    <= sc_v;
+          mgood <= mg_v;
         end if;
         e <= e_v;
 
@@ -383,18 +625,25 @@ begin
           e         <= (others => '0');
           oy        <= 0;
           ox        <= 0;
-          row_lo    <= to_signed(-C_P, C_RB);
           col_lo    <= to_signed(-C_P, C_CB);
-          rinfo     <= C_ROW0;
-          cinfo     <= C_COL0;
-          rbase     <= (others => '0');
+          rinfo     <= C_RI0;
           rs        <= C_RS0;
+          cinfo     <= C_CI0;
+          nrow_lo   <= to_signed(next_rl0, C_RB);
+          nwrap     <= '1' when C_NXT0 else '0';
+          ninfo     <= C_NI0;
+          nrs       <= C_NRS0;
+          sc        <= to_signed(-1, C_CB);
+          mgood     <= '1';
+          b_valid   <= '0';
           m_valid_r <= '0';
           m_last    <= '0';
+          o_rok     <= (others => '0');
+          o_cok     <= (others => '0');
         end if;
       end if;
     end process;
 
-  end generate g_ring;
+  end generate g_lines;
 
 end architecture rtl;

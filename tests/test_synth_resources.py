@@ -53,7 +53,11 @@ NETS = {
     "window": NetSpec(
         "window", (1, 4, 4), (LayerSpec(cout=1, kernel=3, pad=1, pool=PoolSpec(2, 2)),), False
     ),
+    # 3x3 conv on 200-pixel rows: the line buffers' K+2 row slots in block RAM
+    "long_rows": NetSpec("long_rows", (1, 3, 200), (LayerSpec(cout=1, kernel=3, pad=1),), False),
 }
+#: network -> block RAMs its line buffers take on every family (one per row slot)
+BRAM_ROWS = {"long_rows": 5}
 FAMILIES = {"ice40": ICE40, "ecp5": ECP5}
 
 #: (network, parallel, family) -> yosys' counts.
@@ -65,6 +69,18 @@ RESOURCES: dict[tuple[str, str, str], Usage] = {
     ("two_ch", "1,1", "ecp5"): Usage(lut=268, ff=190, bram=0, dsp=1),
     ("window", "full", "ice40"): Usage(lut=1356, ff=721, bram=0, dsp=8),
 }
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize("name", sorted(BRAM_ROWS))
+def test_line_buffers_in_block_ram(
+    netlist: Callable[[str, str], Path], tmp_path: Path, name: str, family: str
+) -> None:
+    """Long rows go to block RAM (SB_RAM40_4K / DP16KD), one block per row slot, whatever
+    the tool versions: the memory style of pcnn_window is one yosys infers."""
+    fam: Family = FAMILIES[family]
+    _, cells = run_yosys(netlist(name, "full"), "pcnn_net", fam, tmp_path, 600)
+    assert usage_from_cells(fam, cells).bram == BRAM_ROWS[name], cells
 
 
 @pytest.fixture(scope="module")

@@ -49,10 +49,15 @@ def _pixels(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(x).transpose(0, 2, 3, 1))
 
 
-def _windows(x: np.ndarray, kernel: int, stride: int, pad: int) -> np.ndarray:
-    """(N, C, H, W) -> (N*Ho*Wo, K*K, C) zero-padded windows in raster order of (oy, ox)."""
+def _windows(x: np.ndarray, kernel: int, stride: int, pad: int, pad_byte: int = 0) -> np.ndarray:
+    """(N, C, H, W) -> (N*Ho*Wo, K*K, C) windows in raster order of (oy, ox), padded with
+    ``pad_byte``."""
     n, c, h, w = x.shape
-    xp = np.pad(np.asarray(x, dtype=np.int64), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    xp = np.pad(
+        np.asarray(x, dtype=np.int64),
+        ((0, 0), (0, 0), (pad, pad), (pad, pad)),
+        constant_values=pad_byte,
+    )
     ho, wo = conv_out(h, kernel, stride, pad), conv_out(w, kernel, stride, pad)
     out = np.empty((n, ho, wo, kernel * kernel, c), dtype=np.int64)
     for oy in range(ho):
@@ -84,6 +89,7 @@ class WindowCase:
     stall_out: int = 25
     no_stall: bool = False
     seed: int = 1
+    pad_byte: int = 0  # value of a padded byte (-128..255, a zero point)
 
 
 def _window_pre_config(case: WindowCase, output_path: str) -> bool:
@@ -91,7 +97,7 @@ def _window_pre_config(case: WindowCase, output_path: str) -> bool:
     rng = np.random.default_rng(case.seed)
     x = _input(rng, (case.images, case.channels, case.height, case.width), signed=False)
     _write_ints(out / "in.txt", _pixels(x), case.channels)
-    win = _windows(x, case.kernel, case.stride, case.pad)
+    win = _windows(x, case.kernel, case.stride, case.pad, case.pad_byte)
     _write_ints(out / "expected.txt", _signed8(win), case.kernel * case.kernel * case.channels)
     return True
 
@@ -116,11 +122,55 @@ WINDOW_CASES: dict[str, WindowCase] = {
     "k2_s3_p0_leftovers": WindowCase(1, 9, 10, 2, 3, 0),
     "k5_s3_p1_wide": WindowCase(1, 5, 12, 5, 3, 1),
     "k3_s2_p0_long_stalls": WindowCase(2, 6, 6, 3, 2, 0, stall_in=60, stall_out=70, seed=5),
+    # short rows (read at a registered address): a fast writer behind a slow sink
+    "k3_s1_p1_short_rows_slow_sink": WindowCase(1, 6, 5, 3, 1, 1, stall_in=5, stall_out=85),
+    "k2_s1_p0_short_rows_slow_sink": WindowCase(1, 5, 4, 2, 1, 0, stall_in=5, stall_out=85),
+    "k5_s1_p2_short_rows_slow_sink": WindowCase(1, 7, 6, 5, 1, 2, stall_in=5, stall_out=85),
     "rate_k3_s1_p0": WindowCase(2, 6, 7, 3, 1, 0, stall_in=0, stall_out=0, no_stall=True),
     "rate_k3_s1_p1": WindowCase(2, 6, 7, 3, 1, 1, stall_in=0, stall_out=0, no_stall=True),
     "rate_k5_s1_p2": WindowCase(1, 7, 6, 5, 1, 2, stall_in=0, stall_out=0, no_stall=True),
     "rate_k2_s2_p1": WindowCase(1, 6, 6, 2, 2, 1, stall_in=0, stall_out=0, no_stall=True),
 }
+
+
+def _no_leftover(h: int, k: int, s: int, p: int) -> int:
+    """The smallest height >= h whose last padded row is in the last window row."""
+    while (h + 2 * p - k) % s:
+        h += 1
+    return h
+
+
+def _matrix_cases() -> dict[str, WindowCase]:
+    """Every kernel / stride / pad the RTL supports, each on seeded image sizes (a wide and
+    a narrow image, so rows both longer and shorter than the kernel) with a seeded pad byte
+    (a zero point), random gaps and backpressure; and, where an image has no more windows
+    than pixels, the rate without stalls (one input pixel per clock, back to back)."""
+    rng = np.random.default_rng(13)
+    cases: dict[str, WindowCase] = {}
+    for k in (1, 2, 3, 5):
+        for s in (1, 2, 3):
+            for p in (0, 1, 2):
+                lo = max(1, k - 2 * p)  # the padded image holds at least one window
+                pad_byte = int(rng.integers(-128, 256))
+                # heights without unused last rows (the sink would finish before the source)
+                h = _no_leftover(int(rng.integers(lo, lo + 6)), k, s, p)
+                w = int(rng.integers(max(lo, 5), lo + 9))
+                name, hn = (
+                    f"all_k{k}_s{s}_p{p}",
+                    _no_leftover(int(rng.integers(lo, lo + 4)), k, s, p),
+                )
+                seed = k * 9 + s * 3 + p
+                cases[name] = WindowCase(2, h, w, k, s, p, pad_byte=pad_byte, seed=seed)
+                cases[f"{name}_narrow"] = WindowCase(1, hn, lo, k, s, p, 4, pad_byte=pad_byte)
+                h, w = _no_leftover(2 * k + 3, k, s, p), 2 * k + 4
+                if conv_out(h, k, s, p) * conv_out(w, k, s, p) <= h * w and (k, s, p) != (1, 1, 0):
+                    cases[f"rate_all_k{k}_s{s}_p{p}"] = WindowCase(
+                        1, h, w, k, s, p, 4, 0, 0, no_stall=True, pad_byte=pad_byte
+                    )
+    return cases
+
+
+WINDOW_CASES.update(_matrix_cases())
 
 
 def _window_generics(case: WindowCase) -> dict[str, object]:
@@ -131,6 +181,7 @@ def _window_generics(case: WindowCase) -> dict[str, object]:
         "G_KERNEL": case.kernel,
         "G_STRIDE": case.stride,
         "G_PAD": case.pad,
+        "G_PAD_BYTE": case.pad_byte,
         "G_STALL_IN": case.stall_in,
         "G_STALL_OUT": case.stall_out,
         "G_NO_STALL": case.no_stall,

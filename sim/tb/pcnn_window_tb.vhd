@@ -22,6 +22,7 @@ entity pcnn_window_tb is
     G_KERNEL    : positive := 3;     -- window size
     G_STRIDE    : positive := 1;     -- window stride
     G_PAD       : natural  := 0;     -- virtual zero padding
+    G_PAD_BYTE  : integer  := 0;     -- value of a padded byte
     G_STALL_IN  : natural  := 0;     -- % of cycles the source pauses
     G_STALL_OUT : natural  := 0;     -- % of cycles the sink is not ready
     G_NO_STALL  : boolean  := false; -- check one input pixel per clock
@@ -50,7 +51,7 @@ begin
 
   dut : entity pocket_cnn.pcnn_window
     generic map (G_CHANNELS => G_CHANNELS, G_HEIGHT => G_HEIGHT, G_WIDTH => G_WIDTH,
-                 G_KERNEL => G_KERNEL, G_STRIDE => G_STRIDE, G_PAD => G_PAD)
+                 G_KERNEL => G_KERNEL, G_STRIDE => G_STRIDE, G_PAD => G_PAD, G_PAD_BYTE => G_PAD_BYTE)
     port map (clk => clk, rst => rst, s_valid => s_valid, s_ready => s_ready, s_data => s_data,
               m_valid => m_valid, m_ready => m_ready, m_data => m_data, m_last => m_last);
 
