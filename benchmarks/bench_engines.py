@@ -52,7 +52,7 @@ def run_only(net: Network, images: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     p.add_argument("--ghdl-images", type=int, default=16)
-    p.add_argument("--verilator-images", type=int, default=2000)
+    p.add_argument("--verilator-images", type=int, default=500)
     args = p.parse_args(argv)
     rows = []
     for label, make in (

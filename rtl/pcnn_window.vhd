@@ -253,14 +253,14 @@ architecture rtl of pcnn_window is
   -- a 1x1 window with stride 1 and no padding is the pixel itself: one register stage
   constant C_PASS : boolean := C_K = 1 and C_S = 1 and C_P = 0;
 
-  signal m_valid_r : std_logic;
+  signal m_valid_r : std_logic := '0';
 
 begin
 
   m_valid <= m_valid_r;
 
   g_pass : if C_PASS generate
-    signal cnt      : unsigned(pcnn_clog2(C_H * C_W + 1) - 1 downto 0);
+    signal cnt      : unsigned(pcnn_clog2(C_H * C_W + 1) - 1 downto 0) := (others => '0');
     signal ready    : std_logic;
     signal m_data_r : std_logic_vector(m_data'range) := (others => '0');
   begin
@@ -296,50 +296,51 @@ begin
 
   g_lines : if not C_PASS generate
     -- writer: next pixel to write (row wy, col wx of its image), its slot
-    signal wy, wx : unsigned(C_WB - 1 downto 0);
-    signal wslot  : slot_t;
+    -- (registers start at their reset values: no metavalues before the first reset)
+    signal wy, wx : unsigned(C_WB - 1 downto 0) := (others => '0');
+    signal wslot  : slot_t := (others => '0');
     -- e: writer row relative to row 0 of the reader's image (running row difference)
-    signal e      : signed(C_EB - 1 downto 0);
+    signal e      : signed(C_EB - 1 downto 0) := (others => '0');
     -- reader: next window (oy, ox), its first column, what it derives from its rows
     -- (rinfo, slots rs) and columns (cinfo); the next output row's first row (relative to
     -- its image), whether it is in the next image, its rows and slots
-    signal oy      : natural range 0 to C_HO - 1;
-    signal ox      : natural range 0 to C_WO - 1;
-    signal col_lo  : signed(C_CB - 1 downto 0);
-    signal rinfo   : row_info_t;
-    signal rs      : slots_t;
-    signal cinfo   : col_info_t;
-    signal nrow_lo : signed(C_RB - 1 downto 0);
-    signal nwrap   : std_logic;
-    signal ninfo   : row_info_t;
-    signal nrs     : slots_t;
+    signal oy      : natural range 0 to C_HO - 1 := 0;
+    signal ox      : natural range 0 to C_WO - 1 := 0;
+    signal col_lo  : signed(C_CB - 1 downto 0) := to_signed(-C_P, C_CB);
+    signal rinfo   : row_info_t := C_RI0;
+    signal rs      : slots_t := C_RS0;
+    signal cinfo   : col_info_t := C_CI0;
+    signal nrow_lo : signed(C_RB - 1 downto 0) := to_signed(next_rl0, C_RB);
+    signal nwrap   : std_logic := '0';
+    signal ninfo   : row_info_t := C_NI0;
+    signal nrs     : slots_t := C_NRS0;
     -- sc: column (of the reader's output row) last shifted into the window register;
     -- mgood: the right-edge shifts of this row carried the next row's columns so far
-    signal sc    : signed(C_CB - 1 downto 0);
-    signal mgood : std_logic;
+    signal sc    : signed(C_CB - 1 downto 0) := to_signed(-1, C_CB);
+    signal mgood : std_logic := '1';
 
     -- decision of this clock (from registers only): a token (shift a column in and/or
     -- emit the window), whether it reads the memories (at d_addr, rows of the next output
     -- row when d_nxt), whether it gives up the merge; d_c: sc after it
     signal d_iss, d_shift, d_emit, d_read, d_nxt, d_brk : std_logic;
-    signal d_addr                                       : unsigned(C_XB - 1 downto 0);
-    signal d_c                                          : signed(C_CB - 1 downto 0);
+    signal d_addr                                       : unsigned(C_XB - 1 downto 0) := (others => '0');
+    signal d_c                                          : signed(C_CB - 1 downto 0) := (others => '0');
     signal write_ok                                     : std_logic;
     signal a_can, w_free, wen, ren                      : std_logic;
 
     -- token in flight (its column is at the memories' read registers q)
-    signal b_valid, b_shift, b_emit, b_last : std_logic;
-    signal b_rok, b_cok                     : std_logic_vector(C_K - 1 downto 0);
-    signal b_sel                            : slots_t;
+    signal b_valid, b_shift, b_emit, b_last : std_logic := '0';
+    signal b_rok, b_cok                     : std_logic_vector(C_K - 1 downto 0) := (others => '0');
+    signal b_sel                            : slots_t := (others => (others => '0'));
     signal q                                : pixels_t := (others => (others => '0'));
     signal b_addr                           : unsigned(C_XB - 1 downto 0) := (others => '0');
-    signal b_lor                            : signed(C_EB - 1 downto 0);
+    signal b_lor                            : signed(C_EB - 1 downto 0) := (others => '0');
 
     -- window register (element ky*K+kx) and the masks of the window it shows; data
     -- registers start at 0 (no reset needed)
     signal win   : std_logic_vector(m_data'range) := (others => '0');
-    signal o_rok : std_logic_vector(C_K - 1 downto 0);
-    signal o_cok : std_logic_vector(C_K - 1 downto 0);
+    signal o_rok : std_logic_vector(C_K - 1 downto 0) := (others => '0');
+    signal o_cok : std_logic_vector(C_K - 1 downto 0) := (others => '0');
   begin
 
     -- one memory per row slot: written at the writer's column, read at the reader's
