@@ -66,8 +66,8 @@ RESOURCES: dict[tuple[str, str, str], Usage] = {
     ("tiny", "full", "ecp5"): Usage(lut=166, ff=102, bram=0, dsp=1),
     ("two_ch", "full", "ice40"): Usage(lut=197, ff=187, bram=0, dsp=4),
     ("two_ch", "1,1", "ice40"): Usage(lut=214, ff=173, bram=0, dsp=2),
-    ("two_ch", "1,1", "ecp5"): Usage(lut=268, ff=190, bram=0, dsp=1),
-    ("window", "full", "ice40"): Usage(lut=1356, ff=721, bram=0, dsp=8),
+    ("two_ch", "1,1", "ecp5"): Usage(lut=267, ff=190, bram=0, dsp=1),
+    ("window", "full", "ice40"): Usage(lut=1051, ff=768, bram=0, dsp=8),
 }
 
 
