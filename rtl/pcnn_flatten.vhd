@@ -34,7 +34,7 @@ architecture rtl of pcnn_flatten is
   constant C_BITS     : positive := G_PIXELS * C_PIX_BITS;
 
   -- pixels of the image being collected (the newest at the top)
-  signal hold     : std_logic_vector(C_BITS - 1 downto 0) := (others => '0');
+  signal img     : std_logic_vector(C_BITS - 1 downto 0) := (others => '0');
   signal cnt     : natural range 0 to G_PIXELS - 1 := 0;
   -- finished image
   signal out_r   : std_logic_vector(C_BITS - 1 downto 0) := (others => '0');
@@ -56,7 +56,7 @@ begin
         end if;
         if s_valid = '1' and rdy = '1' then
           if G_PIXELS > 1 then
-            sh := s_data & hold(C_BITS - 1 downto C_PIX_BITS);
+            sh := s_data & img(C_BITS - 1 downto C_PIX_BITS);
           else
             sh := s_data;
           end if;
@@ -65,7 +65,7 @@ begin
             out_vld <= '1';
             cnt     <= 0;
           else
-            hold <= sh;
+            img <= sh;
             cnt <= cnt + 1;
           end if;
         end if;
