@@ -14,6 +14,8 @@ command -v git >/dev/null 2>&1 || need_apt+=(git)
 command -v qemu-x86_64 >/dev/null 2>&1 || need_apt+=(qemu-user)
 # iverilog: the ghdl --synth netlist is simulated against the reference
 command -v iverilog >/dev/null 2>&1 || need_apt+=(iverilog)
+# verilator: the fast simulation engine (pocket-cnn simulate --engine verilator)
+command -v verilator >/dev/null 2>&1 || need_apt+=(verilator)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${need_apt[*]}"
   sudo_cmd=""
