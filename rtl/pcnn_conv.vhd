@@ -139,6 +139,8 @@ begin
     report "pcnn_conv: G_MULT and G_MSHIFT must hold ch_out values" severity failure;
   assert G_CFG.act /= PCNN_ACT_TABLE or G_TABLE'length = 256
     report "pcnn_conv: G_TABLE must hold 256 values" severity failure;
+  assert G_CFG.par_k >= C_KK
+    report "pcnn_conv: kernel-tap folding (par_k < kernel*kernel) is not built yet" severity failure;
 
   -- handshake (combinational, from registers and m_ready): a stall of the output
   -- with a finished accumulator waiting in B freezes every MAC stage at once

@@ -38,6 +38,7 @@ package pcnn_pkg is
     pool_stride : positive;       -- max-pool stride (ignored without pool)
     par_in      : positive;       -- input channels computed per clock
     par_out     : positive;       -- output channels computed per clock
+    par_k       : positive;       -- kernel taps (of kernel*kernel) computed per clock
     acc_bits    : positive;       -- signed accumulator width that never overflows
     requant     : pcnn_requant_t; -- requantisation mode
     pad_value   : integer;        -- value of a padded input byte (the input zero point)
@@ -464,7 +465,8 @@ package body pcnn_pkg is
 
   function pcnn_cycles_per_pixel(cfg : pcnn_pe_cfg_t) return positive is
   begin
-    return pcnn_ceil_div(cfg.ch_in, cfg.par_in) * pcnn_ceil_div(cfg.ch_out, cfg.par_out);
+    return pcnn_ceil_div(cfg.ch_in, cfg.par_in) * pcnn_ceil_div(cfg.ch_out, cfg.par_out) *
+      pcnn_ceil_div(cfg.kernel * cfg.kernel, cfg.par_k);
   end function;
 
 end package body pcnn_pkg;

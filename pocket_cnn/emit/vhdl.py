@@ -65,6 +65,7 @@ class PeView:
     pool_stride: int
     par_in: int
     par_out: int
+    par_k: int
     acc_bits: int
     weights: str
     weights_len: int
@@ -94,7 +95,11 @@ def aggregate(values: np.ndarray, indent: str = "    ") -> str:
 
 
 def pe_view(
-    st: ConvStage, par: tuple[int, int], first: bool = True, force: Requant | None = None
+    st: ConvStage,
+    par: tuple[int, int],
+    first: bool = True,
+    force: Requant | None = None,
+    par_k: int | None = None,
 ) -> PeView:
     """Template view of a conv stage with its parallelism (``first``: it reads the
     network input); the requantisation mode and constants from :func:`conv_hw`."""
@@ -116,6 +121,7 @@ def pe_view(
         pool_stride=st.pool.stride if st.pool is not None else 1,
         par_in=par[0],
         par_out=par[1],
+        par_k=par_k or st.kernel * st.kernel,
         acc_bits=max(hw.acc_bits, st.acc_bits),
         weights=aggregate(st.weights),
         weights_len=int(st.weights.size),
@@ -147,11 +153,12 @@ def context(
     requantisation mode for the stages that are not power-of-two ones (tests)."""
     if not net.stages:
         raise ModelError("the network has no convolution; nothing to emit", node=net.name)
-    pars = resolve_parallel(net, parallel).pairs
+    resolved = resolve_parallel(net, parallel)
+    pars = resolved.pairs
     n_conv = len(net.stages)
     fc_convs = [fc_as_conv(f) for f in net.fc]
     pes = [
-        pe_view(st, p, i == 0, force)
+        pe_view(st, p, i == 0, force, resolved.par_k(i, st.kernel * st.kernel))
         for i, (st, p) in enumerate(zip([*net.stages, *fc_convs], pars, strict=True))
     ]
     c_in, h_in, w_in = net.input_shape

@@ -7,7 +7,7 @@ Parameters (see README "Use from FuseSoC"):
 - ``model``: ONNX file, relative to the calling core (``files_root``) or absolute;
 - ``zoo``: instead of ``model``, a zoo model name (``NAME`` or ``NAME:SEED``);
 - ``top``: entity name of the network top (default ``pcnn_net``);
-- ``parallel``: ``full`` (default) or a list of ``[par_in, par_out]`` per PE;
+- ``parallel``: ``full`` (default) or a list of ``[par_in, par_out(, par_k)]`` per PE;
 - ``testbench``: also write seeded stimuli, the reference's expected outputs, a VHDL
   package ``<top>_sim_pkg`` naming them and, for top ``pcnn_net``, a copy of the
   network testbench sim/tb/pcnn_tb_net.vhd and its generic-free wrapper ``pcnn_tb_run``;
@@ -61,7 +61,7 @@ class GenParams:
     model: str | None = None
     zoo: str | None = None
     top: str = TB_TOP
-    parallel: list[tuple[int, int]] | None = None
+    parallel: list[tuple[int, ...]] | None = None
     testbench: bool = False
     images: int = 4
     seed: int = 0

@@ -1,11 +1,15 @@
-"""The parallelism setting: input and output channels a PE computes per clock.
+"""The parallelism setting: input channels, output channels and kernel taps a PE
+computes per clock.
 
 One parser for every front end (CLI ``--parallel``, the FuseSoC generator's
 ``parallel`` parameter, the API): ``full`` (or None) means every channel at once;
-otherwise one ``(par_in, par_out)`` pair per PE, given as ``"PIN,POUT;PIN,POUT"``
-or as a list of pairs. :func:`resolve_parallel` checks the setting against a network
-once, in the front end; the layers below (emit, simulation, synthesis) take the
-:class:`PeParallel` it returns and pass it on unchanged.
+otherwise one ``(par_in, par_out[, par_k])`` entry per PE, given as
+``"PIN,POUT[,PK];PIN,POUT[,PK]"`` or as a list of pairs or triples. ``par_k`` is the
+number of the K*K kernel taps multiplied per clock (default K*K, all of them); a conv
+PE takes ``ceil(ch_in/par_in) * ceil(ch_out/par_out) * ceil(K*K/par_k)`` clocks per
+window and has ``par_in * par_out * par_k`` multipliers. :func:`resolve_parallel`
+checks the setting against a network once, in the front end; the layers below (emit,
+simulation, synthesis) take the :class:`PeParallel` it returns and pass it on unchanged.
 
 Fully connected layers are PEs too (a 1x1 conv over a 1x1 map, ``ch_in = Nin``,
 ``ch_out = Nout``), listed after the conv PEs. One image costs such a PE
@@ -23,24 +27,38 @@ from typing import Any
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ir.network import Network
 
-#: Parsed setting: None = full parallelism, else (par_in, par_out) per PE.
-Parallel = Sequence[tuple[int, int]] | None
+#: Parsed setting: None = full parallelism, else (par_in, par_out[, par_k]) per PE.
+Parallel = Sequence[tuple[int, ...]] | None
 
 
 @dataclass(frozen=True)
 class PeParallel:
-    """(par_in, par_out) per PE, checked against a network by :func:`resolve_parallel`."""
+    """(par_in, par_out) per PE and the kernel taps per clock of every PE, checked
+    against a network by :func:`resolve_parallel`."""
 
     pairs: tuple[tuple[int, int], ...]
     full: bool = False  # given as 'full': every channel of every PE at once
+    #: (par_k, K*K) per PE: taps per clock of the K*K; () = every PE takes all its taps
+    taps: tuple[tuple[int, int], ...] = ()
+
+    def par_k(self, i: int, kk: int) -> int:
+        """Kernel taps per clock of PE ``i``, whose kernel has ``kk`` taps."""
+        return self.taps[i][0] if self.taps else kk
 
     def __str__(self) -> str:
-        """``full`` or ``PIN,POUT;PIN,POUT;...``, as the CLI takes it."""
-        return "full" if self.full else ";".join(f"{a},{b}" for a, b in self.pairs)
+        """``full`` or ``PIN,POUT[,PK];...``, as the CLI takes it (PK where folded)."""
+        if self.full:
+            return "full"
+        taps = self.taps or tuple((1, 1) for _ in self.pairs)
+        return ";".join(
+            f"{a},{b}" + (f",{k}" if k != kk else "")
+            for (a, b), (k, kk) in zip(self.pairs, taps, strict=True)
+        )
 
 
-def parse_parallel(value: Any) -> list[tuple[int, int]] | None:
-    """``None``/``"full"`` -> full parallelism, else a list of (par_in, par_out) per PE."""
+def parse_parallel(value: Any) -> list[tuple[int, ...]] | None:
+    """``None``/``"full"`` -> full parallelism, else a list of (par_in, par_out[, par_k])
+    per PE."""
     if value is None or value == "full":
         return None
     if isinstance(value, str):
@@ -48,22 +66,25 @@ def parse_parallel(value: Any) -> list[tuple[int, int]] | None:
         if text == "full":
             return None
         try:
-            pairs = [p.split(",") for p in text.split(";") if p.strip()]
-            return [(int(a), int(b)) for a, b in pairs]
+            entries = [tuple(int(v) for v in p.split(",")) for p in text.split(";") if p.strip()]
+            if any(len(e) not in (2, 3) for e in entries):
+                raise ValueError
+            return entries
         except ValueError as err:
             raise ModelError(
-                f"'{value}' is not 'full' nor 'PIN,POUT;PIN,POUT;...' (one pair per PE)",
+                f"'{value}' is not 'full' nor 'PIN,POUT[,PK];PIN,POUT[,PK];...' (one entry per PE)",
                 node="parallel",
             ) from err
     if isinstance(value, list | tuple) and all(
         isinstance(p, list | tuple)
-        and len(p) == 2
+        and len(p) in (2, 3)
         and all(isinstance(v, int) and not isinstance(v, bool) for v in p)
         for p in value
     ):
-        return [(int(p[0]), int(p[1])) for p in value]
+        return [tuple(int(v) for v in p) for p in value]
     raise ModelError(
-        f"{value!r} is not 'full' nor a list of [par_in, par_out] per PE", node="parallel"
+        f"{value!r} is not 'full' nor a list of [par_in, par_out(, par_k)] per PE",
+        node="parallel",
     )
 
 
@@ -79,31 +100,34 @@ def resolve_parallel(net: Network, parallel: Any) -> PeParallel:
         full = [(st.ch_in, st.ch_out) for st in net.stages]
         full += [fc_default(f.n_in, f.n_out, bound) for f in net.fc]
         return PeParallel(tuple(full), full=True)
-    pairs = list(parsed)
-    _check_count(net, len(pairs))
+    _check_count(net, len(parsed))
     out: list[tuple[int, int]] = []
-    for (name, ch_in, ch_out), pair in zip(pe_dims(net), pairs, strict=True):
-        try:
-            p_in, p_out = (int(v) for v in pair)
-        except (TypeError, ValueError):
-            raise ModelError(
-                f"parallel entry {pair!r} for PE '{name}' is not a pair of integers",
-                node="parallel",
-            ) from None
+    taps: list[tuple[int, int]] = []
+    for (name, ch_in, ch_out, kk), entry in zip(pe_dims(net), parsed, strict=True):
+        p_in, p_out = entry[0], entry[1]
+        p_k = entry[2] if len(entry) > 2 else kk
         if not (1 <= p_in <= ch_in and 1 <= p_out <= ch_out):
             raise ModelError(
                 f"parallel ({p_in}, {p_out}) for PE '{name}' must be within "
                 f"1..{ch_in} input and 1..{ch_out} output channels",
                 node="parallel",
             )
+        if not 1 <= p_k <= kk:
+            raise ModelError(
+                f"parallel taps per clock {p_k} for PE '{name}' must be within 1..{kk} "
+                "(its kernel's K*K)",
+                node="parallel",
+            )
         out.append((p_in, p_out))
-    return PeParallel(tuple(out))
+        taps.append((p_k, kk))
+    folded = any(k != kk for k, kk in taps)
+    return PeParallel(tuple(out), taps=tuple(taps) if folded else ())
 
 
-def pe_dims(net: Network) -> list[tuple[str, int, int]]:
-    """(name, ch_in, ch_out) of every PE: the conv stages, then the FC layers."""
-    dims = [(st.name, st.ch_in, st.ch_out) for st in net.stages]
-    return dims + [(f.name, f.n_in, f.n_out) for f in net.fc]
+def pe_dims(net: Network) -> list[tuple[str, int, int, int]]:
+    """(name, ch_in, ch_out, K*K) of every PE: the conv stages, then the FC layers."""
+    dims = [(st.name, st.ch_in, st.ch_out, st.kernel * st.kernel) for st in net.stages]
+    return dims + [(f.name, f.n_in, f.n_out, 1) for f in net.fc]
 
 
 def fc_cycles(n_in: int, n_out: int, pair: tuple[int, int]) -> int:
@@ -132,7 +156,7 @@ def _check_count(net: Network, count: int) -> None:
     n = len(net.stages) + len(net.fc)
     if count != n:
         raise ModelError(
-            f"parallel lists {count} (par_in, par_out) pairs but the network has "
-            f"{n} PEs ({len(net.fc)} of them fully connected); give one pair per PE",
+            f"parallel lists {count} (par_in, par_out[, par_k]) entries but the network "
+            f"has {n} PEs ({len(net.fc)} of them fully connected); give one per PE",
             node="parallel",
         )

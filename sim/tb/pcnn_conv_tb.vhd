@@ -45,7 +45,8 @@ architecture tb of pcnn_conv_tb is
     ch_in => G_CH_IN, ch_out => G_CH_OUT, height => G_KERNEL, width => G_KERNEL,
     kernel => G_KERNEL, stride => 1, pad => 0, shift => G_SHIFT,
     act => pcnn_act_t'val(G_ACT), in_signed => G_IN_SIGNED, pool_kernel => 0,
-    pool_stride => 1, par_in => G_PAR_IN, par_out => G_PAR_OUT, acc_bits => G_ACC_BITS,
+    pool_stride => 1, par_in => G_PAR_IN, par_out => G_PAR_OUT,
+    par_k => C_KK, acc_bits => G_ACC_BITS,
     requant => PCNN_RQ_SHIFT, pad_value => 0, zp => 0, clamp_lo => -128, clamp_hi => 127);
 
   signal clk                      : std_logic := '0';

@@ -49,6 +49,7 @@ architecture tb of pcnn_pe_tb is
     kernel => G_KERNEL, stride => G_STRIDE, pad => G_PAD, shift => G_SHIFT,
     act => pcnn_act_t'val(G_ACT), in_signed => G_IN_SIGNED, pool_kernel => G_POOL_KERNEL,
     pool_stride => G_POOL_STRIDE, par_in => G_PAR_IN, par_out => G_PAR_OUT,
+    par_k => G_KERNEL * G_KERNEL,
     acc_bits => G_ACC_BITS, requant => PCNN_RQ_SHIFT, pad_value => 0, zp => 0,
     clamp_lo => -128, clamp_hi => 127);
 
