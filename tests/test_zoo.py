@@ -35,6 +35,7 @@ INPUT_SHAPES = {
     "conv_2x_3x1_1x1_max_2x2": (1, 14, 14),
     "conv_2x_3x1_1x1_max_2x2_padding": (1, 12, 12),
     "conv_2x_3x1_1x1_max_2x2_mt": (1, 24, 48),
+    "lenet_mnist8": (1, 28, 28),
 }
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from pocket_cnn import reference
-from pocket_cnn.ir import Activation, ConvStage, GapStage, Network, PoolSpec, QTensor
+from pocket_cnn.ir import Activation, ConvStage, FcStage, GapStage, Network, PoolSpec, QTensor
+from pocket_cnn.ir.requant import conv_multiplier
 
 #: |value| the 99.5th percentile of a stage output is scaled to (int8 range is 127).
 TARGET = 96.0
@@ -48,6 +49,9 @@ class NetSpec:
     gap: bool = True
     input_signed: bool = False
     input_frac: int = 8
+    #: fully connected layers after the conv stages (and the GAP): output sizes; ReLU
+    #: between them, none after the last (the input map is flattened in ONNX order)
+    fc: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,10 +160,62 @@ def build_network(
         if opts.jitter:
             up += int(rng.integers(-opts.jitter, opts.jitter + 1))
         gap = GapStage.pow2(name="gap", in_shape=shape, frac_in=frac, frac_out=frac + up)
+    if gap is not None:
+        x = reference.gap(gap, x).reshape(x.shape[0], -1, 1, 1)
+        shape, frac = (shape[0], 1, 1), gap.frac_out
+    fcs: list[FcStage] = []
+    for idx, n_out in enumerate(spec.fc):
+        last = idx == len(spec.fc) - 1
+        layer = _draw_fc(idx, n_out, shape, frac, x, rng, Activation.NONE if last else RELU)
+        fcs.append(layer)
+        x = reference.fc(layer, x).reshape(x.shape[0], -1, 1, 1)
+        shape, frac = layer.out_shape, layer.y_q.frac
     return Network(
         name=spec.name,
         input_shape=spec.input_shape,
         input_q=QTensor.pow2(spec.input_frac, spec.input_signed),
         stages=stages,
         gap=gap,
+        fc=fcs,
     )
+
+
+RELU = Activation.RELU
+
+
+def _draw_fc(
+    idx: int,
+    n_out: int,
+    in_shape: tuple[int, int, int],
+    frac_in: int,
+    x: np.ndarray,
+    rng: np.random.Generator,
+    act: Activation,
+) -> FcStage:
+    """One fully connected layer on the flattened ``x`` (int8, ``frac_in``): int8
+    weights with 7 fractional bits, a bias, the output frac calibrated like a conv's."""
+    n_in = int(np.prod(in_shape))
+    frac_w = 7
+    w_scale = np.full(n_out, 2.0**-frac_w, np.float32)
+    weights = rng.integers(-127, 128, (n_out, n_in)).astype(np.int8)
+
+    def stage(bias: np.ndarray, frac_out: int) -> FcStage:
+        x_q, y_q = QTensor.pow2(frac_in), QTensor.pow2(frac_out)
+        return FcStage(
+            name=f"fc{idx + 1}",
+            in_shape=in_shape,
+            weights=weights,
+            bias=bias,
+            x_q=x_q,
+            w_scale=w_scale,
+            y_q=y_q,
+            multiplier=conv_multiplier(x_q.scale, w_scale, y_q.scale),
+            activation=act,
+        )
+
+    acc0 = reference.fc_acc(stage(np.zeros(n_out, np.int32), frac_in), x)
+    spread = max(float(acc0.std()), 1.0)
+    bias = np.clip(np.rint(rng.normal(0.0, 0.3 * spread, n_out)), -BIAS_LIMIT, BIAS_LIMIT)
+    bias = bias.astype(np.int32)
+    shift = _shift_for(acc0 + bias.astype(np.int64))
+    return stage(bias, frac_in + frac_w - shift)

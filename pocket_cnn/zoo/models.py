@@ -93,6 +93,14 @@ def _specs() -> dict[str, NetSpec]:
         _two_pool("conv_2x_3x1_1x1_max_2x2", (1, 14, 14), 0),
         _two_pool("conv_2x_3x1_1x1_max_2x2_padding", (1, 12, 12), 1),
         _two_pool("conv_2x_3x1_1x1_max_2x2_mt", (1, 24, 48), 0),
+        # the ONNX model zoo's mnist-8 topology (LeNet class, 0.79 M MACs per image)
+        NetSpec(
+            "lenet_mnist8",
+            (1, 28, 28),
+            (LayerSpec(8, 5, 1, 2, RELU, P22), LayerSpec(16, 5, 1, 2, RELU, PoolSpec(3, 3))),
+            gap=False,
+            fc=(10,),
+        ),
     ]
     return {s.name: s for s in specs}
 

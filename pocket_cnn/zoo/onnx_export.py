@@ -19,7 +19,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from pocket_cnn.ir import LEAKY_ALPHA, Activation, ConvStage, GapStage, Network
+from pocket_cnn.ir import LEAKY_ALPHA, Activation, ConvStage, FcStage, GapStage, Network
+from pocket_cnn.ir.network import pow2_frac
 
 Form = Literal["qdq", "qoperator"]
 ReluStyle = Literal["qdq", "fused"]
@@ -58,7 +59,8 @@ class _Graph:
         return self._consts[key]
 
     def node(self, op: str, inputs: list[str], output: str, name: str, **attrs: Any) -> str:
-        domain = MS_DOMAIN if op.startswith("QLinear") and op != "QLinearConv" else ""
+        ms = (op.startswith("QLinear") and op != "QLinearConv") or op == "QGemm"
+        domain = MS_DOMAIN if ms else ""
         if domain:
             self.uses_ms = True
         self.nodes.append(
@@ -153,6 +155,32 @@ def _gap(g: _Graph, gp: GapStage, x: str, form: Form) -> str:
     return g.q(a, gp.frac_out, f"{n}_q_out", f"{n}_out")
 
 
+def _fc(g: _Graph, fc: FcStage, x: str, form: Form, flat: bool) -> str:
+    """[Flatten ->] a fully connected layer: QDQ ``DQ -> Gemm(DQ w, DQ bias) -> [Relu] ->
+    Q``, QOperator com.microsoft ``QGemm [-> Relu]``; returns the int8 output tensor."""
+    n = fc.name
+    if not flat:
+        x = g.node("Flatten", [x], f"{n}_flat", f"{n}_flatten", axis=1)
+    fi, fo = fc.x_q.frac, fc.y_q.frac
+    fw = pow2_frac(float(np.asarray(fc.w_scale).reshape(-1)[0]))
+    assert fw is not None, "zoo FC layers have power-of-two weight scales"
+    w = g.init(f"{n}_weight", fc.weights.astype(np.int8))
+    b = g.init(f"{n}_bias", fc.bias.astype(np.int32))
+    if form == "qoperator":
+        ins = [x, g.scale(fi), g.zero("int8"), w, g.scale(fw), g.zero("int8"), b]
+        y = g.node("QGemm", [*ins, g.scale(fo), g.zero("int8")], f"{n}_out", n, transB=1)
+        if fc.activation == Activation.RELU:
+            y = g.node("Relu", [y], f"{n}_act", f"{n}_relu")
+        return y
+    x_f = g.dq(x, fi, "int8", f"{n}_dq_in")
+    w_f = g.dq(w, fw, "int8", f"{n}_dq_weight")
+    b_f = g.dq(b, fi + fw, "int32", f"{n}_dq_bias")
+    acc = g.node("Gemm", [x_f, w_f, b_f], f"{n}_acc_f", n, transB=1)
+    if fc.activation == Activation.RELU:
+        acc = g.node("Relu", [acc], f"{n}_relu_f", f"{n}_relu")
+    return g.q(acc, fo, f"{n}_q_out", f"{n}_out")
+
+
 def to_onnx(
     net: Network,
     form: Form,
@@ -179,6 +207,8 @@ def to_onnx(
         dtype = "int8"
     if net.gap is not None:
         x = _gap(g, net.gap, x, form)
+    for i, fc in enumerate(net.fc):
+        x = _fc(g, fc, x, form, flat=i > 0)
     g.node(
         "DequantizeLinear",
         [x, g.scale(net.output_frac), g.zero("int8")],
@@ -186,7 +216,7 @@ def to_onnx(
         "output_dequant",
     )
     out_shape: list[int | str] = [n_dim, *net.output_shape]
-    if net.gap is not None:
+    if net.gap is not None and not net.fc:
         out_shape = [n_dim, net.output_shape[0], 1, 1]
     graph = helper.make_graph(
         g.nodes,

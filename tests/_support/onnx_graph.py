@@ -14,7 +14,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from pocket_cnn.ir import Activation, ConvStage, GapStage, Network, PoolSpec, QTensor
+from pocket_cnn.ir import Activation, ConvStage, FcStage, GapStage, Network, PoolSpec, QTensor
 
 #: Domain of onnxruntime's contrib operators (QLinearLeakyRelu, QLinearGlobalAveragePool).
 MS = "com.microsoft"
@@ -250,10 +250,12 @@ class GraphBuilder:
         )
 
 
-def stage_diff(want: ConvStage, got: ConvStage, names: bool = True) -> list[str]:
+def stage_diff(
+    want: ConvStage | FcStage, got: ConvStage | FcStage, names: bool = True
+) -> list[str]:
     """Fields that differ (arrays: dtype, shape and values); ``nodes`` is import detail."""
     bad: list[str] = []
-    for f in dataclasses.fields(ConvStage):
+    for f in dataclasses.fields(want):
         if f.name == "nodes" or (f.name == "name" and not names):
             continue
         a, b = getattr(want, f.name), getattr(got, f.name)
@@ -271,8 +273,10 @@ def assert_same(want: Network, got: Network, stage_names: bool = True) -> None:
         a, b = getattr(want, f.name), getattr(got, f.name)
         if f.name == "gap" and a is not None and b is not None and not stage_names:
             b = dataclasses.replace(b, name=a.name)
-        if f.name != "stages":
+        if f.name not in ("stages", "fc"):
             assert b == a, f.name
-    assert len(got.stages) == len(want.stages)
-    for a, b in zip(want.stages, got.stages, strict=True):
-        assert stage_diff(a, b, stage_names) == [], a.name
+    for kind in ("stages", "fc"):
+        want_list, got_list = getattr(want, kind), getattr(got, kind)
+        assert len(got_list) == len(want_list), kind
+        for a, b in zip(want_list, got_list, strict=True):
+            assert stage_diff(a, b, stage_names) == [], a.name
