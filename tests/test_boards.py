@@ -119,7 +119,7 @@ _DELETE = object()
         ("clock.freq_mhz", "fast", "clock.freq_mhz: must be a number > 0"),
         ("clock.freq_mhz", -12, "clock.freq_mhz: must be a number > 0"),
         ("clock.pin", _DELETE, "clock.pin: must be a non-empty string"),
-        ("clock.target_mhz", 48, "clock.target_mhz: a PLL is not generated"),
+        ("clock.target_mhz", 5, "clock.target_mhz: no iCE40 PLL setting reaches 5 MHz"),
         ("uart.baud", 115200.5, "uart.baud: must be an integer"),
         ("uart.tx", "9 10", "uart.tx: '9 10' is not a package pin name"),
         ("reset.active_low", "yes", "reset.active_low: must be true or false"),

@@ -30,7 +30,7 @@ def _header(board: Board, comment: str) -> str:
 
 
 def _period_ns(board: Board) -> str:
-    return f"{1e3 / (board.clock.hz / 1e6):.3f}"
+    return f"{1e3 / (board.clock.osc_hz / 1e6):.3f}"
 
 
 def pcf(board: Board) -> str:
@@ -43,7 +43,9 @@ def pcf(board: Board) -> str:
     for port, pin in board.pins().items():
         pull = " -pullup yes" if port == "rst_btn" and board.reset.pull == "up" else ""
         lines.append(f"set_io -nowarn{pull} {port} {pin}")
-    lines.append(f"set_frequency clk {board.clock.hz / 1e6:g}")
+    lines.append(f"set_frequency clk {board.clock.osc_hz / 1e6:g}")
+    if board.clock.pll is not None:  # the PLL's output, the design clock
+        lines.append(f"set_frequency clk_core {board.clock.hz / 1e6:g}")
     return "\n".join(lines) + "\n"
 
 
@@ -57,7 +59,9 @@ def lpf(board: Board) -> str:
             pull = f" PULLMODE={board.reset.pull.upper()}"
         lines.append(f'LOCATE COMP "{port}" SITE "{pin}";')
         lines.append(f'IOBUF PORT "{port}"{pull}{io};')
-    lines.append(f'FREQUENCY PORT "clk" {board.clock.hz / 1e6:g} MHZ;')
+    lines.append(f'FREQUENCY PORT "clk" {board.clock.osc_hz / 1e6:g} MHZ;')
+    if board.clock.pll is not None:  # the PLL's output, the design clock
+        lines.append(f'FREQUENCY NET "clk_core" {board.clock.hz / 1e6:g} MHZ;')
     return "\n".join(lines) + "\n"
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from pocket_cnn.boards.pll import Pll, plan_pll
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ip import ROOT
 
@@ -49,16 +50,23 @@ _KEYS = {
 
 @dataclass(frozen=True)
 class Clock:
-    """The board oscillator; ``target_mhz`` set only when a PLL is wanted."""
+    """The board oscillator; ``target_mhz`` set when a PLL should make the design clock
+    (``pll``: its setting, :mod:`pocket_cnn.boards.pll`)."""
 
     pin: str
     freq_mhz: float
     target_mhz: float | None = None
+    pll: Pll | None = None
 
     @property
     def hz(self) -> int:
-        """Frequency of the clock the design runs on, in Hz."""
-        return round((self.target_mhz or self.freq_mhz) * 1e6)
+        """Frequency of the clock the design runs on (the PLL's output), in Hz."""
+        return self.pll.out_hz if self.pll is not None else self.osc_hz
+
+    @property
+    def osc_hz(self) -> int:
+        """Frequency of the oscillator at the clock pin, in Hz."""
+        return round(self.freq_mhz * 1e6)
 
 
 @dataclass(frozen=True)
@@ -202,18 +210,12 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def _clock(r: _Reader, data: dict[str, Any]) -> Clock:
     c = r.section(data, "clock")
-    clock = Clock(
-        pin=r.pin(c, "pin", "clock."),
-        freq_mhz=float(r.number(c, "freq_mhz", "clock.")),
-        target_mhz=r.number(c, "target_mhz", "clock.", optional=True),
-    )
-    if clock.target_mhz is not None and clock.target_mhz != clock.freq_mhz:
-        raise r.fail(
-            "clock.target_mhz",
-            "a PLL is not generated yet: remove target_mhz (the design runs on the "
-            "oscillator) or set it equal to freq_mhz",
-        )
-    return clock
+    freq = float(r.number(c, "freq_mhz", "clock."))
+    target = r.number(c, "target_mhz", "clock.", optional=True)
+    pll = None
+    if target is not None and target != freq:
+        pll = plan_pll(str(data.get("family", "")), freq, float(target), str(r.path))
+    return Clock(pin=r.pin(c, "pin", "clock."), freq_mhz=freq, target_mhz=target, pll=pll)
 
 
 def _uart(r: _Reader, data: dict[str, Any]) -> Uart:

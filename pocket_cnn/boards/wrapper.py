@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pocket_cnn.boards.pll import pll_verilog
 from pocket_cnn.boards.spec import Board
 from pocket_cnn.hdl_text import render
 
@@ -34,7 +35,23 @@ def wrapper_vhdl(board: Board) -> str:
         led="low" if board.leds.active_low else "high",
         rst_level=_active_level(board.reset.active_low),
         led_level=_active_level(board.leds.active_low),
+        pll=board.clock.pll,
+        pll_module=pll_module(board),
     )
+
+
+def pll_module(board: Board) -> str:
+    """Name of the board's PLL module (used only when the YAML asks for a PLL)."""
+    return f"pcnn_pll_{board.name}"
+
+
+def write_pll(board: Board, outdir: Path) -> Path | None:
+    """Write ``<outdir>/pcnn_pll_<name>.v`` when the board has a PLL; returns its path."""
+    if board.clock.pll is None:
+        return None
+    path = outdir / f"{pll_module(board)}.v"
+    path.write_text(pll_verilog(pll_module(board), board.clock.pll))
+    return path
 
 
 def write_wrapper(board: Board, outdir: Path) -> Path:

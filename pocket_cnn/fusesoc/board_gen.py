@@ -4,7 +4,9 @@ FuseSoC runs it per board target with the parameter ``board: <name>``; it reads
 ``<files_root>/boards/<name>.yaml`` and writes, in the working directory:
 
 - the board's constraint file(s) (:mod:`pocket_cnn.boards.constraints`),
-- the VHDL wrapper top ``pcnn_board_<name>`` (:mod:`pocket_cnn.boards.wrapper`),
+- the VHDL wrapper top ``pcnn_board_<name>`` (:mod:`pocket_cnn.boards.wrapper`) and,
+  when the YAML sets ``clock.target_mhz``, its PLL ``pcnn_pll_<name>.v``
+  (:mod:`pocket_cnn.boards.pll`),
 - a CAPI=2 core whose ``default`` target lists them and carries the device options
   (:mod:`pocket_cnn.boards.tool_options`), which FuseSoC merges into the calling target.
 
@@ -22,12 +24,14 @@ import yaml
 from pocket_cnn.boards.constraints import write_constraints
 from pocket_cnn.boards.spec import Board, board_file, load_board
 from pocket_cnn.boards.tool_options import target_options
-from pocket_cnn.boards.wrapper import write_wrapper
+from pocket_cnn.boards.wrapper import write_pll, write_wrapper
 from pocket_cnn.errors import ModelError
 from pocket_cnn.fusesoc import gapi
 
 #: Folder of the board YAML files, relative to the core that declares the generator.
 BOARDS_DIR = "boards"
+#: file types of the board top's HDL (the wrapper, and the PLL's Verilog if any)
+HDL_TYPES = ("vhdlSource-2008", "verilogSource")
 
 
 def _board_param(data: dict[str, Any], input_yml: Path) -> str:
@@ -54,7 +58,8 @@ def board_core(
 ) -> str:
     """The CAPI=2 core text for the generated files (paths relative to ``root``);
     ``files_root`` is the folder of the calling core (for the launcher script)."""
-    wrapper, constraints = files[0], files[1:]
+    hdl = [(p, t) for p, t in files if t in HDL_TYPES]
+    constraints = [(p, t) for p, t in files if t not in HDL_TYPES]
     target: dict[str, Any] = {"filesets": ["board_top", "constraints"]}
     target |= target_options(board, files_root)
     data = {
@@ -62,8 +67,7 @@ def board_core(
         "description": f"pocket-cnn board {board.name}: {board.description}",
         "filesets": {
             "board_top": {
-                "files": [str(wrapper[0].relative_to(root))],
-                "file_type": wrapper[1],
+                "files": [{str(p.relative_to(root)): {"file_type": t}} for p, t in hdl],
                 "logical_name": "pocket_cnn",
             },
             "constraints": {
@@ -81,6 +85,9 @@ def generate(input_yml: Path, outdir: Path) -> list[Path]:
     files_root = Path(data.get("files_root") or ".")
     board = load_board(board_file(files_root / BOARDS_DIR, _board_param(data, input_yml)))
     files = [(write_wrapper(board, outdir), "vhdlSource-2008")]
+    pll = write_pll(board, outdir)
+    if pll is not None:
+        files.append((pll, "verilogSource"))
     files += write_constraints(board, outdir)
     core = outdir / f"{board.top}.core"
     core.write_text(board_core(str(data["vlnv"]), board, files, outdir, files_root))
