@@ -25,7 +25,9 @@ MODEL = "conv_3x1_1x1_max_2x2"  # uint8 input: the path the fused kernel takes
 
 
 def _cpu_has_vnni() -> bool:
-    """AVX-512 VNNI, as numpy's own CPUID probe sees it (also under an emulated CPU)."""
+    """AVX-512 VNNI, as numpy's own CPUID probe sees it (also under an emulated CPU).
+    Not tests/_support/cpu.has_vnni: that one also reads /proc/cpuinfo, which under
+    qemu-user (tests/test_oracle_avx2.py) describes the host, not the emulated CPU."""
     try:
         from numpy._core._multiarray_umath import __cpu_features__ as feats
     except ImportError:  # numpy < 2
