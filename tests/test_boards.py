@@ -95,7 +95,12 @@ def test_yaml_loads(name: str) -> None:
     board = load_board(ROOT / "boards" / f"{name}.yaml")
     raw = _raw(name)
     assert board.device == raw["device"]
-    assert board.clock.hz == round(raw["clock"]["freq_mhz"] * 1e6)
+    assert board.clock.osc_hz == round(raw["clock"]["freq_mhz"] * 1e6)
+    target = raw["clock"].get("target_mhz")
+    if target is None:
+        assert board.clock.hz == board.clock.osc_hz and board.clock.pll is None
+    else:  # the PLL's frequency: at most the target, within 15 %
+        assert 0.85 * target * 1e6 <= board.clock.hz <= target * 1e6
     assert board.uart.baud == raw["uart"]["baud"]
     assert all(v > 0 for v in vars(board.resources).values())
 

@@ -19,7 +19,7 @@ from pocket_cnn.loader import load
 from pocket_cnn.simulation.stimuli import random_images
 from pocket_cnn.synth.netlist import DROPPED_EDGE, synth_netlist
 from pocket_cnn.synth.netlist_sim import run_netlist, simulate_netlist
-from pocket_cnn.synth.verilog_fix import BIT_STRING, fix_bit_strings
+from pocket_cnn.synth.verilog_fix import BIT_STRING, drop_black_box_stubs, fix_bit_strings
 
 TOOLS = ("ghdl", "iverilog", "vvp")
 pytestmark = pytest.mark.requires_tools(*TOOLS)
@@ -87,6 +87,17 @@ def test_fix_bit_strings() -> None:
     assert '"cannot open file"' in fixed
     again, count2 = fix_bit_strings(fixed)
     assert (again, count2) == (fixed, 0)
+
+
+def test_drop_black_box_stubs() -> None:
+    """GHDL's port-only module for a component without entity goes; a module with a
+    body (even one line) stays."""
+    stub = "module pcnn_pll_x\n  (input  clk_in,\n   output locked);\nendmodule\n\n"
+    real = "module keep\n  (input  a,\n   output b);\n  assign b = a;\nendmodule\n\n"
+    top = "module top\n  (input  clk);\n  pcnn_pll_x u_pll (.clk_in(clk));\nendmodule\n"
+    text, names = drop_black_box_stubs(real + stub + top)
+    assert names == ["pcnn_pll_x"]
+    assert text == real + top
 
 
 def test_bad_simulator_is_one_error(tmp_path: Path) -> None:

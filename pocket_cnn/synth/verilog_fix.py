@@ -9,6 +9,12 @@ weight and bias ROMs of a network come out wrong. Fixed upstream after 2.0 (GHDL
 literal (``76'b0000001001...``); std_logic values map to Verilog bits (U/X/W/- -> x,
 Z -> z, L -> 0, H -> 1). A netlist of a fixed GHDL has no such literal and stays as is.
 
+GHDL also writes a port-only ``module NAME (...); endmodule`` for a component it has no
+entity for (a black box, such as the board top's PLL, whose Verilog module comes from
+another file): yosys then sees the module twice and stops ("Re-definition of module").
+:func:`drop_black_box_stubs` removes those empty modules, so the real one is used (and a
+black box nothing defines stays an error in yosys: an undefined module).
+
 Command line (for flows that run shell steps): ``python -m pocket_cnn.synth.verilog_fix
 NETLIST.v`` rewrites the file in place and prints how many literals it changed.
 """
@@ -34,6 +40,16 @@ def fix_bit_strings(text: str) -> tuple[str, int]:
     return BIT_STRING.subn(sized, text)
 
 
+#: A module with a port list and nothing else: GHDL's stub for a black-box component.
+STUB = re.compile(r"^module (\w+)\n  \([^;]*\);\nendmodule\n\n?", re.MULTILINE)
+
+
+def drop_black_box_stubs(text: str) -> tuple[str, list[str]]:
+    """``text`` without GHDL's empty black-box modules, and their names."""
+    names = STUB.findall(text)
+    return STUB.sub("", text), names
+
+
 def main(argv: list[str] | None = None) -> int:
     """Rewrite the netlists named on the command line in place."""
     args = sys.argv[1:] if argv is None else argv
@@ -42,10 +58,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for name in args:
         path = Path(name)
-        fixed, count = fix_bit_strings(path.read_text())
-        if count:
+        text = path.read_text()
+        fixed, count = fix_bit_strings(text)
+        fixed, stubs = drop_black_box_stubs(fixed)
+        if fixed != text:
             path.write_text(fixed)
         print(f"pocket-cnn: {path}: {count} quoted bit-string constant(s) rewritten")
+        if stubs:
+            print(f"pocket-cnn: {path}: black-box stub module(s) dropped: {', '.join(stubs)}")
     return 0
 
 
