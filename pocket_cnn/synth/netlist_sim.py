@@ -11,6 +11,7 @@ word and its tlast against :func:`pocket_cnn.reference.run`. The word files are 
 
 from __future__ import annotations
 
+import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -104,6 +105,15 @@ def render_testbench(
     )
 
 
+def _raise_stack_limit() -> None:
+    """Let child processes use the largest stack allowed: Verilator's model of a big
+    netlist (e.g. lenet_mnist8 at full parallelism) keeps large evaluation frames on the
+    stack and crashes at the usual 8 MB."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))
+
+
 def _build_and_run(simulator: str, work: Path, tb: Path, netlist: Path, timeout: float) -> None:
     """Compile the testbench with the netlist in ``simulator`` and run it in ``work``."""
     if simulator == "iverilog":
@@ -145,6 +155,7 @@ def _build_and_run(simulator: str, work: Path, tb: Path, netlist: Path, timeout:
         timeout,
         work / "verilator.log",
     )
+    _raise_stack_limit()
     call(
         [str(obj / f"V{TB_TOP}")],
         work,

@@ -166,10 +166,10 @@ def build_network(
     fcs: list[FcStage] = []
     for idx, n_out in enumerate(spec.fc):
         last = idx == len(spec.fc) - 1
-        layer = _draw_fc(idx, n_out, shape, frac, x, rng, Activation.NONE if last else RELU)
-        fcs.append(layer)
-        x = reference.fc(layer, x).reshape(x.shape[0], -1, 1, 1)
-        shape, frac = layer.out_shape, layer.y_q.frac
+        dense = _draw_fc(idx, n_out, shape, frac, x, rng, Activation.NONE if last else RELU)
+        fcs.append(dense)
+        x = reference.fc(dense, x).reshape(x.shape[0], -1, 1, 1)
+        shape, frac = dense.out_shape, dense.y_q.frac
     return Network(
         name=spec.name,
         input_shape=spec.input_shape,
