@@ -199,8 +199,9 @@ PE_HEADER = ("PE", "parallel", "cycles/image", "slowest block", "multipliers", "
 
 def pe_table(net: Network, par: PeParallel) -> str:
     """Per PE: parallelism (PIN,POUT[,PK]), clocks per image of its slowest block (the
-    cycle model, pocket_cnn.ir.cycles), multipliers; the bottleneck marked; then the
-    steady state against the input bound and the resource estimate."""
+    cycle model, pocket_cnn.ir.cycles), multipliers; the PEs as slow as the slowest
+    block marked as the bottleneck; then the steady state against the input bound, the
+    slowest block and the resource estimate."""
     triples = par.triples(net)
     rep = cycle_report(net, triples)
     est = estimate(net, triples)
@@ -217,7 +218,7 @@ def pe_table(net: Network, par: PeParallel) -> str:
                 str(slow.cycles),
                 slow.name.split(".")[-1],
                 str(a * b * k),
-                "<- bottleneck" if neck.pe == i else "",
+                "<- bottleneck" if slow.cycles == rep.slowest else "",
             )
         )
     widths = [max(len(r[i]) for r in body) for i in range(len(PE_HEADER))]

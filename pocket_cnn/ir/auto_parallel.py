@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pocket_cnn.ir.cycles import CycleReport, Triple, conv_steps, cycle_report
-from pocket_cnn.ir.estimate import Estimate, estimate, pe_cells, pe_products
+from pocket_cnn.ir.estimate import Estimate, estimate, pe_products, product_cells
 from pocket_cnn.ir.network import Network
 
 #: Let auto fold kernel taps (par_k < K*K). Off while pcnn_conv refuses tap folding;
@@ -83,7 +83,8 @@ def _candidates(ch_in: int, ch_out: int, kk: int, windows: int) -> list[tuple[in
             for pk in pks:
                 par = (pi, po, pk)
                 out.append((windows * conv_steps(ch_in, ch_out, kk, par), par))
-    out.sort(key=lambda c: (pe_products(c[1]), pe_cells(ch_in, ch_out, kk, c[1]), c[0], c[1]))
+    steps = {par: conv_steps(ch_in, ch_out, kk, par) for _, par in out}
+    out.sort(key=lambda c: (pe_products(c[1]), product_cells(c[1], steps[c[1]], False), c[0], c[1]))
     return out
 
 
@@ -156,10 +157,14 @@ def choose(net: Network, target: AutoTarget | None = None) -> AutoChoice:
     if not fits(par):
         par, rep = _fastest_fitting(net, cands, want, fits)
         est = estimate(net, par, target.dsps)
+        device = target.device or "device"
         note = (
-            f"auto: {want} clocks per image does not fit the {target.device or 'device'} "
-            f"(estimate); the fastest setting that fits takes {rep.steady} clocks per image "
+            f"auto: {want} clocks per image does not fit the {device} (estimate); the "
+            f"fastest setting that fits takes {rep.steady} clocks per image "
             f"({est.multipliers} multipliers, ~{est.cells} cells)"
+            if fits(par)
+            else f"auto: no setting fits the {device} by the estimate; using the smallest, "
+            f"{rep.steady} clocks per image ({est.multipliers} multipliers, ~{est.cells} cells)"
         )
     return AutoChoice(par, rep, estimate(net, par, target.dsps), note)
 
