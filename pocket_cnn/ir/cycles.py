@@ -1,29 +1,34 @@
 """The cycle model: clocks per image of every stage of the generated network at a
 parallelism setting, the steady state with images back to back and its bottleneck.
 
-Every block of the pipeline (docs/design.md) is a stage that needs a number of clocks
-per image of its own, counted from the RTL with its input always valid and its output
-always ready:
+Every block of the pipeline (docs/design.md) needs a number of clocks per image of its
+own, with its input always valid and its output always ready (:func:`stage_cycles`):
 
 - ``gather`` (pcnn_axis_gather): one input word per clock, ``C*H*W`` (the input port's
   bound, :attr:`Network.input_words`);
-- per PE ``window`` (pcnn_window, conv geometry): one pixel written per clock, and one
-  reader token per clock (a column shifted in and/or a window emitted; see
-  :func:`window_cycles`), whichever is more;
+- per PE ``window`` (pcnn_window, conv geometry): one pixel written and one reader
+  token (a column shifted in and/or a window emitted) per clock at best; on short rows
+  and with padding the writer and the reader wait on each other, so it is counted by
+  clocking the window alone (:func:`window_cycles`);
 - ``conv`` (pcnn_conv): ``ceil(Cin/PI) * ceil(Cout/PO) * ceil(K*K/PK)`` clocks per
   window, fully pipelined;
 - ``pool_window`` and ``maxpool`` (pool geometry): the window as above; the max tree
   takes one window per clock;
-- ``gap`` (pcnn_gap): one pixel per clock; its divide bank drains one channel per clock
-  while the next image accumulates, so ``max(H*W, C)``;
+- ``gap`` (pcnn_gap): one pixel per clock, its divide bank drains one channel per
+  clock while the next image accumulates: ``max(H*W, C)``;
 - ``flatten`` (pcnn_flatten): one pixel per clock, ``H*W``;
 - FC PEs (kernel-1 conv over one pixel): ``ceil(Nin/PI) * ceil(Nout/PO)``;
 - ``serialize`` (pcnn_axis_serialize): one output word per clock.
 
-Every link between two blocks holds at least one beat and every block overlaps one
-image with the next, so with images back to back the network settles at the slowest
-stage: :attr:`CycleReport.steady` is the largest of these counts (tests/test_cycles.py
-checks it against GHDL's measured steady state, exactly).
+With images back to back the network runs at its slowest block, plus the clocks lost
+where blocks wait on each other: a window's row slots let its writer run only two rows
+ahead, so a slow consumer makes the writer (and the input port) wait at an image start
+(e.g. a 5x5 conv at exactly the input rate: 1331 instead of 1152 clocks per image).
+:attr:`CycleReport.steady` therefore comes from clocking the whole chain
+(:mod:`pocket_cnn.ir.clock_model`, :func:`clocked_ends`), the testbench's ``steady``
+(last image's clocks of :data:`IMAGES`); :attr:`CycleReport.stalls` is what the waits
+cost over the slowest block. tests/test_cycles.py checks every image's clocks against
+GHDL, exactly.
 
 The module takes the setting as plain ``(par_in, par_out, par_k)`` triples per PE
 (:meth:`pocket_cnn.ir.parallel.PeParallel.triples`), so the parallelism parser can use
