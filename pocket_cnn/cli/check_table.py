@@ -157,8 +157,9 @@ def rows(net: Network) -> list[tuple[str, ...]]:
     return out
 
 
-def table(net: Network) -> str:
-    """The whole ``pocket-cnn check`` report as text."""
+def table(net: Network, par: PeParallel | None = None) -> str:
+    """The whole ``pocket-cnn check`` report as text; with ``par`` the per-PE table
+    (:func:`pe_table`) before the totals line."""
     body = [HEADER, *rows(net)]
     widths = [max(len(r[i]) for r in body) for i in range(len(HEADER))]
     lines = [
@@ -178,7 +179,8 @@ def table(net: Network) -> str:
         f"{biases} biases, {net.input_words} input words/image, "
         f"{net.output_words} output words/image"
     )
-    return "\n".join([head, *lines, *fc_lines(net), foot])
+    pes = [] if par is None else [pe_table(net, par)]
+    return "\n".join([head, *lines, *fc_lines(net), *pes, foot])
 
 
 def fc_lines(net: Network) -> list[str]:

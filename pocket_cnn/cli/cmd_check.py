@@ -19,12 +19,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import the model (errors -> ModelError) and print the table."""
-    from pocket_cnn.cli.check_table import pe_table, table
+    from pocket_cnn.cli.check_table import table
     from pocket_cnn.onnx_import.host import describe
 
     net = load(args.model)
-    print(table(net))
-    print(pe_table(net, resolve_args(args, net)))
+    print(table(net, resolve_args(args, net)))
     if net.host_ops:
         print(describe(net.host_ops, net.boundary))
     return 0

@@ -17,7 +17,8 @@ own, with its input always valid and its output always ready (:func:`stage_cycle
 - ``gap`` (pcnn_gap): one pixel per clock, its divide bank drains one channel per
   clock while the next image accumulates: ``max(H*W, C)``;
 - ``flatten`` (pcnn_flatten): one pixel per clock, ``H*W``;
-- FC PEs (kernel-1 conv over one pixel): ``ceil(Nin/PI) * ceil(Nout/PO)``;
+- FC PEs (kernel-1 conv over one pixel): its pass-through window one clock, its conv
+  ``ceil(Nin/PI) * ceil(Nout/PO)``;
 - ``serialize`` (pcnn_axis_serialize): one output word per clock.
 
 With images back to back the network runs at its slowest block, plus the clocks lost
@@ -166,7 +167,9 @@ def stage_cycles(net: Network, par: Sequence[Triple]) -> list[StageCycles]:
         if oh * ow > 1:
             stages.append(StageCycles("flatten", oh * ow))
         for j, f in enumerate(net.fc):
-            stages.append(StageCycles(f.name, conv_steps(f.n_in, f.n_out, 1, par[n + j]), n + j))
+            cyc = conv_steps(f.n_in, f.n_out, 1, par[n + j])
+            stages.append(StageCycles(f"{f.name}.window", 1, n + j))  # the pass-through
+            stages.append(StageCycles(f"{f.name}.conv", cyc, n + j))
     stages.append(StageCycles("serialize", net.output_words))
     return stages
 
