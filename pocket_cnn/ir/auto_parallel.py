@@ -22,7 +22,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pocket_cnn.ir.cycles import CycleReport, Triple, conv_steps, cycle_report
-from pocket_cnn.ir.estimate import Estimate, estimate, pe_products, product_cells
+from pocket_cnn.ir.estimate import (
+    Estimate,
+    estimate,
+    pe_products,
+    product_cells,
+    product_kind,
+)
 from pocket_cnn.ir.network import Network
 
 #: Let auto fold kernel taps (par_k < K*K). Off while pcnn_conv refuses tap folding;
@@ -83,8 +89,12 @@ def _candidates(ch_in: int, ch_out: int, kk: int, windows: int) -> list[tuple[in
             for pk in pks:
                 par = (pi, po, pk)
                 out.append((windows * conv_steps(ch_in, ch_out, kk, par), par))
-    steps = {par: conv_steps(ch_in, ch_out, kk, par) for _, par in out}
-    out.sort(key=lambda c: (pe_products(c[1]), product_cells(c[1], steps[c[1]], False), c[0], c[1]))
+    dims = (ch_in, ch_out, kk)
+
+    def cells(par: Triple) -> float:
+        return product_cells(product_kind(dims, par), pe_products(par), False)
+
+    out.sort(key=lambda c: (pe_products(c[1]), cells(c[1]), c[0], c[1]))
     return out
 
 
