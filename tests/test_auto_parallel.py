@@ -98,7 +98,7 @@ def test_estimate_terms() -> None:
     assert in_dsp.multipliers == in_lut.multipliers == 10
     assert in_dsp.in_dsps and not in_lut.in_dsps
     assert in_lut.cells > in_dsp.cells
-    assert set(COEF) >= {"base", "lut_mult"}
+    assert set(COEF) >= {"base", "lut_xmux", "dsp_xmux"}
 
 
 def test_cli_check_table(capsys: pytest.CaptureFixture[str]) -> None:
