@@ -19,7 +19,7 @@ from pocket_cnn.ir import ConvStage, FcStage, GapStage, Network, QTensor
 from pocket_cnn.ir.cycles import cycle_report
 from pocket_cnn.ir.estimate import estimate
 from pocket_cnn.ir.network import pow2_frac
-from pocket_cnn.ir.parallel import PeParallel, fc_cycles, pe_dims, resolve_parallel
+from pocket_cnn.ir.parallel import PeParallel, pe_dims
 from pocket_cnn.ir.requant import Mantissa, mantissa
 
 HEADER = (
@@ -180,20 +180,7 @@ def table(net: Network, par: PeParallel | None = None) -> str:
         f"{net.output_words} output words/image"
     )
     pes = [] if par is None else [pe_table(net, par)]
-    return "\n".join([head, *lines, *fc_lines(net), *pes, foot])
-
-
-def fc_lines(net: Network) -> list[str]:
-    """Per FC layer: its default parallelism and cycles per image against the bound."""
-    if not net.fc:
-        return []
-    pairs = resolve_parallel(net, None).pairs[len(net.stages) :]
-    return [
-        f"fc {f.name}: {f.n_in} -> {f.n_out}, weights {f.weights.size}, parallel "
-        f"{p[0]},{p[1]} ({p[0] * p[1]} multipliers): {fc_cycles(f.n_in, f.n_out, p)} "
-        f"cycles/image (bound {net.input_words})"
-        for f, p in zip(net.fc, pairs, strict=True)
-    ]
+    return "\n".join([head, *lines, *pes, foot])
 
 
 PE_HEADER = ("PE", "parallel", "cycles/image", "slowest block", "multipliers", "")
