@@ -10,12 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pocket_cnn.boards.spec import find_board
 from pocket_cnn.cli.main import main
 from pocket_cnn.cli.parallel_opts import auto_target
+from pocket_cnn.emit import emit
 from pocket_cnn.errors import ModelError
-from pocket_cnn.fusesoc.network_gen import parse_params
+from pocket_cnn.fusesoc.network_gen import generate, parse_params
 from pocket_cnn.ir.auto_parallel import AutoTarget, choose
 from pocket_cnn.ir.cycles import cycle_report
 from pocket_cnn.ir.estimate import COEF, estimate
@@ -137,3 +139,20 @@ def test_generator_parameters(tmp_path: Path) -> None:
     for bad in ({"board": 3}, {"rate": 0}, {"rate": "fast"}):
         with pytest.raises(ModelError):
             parse_params({"zoo": "x", **bad})
+
+
+def test_generator_auto_on_a_board(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``parallel: auto`` (the default) with ``board``: the setting the CLI chooses for
+    the board, its note on stderr; the IP's boards/ when the calling core has none."""
+    yml = tmp_path / "net_input.yml"
+    params = {"zoo": "conv_3x1_1x1_max_2x2", "board": "icebreaker"}
+    data = {"files_root": str(tmp_path), "gapi": "1.0", "vlnv": "a:b:c-net:0", "parameters": params}
+    yml.write_text(yaml.safe_dump(data))
+    files = generate(yml, tmp_path / "gen")
+    assert "does not fit the iCE40UP5K" in capsys.readouterr().err
+    net = build("conv_3x1_1x1_max_2x2")
+    par = resolve_parallel(net, "auto", auto_target(find_board("icebreaker"), None))
+    want = emit(net, tmp_path / "want", "pcnn_net", par)
+    got = {p.name: p.read_text() for p in files if p.suffix == ".vhd"}
+    assert got == {p.name: p.read_text() for p in want}
+    assert par != resolve_parallel(net, "auto")  # the board changed the setting
