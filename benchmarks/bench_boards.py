@@ -3,11 +3,13 @@
 Runs the ``pocket-cnn synth`` flow (pocket_cnn.synth: ghdl --synth -> yosys ->
 nextpnr) for each model on icebreaker (iCE40UP5K-SG48, 12 MHz) and ulx3s
 (LFE5U-85F-6BG381C, 25 MHz) at full parallelism; where a model does not fit a board
-it is tried again folded (one input and one output channel per PE, ``--fold``).
+it is tried again folded: ``--fold auto`` (default) takes ``--parallel auto`` for the
+board (the fastest setting whose estimate fits its device, pocket_cnn.ir.auto_parallel;
+the table shows the setting chosen), ``--fold N`` N input and N output channels per PE.
 Prints progress, then a markdown table with the date and tool versions, and writes
 the results as JSON (default build/bench_boards/results.json).
 Usage: python benchmarks/bench_boards.py [--models A B] [--boards icebreaker ulx3s]
-[--fold 1] [--timeout S]. Yosys on the larger models takes minutes: run it with nice.
+[--fold auto|N] [--timeout S]. Yosys on the larger models takes minutes: run it with nice.
 A model is a zoo name, or ``ort:NAME``: the float net NAME of
 pocket_cnn/zoo/float_nets.py (e.g. ``ort:lenet``) quantized by onnxruntime's
 quantize_static with its defaults (QDQ, uint8 activations, per tensor, MinMax).
@@ -23,10 +25,11 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pocket_cnn.boards.spec import board_file, load_board
+from pocket_cnn.boards.spec import Board, board_file, load_board
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ip import ROOT, build_root
 from pocket_cnn.ir import Network
+from pocket_cnn.ir.auto_parallel import AutoTarget
 from pocket_cnn.ir.parallel import resolve_parallel
 from pocket_cnn.onnx_import import from_onnx
 from pocket_cnn.synth.pipeline import SynthReport, synthesize
@@ -72,10 +75,20 @@ def load(model: str) -> Network:
 
 
 def folded(net: Network, par: str) -> str:
-    """``--parallel`` text: 'full', or '<p>,<p>' for every PE."""
-    if par == "full":
-        return "full"
+    """``--parallel`` text: 'full', 'auto', or '<p>,<p>' for every PE."""
+    if par in ("full", "auto"):
+        return par
     return ";".join(f"{par},{par}" for _ in [*net.stages, *net.fc])
+
+
+def target(board: Board) -> AutoTarget:
+    """``auto`` on ``board``: keep up with the input port within its device."""
+    return AutoTarget(
+        clock_mhz=board.clock.hz / 1e6,
+        cells=board.resources.lut,
+        dsps=board.resources.dsp,
+        device=board.device,
+    )
 
 
 def row(model: str, par: str, rep: SynthReport) -> Row:
@@ -150,7 +163,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     p.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), help="zoo model names")
     p.add_argument("--boards", nargs="+", default=list(DEFAULT_BOARDS), help="board names")
-    p.add_argument("--fold", default="1", help="channels per PE to retry with when full fails")
+    p.add_argument(
+        "--fold",
+        default="auto",
+        help="when full does not fit: 'auto' (default, the fastest setting that fits by the "
+        "estimate) or N channels in and out per PE",
+    )
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per tool step")
     p.add_argument("--build", type=Path, default=build_root() / "bench_boards")
     p.add_argument("--json", type=Path, default=None, help="default BUILD/results.json")
@@ -184,12 +202,12 @@ def main(argv: list[str] | None = None) -> int:
 
                 work = args.build / f"{model}_{board.name}_{par}"
                 try:
-                    pairs = resolve_parallel(net, folded(net, par))
+                    pairs = resolve_parallel(net, folded(net, par), target(board))
                     rep = synthesize(net, board, work, pairs, args.timeout, progress=progress)
                 except ModelError as err:
                     print(f"bench_boards: {tag}: {err}", file=sys.stderr)
                     return 2
-                rows.append(row(model, par, rep))
+                rows.append(row(model, f"auto: {pairs}" if pairs.auto else par, rep))
                 save(out, versions, rows)  # after every row: a long run keeps what it has
                 if rep.fits:
                     break

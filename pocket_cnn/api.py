@@ -22,7 +22,7 @@ import numpy as np
 
 from pocket_cnn.ir import Network
 from pocket_cnn.ir.inputs import check_input
-from pocket_cnn.ir.parallel import resolve_parallel
+from pocket_cnn.ir.parallel import DEFAULT, resolve_parallel
 from pocket_cnn.loader import load
 
 if TYPE_CHECKING:
@@ -40,11 +40,13 @@ def run_reference(net: Network, x: np.ndarray) -> np.ndarray:
 
 
 def emit_vhdl(
-    net: Network, outdir: str | Path, top: str = "pcnn_net", parallel: Any = "full"
+    net: Network, outdir: str | Path, top: str = "pcnn_net", parallel: Any = DEFAULT
 ) -> list[Path]:
     """Write the network's VHDL into ``outdir``; returns the files in compile order.
 
-    ``parallel``: ``"full"``/None, ``"PIN,POUT;..."`` or a list of (par_in, par_out) per PE.
+    ``parallel``: ``"auto"`` (default: per PE the fewest multipliers that keep up with
+    the input port), ``"full"``/None, ``"PIN,POUT[,PK];..."`` or a list of
+    (par_in, par_out[, par_k]) per PE.
     """
     from pocket_cnn.emit import emit
 
@@ -54,7 +56,7 @@ def emit_vhdl(
 def simulate(
     net: Network,
     x: np.ndarray,
-    parallel: Any = "full",
+    parallel: Any = DEFAULT,
     stall_in: int = 0,
     stall_out: int = 0,
     seed: int = 1,
@@ -82,7 +84,7 @@ def generate_core(
     model: str | Path | Network,
     outdir: str | Path,
     top: str = "pcnn_net",
-    parallel: Any = "full",
+    parallel: Any = DEFAULT,
 ) -> list[Path]:
     """Write the VHDL plus ``<top>.core`` (depending on the IP core) into ``outdir``, all or
     nothing; returns the paths written. For flows that do not run FuseSoC generators."""

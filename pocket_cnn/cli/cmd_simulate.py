@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from pocket_cnn.atomic import write_atomic
+from pocket_cnn.cli.parallel_opts import add_parallel_options, resolve_args
 from pocket_cnn.ir.inputs import load_input
-from pocket_cnn.ir.parallel import resolve_parallel
 from pocket_cnn.loader import load
 
 
@@ -35,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", help="ONNX model file (or zoo:NAME[:SEED] for a zoo model)")
     p.add_argument("input", help="input images .npy, (N, C, H, W) uint8/int8")
     p.add_argument("-o", "--output", required=True, type=Path, help="output .npy")
-    p.add_argument("--parallel", default="full", help="'full' or 'PIN,POUT;...' per PE")
+    add_parallel_options(p)
     p.add_argument("--chunk", type=int, default=16, help="images per GHDL run (default 16)")
     p.add_argument("--stall-in", type=int, default=0, help="input gap probability, percent")
     p.add_argument("--stall-out", type=int, default=0, help="output backpressure, percent")
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         net,
         x,
         engine=args.engine,
-        parallel=resolve_parallel(net, args.parallel),
+        parallel=resolve_args(args, net),
         stall_in=args.stall_in,
         stall_out=args.stall_out,
         seed=args.seed,

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from pocket_cnn.boards.spec import find_board
+from pocket_cnn.cli.parallel_opts import add_parallel_options, resolve_args
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ip import build_root
-from pocket_cnn.ir.parallel import resolve_parallel
 from pocket_cnn.loader import load
 from pocket_cnn.synth.pipeline import synthesize
 from pocket_cnn.synth.report import text
@@ -37,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--board", required=True, metavar="B", help="board name (boards/B.yaml) or a YAML path"
     )
-    p.add_argument("--parallel", default="full", help="'full' or 'PIN,POUT;...' per PE")
+    add_parallel_options(p, board=False)
     p.add_argument(
         "--timeout", type=float, default=3600.0, metavar="S", help="seconds per tool step"
     )
@@ -61,15 +61,15 @@ def run(args: argparse.Namespace) -> int:
     net = load(args.model)
     if args.timeout <= 0:
         raise ModelError(f"must be > 0 seconds, got {args.timeout}", node="--timeout")
+    pairs = resolve_args(args, net, board)
     work = args.workdir or (
-        build_root() / "synth" / f"{_slug(net.name)}_{board.name}_{_slug(args.parallel)}"
+        build_root() / "synth" / f"{_slug(net.name)}_{board.name}_{_slug(str(pairs))}"
     )
     t0 = time.monotonic()
 
     def progress(line: str) -> None:
         print(f"pocket-cnn synth: [{time.monotonic() - t0:7.1f} s] {line}", file=sys.stderr)
 
-    pairs = resolve_parallel(net, args.parallel)
     rep = synthesize(net, board, Path(work), pairs, timeout=args.timeout, progress=progress)
     print(text(rep))
     if not rep.fits:

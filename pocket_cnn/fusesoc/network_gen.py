@@ -7,7 +7,11 @@ Parameters (see README "Use from FuseSoC"):
 - ``model``: ONNX file, relative to the calling core (``files_root``) or absolute;
 - ``zoo``: instead of ``model``, a zoo model name (``NAME`` or ``NAME:SEED``);
 - ``top``: entity name of the network top (default ``pcnn_net``);
-- ``parallel``: ``full`` (default) or a list of ``[par_in, par_out(, par_k)]`` per PE;
+- ``parallel``: ``auto`` (default: per PE the fewest multipliers that keep up with the
+  input port, or ``rate``), ``full`` or a list of ``[par_in, par_out(, par_k)]`` per PE;
+- ``board``: with ``auto``, a board name (``boards/NAME.yaml`` next to the calling core,
+  else the IP's): auto stays within its device and ``rate`` is at its clock;
+- ``rate``: with ``auto`` and ``board``, images per second to reach;
 - ``testbench``: also write seeded stimuli, the reference's expected outputs, a VHDL
   package ``<top>_sim_pkg`` naming them and, for top ``pcnn_net``, a copy of the
   network testbench sim/tb/pcnn_tb_net.vhd and its generic-free wrapper ``pcnn_tb_run``;
@@ -21,16 +25,20 @@ Bad input exits with code 2 and the CLI's one-line message on stderr.
 from __future__ import annotations
 
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pocket_cnn.boards.spec import find_board, load_board
 from pocket_cnn.emit import emit
 from pocket_cnn.errors import ModelError
 from pocket_cnn.fusesoc import gapi
+from pocket_cnn.fusesoc.board_gen import BOARDS_DIR
 from pocket_cnn.fusesoc.capi import core_text
 from pocket_cnn.ip import fileset
 from pocket_cnn.ir import Network
+from pocket_cnn.ir.auto_parallel import AutoTarget
 from pocket_cnn.ir.parallel import parse_parallel, resolve_parallel
 from pocket_cnn.loader import load
 from pocket_cnn.reference import run
@@ -45,6 +53,8 @@ _KNOWN = {
     "zoo",
     "top",
     "parallel",
+    "board",
+    "rate",
     "testbench",
     "images",
     "seed",
@@ -61,7 +71,9 @@ class GenParams:
     model: str | None = None
     zoo: str | None = None
     top: str = TB_TOP
-    parallel: list[tuple[int, ...]] | None = None
+    parallel: list[tuple[int, ...]] | str | None = "auto"
+    board: str | None = None
+    rate: float | None = None
     testbench: bool = False
     images: int = 4
     seed: int = 0
@@ -96,6 +108,14 @@ def parse_params(params: dict[str, Any] | None) -> GenParams:
     top = params.get("top", TB_TOP)
     if not isinstance(top, str):
         raise ModelError(f"must be a VHDL identifier, got {top!r}", node="top")
+    board = params.get("board")
+    if board is not None and not isinstance(board, str):
+        raise ModelError(f"must be a board name (boards/NAME.yaml), got {board!r}", node="board")
+    rate = params.get("rate")
+    if rate is not None and (
+        isinstance(rate, bool) or not isinstance(rate, int | float) or not rate > 0
+    ):
+        raise ModelError(f"must be a number of images per second > 0, got {rate!r}", node="rate")
     testbench = params.get("testbench", False)
     if not isinstance(testbench, bool):
         raise ModelError(f"must be true or false, got {testbench!r}", node="testbench")
@@ -103,13 +123,32 @@ def parse_params(params: dict[str, Any] | None) -> GenParams:
         model=None if model is None else str(model),
         zoo=None if zoo is None else str(zoo),
         top=top,
-        parallel=parse_parallel(params.get("parallel")),
+        parallel=parse_parallel(params.get("parallel", "auto")),
+        board=board,
+        rate=None if rate is None else float(rate),
         testbench=testbench,
         images=_int_param(params, "images", 4, 1, 100000),
         seed=_int_param(params, "seed", 0, 0, 2**31 - 1),
         stall_in=_int_param(params, "stall_in", 0, 0, 99),
         stall_out=_int_param(params, "stall_out", 0, 0, 99),
         tb_seed=_int_param(params, "tb_seed", 1, 1, 2**31 - 1),
+    )
+
+
+def _target(p: GenParams, files_root: Path) -> AutoTarget:
+    """What ``parallel: auto`` aims at: the board's device and clock, ``rate``."""
+    if p.board is None:
+        if p.rate is not None:
+            raise ModelError("needs the parameter board (its clock)", node="rate")
+        return AutoTarget()
+    local = files_root / BOARDS_DIR / f"{p.board}.yaml"
+    board = load_board(local) if local.is_file() else find_board(p.board)
+    return AutoTarget(
+        rate=p.rate,
+        clock_mhz=board.clock.hz / 1e6,
+        cells=board.resources.lut,
+        dsps=board.resources.dsp,
+        device=board.device,
     )
 
 
@@ -143,7 +182,10 @@ def generate(input_yml: Path, outdir: Path) -> list[Path]:
     files_root = Path(data.get("files_root") or ".")
     model = f"zoo:{params.zoo}" if params.zoo is not None else str(params.model)
     net = load(model, files_root)
-    rtl = emit(net, outdir, params.top, resolve_parallel(net, params.parallel))
+    par = resolve_parallel(net, params.parallel, _target(params, files_root))
+    if par.note:
+        print(f"pocket_cnn_gen.py: {par.note}", file=sys.stderr)
+    rtl = emit(net, outdir, params.top, par)
     sim: list[Path] = []
     if params.testbench:
         _, sim = write_testbench(net, outdir, params)

@@ -25,10 +25,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from pocket_cnn.errors import ModelError
+from pocket_cnn.ir.auto_parallel import AutoTarget, choose
 from pocket_cnn.ir.network import Network
 
-#: Parsed setting: None = full parallelism, else (par_in, par_out[, par_k]) per PE.
-Parallel = Sequence[tuple[int, ...]] | None
+#: Parsed setting: None = full parallelism, "auto", else (par_in, par_out[, par_k]) per PE.
+Parallel = Sequence[tuple[int, ...]] | str | None
+
+#: The setting of every front end (CLI, API, FuseSoC generator) when none is given.
+DEFAULT = "auto"
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,22 @@ class PeParallel:
     full: bool = False  # given as 'full': every channel of every PE at once
     #: (par_k, K*K) per PE: taps per clock of the K*K; () = every PE takes all its taps
     taps: tuple[tuple[int, int], ...] = ()
+    #: chosen by ``auto`` (:mod:`pocket_cnn.ir.auto_parallel`)
+    auto: bool = False
+    #: ``auto``'s one-line note when it missed its target or the device forced a slower
+    #: setting ("" otherwise); front ends print it
+    note: str = ""
 
     def par_k(self, i: int, kk: int) -> int:
         """Kernel taps per clock of PE ``i``, whose kernel has ``kk`` taps."""
         return self.taps[i][0] if self.taps else kk
+
+    def triples(self, net: Network) -> list[tuple[int, int, int]]:
+        """(par_in, par_out, par_k) of every PE of ``net`` (the cycle model's input)."""
+        return [
+            (a, b, self.par_k(i, kk))
+            for i, ((a, b), (_, _, _, kk)) in enumerate(zip(self.pairs, pe_dims(net), strict=True))
+        ]
 
     def __str__(self) -> str:
         """``full`` or ``PIN,POUT[,PK];...``, as the CLI takes it (PK where folded)."""
@@ -56,15 +72,17 @@ class PeParallel:
         )
 
 
-def parse_parallel(value: Any) -> list[tuple[int, ...]] | None:
-    """``None``/``"full"`` -> full parallelism, else a list of (par_in, par_out[, par_k])
-    per PE."""
+def parse_parallel(value: Any) -> list[tuple[int, ...]] | str | None:
+    """``None``/``"full"`` -> full parallelism (None), ``"auto"`` -> ``"auto"``, else a
+    list of (par_in, par_out[, par_k]) per PE."""
     if value is None or value == "full":
         return None
     if isinstance(value, str):
         text = value.strip()
         if text == "full":
             return None
+        if text == "auto":
+            return "auto"
         try:
             entries = [tuple(int(v) for v in p.split(",")) for p in text.split(";") if p.strip()]
             if any(len(e) not in (2, 3) for e in entries):
@@ -72,7 +90,8 @@ def parse_parallel(value: Any) -> list[tuple[int, ...]] | None:
             return entries
         except ValueError as err:
             raise ModelError(
-                f"'{value}' is not 'full' nor 'PIN,POUT[,PK];PIN,POUT[,PK];...' (one entry per PE)",
+                f"'{value}' is not 'auto', 'full' nor 'PIN,POUT[,PK];PIN,POUT[,PK];...' "
+                "(one entry per PE)",
                 node="parallel",
             ) from err
     if isinstance(value, list | tuple) and all(
@@ -83,23 +102,28 @@ def parse_parallel(value: Any) -> list[tuple[int, ...]] | None:
     ):
         return [tuple(int(v) for v in p) for p in value]
     raise ModelError(
-        f"{value!r} is not 'full' nor a list of [par_in, par_out(, par_k)] per PE",
+        f"{value!r} is not 'auto', 'full' nor a list of [par_in, par_out(, par_k)] per PE",
         node="parallel",
     )
 
 
-def resolve_parallel(net: Network, parallel: Any) -> PeParallel:
+def resolve_parallel(net: Network, parallel: Any, target: AutoTarget | None = None) -> PeParallel:
     """The setting (anything :func:`parse_parallel` takes, or an already resolved
-    :class:`PeParallel`, returned as is) checked against ``net``. Bad values -> ModelError."""
+    :class:`PeParallel`, returned as is) checked against ``net``; ``auto`` is chosen
+    for ``target`` (default: keep up with the input port, no device limit). Bad values
+    -> ModelError."""
     if isinstance(parallel, PeParallel):
         _check_count(net, len(parallel.pairs))
         return parallel
     parsed = parse_parallel(parallel)
+    if parsed == "auto":
+        return auto_parallel(net, target)
     if parsed is None:
         bound = net.input_words
         full = [(st.ch_in, st.ch_out) for st in net.stages]
         full += [fc_default(f.n_in, f.n_out, bound) for f in net.fc]
         return PeParallel(tuple(full), full=True)
+    assert not isinstance(parsed, str)
     _check_count(net, len(parsed))
     out: list[tuple[int, int]] = []
     taps: list[tuple[int, int]] = []
@@ -122,6 +146,16 @@ def resolve_parallel(net: Network, parallel: Any) -> PeParallel:
         taps.append((p_k, kk))
     folded = any(k != kk for k, kk in taps)
     return PeParallel(tuple(out), taps=tuple(taps) if folded else ())
+
+
+def auto_parallel(net: Network, target: AutoTarget | None = None) -> PeParallel:
+    """The ``auto`` setting of ``net`` (:func:`pocket_cnn.ir.auto_parallel.choose`)."""
+    choice = choose(net, target)
+    dims = pe_dims(net)
+    pairs = tuple((a, b) for a, b, _ in choice.par)
+    taps = tuple((k, kk) for (_, _, k), (_, _, _, kk) in zip(choice.par, dims, strict=True))
+    folded = any(k != kk for k, kk in taps)
+    return PeParallel(pairs, taps=taps if folded else (), auto=True, note=choice.note)
 
 
 def pe_dims(net: Network) -> list[tuple[str, int, int, int]]:

@@ -1,0 +1,209 @@
+"""``--parallel auto``: per PE the smallest parallelism that meets a throughput target,
+within a device's multipliers and logic cells.
+
+The target is clocks per image: ``clock / rate`` for a rate in images per second at
+the board's clock, else the input port's bound (one word per clock, ``C*H*W``), which is
+what full parallelism reaches. Per PE :func:`choose` takes the setting with the fewest
+multipliers, then the fewest estimated cells (:mod:`pocket_cnn.ir.estimate`), then the
+fewest clocks, whose clocks per image meet the target; the network is then clocked
+(:mod:`pocket_cnn.ir.cycles`), and where blocks waiting on each other lose clocks the
+PEs' budget is tightened until the steady state meets the target. With a device,
+a setting that does not fit (estimated cells, or multipliers beyond the DSPs pushed
+into cells) is relaxed to the fastest one that fits; a target that cannot be met at
+all gives the fastest setting. Either way :attr:`AutoChoice.note` says so in one line.
+
+Kernel-tap folding (par_k < K*K) is a candidate only with :data:`FOLD_TAPS` (pcnn_conv
+refuses it until it is built).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pocket_cnn.ir.cycles import CycleReport, Triple, conv_steps, cycle_report
+from pocket_cnn.ir.estimate import (
+    Estimate,
+    estimate,
+    pe_products,
+    product_cells,
+    product_kind,
+)
+from pocket_cnn.ir.network import Network
+
+#: Let auto fold kernel taps (par_k < K*K). Off while pcnn_conv refuses tap folding;
+#: the lead turns it on when the kernel-tap folding RTL is merged.
+FOLD_TAPS = False
+
+#: Rounds of speeding up a PE when blocks waiting on each other lose clocks.
+MAX_ROUNDS = 64
+
+
+@dataclass(frozen=True)
+class AutoTarget:
+    """What ``auto`` aims at: ``rate`` images/s at ``clock_mhz`` (None: keep up with the
+    input port) within ``cells`` logic cells and ``dsps`` DSPs (None: no device)."""
+
+    rate: float | None = None
+    clock_mhz: float | None = None
+    cells: int | None = None
+    dsps: int = 0
+    device: str = ""
+
+    def cycles(self, net: Network) -> int:
+        """Clocks per image to meet: clock / rate, else the input port's bound."""
+        if self.rate is None or self.clock_mhz is None:
+            return net.input_words
+        return max(1, int(self.clock_mhz * 1e6 / self.rate))
+
+
+@dataclass(frozen=True)
+class AutoChoice:
+    """The chosen setting, its clocked report and estimate, and a one-line note when
+    the target was not met or the device forced a slower setting ("" otherwise)."""
+
+    par: tuple[Triple, ...]
+    report: CycleReport
+    estimate: Estimate
+    note: str = ""
+
+
+def _dims(net: Network) -> list[tuple[int, int, int, int]]:
+    """(ch_in, ch_out, K*K, windows per image) of every PE."""
+    out = []
+    for st in net.stages:
+        _, ho, wo = st.conv_shape
+        out.append((st.ch_in, st.ch_out, st.kernel**2, ho * wo))
+    return out + [(f.n_in, f.n_out, 1, 1) for f in net.fc]
+
+
+def _candidates(ch_in: int, ch_out: int, kk: int, windows: int) -> list[tuple[int, Triple]]:
+    """(clocks per image, setting) of every useful setting of one PE, cheapest first:
+    per count of steps only the smallest par_in / par_out / par_k reaching it."""
+    pis = sorted({-(-ch_in // n) for n in range(1, ch_in + 1)})
+    pos = sorted({-(-ch_out // n) for n in range(1, ch_out + 1)})
+    pks = sorted({-(-kk // n) for n in range(1, kk + 1)}) if FOLD_TAPS else [kk]
+    out = []
+    for pi in pis:
+        for po in pos:
+            for pk in pks:
+                par = (pi, po, pk)
+                out.append((windows * conv_steps(ch_in, ch_out, kk, par), par))
+    dims = (ch_in, ch_out, kk)
+
+    def cells(par: Triple) -> float:
+        return product_cells(product_kind(dims, par), pe_products(par), False)
+
+    out.sort(key=lambda c: (pe_products(c[1]), cells(c[1]), c[0], c[1]))
+    return out
+
+
+def _pick(cs: list[tuple[int, Triple]], budget: int) -> tuple[int, Triple]:
+    """The cheapest (clocks, setting) of one PE within ``budget`` clocks, else the fastest."""
+    for c in cs:
+        if c[0] <= budget:
+            return c
+    return min(cs, key=lambda c: (c[0], pe_products(c[1])))
+
+
+def _per_pe(cands: list[list[tuple[int, Triple]]], budget: int) -> tuple[Triple, ...]:
+    """Per PE the cheapest setting within ``budget`` clocks (the fastest if none is)."""
+    return tuple(_pick(cs, budget)[1] for cs in cands)
+
+
+def _meet(
+    net: Network, cands: list[list[tuple[int, Triple]]], want: int
+) -> tuple[tuple[Triple, ...], CycleReport]:
+    """Per PE the cheapest setting within ``want``; while the clocked network misses it
+    (blocks waiting on each other), the slowest PE not yet at its fastest gets a
+    faster setting."""
+    budgets = [want] * len(cands)
+    picks = [_pick(cs, b) for cs, b in zip(cands, budgets, strict=True)]
+    rep = cycle_report(net, [p for _, p in picks])
+    for _ in range(MAX_ROUNDS):
+        if rep.steady <= want:
+            break
+        slower = [(cyc, i) for i, (cyc, _) in enumerate(picks) if cyc > min(c[0] for c in cands[i])]
+        if not slower:
+            break
+        _, i = max(slower)
+        budgets[i] = picks[i][0] - 1
+        picks[i] = _pick(cands[i], budgets[i])
+        rep = cycle_report(net, [p for _, p in picks])
+    if rep.steady <= want:
+        # a PE sped up early may not have needed it once a later one was: back to the
+        # cheapest setting of each that keeps the target
+        for i, cs in enumerate(cands):
+            for c in cs[: cs.index(picks[i])]:
+                if c[0] > want:
+                    continue
+                trial = [p for _, p in picks]
+                trial[i] = c[1]
+                r = cycle_report(net, trial)
+                if r.steady <= want:
+                    picks[i], rep = c, r
+                    break
+    return tuple(p for _, p in picks), rep
+
+
+def choose(net: Network, target: AutoTarget | None = None) -> AutoChoice:
+    """The ``auto`` setting of ``net`` for ``target`` (default: keep up with the input)."""
+    target = target or AutoTarget()
+    want = target.cycles(net)
+    cands = [_candidates(*d) for d in _dims(net)]
+
+    def fits(par: tuple[Triple, ...]) -> bool:
+        if target.cells is None:
+            return True
+        return estimate(net, par, target.dsps).cells <= target.cells
+
+    par, rep = _meet(net, cands, want)
+    note = ""
+    if rep.steady > want:
+        note = (
+            f"auto: {want} clocks per image cannot be met (the fastest setting takes "
+            f"{rep.steady}); using it"
+        )
+    if not fits(par):
+        par, rep = _fastest_fitting(net, cands, want, fits)
+        est = estimate(net, par, target.dsps)
+        device = target.device or "device"
+        note = (
+            f"auto: {want} clocks per image does not fit the {device} (estimate); the "
+            f"fastest setting that fits takes {rep.steady} clocks per image "
+            f"({est.multipliers} multipliers, ~{est.cells} cells)"
+            if fits(par)
+            else f"auto: no setting fits the {device} by the estimate; using the smallest, "
+            f"{rep.steady} clocks per image ({est.multipliers} multipliers, ~{est.cells} cells)"
+        )
+    return AutoChoice(par, rep, estimate(net, par, target.dsps), note)
+
+
+def _fastest_fitting(
+    net: Network,
+    cands: list[list[tuple[int, Triple]]],
+    budget: int,
+    fits: Callable[[tuple[Triple, ...]], bool],
+) -> tuple[tuple[Triple, ...], CycleReport]:
+    """The smallest budget >= ``budget`` whose per-PE choice fits (binary search; the
+    slowest setting, one product per PE, when nothing fits)."""
+    slowest = max(c[-1][0] for c in [sorted(cs) for cs in cands])
+    lo, hi = budget, max(budget, slowest)
+    if not fits(_per_pe(cands, hi)):
+        par = _per_pe(cands, hi)
+        return par, cycle_report(net, par)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if fits(_per_pe(cands, mid)):
+            hi = mid
+        else:
+            lo = mid + 1
+    par = _per_pe(cands, lo)
+    return par, cycle_report(net, par)
+
+
+def triples_text(par: Sequence[Triple], kks: Sequence[int]) -> str:
+    """``PIN,POUT[,PK];...`` (PK only where it folds taps)."""
+    return ";".join(
+        f"{a},{b}" + (f",{k}" if k != kk else "") for (a, b, k), kk in zip(par, kks, strict=True)
+    )

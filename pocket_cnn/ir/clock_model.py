@@ -1,0 +1,445 @@
+"""A clock-by-clock model of the network's handshakes (the control path of the RTL,
+no data): when every beat moves, hence the cycles per image with images back to back.
+
+Each block of ``rtl/`` is ported as registers plus the combinational ``ready`` it
+drives upstream: per clock the readies are computed from the sink backwards (a
+block's ``s_ready`` depends on its registers and on its ``m_ready`` only, AXI rule),
+then every block takes its clock edge with its upstream's registered ``valid``. The
+blocks and their control registers are the RTL's, by the same names:
+
+- :class:`Gather` (pcnn_axis_gather), :class:`Serialize` (pcnn_axis_serialize),
+  :class:`Flatten` (pcnn_flatten), :class:`Gap` (pcnn_gap: accumulator, bank, the
+  4-register divide pipeline, result register);
+- :class:`Window` (pcnn_window: writer row/column, the reader's token decision
+  ``p_dec`` and its position update, the token in flight, the window register) and
+  :class:`PassWindow` (its 1x1 pass-through);
+- :class:`Conv` (pcnn_conv: stage A's (output group, input group) counters, the MAC
+  pipeline tags, accumulator B, output register) and :class:`MaxPool`.
+
+:func:`run_images` streams images back to back (input valid every clock, output always
+ready, as the network testbench without stalls) and returns the clock at which each
+image's last output word leaves. :mod:`pocket_cnn.ir.cycles` uses it for the steady
+state when blocks interact (a window whose row buffer stalls its writer at an image
+start, short rows where the writer and the reader wait on each other).
+
+The conv's MAC pipeline depth (:func:`conv_tree_stages`) and its steps per window come
+from pcnn_conv's constants; kernel-tap folding counts ``ceil(K*K/PK)`` steps per input
+group (:data:`TAP_STEPS_PER_INPUT_GROUP`), the form pcnn_conv takes once it folds taps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pocket_cnn.ir.network import conv_out
+
+
+def _cdiv(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _log2_ceil(v: int) -> int:
+    n = 0
+    while 2**n < v:
+        n += 1
+    return n
+
+
+class Block:
+    """One RTL block: registered ``valid`` out, combinational ``ready`` in."""
+
+    valid = False
+
+    def ready(self, m_ready: bool) -> bool:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def clock(self, s_valid: bool, m_ready: bool) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class Gather(Block):
+    """pcnn_axis_gather: ``ch`` words -> one pixel beat (no framing errors here)."""
+
+    def __init__(self, ch: int) -> None:
+        self.ch = ch
+        self.word_cnt = 0
+
+    def ready(self, m_ready: bool) -> bool:
+        return self.word_cnt != self.ch - 1 or not self.valid or m_ready
+
+    def clock(self, s_valid: bool, m_ready: bool) -> None:
+        take = s_valid and self.ready(m_ready)
+        if m_ready:
+            self.valid = False
+        if take:
+            if self.word_cnt == self.ch - 1:
+                self.valid = True
+                self.word_cnt = 0
+            else:
+                self.word_cnt += 1
+
+
+class Serialize(Block):
+    """pcnn_axis_serialize: one pixel beat -> ``ch`` words, one per clock."""
+
+    def __init__(self, ch: int) -> None:
+        self.ch = ch
+        self.busy = False
+        self.idx = 0
+
+    def ready(self, m_ready: bool) -> bool:
+        return not self.busy or (m_ready and self.idx == self.ch - 1)
+
+    def clock(self, s_valid: bool, m_ready: bool) -> None:
+        rdy = self.ready(m_ready)
+        if self.busy and m_ready:
+            if self.idx == self.ch - 1:
+                self.idx = 0
+                self.busy = False
+            else:
+                self.idx += 1
+        if s_valid and rdy:
+            self.busy = True
+        self.valid = self.busy
+
+
+class Flatten(Block):
+    """pcnn_flatten: ``pixels`` beats -> one beat."""
+
+    def __init__(self, pixels: int) -> None:
+        self.pixels = pixels
+        self.cnt = 0
+
+    def ready(self, m_ready: bool) -> bool:
+        return self.cnt != self.pixels - 1 or not self.valid or m_ready
+
+    def clock(self, s_valid: bool, m_ready: bool) -> None:
+        rdy = self.ready(m_ready)
+        if m_ready:
+            self.valid = False
+        if s_valid and rdy:
+            if self.cnt == self.pixels - 1:
+                self.valid = True
+                self.cnt = 0
+            else:
+                self.cnt += 1
+
+
+class Gap(Block):
+    """pcnn_gap: input register, per-channel sums, bank drained one channel per clock
+    into the 4-register divide pipeline, result register."""
+
+    def __init__(self, ch: int, pixels: int) -> None:
+        self.ch, self.pixels = ch, pixels
+        self.x_vld = False
+        self.pix_cnt = 0
+        self.bank_busy = False
+        self.bank_cnt = 0
+        self.pipe = [False, False, False, False]  # c_v, k_v, p_v, q_v
+        self.res_cnt = 0
+
+    def _acc_rdy(self) -> bool:
+        return self.pix_cnt != self.pixels - 1 or not self.bank_busy
+
+    def ready(self, m_ready: bool) -> bool:
+        return not self.x_vld or self._acc_rdy()
+
+    def clock(self, s_valid: bool, m_ready: bool) -> None:
+        acc_rdy = self._acc_rdy()
+        take = self.x_vld and acc_rdy
+        adv = not self.valid or m_ready
+        if not self.x_vld or acc_rdy:
+            self.x_vld = s_valid
+        if m_ready:
+            self.valid = False
+        if adv:
+            c_v, k_v, p_v, q_v = self.pipe
+            busy = self.bank_busy
+            if busy:
+                if self.bank_cnt == self.ch - 1:
+                    self.bank_cnt = 0
+                    self.bank_busy = False
+                else:
+                    self.bank_cnt += 1
+            self.pipe = [busy, c_v, k_v, p_v]
+            if q_v:
+                if self.res_cnt == self.ch - 1:
+                    self.res_cnt = 0
+                    self.valid = True
+                else:
+                    self.res_cnt += 1
+        if take:
+            if self.pix_cnt == self.pixels - 1:
+                self.pix_cnt = 0
+                self.bank_busy = True
+            else:
+                self.pix_cnt += 1
+
+
+class MaxPool(Block):
+    """pcnn_maxpool: ``ceil(log2(K*K))`` (at least 1) register stages, one enable."""
+
+    def __init__(self, kernel: int) -> None:
+        self.stages = [False] * max(1, _log2_ceil(kernel * kernel))
+
+    def ready(self, m_ready: bool) -> bool:
+        return not self.stages[-1] or m_ready
+
+    def clock(self, s_valid: bool, m_ready: bool) -> None:
+        if self.ready(m_ready):
+            self.stages = [s_valid, *self.stages[:-1]]
+        self.valid = self.stages[-1]
+
+
+class PassWindow(Block):
+    """pcnn_window with K = 1, stride 1, no pad: one register stage."""
+
+    def ready(self, m_ready: bool) -> bool:
+        return not self.valid or m_ready
+
+    def clock(self, s_valid: bool, m_ready: bool) -> None:
+        rdy = self.ready(m_ready)
+        if m_ready:
+            self.valid = False
+        if s_valid and rdy:
+            self.valid = True
+
+
+def conv_tree_stages(par_in: int, kk: int, steps: int) -> int:
+    """pcnn_conv's adder-tree register stages after the product register: the
+    ``par_in * kk`` products (kk = taps per clock) padded to a power of two, one level
+    done with the products when a window takes one step, two levels per register."""
+    levels = _log2_ceil(par_in * kk)
+    first = min(1, levels) if steps == 1 else 0
+    return _cdiv(levels - first, 2)
+
+
+#: Kernel-tap folding (par_k < K*K): pcnn_conv steps through ceil(K*K/PK) tap groups
+#: within each input group (steps per window ceil(Cin/PI) * ceil(K*K/PK) * ceil(Cout/PO)).
+TAP_STEPS_PER_INPUT_GROUP = True
+
+
+class Conv(Block):
+    """pcnn_conv: stage A steps through the (output group, input step) pairs of a window,
+    tags move down the MAC pipeline, B holds the accumulator, then the output register."""
+
+    def __init__(self, in_steps: int, out_groups: int, tree_stages: int) -> None:
+        self.nig, self.nog = in_steps, out_groups
+        self.a_valid = False
+        self.ig = self.og = 0
+        n = tree_stages + 1
+        self.tg_valid = [False] * n
+        self.tg_lastig = [False] * n
+        self.tg_og = [0] * n
+        self.b_valid = self.b_final = False
+
+    def _ctl(self, m_ready: bool) -> tuple[bool, bool, bool]:
+        out_free = not self.valid or m_ready
+        b_move = self.b_valid and (not self.b_final or out_free)
+        en = not self.b_valid or b_move
+        a_step = self.a_valid and en
+        a_done = a_step and self.ig == self.nig - 1 and self.og == self.nog - 1
+        return b_move, en, a_done
+
+    def ready(self, m_ready: bool) -> bool:
+        return not self.a_valid or self._ctl(m_ready)[2]
+
+    def clock(self, s_valid: bool, m_ready: bool) -> None:
+        b_move, en, a_done = self._ctl(m_ready)
+        a_step = self.a_valid and en
+        take = s_valid and (not self.a_valid or a_done)
+        if m_ready:
+            self.valid = False
+        if b_move:
+            if self.b_final:
+                self.valid = True
+            self.b_valid = False
+        if en:
+            last = len(self.tg_valid) - 1
+            self.b_valid = self.tg_valid[last] and self.tg_lastig[last]
+            self.b_final = self.tg_og[last] == self.nog - 1
+            self.tg_valid = [self.a_valid, *self.tg_valid[:-1]]
+            self.tg_lastig = [self.ig == self.nig - 1, *self.tg_lastig[:-1]]
+            self.tg_og = [self.og, *self.tg_og[:-1]]
+        if a_step:
+            if self.ig == self.nig - 1:
+                self.ig = 0
+                if self.og == self.nog - 1:
+                    self.og = 0
+                    self.a_valid = False
+                else:
+                    self.og += 1
+            else:
+                self.ig += 1
+        if take:
+            self.a_valid = True
+
+
+@dataclass
+class _RowInfo:
+    none: bool
+    hi: int
+    lor: int
+
+
+class Window(Block):
+    """pcnn_window (line buffers of R row slots, one reader token per clock) over an
+    h x w map of ``ch`` channels, kernel k, stride s, pad p."""
+
+    def __init__(self, ch: int, h: int, w: int, k: int, s: int, p: int) -> None:
+        self.ch, self.h, self.w, self.k, self.s, self.p = ch, h, w, k, s, p
+        self.ho, self.wo = conv_out(h, k, s, p), conv_out(w, k, s, p)
+        self.r = k + 2 if s == 1 or p >= k else k + 1
+        clf, cll = self._real_chi(False), self._real_chi(True)
+        bn = max(0, cll - (w - 1))
+        self.d = max(0, bn - 1 - clf)
+        self.merge = bn > self.d and bn - self.d <= w
+        self.wait = self.r >= k + s
+        self.sync = w * self.ch * 8 > 64
+        nrl0 = s - p if self.ho > 1 else -p
+        nxt0 = self.ho == 1
+        self.wy = self.wx = self.e = 0
+        self.oy = self.ox = 0
+        self.col_lo = -p
+        self.rinfo = self._row(-p, False)
+        self.cinfo = self._col(-p)
+        self.nrow_lo = nrl0
+        self.nwrap = nxt0
+        self.ninfo = self._row(nrl0, nxt0)
+        self.sc = -1
+        self.mgood = True
+        self.b_valid = self.b_shift = self.b_emit = False
+        self.b_lor = 0
+
+    def _real_chi(self, last: bool) -> int:
+        r = -1
+        for ox in range(self.wo):
+            cl = ox * self.s - self.p
+            if cl <= self.w - 1 and cl + self.k - 1 >= 0 and (last or r == -1):
+                r = cl + self.k - 1
+        return r
+
+    def _row(self, rl: int, nxt: bool) -> _RowInfo:
+        h, k, r = self.h, self.k, self.r
+        rhi = rl + k - 1
+        hi = min(h - 1, rhi) + (h if nxt else 0)
+        lor = r if rl < 0 else (h + r if rl > h - 1 else rl + r)
+        return _RowInfo(rl > h - 1 or rhi < 0, hi, lor)
+
+    def _col(self, cl: int) -> tuple[bool, int]:
+        chi = cl + self.k - 1
+        return (cl > self.w - 1 or chi < 0, chi)
+
+    def ready(self, m_ready: bool) -> bool:
+        return self.e < self.rinfo.lor and (self.sync or not self.b_valid or self.e < self.b_lor)
+
+    def _decide(self) -> tuple[bool, bool, bool, bool, int]:
+        """p_dec: (issue, shift, emit, give up the merge, sc after it)."""
+        e, wy, wx, sc = self.e, self.wy, self.wx, self.sc
+        started = e > wy or (e == wy and (wy != 0 or wx != 0))
+        c = sc + 1
+        if self.s > self.k and c < self.col_lo:
+            c = self.col_lo
+        j = c - (self.w + self.d)
+        ri, (cnone, chi) = self.rinfo, self.cinfo
+        if ri.none or cnone:
+            return (started, False, started, False, sc)
+        if sc == chi:
+            return (True, False, True, False, sc)
+        emit = c == chi
+        if c <= self.w - 1:
+            ok = e > ri.hi or (e == ri.hi and wx > c)
+            return (ok, ok, emit, False, c)
+        ni = self.ninfo
+        if self.merge and j >= 0 and self.mgood and not ni.none:
+            if e > ni.hi or (e == ni.hi and wx > j):
+                return (True, True, emit, False, c)
+            if not self.wait or self.nwrap:
+                return (True, True, emit, True, c)
+            return (False, False, emit, False, c)
+        return (True, True, emit, j >= 0, c)
+
+    def clock(self, s_valid: bool, m_ready: bool) -> None:
+        w_free = not self.valid or m_ready
+        a_can = not self.b_valid or w_free
+        wen = s_valid and self.ready(m_ready)
+        d_iss, d_shift, d_emit, d_brk, d_c = self._decide()
+        iss = a_can and d_iss
+        if m_ready:
+            self.valid = False
+        if self.b_valid and w_free and self.b_emit:
+            self.valid = True
+        if a_can:
+            self.b_valid = False
+        at_end = self.oy == self.ho - 1 and self.ox == self.wo - 1
+        if iss:
+            self.b_valid, self.b_shift, self.b_emit = True, d_shift, d_emit
+            self.b_lor = self.rinfo.lor - (self.h if at_end and d_emit else 0)
+        e_v = self.e
+        if wen:
+            if self.wx == self.w - 1:
+                self.wx = 0
+                e_v += 1
+                self.wy = 0 if self.wy == self.h - 1 else self.wy + 1
+            else:
+                self.wx += 1
+        if iss:
+            sc_v, mg_v = d_c, self.mgood and not d_brk
+            if d_emit:
+                if self.ox == self.wo - 1:
+                    self.ox = 0
+                    cl_v = -self.p
+                    wd = self.w + self.d
+                    sc_v = sc_v - wd if self.merge and mg_v and sc_v >= wd else -1
+                    mg_v = True
+                    if self.oy == self.ho - 1:
+                        oy_v = 0
+                        e_v -= self.h
+                    else:
+                        oy_v = self.oy + 1
+                    self.oy = oy_v
+                    self.rinfo = self._row(self.nrow_lo, False)
+                    if oy_v == self.ho - 1:
+                        nrl_v, self.nwrap = -self.p, True
+                    else:
+                        nrl_v, self.nwrap = self.nrow_lo + self.s, False
+                    self.nrow_lo = nrl_v
+                    self.ninfo = self._row(nrl_v, oy_v == self.ho - 1)
+                else:
+                    self.ox += 1
+                    cl_v = self.col_lo + self.s
+                self.col_lo = cl_v
+                self.cinfo = self._col(cl_v)
+            self.sc, self.mgood = sc_v, mg_v
+        self.e = e_v
+
+
+def window(ch: int, h: int, w: int, k: int, s: int, p: int) -> Block:
+    """The pcnn_window of this geometry (the pass-through register for 1x1/1/0)."""
+    if k == 1 and s == 1 and p == 0:
+        return PassWindow()
+    return Window(ch, h, w, k, s, p)
+
+
+def run_images(blocks: list[Block], out_words: int, images: int, limit: int) -> list[int]:
+    """Clock the chain ``blocks`` (first: the gather, last: the serializer) with input
+    words always valid and the output always ready until ``images`` images have left
+    (``out_words`` words each) or ``limit`` clocks passed; returns the clock of each
+    image's last output word."""
+    ends: list[int] = []
+    words = 0
+    n = len(blocks)
+    readies = [True] * (n + 1)
+    for clk in range(limit):
+        for i in range(n - 1, -1, -1):
+            readies[i] = blocks[i].ready(readies[i + 1])
+        valids = [True] + [b.valid for b in blocks[:-1]]
+        if blocks[-1].valid:  # a word leaves (the sink is always ready)
+            words += 1
+            if words % out_words == 0:
+                ends.append(clk)
+                if len(ends) == images:
+                    break
+        for i, b in enumerate(blocks):
+            b.clock(valids[i], readies[i + 1])
+    return ends

@@ -1,0 +1,235 @@
+"""The cycle model: clocks per image of every stage of the generated network at a
+parallelism setting, the steady state with images back to back and its bottleneck.
+
+Every block of the pipeline (docs/design.md) needs a number of clocks per image of its
+own, with its input always valid and its output always ready (:func:`stage_cycles`):
+
+- ``gather`` (pcnn_axis_gather): one input word per clock, ``C*H*W`` (the input port's
+  bound, :attr:`Network.input_words`);
+- per PE ``window`` (pcnn_window, conv geometry): one pixel written and one reader
+  token (a column shifted in and/or a window emitted) per clock at best; on short rows
+  and with padding the writer and the reader wait on each other, so it is counted by
+  clocking the window alone (:func:`window_cycles`);
+- ``conv`` (pcnn_conv): ``ceil(Cin/PI) * ceil(Cout/PO) * ceil(K*K/PK)`` clocks per
+  window, fully pipelined;
+- ``pool_window`` and ``maxpool`` (pool geometry): the window as above; the max tree
+  takes one window per clock;
+- ``gap`` (pcnn_gap): one pixel per clock, its divide bank drains one channel per
+  clock while the next image accumulates: ``max(H*W, C)``;
+- ``flatten`` (pcnn_flatten): one pixel per clock, ``H*W``;
+- FC PEs (kernel-1 conv over one pixel): its pass-through window one clock, its conv
+  ``ceil(Nin/PI) * ceil(Nout/PO)``;
+- ``serialize`` (pcnn_axis_serialize): one output word per clock.
+
+With images back to back the network runs at its slowest block, plus the clocks lost
+where blocks wait on each other: a window's row slots let its writer run only two rows
+ahead, so a slow consumer makes the writer (and the input port) wait at an image start
+(e.g. a 5x5 conv at exactly the input rate: 1331 instead of 1152 clocks per image).
+:attr:`CycleReport.steady` therefore comes from clocking the whole chain
+(:mod:`pocket_cnn.ir.clock_model`, :func:`clocked_ends`), the testbench's ``steady``
+(last image's clocks of :data:`IMAGES`); :attr:`CycleReport.stalls` is what the waits
+cost over the slowest block. tests/test_cycles.py checks every image's clocks against
+GHDL, exactly.
+
+The module takes the setting as plain ``(par_in, par_out, par_k)`` triples per PE
+(:meth:`pocket_cnn.ir.parallel.PeParallel.triples`), so the parallelism parser can use
+it to choose a setting (``auto``) without an import circle.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pocket_cnn.ir.clock_model import (
+    Block,
+    Conv,
+    Flatten,
+    Gap,
+    Gather,
+    MaxPool,
+    PassWindow,
+    Serialize,
+    conv_tree_stages,
+    run_images,
+    window,
+)
+from pocket_cnn.ir.network import Network, conv_out
+
+#: One PE's setting: (par_in, par_out, par_k).
+Triple = tuple[int, int, int]
+
+#: Images the network is clocked over: the steady state is the last image's clocks (the
+#: network testbench's ``steady`` over as many images).
+IMAGES = 8
+#: Images a block alone is clocked over.
+ISOLATED_IMAGES = 4
+
+
+def _cdiv(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+@dataclass(frozen=True)
+class StageCycles:
+    """Clocks per image of one block; ``pe`` = index of its PE (None outside PEs)."""
+
+    name: str
+    cycles: int
+    pe: int | None = None
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    """Clocks per image of every stage in stream order, and the input port's bound."""
+
+    stages: tuple[StageCycles, ...]
+    bound: int
+    #: steady-state clocks per image with images back to back (clocked)
+    steady: int
+
+    @property
+    def slowest(self) -> int:
+        """The slowest block's clocks per image (the steady state unless blocks wait
+        on each other: :attr:`stalls`)."""
+        return max(s.cycles for s in self.stages)
+
+    @property
+    def stalls(self) -> int:
+        """Clocks per image the steady state loses to blocks waiting on each other."""
+        return self.steady - self.slowest
+
+    @property
+    def bottleneck(self) -> StageCycles:
+        """The slowest stage (the first in stream order on a tie)."""
+        return max(self.stages, key=lambda s: s.cycles)
+
+    def pe_cycles(self, pe: int) -> int:
+        """Clocks per image of PE ``pe``: its slowest block."""
+        return max(s.cycles for s in self.stages if s.pe == pe)
+
+
+@functools.cache
+def window_cycles(ch: int, h: int, w: int, k: int, s: int, p: int) -> int:
+    """Clocks per image of pcnn_window over an h x w map of ``ch`` channels (kernel k,
+    stride s, pad p) alone, its input always valid and its output always ready: one
+    pixel written per clock at best, one reader token per clock, and on short rows
+    the writer and the reader waiting on each other (clocked, :mod:`clock_model`)."""
+    ends = run_images(
+        [window(ch, h, w, k, s, p)],
+        conv_out(h, k, s, p) * conv_out(w, k, s, p),
+        ISOLATED_IMAGES,
+        ISOLATED_IMAGES * (8 * h * w + 64),
+    )
+    return ends[-1] - ends[-2]
+
+
+def pe_stages(net: Network, i: int, par: Triple) -> list[StageCycles]:
+    """The stages of conv PE ``i``: window, conv, [pool window, maxpool]."""
+    st = net.stages[i]
+    c, h, w = st.in_shape
+    k, s, p = st.kernel, st.stride, st.pad
+    _, ho, wo = st.conv_shape
+    out = [
+        StageCycles(f"{st.name}.window", window_cycles(c, h, w, k, s, p), i),
+        StageCycles(f"{st.name}.conv", ho * wo * conv_steps(c, st.ch_out, k * k, par), i),
+    ]
+    if st.pool is not None:
+        pk_, ps = st.pool.kernel, st.pool.stride
+        cyc = window_cycles(st.ch_out, ho, wo, pk_, ps, 0)
+        out.append(StageCycles(f"{st.name}.pool_window", cyc, i))
+        out.append(
+            StageCycles(f"{st.name}.maxpool", conv_out(ho, pk_, ps) * conv_out(wo, pk_, ps), i)
+        )
+    return out
+
+
+def conv_steps(ch_in: int, ch_out: int, kk: int, par: Triple) -> int:
+    """Clocks pcnn_conv spends on one window (one pixel of an FC PE)."""
+    pi, po, pk = par
+    return _cdiv(ch_in, pi) * _cdiv(ch_out, po) * _cdiv(kk, pk)
+
+
+def stage_cycles(net: Network, par: Sequence[Triple]) -> list[StageCycles]:
+    """Clocks per image of every block of ``net`` alone at ``par`` (one (par_in,
+    par_out, par_k) per PE: the conv stages, then the FC layers), in stream order."""
+    c, h, w = net.input_shape
+    stages = [StageCycles("gather", c * h * w)]
+    for i in range(len(net.stages)):
+        stages += pe_stages(net, i, par[i])
+    oc, oh, ow = net.stages[-1].out_shape
+    if net.gap is not None:
+        stages.append(StageCycles("gap", max(oh * ow, oc)))
+        oh = ow = 1
+    n = len(net.stages)
+    if net.fc:
+        if oh * ow > 1:
+            stages.append(StageCycles("flatten", oh * ow))
+        for j, f in enumerate(net.fc):
+            cyc = conv_steps(f.n_in, f.n_out, 1, par[n + j])
+            stages.append(StageCycles(f"{f.name}.window", 1, n + j))  # the pass-through
+            stages.append(StageCycles(f"{f.name}.conv", cyc, n + j))
+    stages.append(StageCycles("serialize", net.output_words))
+    return stages
+
+
+def cycle_report(net: Network, par: Sequence[Triple]) -> CycleReport:
+    """Every block's clocks per image and the network's steady state at ``par``
+    (clocked over :data:`IMAGES` images back to back)."""
+    stages = tuple(stage_cycles(net, par))
+    ends = clocked_ends(net, par, IMAGES, max(s.cycles for s in stages))
+    return CycleReport(stages, net.input_words, ends[-1] - ends[-2])
+
+
+def network_blocks(net: Network, par: Sequence[Triple]) -> list[Block]:
+    """The chain of blocks of the generated network top at ``par``, in stream order."""
+    blocks: list[Block] = [Gather(net.input_shape[0])]
+    for i, st in enumerate(net.stages):
+        ci, hh, ww = st.in_shape
+        k = st.kernel
+        pi, po, pk = par[i]
+        steps = _cdiv(ci, pi) * _cdiv(k * k, pk)
+        blocks.append(window(ci, hh, ww, k, st.stride, st.pad))
+        blocks.append(
+            Conv(
+                steps,
+                _cdiv(st.ch_out, po),
+                conv_tree_stages(pi, min(pk, k * k), steps * _cdiv(st.ch_out, po)),
+            )
+        )
+        if st.pool is not None:
+            co, ho, wo = st.conv_shape
+            blocks.append(window(co, ho, wo, st.pool.kernel, st.pool.stride, 0))
+            blocks.append(MaxPool(st.pool.kernel))
+    oc, oh, ow = net.stages[-1].out_shape
+    if net.gap is not None:
+        blocks.append(Gap(oc, oh * ow))
+        oh = ow = 1
+    n = len(net.stages)
+    if net.fc:
+        if oh * ow > 1:
+            blocks.append(Flatten(oh * ow))
+        for j, f in enumerate(net.fc):
+            pi, po, _ = par[n + j]
+            nig, nog = _cdiv(f.n_in, pi), _cdiv(f.n_out, po)
+            blocks.append(PassWindow())
+            blocks.append(Conv(nig, nog, conv_tree_stages(pi, 1, nig * nog)))
+    out_c = net.output_words if (net.gap is not None or net.fc) else net.stages[-1].out_shape[0]
+    blocks.append(Serialize(out_c))
+    return blocks
+
+
+def clocked_ends(
+    net: Network, par: Sequence[Triple], images: int, slowest: int | None = None
+) -> list[int]:
+    """Clock of each image's last output word, ``images`` images back to back, input
+    always valid, output always ready (the network testbench without stalls);
+    ``slowest``: the slowest block's clocks per image (bounds the run)."""
+    if slowest is None:
+        slowest = max(s.cycles for s in stage_cycles(net, par))
+    limit = (images + 4) * (4 * slowest + 256)
+    ends = run_images(network_blocks(net, par), net.output_words, images, limit)
+    if len(ends) < images:
+        raise RuntimeError(f"clock model of {net.name}: {len(ends)} of {images} images")
+    return ends

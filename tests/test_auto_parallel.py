@@ -1,0 +1,158 @@
+"""``--parallel auto`` (pocket_cnn.ir.auto_parallel): the default of the CLI, the API and
+the FuseSoC generator; per PE the fewest multipliers that meet the target by the cycle
+model, within a board's device by the resource estimate (pocket_cnn.ir.estimate).
+
+That the model's clocks are the hardware's is tests/test_cycles.py (GHDL, zoo models at
+auto among them); here: the choice against the model, the options and their errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pocket_cnn.boards.spec import find_board
+from pocket_cnn.cli.main import main
+from pocket_cnn.cli.parallel_opts import auto_target
+from pocket_cnn.emit import emit
+from pocket_cnn.errors import ModelError
+from pocket_cnn.fusesoc.network_gen import generate, parse_params
+from pocket_cnn.ir.auto_parallel import AutoTarget, choose
+from pocket_cnn.ir.cycles import cycle_report
+from pocket_cnn.ir.estimate import COEF, estimate
+from pocket_cnn.ir.parallel import pe_dims, resolve_parallel
+from pocket_cnn.zoo import ZOO, build
+
+SMALL_ZOO = [n for n in sorted(ZOO) if build(n).input_words <= 108]
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_auto_keeps_up_with_the_input_port(name: str) -> None:
+    """Default target: the input bound, as full parallelism, with no more multipliers."""
+    net = build(name)
+    auto = resolve_parallel(net, "auto")
+    full = resolve_parallel(net, "full")
+    assert auto.auto and not auto.note
+    rep = cycle_report(net, auto.triples(net))
+    assert rep.steady == rep.bound == cycle_report(net, full.triples(net)).steady
+    mults = [a * b * k for a, b, k in auto.triples(net)]
+    full_mults = [a * b * k for a, b, k in full.triples(net)]
+    assert all(m <= f for m, f in zip(mults, full_mults, strict=True))
+
+
+@pytest.mark.parametrize("name", SMALL_ZOO)
+def test_auto_is_minimal_per_pe(name: str) -> None:
+    """No PE can take fewer multipliers (the others as chosen) and keep the bound."""
+    net = build(name)
+    par = resolve_parallel(net, "auto").triples(net)
+    for i, (_, ch_in, ch_out, kk) in enumerate(pe_dims(net)):
+        mine = par[i][0] * par[i][1] * par[i][2]
+        for pi in range(1, ch_in + 1):
+            for po in range(1, ch_out + 1):
+                if pi * po * kk >= mine:
+                    continue
+                trial = list(par)
+                trial[i] = (pi, po, kk)
+                assert cycle_report(net, trial).steady > net.input_words, (name, i, pi, po)
+
+
+def test_rate_target() -> None:
+    """--rate at the board clock: the fewest clocks per image it needs, met."""
+    net = build("conv_2x_3x1_1x1_max_2x2_mt")
+    clock = 12.0
+    for rate in (1000.0, 3000.0):
+        choice = choose(net, AutoTarget(rate=rate, clock_mhz=clock))
+        assert choice.report.steady <= clock * 1e6 / rate
+        assert not choice.note
+    slow = choose(net, AutoTarget(rate=1000.0, clock_mhz=clock)).estimate.multipliers
+    fast = choose(net, AutoTarget(rate=3000.0, clock_mhz=clock)).estimate.multipliers
+    assert slow < fast
+
+
+def test_rate_above_the_input_port_says_so() -> None:
+    net = build("conv_3x1_1x1_max_2x2")
+    choice = choose(net, AutoTarget(rate=12e6, clock_mhz=12.0))  # one clock per image
+    assert choice.report.steady == net.input_words
+    assert "cannot be met" in choice.note
+
+
+def test_board_limits_the_setting() -> None:
+    """On the UP5K the default model's auto setting is the fastest that fits the estimate."""
+    net = build("conv_3x1_1x1_max_2x2")
+    board = find_board("icebreaker")
+    target = auto_target(board, None)
+    choice = choose(net, target)
+    assert estimate(net, choice.par, board.resources.dsp).cells <= board.resources.lut
+    unlimited = choose(net)
+    assert estimate(net, unlimited.par, board.resources.dsp).cells > board.resources.lut
+    assert "does not fit the iCE40UP5K" in choice.note
+    assert choice.report.steady > net.input_words
+    # a big device keeps the unlimited choice
+    assert choose(net, auto_target(find_board("ulx3s"), None)).par == unlimited.par
+
+
+def test_estimate_terms() -> None:
+    """Multipliers in LUTs once they exceed the DSPs."""
+    net = build("conv_3x1_1x1_max_2x2")
+    par = [(1, 1, 9), (1, 1, 1)]
+    in_dsp, in_lut = estimate(net, par, dsps=8), estimate(net, par, dsps=2)
+    assert in_dsp.multipliers == in_lut.multipliers == 10
+    assert in_dsp.in_dsps and not in_lut.in_dsps
+    assert in_lut.cells > in_dsp.cells
+    assert set(COEF) >= {"base", "lut_xmux", "dsp_xmux"}
+
+
+def test_cli_check_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "zoo:conv_2x_3x1_1x1_max_2x2", "--parallel", "1,1;1,1;1,1;1,1"]) == 0
+    out = capsys.readouterr().out
+    net = build("conv_2x_3x1_1x1_max_2x2")
+    rep = cycle_report(net, resolve_parallel(net, "1,1;1,1;1,1;1,1").triples(net))
+    assert f"steady state: {rep.steady} cycles/image (bound {net.input_words}" in out
+    neck = [line.split()[0] for line in out.splitlines() if line.endswith("<- bottleneck")]
+    slowest = {st.name for i, st in enumerate(net.stages) if rep.pe_cycles(i) == rep.steady}
+    assert set(neck) == slowest == {"conv2", "conv3"}
+    assert "bottleneck: conv2.conv (PE 1)" in out
+    assert main(["check", "zoo:conv_3x1_1x1_max_2x2"]) == 0
+    auto = resolve_parallel(build("conv_3x1_1x1_max_2x2"), "auto")
+    assert f"parallelism (auto): {auto}" in capsys.readouterr().out
+
+
+def test_cli_board_and_rate(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "zoo:conv_3x1_1x1_max_2x2", "--board", "icebreaker"]) == 0
+    cap = capsys.readouterr()
+    assert cap.err.startswith("pocket-cnn: auto: 36 clocks per image does not fit")
+    assert main(["check", "zoo:conv_3x1_1x1_max_2x2", "--rate", "100"]) == 2
+    assert "--rate" in capsys.readouterr().err
+    assert main(["check", "zoo:conv_3x1_1x1_max_2x2", "--rate", "100", "--parallel", "full",
+                 "--board", "icebreaker"]) == 2  # fmt: skip
+    assert "auto only" in capsys.readouterr().err
+    assert main(["check", "zoo:conv_3x1_1x1_max_2x2", "--rate", "-1", "--board", "icebreaker"]) == 2
+    assert main(["check", "zoo:conv_3x1_1x1_max_2x2", "--parallel", "fast"]) == 2
+    assert "'auto', 'full'" in capsys.readouterr().err
+
+
+def test_generator_parameters(tmp_path: Path) -> None:
+    assert parse_params({"zoo": "conv_3x1_1x1_max_2x2"}).parallel == "auto"
+    p = parse_params({"zoo": "x", "parallel": "auto", "board": "icebreaker", "rate": 5000})
+    assert p.board == "icebreaker" and p.rate == 5000.0
+    for bad in ({"board": 3}, {"rate": 0}, {"rate": "fast"}):
+        with pytest.raises(ModelError):
+            parse_params({"zoo": "x", **bad})
+
+
+def test_generator_auto_on_a_board(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``parallel: auto`` (the default) with ``board``: the setting the CLI chooses for
+    the board, its note on stderr; the IP's boards/ when the calling core has none."""
+    yml = tmp_path / "net_input.yml"
+    params = {"zoo": "conv_3x1_1x1_max_2x2", "board": "icebreaker"}
+    data = {"files_root": str(tmp_path), "gapi": "1.0", "vlnv": "a:b:c-net:0", "parameters": params}
+    yml.write_text(yaml.safe_dump(data))
+    files = generate(yml, tmp_path / "gen")
+    assert "does not fit the iCE40UP5K" in capsys.readouterr().err
+    net = build("conv_3x1_1x1_max_2x2")
+    par = resolve_parallel(net, "auto", auto_target(find_board("icebreaker"), None))
+    want = emit(net, tmp_path / "want", "pcnn_net", par)
+    got = {p.name: p.read_text() for p in files if p.suffix == ".vhd"}
+    assert got == {p.name: p.read_text() for p in want}
+    assert par != resolve_parallel(net, "auto")  # the board changed the setting
