@@ -62,16 +62,7 @@ begin
     end if;
   end process;
 
-  -- constant indices only (a select, no variable slice)
-  p_word : process (all)
-  begin
-    word <= s_data(7 downto 0);
-    for c in 1 to G_CH - 1 loop
-      if idx = c then
-        word <= s_data(8 * c + 7 downto 8 * c);
-      end if;
-    end loop;
-  end process;
+  word <= s_data(8 * idx + 7 downto 8 * idx);
 
   s_ready <= '1' when m_ready = '1' and idx = G_CH - 1 else '0';
   m_valid <= s_valid and alive;
