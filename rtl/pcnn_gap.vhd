@@ -3,8 +3,8 @@
 -- Input: one whole pixel per beat (G_CFG.ch channels), G_CFG.pixels pixels per image,
 -- images back to back (count-based framing). The incoming pixel is registered first,
 -- then summed per channel; after the last pixel of an image the sums themselves shift
--- out, one channel per clock, into a registered divide pipeline (reciprocal multiply,
--- constants from Python: pocket_cnn.emit.gap, proven exact for every reachable sum);
+-- out (zeros in), one channel per clock, into a registered divide pipeline (reciprocal
+-- multiply, constants from Python: pocket_cnn.emit.gap, proven exact for every sum);
 -- the next image's pixels wait during those ch clocks (an image takes pixels + ch
 -- clocks at least). Output: one beat with all channel results per image, m_last = '1'.
 -- Divide steps per channel (s = sum), one register after each:
@@ -60,7 +60,8 @@ architecture rtl of pcnn_gap is
   type acc_array_t is array (0 to C_CH - 1) of signed(C_ACC_BITS - 1 downto 0);
   type word_array_t is array (0 to C_CH - 1) of std_logic_vector(7 downto 0);
 
-  -- accumulation; after the last pixel the sums drain one channel per clock from acc(0)
+  -- accumulation; after the last pixel the sums drain one channel per clock from acc(0),
+  -- zeros shifting in behind them (so the next image starts from zero sums)
   signal acc       : acc_array_t := (others => (others => '0'));
   signal pix_cnt   : natural range 0 to C_PIXELS - 1 := 0;
   signal take      : std_logic;
@@ -127,10 +128,10 @@ begin
 
   process (clk)
     variable x   : signed(C_ACC_BITS - 1 downto 0);
-    variable sum : signed(C_ACC_BITS - 1 downto 0);
   begin
     if rising_edge(clk) then
       if rst = '1' then
+        acc       <= (others => (others => '0'));
         pix_cnt   <= 0;
         x_vld     <= '0';
         busy      <= '0';
@@ -161,6 +162,7 @@ begin
             for c in 0 to C_CH - 2 loop
               acc(c) <= acc(c + 1);
             end loop;
+            acc(C_CH - 1) <= (others => '0');
             if drain_cnt = C_CH - 1 then
               drain_cnt <= 0;
               busy      <= '0';
@@ -198,12 +200,7 @@ begin
         if take = '1' then
           for c in 0 to C_CH - 1 loop
             x := resize(signed(x_r(8 * c + 7 downto 8 * c)), C_ACC_BITS);
-            if pix_cnt = 0 then
-              sum := x;
-            else
-              sum := acc(c) + x;
-            end if;
-            acc(c) <= sum;
+            acc(c) <= acc(c) + x;
           end loop;
           if pix_cnt = C_PIXELS - 1 then
             pix_cnt <= 0;
