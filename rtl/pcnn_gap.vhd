@@ -1,8 +1,8 @@
 -- pcnn_gap: global average pool, bit-exact QLinearGlobalAveragePool (any scale, zero
 -- points folded into the constants; bytes in the internal int8 convention).
 -- Input: one whole pixel per beat (G_CFG.ch channels), G_CFG.pixels pixels per image,
--- images back to back (count-based framing). The incoming pixel is registered first,
--- then summed per channel; after the last pixel of an image the sums themselves shift
+-- images back to back (count-based framing). Each pixel is summed per channel as it
+-- is taken; after the last pixel of an image the sums themselves shift
 -- out (zeros in), one channel per clock, into a registered divide pipeline (reciprocal
 -- multiply, constants from Python: pocket_cnn.emit.gap, proven exact for every sum);
 -- the next image's pixels wait during those ch clocks (an image takes pixels + ch
@@ -65,9 +65,6 @@ architecture rtl of pcnn_gap is
   signal acc       : acc_array_t := (others => (others => '0'));
   signal pix_cnt   : natural range 0 to C_PIXELS - 1 := 0;
   signal take      : std_logic;
-  -- input register (one pixel)
-  signal x_r       : std_logic_vector(C_CH * 8 - 1 downto 0) := (others => '0');
-  signal x_vld     : std_logic := '0';
   signal busy      : std_logic := '0';
   signal drain_cnt : natural range 0 to C_CH - 1 := 0;
   -- divide pipeline: the value after each step
@@ -122,7 +119,7 @@ architecture rtl of pcnn_gap is
   end function;
 begin
   -- pixels are taken unless the sums drain
-  take <= x_vld and not busy;
+  take <= s_valid and not busy;
   -- drain, divide pipeline and results move unless an unread result would be overwritten
   adv  <= '1' when res_vld = '0' or m_ready = '1' else '0';
 
@@ -133,7 +130,6 @@ begin
       if rst = '1' then
         acc       <= (others => (others => '0'));
         pix_cnt   <= 0;
-        x_vld     <= '0';
         busy      <= '0';
         drain_cnt <= 0;
         c_v       <= '0';
@@ -143,14 +139,6 @@ begin
         res_cnt   <= 0;
         res_vld   <= '0';
       else
-        -- input register
-        if x_vld = '0' or busy = '0' then
-          x_vld <= s_valid;
-          if s_valid = '1' then
-            x_r <= s_data;
-          end if;
-        end if;
-
         -- divide pipeline
         if m_ready = '1' then
           res_vld <= '0';
@@ -199,7 +187,7 @@ begin
         -- accumulation of the pixel; the last one starts the drain
         if take = '1' then
           for c in 0 to C_CH - 1 loop
-            x := resize(signed(x_r(8 * c + 7 downto 8 * c)), C_ACC_BITS);
+            x := resize(signed(s_data(8 * c + 7 downto 8 * c)), C_ACC_BITS);
             acc(c) <= acc(c) + x;
           end loop;
           if pix_cnt = C_PIXELS - 1 then
@@ -213,7 +201,7 @@ begin
     end if;
   end process;
 
-  s_ready <= (not x_vld) or (not busy);
+  s_ready <= not busy;
   m_valid <= res_vld;
   m_last  <= '1';
   g_pack : for c in 0 to C_CH - 1 generate
