@@ -1,7 +1,9 @@
 -- pcnn_axis_serialize: whole-pixel beats -> 8-bit AXI4-Stream words.
 -- Emits the G_CH channels of each pixel, channel 0 first, one word per clock with
--- no gap between pixels (a new pixel is taken while the last word of the previous
--- one leaves). m_last is count-based: high on the last word of every G_PIXELS-th
+-- no gap between pixels. No copy of the pixel: the input beat stays on s_data (AXI
+-- rule: stable while valid and not ready) and is taken as its last word leaves, so the
+-- word is a channel select at a word counter and valid passes through.
+-- m_last is count-based: high on the last word of every G_PIXELS-th
 -- pixel (the last word of an image or result). s_last is not needed (ignored).
 library ieee;
 use ieee.std_logic_1164.all;
@@ -31,60 +33,47 @@ entity pcnn_axis_serialize is
 end entity pcnn_axis_serialize;
 
 architecture rtl of pcnn_axis_serialize is
-  type word_array_t is array (0 to G_CH - 1) of std_logic_vector(7 downto 0);
-  signal hold    : word_array_t := (others => (others => '0'));
-  signal busy    : std_logic := '0';
   signal idx     : natural range 0 to G_CH - 1 := 0;
   signal pix_cnt : natural range 0 to G_PIXELS - 1 := 0;
-  signal rdy     : std_logic;
+  signal word    : std_logic_vector(7 downto 0);
+  -- set by the first reset: before it the upstream valid may be undefined
+  signal alive   : std_logic := '0';
 begin
-  rdy <= '1' when busy = '0' or (m_ready = '1' and idx = G_CH - 1) else '0';
-
   process (clk)
   begin
     if rising_edge(clk) then
+      if s_valid = '1' and m_ready = '1' then
+        if idx = G_CH - 1 then
+          idx <= 0;
+          if pix_cnt = G_PIXELS - 1 then
+            pix_cnt <= 0;
+          else
+            pix_cnt <= pix_cnt + 1;
+          end if;
+        else
+          idx <= idx + 1;
+        end if;
+      end if;
       if rst = '1' then
-        busy    <= '0';
         idx     <= 0;
         pix_cnt <= 0;
-      else
-        if busy = '1' and m_ready = '1' then
-          -- shift the next channel into position 0
-          for c in 0 to G_CH - 2 loop
-            hold(c) <= hold(c + 1);
-          end loop;
-          if idx = G_CH - 1 then
-            idx  <= 0;
-            busy <= '0';
-            if pix_cnt = G_PIXELS - 1 then
-              pix_cnt <= 0;
-            else
-              pix_cnt <= pix_cnt + 1;
-            end if;
-          else
-            idx <= idx + 1;
-          end if;
-        end if;
-        if s_valid = '1' and rdy = '1' then
-          for c in 0 to G_CH - 1 loop
-            hold(c) <= s_data(8 * c + 7 downto 8 * c);
-          end loop;
-          busy <= '1';
-        end if;
+        alive   <= '1';
       end if;
     end if;
   end process;
 
-  s_ready <= rdy;
-  m_valid <= busy;
+  word <= s_data(8 * idx + 7 downto 8 * idx);
+
+  s_ready <= '1' when m_ready = '1' and idx = G_CH - 1 else '0';
+  m_valid <= s_valid and alive;
 
   g_keep : if not G_FLIP generate
-    m_data <= hold(0);
+    m_data <= word;
   end generate g_keep;
 
   g_msb : if G_FLIP generate
-    m_data <= (not hold(0)(7)) & hold(0)(6 downto 0);
+    m_data <= (not word(7)) & word(6 downto 0);
   end generate g_msb;
 
-  m_last <= '1' when busy = '1' and idx = G_CH - 1 and pix_cnt = G_PIXELS - 1 else '0';
+  m_last <= s_valid and alive when idx = G_CH - 1 and pix_cnt = G_PIXELS - 1 else '0';
 end architecture rtl;

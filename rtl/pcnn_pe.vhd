@@ -1,6 +1,8 @@
 -- pcnn_pe: one processing element of the network:
 --   pcnn_window (conv geometry, virtual zero pad) -> pcnn_conv (MAC, requant, act)
---   [-> pcnn_window (pool geometry) -> pcnn_maxpool] when G_CFG.pool_kernel > 0.
+--   [-> pool] when G_CFG.pool_kernel > 0: pcnn_maxpool_line on the pixel stream when the
+--   pool windows do not overlap (stride >= kernel), else pcnn_window (pool geometry) ->
+--   pcnn_maxpool.
 -- Input: one pixel (ch_in bytes) per beat, raster order, images back to back.
 -- Output: one pixel (ch_out bytes) per beat, m_last on the last pixel of an image.
 library ieee;
@@ -86,7 +88,49 @@ begin
       );
   end generate g_nopool;
 
-  g_pool : if G_CFG.pool_kernel > 0 generate
+  g_line : if G_CFG.pool_kernel > 0 and G_CFG.pool_stride >= G_CFG.pool_kernel generate
+    signal c_valid, c_ready, c_last : std_logic;
+    signal c_data                   : std_logic_vector(G_CFG.ch_out * 8 - 1 downto 0);
+  begin
+    u_conv : entity pocket_cnn.pcnn_conv
+      generic map (
+        G_CFG => G_CFG, G_WEIGHTS => G_WEIGHTS, G_BIAS => G_BIAS,
+        G_MULT => G_MULT, G_MSHIFT => G_MSHIFT, G_TABLE => G_TABLE)
+      port map (
+        clk     => clk,
+        rst     => rst,
+        s_valid => w_valid,
+        s_ready => w_ready,
+        s_data  => w_data,
+        s_last  => w_last,
+        m_valid => c_valid,
+        m_ready => c_ready,
+        m_data  => c_data,
+        m_last  => c_last
+      );
+
+    u_pool : entity pocket_cnn.pcnn_maxpool_line
+      generic map (
+        G_CHANNELS => G_CFG.ch_out,
+        G_HEIGHT   => C_HC,
+        G_WIDTH    => C_WC,
+        G_KERNEL   => G_CFG.pool_kernel,
+        G_STRIDE   => G_CFG.pool_stride
+      )
+      port map (
+        clk     => clk,
+        rst     => rst,
+        s_valid => c_valid,
+        s_ready => c_ready,
+        s_data  => c_data,
+        m_valid => m_valid,
+        m_ready => m_ready,
+        m_data  => m_data,
+        m_last  => m_last
+      );
+  end generate g_line;
+
+  g_pool : if G_CFG.pool_kernel > 0 and G_CFG.pool_stride < G_CFG.pool_kernel generate
     constant C_PK : positive := G_CFG.pool_kernel;
 
     signal c_valid, c_ready, c_last : std_logic;

@@ -15,6 +15,8 @@
 -- its last column is in. Padding is a mask on the taps (one bit per window row and per
 -- window column), not a choice of positions. Right-edge padding columns are filled with
 -- the next output row's first columns (masked), so at stride 1 every shift emits a window.
+-- A 1x1 window at stride 1 without padding is the stream itself (no register, the
+-- handshake passes through; m_last counted).
 -- Area: the read path is one R:1 slot choice per window row; everything the reader
 -- derives from its position is registered with it.
 library ieee;
@@ -250,51 +252,42 @@ architecture rtl of pcnn_window is
   constant C_RS0  : slots_t    := init_slots(-C_P);
   constant C_NRS0 : slots_t    := init_slots(next_rl0 + C_H * boolean'pos(C_NXT0));
 
-  -- a 1x1 window with stride 1 and no padding is the pixel itself: one register stage
+  -- a 1x1 window with stride 1 and no padding is the pixel itself: no register
   constant C_PASS : boolean := C_K = 1 and C_S = 1 and C_P = 0;
-
-  signal m_valid_r : std_logic := '0';
 
 begin
 
-  m_valid <= m_valid_r;
-
   g_pass : if C_PASS generate
-    signal cnt      : unsigned(pcnn_clog2(C_H * C_W + 1) - 1 downto 0) := (others => '0');
-    signal ready    : std_logic;
-    signal m_data_r : std_logic_vector(m_data'range) := (others => '0');
+    -- no register: the pixel passes through, the handshake too; only m_last is counted
+    signal cnt   : unsigned(pcnn_clog2(C_H * C_W + 1) - 1 downto 0) := (others => '0');
+    -- set by the first reset: before it the upstream valid may be undefined
+    signal alive : std_logic := '0';
   begin
-    ready   <= (not m_valid_r) or m_ready;
-    s_ready <= ready;
-    m_data  <= m_data_r;
+    s_ready <= m_ready;
+    m_valid <= s_valid and alive;
+    m_data  <= s_data;
+    m_last  <= '1' when cnt = C_H * C_W - 1 else '0';
 
     p_pass : process (clk)
     begin
       if rising_edge(clk) then
-        if m_ready = '1' then
-          m_valid_r <= '0';
-        end if;
-        if s_valid = '1' and ready = '1' then
-          m_data_r  <= s_data;
-          m_valid_r <= '1';
-          m_last    <= '0';
+        if s_valid = '1' and m_ready = '1' then
           if cnt = C_H * C_W - 1 then
-            m_last <= '1';
-            cnt    <= (others => '0');
+            cnt <= (others => '0');
           else
             cnt <= cnt + 1;
           end if;
         end if;
         if rst = '1' then
-          cnt       <= (others => '0');
-          m_valid_r <= '0';
-          m_last    <= '0';
+          cnt   <= (others => '0');
+          alive <= '1';
         end if;
       end if;
     end process;
   end generate g_pass;
 
   g_lines : if not C_PASS generate
+    signal m_valid_r : std_logic := '0';
     -- writer: next pixel to write (row wy, col wx of its image), its slot
     -- (registers start at their reset values: no metavalues before the first reset)
     signal wy, wx : unsigned(C_WB - 1 downto 0) := (others => '0');
@@ -342,6 +335,8 @@ begin
     signal o_rok : std_logic_vector(C_K - 1 downto 0) := (others => '0');
     signal o_cok : std_logic_vector(C_K - 1 downto 0) := (others => '0');
   begin
+
+    m_valid <= m_valid_r;
 
     -- one memory per row slot: written at the writer's column, read at the reader's
     g_mem : for s in 0 to C_R - 1 generate

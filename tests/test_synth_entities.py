@@ -1,9 +1,9 @@
 """`ghdl --synth --std=08` accepts the compute-core entities with several generic sets.
 
-pcnn_window and pcnn_maxpool take plain integer generics (-g on the command line);
-pcnn_conv and pcnn_pe take the record / integer-array generics, set by a tiny generic-free
-wrapper written into tmp_path. The Verilog netlist is checked for the constructs that
-yosys 0.23 rejects (zero-width constants, $fatal) and the log for latches.
+pcnn_window, pcnn_maxpool and pcnn_maxpool_line take plain integer generics (-g on the
+command line); pcnn_conv and pcnn_pe take the record / integer-array generics, set by a
+tiny generic-free wrapper written into tmp_path. The Verilog netlist is checked for the
+constructs that yosys 0.23 rejects (zero-width constants, $fatal) and the log for latches.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ ENTITY_FILES = (
     "pcnn_window.vhd",
     "pcnn_conv.vhd",
     "pcnn_maxpool.vhd",
+    "pcnn_maxpool_line.vhd",
     "pcnn_pe.vhd",
 )
 ACTS = ("PCNN_ACT_NONE", "PCNN_ACT_RELU", "PCNN_ACT_LEAKY")
@@ -72,6 +73,17 @@ def test_synth_window(tmp_path: Path, ch: int, h: int, w: int, k: int, s: int, p
 @pytest.mark.parametrize(("ch", "k"), [(1, 2), (4, 3)])
 def test_synth_maxpool(tmp_path: Path, ch: int, k: int) -> None:
     _synth(tmp_path, "pcnn_maxpool", [], [f"-gG_CHANNELS={ch}", f"-gG_KERNEL={k}"])
+
+
+#: pcnn_maxpool_line: channels, height, width, kernel, stride (flip-flop line, block-RAM
+#: line, Wo = 1, kernel 1)
+POOL_LINE_SETS = [(4, 4, 4, 2, 2), (8, 9, 20, 3, 3), (12, 4, 2, 2, 2), (2, 5, 5, 1, 2)]
+
+
+@pytest.mark.parametrize(("ch", "h", "w", "k", "s"), POOL_LINE_SETS)
+def test_synth_maxpool_line(tmp_path: Path, ch: int, h: int, w: int, k: int, s: int) -> None:
+    gens = [f"-gG_CHANNELS={ch}", f"-gG_HEIGHT={h}", f"-gG_WIDTH={w}", f"-gG_KERNEL={k}"]
+    _synth(tmp_path, "pcnn_maxpool_line", [], [*gens, f"-gG_STRIDE={s}"])
 
 
 def _wrapper(path: Path, entity: str, cfg: dict[str, object], seed: int) -> Path:

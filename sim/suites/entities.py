@@ -373,6 +373,24 @@ PE_CASES: dict[str, StageCase] = {
     "rate_folded_k3_p1": StageCase(
         2, 2, 3, shift=9, height=6, width=6, pad=1, par_in=1, par_out=1, rate=True, seed=29
     ),
+    # pcnn_maxpool_line (windows that do not overlap): stride gaps and leftover rows and
+    # columns, a line of more than 64 bits (registered read, written and read at the
+    # same address in one clock when Wo = 1), the rate
+    "k1_pool2_s3_leftovers": StageCase(
+        2, 3, 1, shift=7, height=9, width=10, pool=(2, 3), images=4, seed=31
+    ),
+    "k1_pool3_s3_leftovers": StageCase(
+        2, 2, 1, shift=7, act=R, height=8, width=7, pool=(3, 3), images=4, seed=32
+    ),
+    "k1_pool2_long_line": StageCase(
+        2, 4, 1, shift=7, height=6, width=11, pool=(2, 2), images=4, seed=33
+    ),
+    "k1_pool2_long_line_wo1": StageCase(
+        2, 12, 1, shift=7, height=5, width=2, pool=(2, 2), images=4, seed=34
+    ),
+    "rate_full_k1_pool2_long_line": StageCase(
+        2, 4, 1, shift=7, height=6, width=10, pool=(2, 2), rate=True, seed=35
+    ),
     f"{WIDE_PREFIX}_k3_p1_leaky_pool2": StageCase(
         2, 3, 3, shift=9, act=L, height=6, width=5, pad=1, pool=(2, 2), acc_bits=36, seed=30
     ),

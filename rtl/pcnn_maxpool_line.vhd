@@ -1,0 +1,245 @@
+-- pcnn_maxpool_line: max-pool of windows that do not overlap (stride >= kernel, no
+-- padding, floor mode) straight on the pixel stream, without a window generator.
+-- Input: one pixel (G_CHANNELS int8 bytes) per beat, raster order, images back to back
+-- (count-based framing). Output: one pooled pixel per beat in raster order, m_last on
+-- the last one of an image. Pixels outside every window (stride gaps, the rows and
+-- columns past the last window) are taken and dropped.
+-- Per channel the maximum of a window row runs in one register (h); at the last column
+-- of a window row it meets the maximum of the rows above, kept per output column in a
+-- line memory of Wo pixels (read at the window's first column, written at its last),
+-- and the last window row sends the result out. Line memories of more than 64 bits are
+-- read through a data register (block RAM), shorter ones are flip-flops.
+-- One pixel per clock whenever m_ready is high.
+library ieee;
+use ieee.std_logic_1164.all;
+use ieee.numeric_std.all;
+
+library pocket_cnn;
+use pocket_cnn.pcnn_pkg.all;
+
+entity pcnn_maxpool_line is
+  generic (
+    G_CHANNELS : positive; -- channels per pixel
+    G_HEIGHT   : positive; -- input height
+    G_WIDTH    : positive; -- input width
+    G_KERNEL   : positive; -- pool window size (square)
+    G_STRIDE   : positive  -- step between windows (>= G_KERNEL)
+  );
+  port (
+    -- clock, synchronous reset (active high)
+    clk     : in  std_logic;
+    rst     : in  std_logic;
+    -- input: one pixel per beat, raster order, images back to back
+    s_valid : in  std_logic;
+    s_ready : out std_logic;
+    s_data  : in  std_logic_vector(G_CHANNELS * 8 - 1 downto 0);
+    -- output: one pooled pixel per beat, m_last on the last pixel of an image
+    m_valid : out std_logic;
+    m_ready : in  std_logic;
+    m_data  : out std_logic_vector(G_CHANNELS * 8 - 1 downto 0);
+    m_last  : out std_logic
+  );
+end entity pcnn_maxpool_line;
+
+architecture rtl of pcnn_maxpool_line is
+  constant C_PIX_W : positive := G_CHANNELS * 8;
+  constant C_K     : positive := G_KERNEL;
+  constant C_S     : positive := G_STRIDE;
+  constant C_HO    : positive := pcnn_conv_out(G_HEIGHT, G_KERNEL, G_STRIDE, 0);
+  constant C_WO    : positive := pcnn_conv_out(G_WIDTH, G_KERNEL, G_STRIDE, 0);
+  -- a line memory is needed above kernel 1; long ones are read through a data register
+  constant C_LINE  : boolean  := C_K > 1;
+  constant C_SYNC  : boolean  := C_WO * C_PIX_W > 64;
+
+  subtype pixel_t is std_logic_vector(C_PIX_W - 1 downto 0);
+  type line_t is array (0 to C_WO - 1) of pixel_t;
+
+  -- position of the next pixel: column x, row y; phases px, py inside the stride;
+  -- output column ox / row oy of the window it belongs to
+  signal x  : natural range 0 to G_WIDTH - 1 := 0;
+  signal y  : natural range 0 to G_HEIGHT - 1 := 0;
+  signal px : natural range 0 to C_S - 1 := 0;
+  signal py : natural range 0 to C_S - 1 := 0;
+  signal ox : natural range 0 to C_WO - 1 := 0;
+  signal oy : natural range 0 to C_HO - 1 := 0;
+  -- the pixel is inside a window: its column (xin) and row (yin) are
+  signal xin, yin : std_logic := '1';
+  -- ox after this clock (the line's read address)
+  signal ox_nxt : natural range 0 to C_WO - 1;
+
+  -- maximum so far of the window (its rows above and its current row); the output
+  signal h     : pixel_t := (others => '0');
+  signal above : pixel_t;        -- maximum of the window rows above: line(ox)
+  signal cand  : pixel_t;        -- h after this pixel
+  signal wen   : std_logic;      -- the line takes cand at ox
+  signal fin   : std_logic;      -- cand is the window's maximum
+
+  signal take      : std_logic;
+  signal ready     : std_logic;
+  signal m_valid_r : std_logic := '0';
+  signal m_last_r  : std_logic := '0';
+begin
+
+  ready   <= (not m_valid_r) or m_ready;
+  take    <= s_valid and ready;
+  s_ready <= ready;
+  m_valid <= m_valid_r;
+  m_last  <= m_last_r;
+  -- h holds the result until it is taken (no pixel is taken meanwhile)
+  m_data  <= h;
+
+  -- one compare per channel: the pixel against h inside a window row, against the rows
+  -- above (the line) at its first column, alone at the window's first pixel
+  p_cand : process (all)
+    variable base : pixel_t;
+  begin
+    if px = 0 then
+      base := above;
+    else
+      base := h;
+    end if;
+    for c in 0 to G_CHANNELS - 1 loop
+      if (px = 0 and py = 0) or
+         signed(s_data(c * 8 + 7 downto c * 8)) > signed(base(c * 8 + 7 downto c * 8)) then
+        cand(c * 8 + 7 downto c * 8) <= s_data(c * 8 + 7 downto c * 8);
+      else
+        cand(c * 8 + 7 downto c * 8) <= base(c * 8 + 7 downto c * 8);
+      end if;
+    end loop;
+  end process;
+
+  fin <= '1' when xin = '1' and yin = '1' and px = C_K - 1 and py = C_K - 1 else '0';
+  wen <= take when xin = '1' and yin = '1' and px = C_K - 1 and py /= C_K - 1 else '0';
+
+  g_line : if C_LINE generate
+    signal line : line_t := (others => (others => '0'));
+  begin
+    p_wr : process (clk)
+    begin
+      if rising_edge(clk) then
+        if wen = '1' then
+          line(ox) <= cand;
+        end if;
+      end if;
+    end process;
+
+    g_sync : if C_SYNC generate
+      signal q   : pixel_t := (others => '0');
+      signal fwd : pixel_t := (others => '0');
+      signal hit : std_logic := '0';
+    begin
+      -- read every clock at the next ox (block RAM, registered data); a write to that
+      -- address in the same clock is forwarded
+      p_rd : process (clk)
+      begin
+        if rising_edge(clk) then
+          q   <= line(ox_nxt);
+          fwd <= cand;
+          hit <= '0';
+          if wen = '1' and ox = ox_nxt then
+            hit <= '1';
+          end if;
+        end if;
+      end process;
+      above <= fwd when hit = '1' else q;
+    end generate g_sync;
+
+    g_async : if not C_SYNC generate
+      above <= line(ox);
+    end generate g_async;
+  end generate g_line;
+
+  g_noline : if not C_LINE generate
+    above <= (others => '0');
+  end generate g_noline;
+
+  -- next output column: at the end of a stride period or of a row
+  p_oxn : process (all)
+  begin
+    ox_nxt <= ox;
+    if take = '1' then
+      if x = G_WIDTH - 1 then
+        ox_nxt <= 0;
+      elsif px = C_S - 1 and ox /= C_WO - 1 then
+        ox_nxt <= ox + 1;
+      end if;
+    end if;
+  end process;
+
+  p_main : process (clk)
+  begin
+    if rising_edge(clk) then
+      if m_ready = '1' then
+        m_valid_r <= '0';
+      end if;
+      if take = '1' then
+        h <= cand;
+        if fin = '1' then
+          m_valid_r <= '1';
+          m_last_r  <= '0';
+          if ox = C_WO - 1 and oy = C_HO - 1 then
+            m_last_r <= '1';
+          end if;
+        end if;
+
+        -- position: next column (and window column), next row at the end of a row
+        ox <= ox_nxt;
+        if x = G_WIDTH - 1 then
+          x   <= 0;
+          px  <= 0;
+          xin <= '1';
+          if y = G_HEIGHT - 1 then
+            y   <= 0;
+            py  <= 0;
+            oy  <= 0;
+            yin <= '1';
+          else
+            y <= y + 1;
+            if py = C_S - 1 then
+              py <= 0;
+              if oy /= C_HO - 1 then
+                oy  <= oy + 1;
+                yin <= '1';
+              else
+                yin <= '0';
+              end if;
+            else
+              py <= py + 1;
+              if py = C_K - 1 then
+                yin <= '0';
+              end if;
+            end if;
+          end if;
+        else
+          x <= x + 1;
+          if px = C_S - 1 then
+            px <= 0;
+            if ox /= C_WO - 1 then
+              xin <= '1';
+            else
+              xin <= '0';
+            end if;
+          else
+            px <= px + 1;
+            if px = C_K - 1 then
+              xin <= '0';
+            end if;
+          end if;
+        end if;
+      end if;
+      if rst = '1' then
+        x         <= 0;
+        y         <= 0;
+        px        <= 0;
+        py        <= 0;
+        ox        <= 0;
+        oy        <= 0;
+        xin       <= '1';
+        yin       <= '1';
+        m_valid_r <= '0';
+        m_last_r  <= '0';
+      end if;
+    end if;
+  end process;
+
+end architecture rtl;
