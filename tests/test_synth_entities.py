@@ -117,7 +117,7 @@ def _cfg(**kw: object) -> dict[str, object]:
     cfg: dict[str, object] = {
         "ch_in": 2, "ch_out": 3, "height": 6, "width": 5, "kernel": 3, "stride": 1, "pad": 1,
         "shift": 8, "act": ACTS[1], "in_signed": "true", "pool_kernel": 0, "pool_stride": 1,
-        "par_in": 2, "par_out": 3, "par_k": 0, "acc_bits": 24, "requant": "PCNN_RQ_SHIFT",
+        "par_in": 2, "par_out": 3, "par_k": 0, "wrom_bram": "false", "acc_bits": 24, "requant": "PCNN_RQ_SHIFT",
         "pad_value": 0, "zp": 0, "clamp_lo": -128, "clamp_hi": 127,
     }  # fmt: skip
     cfg.update(kw)
