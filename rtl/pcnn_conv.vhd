@@ -225,13 +225,14 @@ architecture rtl of pcnn_conv is
   constant C_LPS  : positive := 2;
   constant C_NSTG : natural  := (C_LEVELS - C_L0 + C_LPS - 1) / C_LPS;
   -- bits of a tree node: |product| <= 255 * 128 < 2**15, sums of up to 2**LEVELS
-  constant C_NODE_W : positive := pcnn_min(17 + C_LEVELS, 31);
+  constant C_NODE_W : positive := pcnn_min(16 + C_LEVELS, 31);
 
   subtype x_int_t is integer range -128 to 255;
   subtype node_int_t is integer range -2 ** (C_NODE_W - 1) to 2 ** (C_NODE_W - 1) - 1;
-  -- one product x * w: 17 bits like the 9 x 8 bit signed product (the explicit width
-  -- keeps each multiplier narrow in synthesis)
-  subtype prod_int_t is integer range -2 ** 16 to 2 ** 16 - 1;
+  -- one product x * w, |x * w| <= 255 * 128 < 2**15: 16 bits. GHDL writes the product of
+  -- sign-extended operands; only 16 result bits let yosys narrow it to one 16 x 16 DSP
+  -- (SB_MAC16; MULT18X18D on ECP5), 17 would take two SB_MAC16
+  subtype prod_int_t is integer range -2 ** 15 to 2 ** 15 - 1;
   type byte_arr_t is array (natural range <>) of std_logic_vector(7 downto 0);
   -- tree nodes of one output channel, of all output channels, of every stage
   type node_arr_t is array (0 to C_TREE_N - 1) of node_int_t;
