@@ -153,14 +153,17 @@ architecture rtl of pcnn_conv is
 
   constant C_BROM : brom_t := build_brom;
 
-  -- word a of a constant table as a multiplexer of constants (logic, never a memory)
-  function wrom_logic(a : natural) return wword_t is
+  -- word og*NS + st of the weight ROM as a multiplexer of constants (logic, never a
+  -- memory; selected by the two counters, no address counter)
+  function wrom_logic(o : natural; s : natural) return wword_t is
     variable r : wword_t := (others => '0');
   begin
-    for k in 0 to C_NW - 1 loop
-      if a = k then
-        r := C_WROM(k);
-      end if;
+    for ko in 0 to C_NOG - 1 loop
+      for ks in 0 to C_NS - 1 loop
+        if o = ko and s = ks then
+          r := C_WROM(ko * C_NS + ks);
+        end if;
+      end loop;
     end loop;
     return r;
   end function;
@@ -239,15 +242,16 @@ architecture rtl of pcnn_conv is
   type node_po_t is array (0 to C_PO - 1) of node_arr_t;
   type node_pipe_t is array (0 to C_NSTG) of node_po_t;
 
-  -- input counters: step of the output group, output group, weight word (og*NS + st)
+  -- input counters: step of the output group, output group, weight word (og*NS + st,
+  -- block RAM only)
   signal st   : natural range 0 to C_NS - 1;
   signal og   : natural range 0 to C_NOG - 1;
   signal addr : natural range 0 to C_NW - 1;
   -- step register (folded only): input bytes of the step, weight word, tags
-  signal xm                                  : byte_arr_t(0 to C_NPROD - 1) := (others => (others => '0'));
-  signal wq                                  : wword_t;
+  signal xm                                     : byte_arr_t(0 to C_NPROD - 1) := (others => (others => '0'));
+  signal wq                                     : wword_t;
   signal x0_valid, x0_first, x0_lastst, x0_last : std_logic;
-  signal x0_og                               : natural range 0 to C_NOG - 1;
+  signal x0_og                                  : natural range 0 to C_NOG - 1;
   -- MAC pipeline tags: index 0 = product register, s = after tree stage s
   type sl_pipe_t is array (0 to C_NSTG) of std_logic;
   type og_pipe_t is array (0 to C_NSTG) of natural range 0 to C_NOG - 1;
@@ -327,7 +331,7 @@ begin
       begin
         if rising_edge(clk) then
           if en = '1' then
-            wq <= wrom_logic(addr);
+            wq <= wrom_logic(og, st);
           end if;
         end if;
       end process;
@@ -512,7 +516,7 @@ begin
 
       -- input: step through the (output group, step) pairs of the window on s_data
       if a_step = '1' then
-        if C_FOLD then
+        if C_FOLD and G_CFG.wrom_bram then
           if addr = C_NW - 1 then
             addr <= 0;
           else
