@@ -11,9 +11,10 @@
 -- steps run; each step picks its bytes with a multiplexer indexed by the step counter
 -- (no copy of the window).
 -- Weights: one ROM word (par_out*par_in*par_k bytes) per (output group, step). One word
--- (full parallelism): constants, multiplied straight from s_data. Several words: read at
--- a registered address into a registered word, as a memory (G_CFG.wrom_bram: the form
--- yosys maps to block RAM) or as a constant multiplexer in logic.
+-- (full parallelism): constants, multiplied straight from s_data. Several words: read
+-- at a registered address into a registered word as a memory (G_CFG.wrom_bram: the form
+-- yosys maps to block RAM), or a multiplexer of constants in logic, registered with the
+-- step's bytes when an output group has several steps (else read straight).
 -- Pipeline: [step register: input bytes, weight word] -> product registers (9 x 8 bit
 -- signed products; constant-weight products also take the first adder level) -> adder
 -- tree (a register every 2 levels) -> accumulator (bias on the first step of an output
@@ -67,6 +68,10 @@ architecture rtl of pcnn_conv is
   constant C_NOG   : positive := pcnn_ceil_div(C_CO, C_PO);
   constant C_NW    : positive := C_NOG * C_NS;  -- weight words = clocks per window
   constant C_FOLD  : boolean  := C_NW > 1;
+  -- step register: needed by a step multiplexer (several steps per output group) and by
+  -- the block-RAM read; folded over output groups only, the products take the window
+  -- and a constant-multiplexer weight word straight away
+  constant C_SREG  : boolean  := C_FOLD and (C_NS > 1 or G_CFG.wrom_bram);
   constant C_ACC_W : positive := pcnn_max(G_CFG.acc_bits, 2);
   constant C_NPROD : positive := C_PI * C_PK;   -- products per output channel and step
   constant C_WW    : positive := C_PO * C_NPROD * 8; -- bits of a weight word
@@ -291,7 +296,7 @@ begin
 
   -- step register of a folded PE: the bytes of the step (a multiplexer over the steps
   -- indexed by the step counter) and the weight word read at the registered address
-  g_step : if C_FOLD generate
+  g_step : if C_SREG generate
 
     p_step : process (clk)
       variable cand : byte_arr_t(0 to C_NS - 1);
@@ -354,25 +359,32 @@ begin
     variable t  : node_arr_t;
     variable pr : prod_int_t;
     variable bw : bword_t;
+    variable ww : wword_t;
     variable sa : signed(C_ACC_W - 1 downto 0);
   begin
     if rising_edge(clk) then
       if en = '1' then
-        -- products of the step (folded: step register; else the window on s_data)
-        if (C_FOLD and x0_valid = '1') or ((not C_FOLD) and s_valid = '1') then
+        -- products of the step (step register; else the window on s_data, one step per
+        -- output group, and the constant or output-group weight word)
+        if (C_SREG and x0_valid = '1') or ((not C_SREG) and s_valid = '1') then
+          ww := C_WROM(0);
+          if C_SREG then
+            ww := wq;
+          elsif C_FOLD then
+            ww := wrom_logic(og, 0);
+          end if;
           for j in 0 to C_PO - 1 loop
             t := (others => 0);
             for p in 0 to C_NPROD - 1 loop
-              if C_FOLD then
+              if C_SREG then
                 xb := xm(p);
-                wv := to_integer(signed(wq((j * C_NPROD + p) * 8 + 7 downto (j * C_NPROD + p) * 8)));
               else
                 xb := (others => '0');
                 if C_XSEL(0, p) >= 0 then
                   xb := s_data(C_XSEL(0, p) * 8 + 7 downto C_XSEL(0, p) * 8);
                 end if;
-                wv := to_integer(signed(C_WROM(0)((j * C_NPROD + p) * 8 + 7 downto (j * C_NPROD + p) * 8)));
               end if;
+              wv := to_integer(signed(ww((j * C_NPROD + p) * 8 + 7 downto (j * C_NPROD + p) * 8)));
               -- unsigned conversion + sign correction (faster than signed)
               xv := to_integer(unsigned(xb));
               if G_CFG.in_signed and xb(7) = '1' then
@@ -472,7 +484,7 @@ begin
       end if;
 
       if en = '1' then
-        -- MAC pipeline tags (folded: through the step register)
+        -- MAC pipeline tags (through the step register if there is one)
         x0_valid  <= s_valid;
         x0_first  <= '0';
         x0_lastst <= '0';
@@ -484,17 +496,17 @@ begin
         end if;
         x0_og   <= og;
         x0_last <= s_last;
-        if C_FOLD then
+        if C_SREG then
           tg_valid(0)  <= x0_valid;
           tg_first(0)  <= x0_first;
           tg_lastst(0) <= x0_lastst;
           tg_og(0)     <= x0_og;
           tg_last(0)   <= x0_last;
-        else
+        else -- one step per output group
           tg_valid(0)  <= s_valid;
           tg_first(0)  <= '1';
           tg_lastst(0) <= '1';
-          tg_og(0)     <= 0;
+          tg_og(0)     <= og;
           tg_last(0)   <= s_last;
         end if;
         for s in 1 to C_NSTG loop
