@@ -253,7 +253,7 @@ architecture rtl of pcnn_conv is
   signal og   : natural range 0 to C_NOG - 1;
   signal addr : natural range 0 to C_NW - 1;
   -- step register (folded only): input bytes of the step, weight word, tags
-  signal xm                                     : byte_arr_t(0 to C_NPROD - 1) := (others => (others => '0'));
+  signal xm                                     : byte_arr_t(0 to C_NPROD - 1);
   signal wq                                     : wword_t;
   signal x0_valid, x0_first, x0_lastst, x0_last : std_logic;
   signal x0_og                                  : natural range 0 to C_NOG - 1;
@@ -262,11 +262,11 @@ architecture rtl of pcnn_conv is
   type og_pipe_t is array (0 to C_NSTG) of natural range 0 to C_NOG - 1;
   signal tg_valid, tg_first, tg_lastst, tg_last : sl_pipe_t;
   signal tg_og                                  : og_pipe_t;
-  signal d                                      : node_pipe_t := (others => (others => (others => 0)));
+  signal d                                      : node_pipe_t;
   -- accumulators (partial sums while folding; finished when b_valid)
   signal b_valid, b_last, b_final : std_logic;
   signal b_og                     : natural range 0 to C_NOG - 1;
-  signal b_acc                    : acc_arr_t := (others => (others => '0'));
+  signal b_acc                    : acc_arr_t;
   signal m_valid_r                : std_logic;
 
   -- en: the whole MAC pipeline (input -> step -> products -> tree stages -> B) advances
