@@ -15,7 +15,8 @@
 -- at a registered address into a registered word as a memory (G_CFG.wrom_bram: the form
 -- yosys maps to block RAM), or a multiplexer of constants in logic, registered with the
 -- step's bytes when an output group has several steps (else read straight).
--- Pipeline: [step register: input bytes, weight word] -> product registers (9 x 8 bit
+-- Pipeline: [step register: input bytes, weight word [-> one more register after a block
+-- RAM]] -> product registers (9 x 8 bit
 -- signed products; constant-weight products also take the first adder level) -> adder
 -- tree (a register every 2 levels) -> accumulator (bias on the first step of an output
 -- group, else the partial sum) -> requantise/activate into the output byte(s). A stall
@@ -157,6 +158,8 @@ architecture rtl of pcnn_conv is
   end function;
 
   constant C_BROM : brom_t := build_brom;
+  -- more than 4 output groups: the bias word is selected one stage ahead, registered
+  constant C_BREG : boolean := C_NOG > 4;
 
   -- word og*NS + st of the weight ROM as a multiplexer of constants (logic, never a
   -- memory; selected by the two counters, no address counter)
@@ -257,6 +260,12 @@ architecture rtl of pcnn_conv is
   signal wq                                     : wword_t;
   signal x0_valid, x0_first, x0_lastst, x0_last : std_logic;
   signal x0_og                                  : natural range 0 to C_NOG - 1;
+  -- what the products read: the step register, or (block RAM) one more register after it
+  -- (a block RAM's clock-to-out is slow: 5.6 ns on ECP5)
+  signal xs                                     : byte_arr_t(0 to C_NPROD - 1);
+  signal ws                                     : wword_t;
+  signal xs_valid, xs_first, xs_lastst, xs_last : std_logic;
+  signal xs_og                                  : natural range 0 to C_NOG - 1;
   -- MAC pipeline tags: index 0 = product register, s = after tree stage s
   type sl_pipe_t is array (0 to C_NSTG) of std_logic;
   type og_pipe_t is array (0 to C_NSTG) of natural range 0 to C_NOG - 1;
@@ -267,6 +276,7 @@ architecture rtl of pcnn_conv is
   signal b_valid, b_last, b_final : std_logic;
   signal b_og                     : natural range 0 to C_NOG - 1;
   signal b_acc                    : acc_arr_t;
+  signal b_sel                    : bword_t; -- registered bias word (C_BREG)
   signal m_valid_r                : std_logic;
 
   -- en: the whole MAC pipeline (input -> step -> products -> tree stages -> B) advances
@@ -329,6 +339,24 @@ begin
           end if;
         end if;
       end process;
+
+      p_wreg : process (clk)
+      begin
+        if rising_edge(clk) then
+          if en = '1' then
+            xs        <= xm;
+            ws        <= wq;
+            xs_valid  <= x0_valid;
+            xs_first  <= x0_first;
+            xs_lastst <= x0_lastst;
+            xs_og     <= x0_og;
+            xs_last   <= x0_last;
+          end if;
+          if rst = '1' then
+            xs_valid <= '0';
+          end if;
+        end if;
+      end process;
     end generate g_bram;
 
     g_logic : if not G_CFG.wrom_bram generate
@@ -340,6 +368,14 @@ begin
           end if;
         end if;
       end process;
+
+      xs        <= xm;
+      ws        <= wq;
+      xs_valid  <= x0_valid;
+      xs_first  <= x0_first;
+      xs_lastst <= x0_lastst;
+      xs_og     <= x0_og;
+      xs_last   <= x0_last;
     end generate g_logic;
 
   end generate g_step;
@@ -366,10 +402,10 @@ begin
       if en = '1' then
         -- products of the step (step register; else the window on s_data, one step per
         -- output group, and the constant or output-group weight word)
-        if (C_SREG and x0_valid = '1') or ((not C_SREG) and s_valid = '1') then
+        if (C_SREG and xs_valid = '1') or ((not C_SREG) and s_valid = '1') then
           ww := C_WROM(0);
           if C_SREG then
-            ww := wq;
+            ww := ws;
           elsif C_FOLD then
             ww := wrom_logic(og, 0);
           end if;
@@ -377,7 +413,7 @@ begin
             t := (others => 0);
             for p in 0 to C_NPROD - 1 loop
               if C_SREG then
-                xb := xm(p);
+                xb := xs(p);
               else
                 xb := (others => '0');
                 if C_XSEL(0, p) >= 0 then
@@ -419,10 +455,23 @@ begin
             end loop;
           end if;
         end loop;
+        -- bias word of the entry moving into the last tag stage, registered when more
+        -- than 4 output groups (its multiplexer would sit in front of the accumulator)
+        if C_BREG then
+          if C_NSTG > 0 then
+            b_sel <= brom_logic(tg_og(pcnn_max(C_NSTG - 1, 0)));
+          elsif C_SREG then
+            b_sel <= brom_logic(xs_og);
+          else
+            b_sel <= brom_logic(og);
+          end if;
+        end if;
         -- accumulate: start (bias or partial sum) + tree sum
         if tg_valid(C_NSTG) = '1' then
           bw := C_BROM(0);
-          if C_NOG > 1 then
+          if C_BREG then
+            bw := b_sel;
+          elsif C_NOG > 1 then
             bw := brom_logic(tg_og(C_NSTG));
           end if;
           for j in 0 to C_PO - 1 loop
@@ -497,11 +546,11 @@ begin
         x0_og   <= og;
         x0_last <= s_last;
         if C_SREG then
-          tg_valid(0)  <= x0_valid;
-          tg_first(0)  <= x0_first;
-          tg_lastst(0) <= x0_lastst;
-          tg_og(0)     <= x0_og;
-          tg_last(0)   <= x0_last;
+          tg_valid(0)  <= xs_valid;
+          tg_first(0)  <= xs_first;
+          tg_lastst(0) <= xs_lastst;
+          tg_og(0)     <= xs_og;
+          tg_last(0)   <= xs_last;
         else -- one step per output group
           tg_valid(0)  <= s_valid;
           tg_first(0)  <= '1';
