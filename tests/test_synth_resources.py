@@ -65,8 +65,8 @@ RESOURCES: dict[tuple[str, str, str], Usage] = {
     ("tiny", "full", "ice40"): Usage(lut=102, ff=82, bram=0, dsp=1),
     ("tiny", "full", "ecp5"): Usage(lut=158, ff=93, bram=0, dsp=1),
     ("two_ch", "full", "ice40"): Usage(lut=194, ff=170, bram=0, dsp=3),
-    ("two_ch", "1,1", "ice40"): Usage(lut=185, ff=153, bram=0, dsp=1),
-    ("two_ch", "1,1", "ecp5"): Usage(lut=193, ff=169, bram=0, dsp=1),
+    ("two_ch", "1,1", "ice40"): Usage(lut=184, ff=153, bram=0, dsp=1),
+    ("two_ch", "1,1", "ecp5"): Usage(lut=195, ff=169, bram=0, dsp=1),
     ("window", "full", "ice40"): Usage(lut=1101, ff=703, bram=0, dsp=8),
 }
 
