@@ -158,8 +158,8 @@ architecture rtl of pcnn_conv is
   end function;
 
   constant C_BROM : brom_t := build_brom;
-  -- more than 4 output groups: the bias word is selected one stage ahead, registered
-  constant C_BREG : boolean := C_NOG > 4;
+  -- more than 8 output groups: the bias word is selected one stage ahead, registered
+  constant C_BREG : boolean := C_NOG > 8;
 
   -- word og*NS + st of the weight ROM as a multiplexer of constants (logic, never a
   -- memory; selected by the two counters, no address counter)
@@ -456,7 +456,7 @@ begin
           end if;
         end loop;
         -- bias word of the entry moving into the last tag stage, registered when more
-        -- than 4 output groups (its multiplexer would sit in front of the accumulator)
+        -- than 8 output groups (its multiplexer would sit in front of the accumulator)
         if C_BREG then
           if C_NSTG > 0 then
             b_sel <= brom_logic(tg_og(pcnn_max(C_NSTG - 1, 0)));

@@ -359,13 +359,13 @@ CONV_CASES: dict[str, StageCase] = {
     f"{WIDE_PREFIX}_rate": StageCase(3, 4, 3, shift=9, rate=True, acc_bits=34, seed=17),
     # kernel-tap folding (par_k < K*K), weights in logic or read as block RAM
     "k3_par_out_only_bram": StageCase(2, 5, 3, shift=9, par_out=2, wrom_bram=True, seed=39),
-    # more than 4 output groups: the bias word registered one stage ahead
-    "og6_taps3_k3_bram": StageCase(
-        2, 6, 3, shift=9, act=R, par_in=1, par_out=1, par_k=3, wrom_bram=True, seed=51
+    # more than 8 output groups: the bias word registered one stage ahead
+    "og10_taps3_k3_bram": StageCase(
+        2, 10, 3, shift=9, act=R, par_in=1, par_out=1, par_k=3, wrom_bram=True, seed=51
     ),
-    "og6_taps5_k3_tree": StageCase(2, 6, 3, shift=9, par_in=1, par_out=1, par_k=5, seed=52),
-    "og7_k1_one_step": StageCase(3, 7, 1, shift=8, act=L, par_out=1, seed=53),
-    "og6_taps1_k3_no_tree": StageCase(1, 6, 3, shift=9, par_out=1, par_k=1, seed=54),
+    "og10_taps5_k3_tree": StageCase(2, 10, 3, shift=9, par_in=1, par_out=1, par_k=5, seed=52),
+    "og9_k1_one_step": StageCase(3, 9, 1, shift=8, act=L, par_out=1, seed=53),
+    "og10_taps1_k3_no_tree": StageCase(1, 10, 3, shift=9, par_out=1, par_k=1, seed=54),
     "taps1_k3_par1": StageCase(2, 3, 3, shift=9, act=R, par_in=1, par_out=1, par_k=1, seed=40),
     "taps2_k3_bram": StageCase(
         3, 5, 3, shift=10, act=L, par_in=2, par_out=2, par_k=2, wrom_bram=True, seed=41
