@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pocket_cnn.cli.argmax_option import add_argmax, apply_argmax
 from pocket_cnn.ir.parallel import resolve_parallel
 from pocket_cnn.loader import load
 
@@ -25,6 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="full",
         help="'full' (default) or 'PIN,POUT;PIN,POUT;...': input/output channels per clock, per PE",
     )
+    add_argmax(p)
     p.set_defaults(run=run)
 
 
@@ -32,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the subcommand; ModelError propagates to the CLI (one line, exit 2)."""
     from pocket_cnn.fusesoc.capi import write_generated_core
 
-    net = load(args.model)
+    net = apply_argmax(load(args.model), args)
     pairs = resolve_parallel(net, args.parallel)
     written = write_generated_core(net, args.output, args.top, pairs)
     for path in written:
