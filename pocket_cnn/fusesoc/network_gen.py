@@ -8,6 +8,8 @@ Parameters (see README "Use from FuseSoC"):
 - ``zoo``: instead of ``model``, a zoo model name (``NAME`` or ``NAME:SEED``);
 - ``top``: entity name of the network top (default ``pcnn_net``);
 - ``parallel``: ``full`` (default) or a list of ``[par_in, par_out(, par_k)]`` per PE;
+- ``argmax``: ``true`` ends the network with the class index (pcnn_argmax): one byte per
+  image (per pixel of a map), the index of the largest output channel (default false);
 - ``testbench``: also write seeded stimuli, the reference's expected outputs, a VHDL
   package ``<top>_sim_pkg`` naming them and, for top ``pcnn_net``, a copy of the
   network testbench sim/tb/pcnn_tb_net.vhd and its generic-free wrapper ``pcnn_tb_run``;
@@ -45,6 +47,7 @@ _KNOWN = {
     "zoo",
     "top",
     "parallel",
+    "argmax",
     "testbench",
     "images",
     "seed",
@@ -62,6 +65,7 @@ class GenParams:
     zoo: str | None = None
     top: str = TB_TOP
     parallel: list[tuple[int, ...]] | None = None
+    argmax: bool = False
     testbench: bool = False
     images: int = 4
     seed: int = 0
@@ -99,11 +103,15 @@ def parse_params(params: dict[str, Any] | None) -> GenParams:
     testbench = params.get("testbench", False)
     if not isinstance(testbench, bool):
         raise ModelError(f"must be true or false, got {testbench!r}", node="testbench")
+    argmax = params.get("argmax", False)
+    if not isinstance(argmax, bool):
+        raise ModelError(f"must be true or false, got {argmax!r}", node="argmax")
     return GenParams(
         model=None if model is None else str(model),
         zoo=None if zoo is None else str(zoo),
         top=top,
         parallel=parse_parallel(params.get("parallel")),
+        argmax=argmax,
         testbench=testbench,
         images=_int_param(params, "images", 4, 1, 100000),
         seed=_int_param(params, "seed", 0, 0, 2**31 - 1),
@@ -143,6 +151,8 @@ def generate(input_yml: Path, outdir: Path) -> list[Path]:
     files_root = Path(data.get("files_root") or ".")
     model = f"zoo:{params.zoo}" if params.zoo is not None else str(params.model)
     net = load(model, files_root)
+    if params.argmax:
+        net = net.with_argmax()
     rtl = emit(net, outdir, params.top, resolve_parallel(net, params.parallel))
     sim: list[Path] = []
     if params.testbench:
