@@ -1,7 +1,8 @@
 """Benchmark: simulated images per second, GHDL against Verilator (issue 14).
 
-Models: the zoo's conv_2x_3x1_1x1_max_2x2_mt (1x24x48 input, four PEs, GAP) and the
-LeNet-shaped digits net (examples/digits/models/lenet.onnx quantized with
+Models (``--models``): the zoo's conv_2x_3x1_1x1_max_2x2_mt (``mt``: 1x24x48 input,
+four PEs, GAP), the default zoo model conv_3x1_1x1_max_2x2 (``default``: 6x6) and the
+LeNet-shaped digits net (``lenet``: examples/digits/models/lenet.onnx quantized with
 onnxruntime's defaults), full parallelism, no stalls. GHDL runs ``--ghdl-images``
 images (analysis and elaboration included, as `pocket-cnn simulate` runs them),
 Verilator ``--verilator-images`` through its compiled model (the one-off ghdl --synth
@@ -9,7 +10,7 @@ and C++ build, cached across runs, timed apart). Both runs are checked against t
 reference. Prints a markdown table: images/s of each engine, the ratio, the build time
 and the CPU time per image (the machine may be shared: CPU seconds are the steadier
 figure). Usage: python benchmarks/bench_engines.py [--ghdl-images N]
-[--verilator-images N]
+[--verilator-images N] [--models default mt lenet]
 """
 
 from __future__ import annotations
@@ -63,12 +64,21 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     p.add_argument("--ghdl-images", type=int, default=16)
     p.add_argument("--verilator-images", type=int, default=500)
+    p.add_argument(
+        "--models", nargs="+", choices=["default", "mt", "lenet"], default=["mt", "lenet"]
+    )
     args = p.parse_args(argv)
     rows = []
-    for label, make in (
-        ("conv_2x_3x1_1x1_max_2x2_mt (1x24x48)", lambda: zoo.build("conv_2x_3x1_1x1_max_2x2_mt")),
-        ("digits lenet (1x28x28)", _lenet),
-    ):
+    models = {
+        "default": ("conv_3x1_1x1_max_2x2 (1x6x6)", lambda: zoo.build("conv_3x1_1x1_max_2x2")),
+        "mt": (
+            "conv_2x_3x1_1x1_max_2x2_mt (1x24x48)",
+            lambda: zoo.build("conv_2x_3x1_1x1_max_2x2_mt"),
+        ),
+        "lenet": ("digits lenet (1x28x28)", _lenet),
+    }
+    for key in args.models:
+        label, make = models[key]
         net = make()
         print(f"{label}: GHDL {args.ghdl_images} images ...", flush=True)
         t = time.monotonic()
