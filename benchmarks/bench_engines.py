@@ -92,14 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((label, ghdl_rate, vl_rate, ghdl_cpu, vl_cpu, build_s))
     print(
         "\n| model | GHDL images/s | Verilator images/s | ratio | CPU s/image GHDL / "
-        "Verilator | CPU ratio | Verilator build s |"
+        "Verilator (ms) | CPU ratio | Verilator build s |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for label, g_rate, v_rate, g_cpu, v_cpu, build_s in rows:
         built = f"{build_s:.0f}" if build_s else "cached"
         print(
             f"| {label} | {g_rate:.3f} | {v_rate:.2f} | {v_rate / g_rate:.0f}x | "
-            f"{g_cpu:.3f} / {v_cpu:.4f} | {g_cpu / max(v_cpu, 1e-9):.0f}x | {built} |"
+            f"{1e3 * g_cpu:.2f} / {1e3 * v_cpu:.3f} | {g_cpu / max(v_cpu, 1e-9):.0f}x | {built} |"
         )
     print(f"\nnumpy {np.__version__}; GHDL includes analysis and elaboration of its run")
     return 0
