@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         vl_rate, vl_cpu, build_s = verilator_rate(net, args.verilator_images)
         rows.append((label, ghdl_rate, vl_rate, ghdl_cpu, vl_cpu, build_s))
     print(
-        "\n| model | GHDL images/s | Verilator images/s | ratio | CPU s/image GHDL / "
+        "\n| model | GHDL images/s | Verilator images/s | ratio | CPU per image GHDL / "
         "Verilator (ms) | CPU ratio | Verilator build s |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
