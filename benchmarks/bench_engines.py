@@ -1,17 +1,22 @@
 """Benchmark: simulated images per second, GHDL against Verilator (issue 14).
 
-Models: the zoo's conv_2x_3x1_1x1_max_2x2_mt (1x24x48 input, four PEs, GAP) and the
-LeNet-shaped digits net (examples/digits/models/lenet.onnx quantized with
+Models (``--models``): the zoo's conv_2x_3x1_1x1_max_2x2_mt (``mt``: 1x24x48 input,
+four PEs, GAP), the default zoo model conv_3x1_1x1_max_2x2 (``default``: 6x6) and the
+LeNet-shaped digits net (``lenet``: examples/digits/models/lenet.onnx quantized with
 onnxruntime's defaults), full parallelism, no stalls. GHDL runs ``--ghdl-images``
-images, Verilator ``--verilator-images`` (its one-off ghdl --synth and C++ compile
-timed apart from the run). Prints a markdown table: images/s of each engine's run and
-the ratio. Usage: python benchmarks/bench_engines.py [--ghdl-images N]
-[--verilator-images N]
+images (analysis and elaboration included, as `pocket-cnn simulate` runs them),
+Verilator ``--verilator-images`` through its compiled model (the one-off ghdl --synth
+and C++ build, cached across runs, timed apart). Both runs are checked against the
+reference. Prints a markdown table: images/s of each engine, the ratio, the build time
+and the CPU time per image (the machine may be shared: CPU seconds are the steadier
+figure). Usage: python benchmarks/bench_engines.py [--ghdl-images N]
+[--verilator-images N] [--models default mt lenet]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -26,7 +31,7 @@ from pocket_cnn.ir import Network
 from pocket_cnn.onnx_import import from_onnx
 from pocket_cnn.simulation.run import simulate_images
 from pocket_cnn.simulation.stimuli import random_images
-from pocket_cnn.synth.netlist_sim import simulate_netlist
+from pocket_cnn.synth.verilator_model import build_model, run_model
 
 
 def _lenet() -> Network:
@@ -38,41 +43,64 @@ def _lenet() -> Network:
     return from_onnx(quantize_float(model, calib))
 
 
-def run_only(net: Network, images: int) -> float:
-    """Seconds of the Verilator run alone: the same compile with 1 and ``images`` images."""
-    times = []
-    for n in (1, images):
-        x = random_images(net, n, seed=1)
-        with tempfile.TemporaryDirectory(prefix="pcnn-bench-vl-") as tmp:
-            r = simulate_netlist(net, x, Path(tmp), simulator="verilator", stall_in=0, stall_out=0)
-            times.append(r.seconds["verilator"])
-    return max(times[1] - times[0], 1e-3)
+def _children_cpu() -> float:
+    t = os.times()
+    return t.children_user + t.children_system
+
+
+def verilator_rate(net: Network, images: int) -> tuple[float, float, float]:
+    """(images/s of the run, CPU seconds per image, build seconds) of the Verilator model."""
+    exe, built = build_model(net, say=print)
+    x = random_images(net, images, seed=1)
+    with tempfile.TemporaryDirectory(prefix="pcnn-bench-vl-") as tmp:
+        cpu = _children_cpu()
+        r = run_model(net, exe, x, Path(tmp))
+        cpu = _children_cpu() - cpu
+    assert r.bad_images == 0 and r.tlast_errors == 0
+    return images / max(r.seconds["verilator"], 1e-6), cpu / images, sum(built.values())
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     p.add_argument("--ghdl-images", type=int, default=16)
     p.add_argument("--verilator-images", type=int, default=500)
+    p.add_argument(
+        "--models", nargs="+", choices=["default", "mt", "lenet"], default=["mt", "lenet"]
+    )
     args = p.parse_args(argv)
     rows = []
-    for label, make in (
-        ("conv_2x_3x1_1x1_max_2x2_mt (1x24x48)", lambda: zoo.build("conv_2x_3x1_1x1_max_2x2_mt")),
-        ("digits lenet (1x28x28)", _lenet),
-    ):
+    models = {
+        "default": ("conv_3x1_1x1_max_2x2 (1x6x6)", lambda: zoo.build("conv_3x1_1x1_max_2x2")),
+        "mt": (
+            "conv_2x_3x1_1x1_max_2x2_mt (1x24x48)",
+            lambda: zoo.build("conv_2x_3x1_1x1_max_2x2_mt"),
+        ),
+        "lenet": ("digits lenet (1x28x28)", _lenet),
+    }
+    for key in args.models:
+        label, make = models[key]
         net = make()
         print(f"{label}: GHDL {args.ghdl_images} images ...", flush=True)
         t = time.monotonic()
+        cpu = _children_cpu()
         g = simulate_images(net, random_images(net, args.ghdl_images, seed=0), chunk=64)
         ghdl_rate = args.ghdl_images / (time.monotonic() - t)
+        ghdl_cpu = (_children_cpu() - cpu) / args.ghdl_images
         assert g.bad_images == 0
-        print(f"{label}: Verilator {args.verilator_images} images (compile twice) ...", flush=True)
-        run_s = run_only(net, args.verilator_images)
-        vl_rate = args.verilator_images / run_s
-        rows.append((label, ghdl_rate, vl_rate))
-    print("\n| model | GHDL images/s | Verilator images/s (run) | ratio |")
-    print("|---|---:|---:|---:|")
-    for label, g_rate, v_rate in rows:
-        print(f"| {label} | {g_rate:.2f} | {v_rate:.0f} | {v_rate / g_rate:.0f}x |")
+        print(f"{label}: Verilator {args.verilator_images} images ...", flush=True)
+        vl_rate, vl_cpu, build_s = verilator_rate(net, args.verilator_images)
+        rows.append((label, ghdl_rate, vl_rate, ghdl_cpu, vl_cpu, build_s))
+    print(
+        "\n| model | GHDL images/s | Verilator images/s | ratio | CPU per image GHDL / "
+        "Verilator (ms) | CPU ratio | Verilator build s |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for label, g_rate, v_rate, g_cpu, v_cpu, build_s in rows:
+        built = f"{build_s:.0f}" if build_s else "cached"
+        print(
+            f"| {label} | {g_rate:.3f} | {v_rate:.2f} | {v_rate / g_rate:.0f}x | "
+            f"{1e3 * g_cpu:.2f} / {1e3 * v_cpu:.3f} | {g_cpu / max(v_cpu, 1e-9):.0f}x | {built} |"
+        )
     print(f"\nnumpy {np.__version__}; GHDL includes analysis and elaboration of its run")
     return 0
 

@@ -1,6 +1,6 @@
 """Soak: many images through one long GHDL simulation of a generated network.
 
-    python benchmarks/soak.py [IMAGES] [--model NAME] [--seed N]
+    python benchmarks/soak.py [IMAGES] [--model NAME] [--seed N] [--engine verilator]
 
 IMAGES (default 10,000) images of the zoo model (default conv_3x1_1x1_max_2x2, 36 input
 words per image) go through the robustness testbench sim/tb/pcnn_robust_tb.vhd in one
@@ -11,6 +11,13 @@ no reset cuts is checked against the Python reference (bad images against the
 reference on the repaired image), the status port after each such segment, and the
 AXI4-Stream rules on both ports. Prints the figures; exit 0 only when all passed.
 The test command runs a short version (sim/suites/robust.py, config ``soak``).
+
+``--engine verilator`` (pocket_cnn.synth.verilator_soak): IMAGES images through the
+Verilator model of the ghdl --synth netlist, built once, in chunks of ``--chunk`` images,
+each chunk with its own random input gaps and output backpressure (0..60 %); every
+result word and tlast checked against the reference, nothing lost (a missing or extra
+word stops the run). Prints progress per chunk and a summary; no framing errors or
+resets there (the GHDL soak covers them). tests/test_verilator_soak.py runs a short one.
 """
 
 from __future__ import annotations
@@ -35,13 +42,42 @@ from pocket_cnn.zoo import build  # noqa: E402
 OUT = ROOT / "build" / "soak_out"
 
 
+def verilator_soak(model: str, images: int, chunk: int, seed: int) -> int:
+    """The Verilator soak; prints progress per chunk and the summary line."""
+    from pocket_cnn.synth.verilator_soak import SoakResult, soak
+
+    def progress(r: SoakResult) -> None:
+        rate = r.images / max(r.seconds, 1e-9)
+        print(
+            f"soak verilator {model}: {r.images}/{images} images, {r.bad_images} wrong, "
+            f"{r.seconds:.1f} s ({rate:.0f} images/s)",
+            flush=True,
+        )
+
+    res = soak(build(model), images, chunk, seed, progress=progress, say=print)
+    print(
+        f"soak verilator {model}: {res.images} images, {res.words} result words checked, "
+        f"{res.cycles} cycles, random stalls 0..60 % per chunk of {chunk}; wrong images "
+        f"{res.bad_images}, tlast errors {res.tlast_errors}, lost 0; run {res.seconds:.1f} s "
+        f"({res.images / max(res.seconds, 1e-9):.0f} images/s), build "
+        f"{res.build_seconds:.0f} s ({'PASS' if res.passed else 'FAIL'})"
+    )
+    for line in res.failures:
+        print(f"  {line}")
+    return 0 if res.passed else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("images", nargs="?", type=int, default=10_000)
     parser.add_argument("--model", default="conv_3x1_1x1_max_2x2")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--engine", choices=["ghdl", "verilator"], default="ghdl")
+    parser.add_argument("--chunk", type=int, default=1000, help="images per Verilator run")
     args = parser.parse_args()
     net = build(args.model)
+    if args.engine == "verilator":
+        return verilator_soak(args.model, args.images, args.chunk, args.seed)
     stats_file = OUT / "stats.json"
 
     def pre_config(output_path: str) -> bool:

@@ -10,6 +10,9 @@ setting once (:func:`pocket_cnn.ir.parallel.resolve_parallel`) and passes it dow
 >>> pc.emit_vhdl(net, "build/vhdl")          # config package + top + legacy wrapper
 >>> res = pc.simulate(net, x)                # the generated VHDL in GHDL
 >>> pc.generate_core("model.onnx", "out")    # VHDL + a FuseSoC .core, all or nothing
+
+``argmax=True`` (every call): the network ends with the class index, one uint8 byte
+per image (per pixel of a map output), as ONNX ArgMax (the first of equal maxima).
 """
 
 from __future__ import annotations
@@ -31,16 +34,26 @@ if TYPE_CHECKING:
 __all__ = ["emit_vhdl", "generate_core", "load", "run_reference", "simulate"]
 
 
-def run_reference(net: Network, x: np.ndarray) -> np.ndarray:
+def _argmax(net: Network, argmax: bool) -> Network:
+    return net.with_argmax() if argmax else net
+
+
+def run_reference(net: Network, x: np.ndarray, argmax: bool = False) -> np.ndarray:
     """Bit-exact outputs of ``net`` for input words ``x`` ((N, C, H, W) or (C, H, W)):
-    int8, or uint8 where the final quantized tensor is uint8."""
+    int8, or uint8 where the final quantized tensor is uint8 (``argmax``: the uint8
+    class indices)."""
     from pocket_cnn.reference import run
 
+    net = _argmax(net, argmax)
     return np.asarray(run(net, check_input(net, x, single=True)))
 
 
 def emit_vhdl(
-    net: Network, outdir: str | Path, top: str = "pcnn_net", parallel: Any = DEFAULT
+    net: Network,
+    outdir: str | Path,
+    top: str = "pcnn_net",
+    parallel: Any = DEFAULT,
+    argmax: bool = False,
 ) -> list[Path]:
     """Write the network's VHDL into ``outdir``; returns the files in compile order.
 
@@ -50,6 +63,7 @@ def emit_vhdl(
     """
     from pocket_cnn.emit import emit
 
+    net = _argmax(net, argmax)
     return emit(net, outdir, top=top, parallel=resolve_parallel(net, parallel))
 
 
@@ -64,6 +78,7 @@ def simulate(
     workdir: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     engine: str = "ghdl",
+    argmax: bool = False,
 ) -> EngineRun:
     """Simulate ``net`` on images ``x``; returns the run (hardware outputs, reference,
     bad images, steady-state cycles per image and the bound).
@@ -74,6 +89,7 @@ def simulate(
     """
     from pocket_cnn.synth.engine import simulate_engine
 
+    net = _argmax(net, argmax)
     pairs = resolve_parallel(net, parallel)
     return simulate_engine(
         net, x, engine, pairs, stall_in, stall_out, seed, chunk, workdir, progress
@@ -85,10 +101,11 @@ def generate_core(
     outdir: str | Path,
     top: str = "pcnn_net",
     parallel: Any = DEFAULT,
+    argmax: bool = False,
 ) -> list[Path]:
     """Write the VHDL plus ``<top>.core`` (depending on the IP core) into ``outdir``, all or
     nothing; returns the paths written. For flows that do not run FuseSoC generators."""
     from pocket_cnn.fusesoc.capi import write_generated_core
 
-    net = load(model)
+    net = _argmax(load(model), argmax)
     return write_generated_core(net, outdir, top, resolve_parallel(net, parallel))

@@ -30,3 +30,14 @@ def test_digits_example(net: str, images: int, tmp_path: Path) -> None:
     assert res["cycles_per_image"] is None or res["cycles_per_image"] >= res["bound"]
     assert (tmp_path / net / "confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"| {net} | {images} |" in proc.stdout
+
+
+@pytest.mark.requires_tools("ghdl")
+def test_digits_example_argmax(tmp_path: Path) -> None:
+    """--argmax: the hardware answers the class; its accuracy equals the quantized one."""
+    cmd = [sys.executable, str(SCRIPT), "--net", "small_cnn", "--images", "24", "--argmax"]
+    proc = subprocess.run([*cmd, "--out", str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    res = json.loads((tmp_path / "small_cnn" / "results.json").read_text())
+    assert res["argmax"] and res["images"] == 24 and res["bit_identical"] == 24
+    assert res["hardware_accuracy"] == res["quantized_accuracy"]

@@ -26,6 +26,8 @@ from pocket_cnn.errors import ModelError
 from pocket_cnn.fusesoc.network_gen import generate, parse_params
 from pocket_cnn.fusesoc.network_gen import main as gen_main
 from pocket_cnn.ip import ROOT, rtl_sources
+from pocket_cnn.reference import run
+from pocket_cnn.simulation.stimuli import random_images, read_words, to_words
 from pocket_cnn.zoo.onnx_export import to_onnx
 
 pytestmark = pytest.mark.requires_tools("ghdl")
@@ -48,18 +50,15 @@ def test_sim_target_passes(fusesoc: FuseSoC, target: str) -> None:
     assert int(match.group(1)) >= int(match.group(2)) > 0
 
 
-def _user_core(folder: Path, model: str, top: str = "user_net") -> None:
-    """A minimal user core generating a network from ``model`` (sim target via pcnn_tb_run)."""
+def _user_core(folder: Path, model: str, top: str = "user_net", **extra: object) -> None:
+    """A minimal user core generating a network from ``model`` (sim target via pcnn_tb_run);
+    ``extra``: more generator parameters."""
     folder.mkdir(parents=True, exist_ok=True)
+    params = {"model": model, "top": top, "testbench": True, "images": 2, **extra}
     core = {
         "name": "user:test:user_core:0.1.0",
         "filesets": {"ip": {"depend": [">=pocket-cnn:cnn:pocket_cnn:0.1.0"]}},
-        "generate": {
-            "net": {
-                "generator": "pocket_cnn_gen",
-                "parameters": {"model": model, "top": top, "testbench": True, "images": 2},
-            }
-        },
+        "generate": {"net": {"generator": "pocket_cnn_gen", "parameters": params}},
         "targets": {
             "sim": {
                 "filesets": ["ip"],
@@ -95,6 +94,27 @@ def test_user_core_with_onnx_model(fusesoc: FuseSoC, tmp_path: Path) -> None:
     out = _out(proc)
     assert proc.returncode == 0, out
     assert "pcnn_tb_net: PASS, 2 images" in out
+
+
+def test_user_core_with_argmax(fusesoc: FuseSoC, tmp_path: Path) -> None:
+    """Generator parameter ``argmax: true``: the network ends with pcnn_argmax; the sim
+    target checks one class index per image against the reference's argmax."""
+    user = tmp_path / "user"
+    user.mkdir()
+    assert cli_main(["zoo", "conv_3x1_1x1_max_2x2_odd_channel", "-o", str(user / "m.onnx")]) == 0
+    _user_core(user, "m.onnx", top="pcnn_net", argmax=True, images=5)
+    fusesoc.library_add("user", user)
+    proc = fusesoc("run", "--target=sim", "user:test:user_core")
+    out = _out(proc)
+    assert proc.returncode == 0, out
+    assert "pcnn_tb_net: PASS, 5 images" in out
+    gen = next((tmp_path).rglob("pcnn_net_expected.txt"))
+    assert "u_argmax : entity pocket_cnn.pcnn_argmax" in (gen.parent / "pcnn_net.vhd").read_text()
+    net = zoo.build("conv_3x1_1x1_max_2x2_odd_channel")
+    x = random_images(net, 5, 0)
+    want = np.argmax(run(net, x), axis=1)  # one word per image: the class index
+    assert (read_words(gen) == want).all()
+    assert (read_words(gen.parent / "pcnn_net_input.txt") == to_words(x)).all()
 
 
 def test_user_core_with_onnxruntime_quantized_lenet(fusesoc: FuseSoC, tmp_path: Path) -> None:
@@ -177,6 +197,7 @@ def test_generated_core_is_valid(fusesoc: FuseSoC, tmp_path: Path) -> None:
         ({"zoo": "conv_3x1_1x1_max_2x2", "parallel": "all"}, "parallel"),
         ({"zoo": "conv_3x1_1x1_max_2x2", "images": 0}, "images"),
         ({"zoo": "conv_3x1_1x1_max_2x2", "testbench": "yes"}, "testbench"),
+        ({"zoo": "conv_3x1_1x1_max_2x2", "argmax": "yes"}, "argmax"),
     ],
 )
 def test_bad_parameters(params: dict[str, object], words: str) -> None:

@@ -248,3 +248,40 @@ def test_bad_input_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert _run(f"zoo:{MODEL}", bad, "/dev/null") == 2
     err = capsys.readouterr().err
     assert err.startswith("pocket-cnn: error: ") and "expects" in err
+
+
+def test_argmax_board_prints_the_class(
+    tmp_path: Path, pty: tuple[int, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A board built with --argmax answers one byte per image, the class index; run-board
+    --argmax prints it per image and compares it with the reference's argmax."""
+    name = "conv_3x1_1x1_max_2x2_odd_channel"
+    net = build(name)
+    inp, x = _input(tmp_path, net, 5)
+    board = _board(net.with_argmax(), pty[0])
+    out = tmp_path / "cls.npy"
+    code = _run(f"zoo:{name}", inp, pty[1], "--argmax", "-o", str(out))
+    board.stop.set()
+    board.join(timeout=5)  # before the pty's fds are closed and reused
+    cap = capsys.readouterr()
+    assert code == 0, cap.err
+    want = np.argmax(reference.run(net, x), axis=1)  # the first of equal maxima
+    for i, cls in enumerate(want):
+        assert f"image {i}: class {cls}\n" in cap.out
+    y = np.load(out)
+    assert y.dtype == np.uint8 and y.shape == (5, 1)
+    np.testing.assert_array_equal(y.ravel(), want)
+    assert "5 images match the reference" in cap.out
+
+
+def test_argmax_board_wrong_class_exit_1(
+    tmp_path: Path, pty: tuple[int, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    net = build(MODEL)
+    inp, _ = _input(tmp_path, net, 3)
+    board = _board(net.with_argmax(), pty[0], corrupt=1)
+    code = _run(f"zoo:{MODEL}", inp, pty[1], "--argmax")
+    board.stop.set()
+    board.join(timeout=5)
+    assert code == 1
+    assert "1 of 3 images differ" in capsys.readouterr().err

@@ -174,3 +174,9 @@ def test_synth_pe(tmp_path: Path, name: str) -> None:
 def test_synth_flatten(tmp_path: Path, ch: int, pix: int) -> None:
     src = next(p for p in rtl_sources() if p.name == "pcnn_flatten.vhd")
     _synth(tmp_path, "pcnn_flatten", [src], [f"-gG_CH={ch}", f"-gG_PIXELS={pix}"])
+
+
+@pytest.mark.parametrize("ch", [1, 10, 256])
+def test_synth_argmax(tmp_path: Path, ch: int) -> None:
+    src = next(p for p in rtl_sources() if p.name == "pcnn_argmax.vhd")
+    _synth(tmp_path, "pcnn_argmax", [src], [f"-gG_CH={ch}"])

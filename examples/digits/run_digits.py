@@ -9,8 +9,13 @@ is bit-identical to the reference (must be all), cycles per image against the in
 bound. ``--synth BOARD`` adds LUT/FF/BRAM/DSP, fmax and images/s at the board clock
 from ``pocket-cnn synth`` (minutes to hours for the LeNet-shaped net).
 
+``--argmax``: the hardware ends with the class index (pcnn_argmax, one byte per image,
+what a board answers): the hardware accuracy is then that byte against the label, and
+bit-identical means equal to the reference's argmax. ``--engine verilator``: simulate the
+``ghdl --synth`` netlist in Verilator instead of GHDL.
+
 Usage: python examples/digits/run_digits.py [--net small_cnn|lenet] [--images N]
-[--parallel P] [--synth icebreaker ulx3s] [--out DIR]
+[--parallel P] [--argmax] [--engine ghdl|verilator] [--synth icebreaker ulx3s] [--out DIR]
 Writes DIR/<net>/results.md, results.json and confusion.png (default
 build/examples/digits).
 """
@@ -75,7 +80,15 @@ def _ort_words(net: Network, model: onnx.ModelProto, words: np.ndarray) -> np.nd
     return np.concatenate([run_ort(net, model, words[i : i + 1]) for i in range(len(words))])
 
 
-def run(name: str, images: int | None, parallel: str, boards: list[str], out: Path) -> dict:
+def run(
+    name: str,
+    images: int | None,
+    parallel: str,
+    boards: list[str],
+    out: Path,
+    argmax: bool = False,
+    engine: str = "ghdl",
+) -> dict:
     """The whole example for net ``name``; returns the results (also written to ``out``)."""
     from pocket_cnn import api
     from pocket_cnn.onnx_import import from_onnx
@@ -104,11 +117,14 @@ def run(name: str, images: int | None, parallel: str, boards: list[str], out: Pa
     def progress(done: int, total: int) -> None:
         say(f"simulated {done}/{total} images")
 
-    sim = api.simulate(net, words, parallel=parallel, progress=progress)
+    sim = api.simulate(
+        net, words, parallel=parallel, progress=progress, engine=engine, argmax=argmax
+    )
     hw = np.asarray(sim.outputs).reshape(len(x), -1).astype(np.int64)
-    ref = np.asarray(api.run_reference(net, words)).reshape(len(x), -1).astype(np.int64)
+    ref = np.asarray(api.run_reference(net, words, argmax=argmax))
+    ref = ref.reshape(len(x), -1).astype(np.int64)
     identical = int(np.sum(np.all(hw == ref, axis=1)))
-    hw_pred = hw.argmax(1)
+    hw_pred = hw[:, 0] if argmax else hw.argmax(1)  # the board's byte is the class
     hw_acc = float(np.mean(hw_pred == y))
     confusion = np.zeros((10, 10), np.int64)
     np.add.at(confusion, (y, hw_pred), 1)
@@ -122,11 +138,14 @@ def run(name: str, images: int | None, parallel: str, boards: list[str], out: Pa
         "cycles_per_image": sim.steady,
         "bound": sim.bound,
         "parallel": parallel,
+        "argmax": argmax,
+        "engine": engine,
         "confusion": confusion.tolist(),
         "boards": {},
     }
     for board in boards:
-        res["boards"][board] = _synth(net, parallel, board, out / name)
+        hw_net = net.with_argmax() if argmax else net
+        res["boards"][board] = _synth(hw_net, parallel, board, out / name)
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
     png(confusion, folder / "confusion.png")
@@ -190,13 +209,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--net", choices=sorted(SIZES), nargs="+", default=sorted(SIZES))
     p.add_argument("--images", type=int, default=None, help="first N held-out images only")
     p.add_argument("--parallel", default="full", help="'full' or 'PIN,POUT;...' per PE")
+    p.add_argument("--argmax", action="store_true", help="the hardware gives the class")
+    p.add_argument("--engine", choices=["ghdl", "verilator"], default="ghdl")
     p.add_argument("--synth", nargs="*", default=[], metavar="BOARD", help="boards to build")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
     from pocket_cnn.ip import build_root
 
     out = args.out or build_root() / "examples" / "digits"
-    rows = [run(n, args.images, args.parallel, args.synth, out) for n in args.net]
+    rows = [
+        run(n, args.images, args.parallel, args.synth, out, args.argmax, args.engine)
+        for n in args.net
+    ]
     print()
     print(table(rows))
     bad = [r["net"] for r in rows if r["bit_identical"] != r["images"]]

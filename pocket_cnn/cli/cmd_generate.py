@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pocket_cnn.cli.argmax_option import add_argmax, apply_argmax
 from pocket_cnn.cli.parallel_opts import add_parallel_options, resolve_args
 from pocket_cnn.loader import load
 
@@ -21,6 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, type=Path, help="output directory")
     p.add_argument("--top", default="pcnn_net", help="entity name of the top (default pcnn_net)")
     add_parallel_options(p)
+    add_argmax(p)
     p.set_defaults(run=run)
 
 
@@ -28,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the subcommand; ModelError propagates to the CLI (one line, exit 2)."""
     from pocket_cnn.fusesoc.capi import write_generated_core
 
-    net = load(args.model)
+    net = apply_argmax(load(args.model), args)
     pairs = resolve_args(args, net)
     written = write_generated_core(net, args.output, args.top, pairs)
     for path in written:

@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from pocket_cnn.atomic import write_atomic
+from pocket_cnn.cli.argmax_option import add_argmax, apply_argmax
 from pocket_cnn.errors import ModelError
 from pocket_cnn.host import open_link, run_images
 from pocket_cnn.host.progress import ProgressBar
@@ -50,12 +51,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="seconds to wait for one image's results after sending it "
         "(default 2 s plus twice the results' time on the line)",
     )
+    add_argmax(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand: 0 all match the reference, 1 some differ (ModelError -> 2)."""
-    net = load(args.model)
+    net = apply_argmax(load(args.model), args)
     x = load_input(net, args.input)
     timeout = default_timeout(net, args.baud) if args.timeout is None else args.timeout
     if timeout <= 0:
@@ -79,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
     for line in result.status_problems[:SHOW_MISMATCHES]:
         print(f"pocket-cnn: warning: {line}", file=sys.stderr)
     n = x.shape[0]
+    if net.argmax:  # the board answers with the class: one line per image
+        for i, cls in enumerate(result.outputs.reshape(n, -1)):
+            print(f"image {i}: class {' '.join(str(int(c)) for c in cls)}")
     wrote = f"; wrote {args.output}" if args.output is not None else ""
     if result.bad_images:
         for line in result.mismatches[:SHOW_MISMATCHES]:

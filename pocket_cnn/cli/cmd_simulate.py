@@ -18,7 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from pocket_cnn.atomic import write_atomic
+from pocket_cnn.cli.argmax_option import add_argmax, apply_argmax
 from pocket_cnn.cli.parallel_opts import add_parallel_options, resolve_args
+from pocket_cnn.ir import Network
 from pocket_cnn.ir.inputs import load_input
 from pocket_cnn.loader import load
 
@@ -55,6 +57,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="write the run's waveform (.ghw, .vcd or .fst; one GHDL run of all images)",
     )
+    add_argmax(p)
     p.set_defaults(run=run)
 
 
@@ -68,12 +71,17 @@ def print_step(text: str) -> None:
     print(f"pocket-cnn: {text}", file=sys.stderr, flush=True)
 
 
+def _dtype(net: Network) -> type[np.integer]:
+    """The output file's type: uint8 class indices with ``--argmax``, else int8."""
+    return np.uint8 if net.argmax else np.int8
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand: 0 bit-exact, 1 differs from the reference (ModelError -> 2)."""
     from pocket_cnn.simulation.ghdl import SimRun
     from pocket_cnn.synth.engine import simulate_engine
 
-    net = load(args.model)
+    net = apply_argmax(load(args.model), args)
     x = load_input(net, args.input)
     sim = simulate_engine(
         net,
@@ -90,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         wave=args.wave,
     )
     buf = io.BytesIO()
-    np.save(buf, np.asarray(sim.outputs, dtype=np.int8), allow_pickle=False)
+    np.save(buf, np.asarray(sim.outputs, dtype=_dtype(net)), allow_pickle=False)
     write_atomic(args.output, buf.getvalue())
     bound = sim.bound
     if sim.steady is not None:

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from pocket_cnn.boards.spec import find_board
+from pocket_cnn.cli.argmax_option import add_argmax, apply_argmax
 from pocket_cnn.cli.parallel_opts import add_parallel_options, resolve_args
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ip import build_root
@@ -48,6 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="work directory (default build/synth/<model>_<board>_<parallel>)",
     )
+    add_argmax(p)
     p.set_defaults(run=run)
 
 
@@ -58,12 +60,13 @@ def _slug(text: str) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run the flow and print the report: 0 fits, 1 does not fit (ModelError -> 2)."""
     board = find_board(args.board)
-    net = load(args.model)
+    net = apply_argmax(load(args.model), args)
     if args.timeout <= 0:
         raise ModelError(f"must be > 0 seconds, got {args.timeout}", node="--timeout")
     pairs = resolve_args(args, net, board)
+    tag = "_argmax" if net.argmax else ""
     work = args.workdir or (
-        build_root() / "synth" / f"{_slug(net.name)}_{board.name}_{_slug(str(pairs))}"
+        build_root() / "synth" / f"{_slug(net.name)}_{board.name}_{_slug(str(pairs))}{tag}"
     )
     t0 = time.monotonic()
 

@@ -5,7 +5,8 @@
 
 - ``<top>_pkg.vhd``: one ``pcnn_pe_cfg_t`` per PE, weights/biases as
   ``pcnn_int_array_t`` constants, GAP constants and the stream geometry;
-- ``<top>.vhd``: gather -> conv PEs -> [GAP] -> [flatten] -> [FC PEs] -> serialize behind
+- ``<top>.vhd``: gather -> conv PEs -> [GAP] -> [flatten] -> [FC PEs] -> [argmax] ->
+  serialize behind
   8-bit AXI4-Stream ports (an FC is a kernel-1 PE over a 1x1 map, :mod:`pocket_cnn.emit.fc`);
 - ``<top>_legacy.vhd``: ``<top>`` behind the original pocket-cnn ports.
 
@@ -191,6 +192,11 @@ def context(
             links.append({"what": f"output of PE {n_conv + i} ({f.name})", "ch": f.n_out})
             pe_links.append((len(links) - 2, len(links) - 1))
         out_ch, out_pixels = net.fc[-1].n_out, 1
+    argmax = None
+    if net.argmax:  # the class index of each output pixel: one byte, never flipped
+        links.append({"what": "class index per pixel", "ch": 1})
+        argmax = {"ch": out_ch, "src": len(links) - 2}
+        out_ch = 1
     return {
         "top": top,
         "net_name": net.name,
@@ -209,7 +215,8 @@ def context(
         "flatten": flatten,
         "links": links,
         "last": len(links) - 1,
-        "out_flip": "false" if net.output_q.signed else "true",
+        "argmax": argmax,
+        "out_flip": "false" if net.argmax or net.output_q.signed else "true",
         "status_bits": STATUS_BITS,
     }
 

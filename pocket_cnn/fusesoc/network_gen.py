@@ -12,6 +12,8 @@ Parameters (see README "Use from FuseSoC"):
 - ``board``: with ``auto``, a board name (``boards/NAME.yaml`` next to the calling core,
   else the IP's): auto stays within its device and ``rate`` is at its clock;
 - ``rate``: with ``auto`` and ``board``, images per second to reach;
+- ``argmax``: ``true`` ends the network with the class index (pcnn_argmax): one byte per
+  image (per pixel of a map), the index of the largest output channel (default false);
 - ``testbench``: also write seeded stimuli, the reference's expected outputs, a VHDL
   package ``<top>_sim_pkg`` naming them and, for top ``pcnn_net``, a copy of the
   network testbench sim/tb/pcnn_tb_net.vhd and its generic-free wrapper ``pcnn_tb_run``;
@@ -55,6 +57,7 @@ _KNOWN = {
     "parallel",
     "board",
     "rate",
+    "argmax",
     "testbench",
     "images",
     "seed",
@@ -74,6 +77,7 @@ class GenParams:
     parallel: list[tuple[int, ...]] | str | None = "auto"
     board: str | None = None
     rate: float | None = None
+    argmax: bool = False
     testbench: bool = False
     images: int = 4
     seed: int = 0
@@ -119,6 +123,9 @@ def parse_params(params: dict[str, Any] | None) -> GenParams:
     testbench = params.get("testbench", False)
     if not isinstance(testbench, bool):
         raise ModelError(f"must be true or false, got {testbench!r}", node="testbench")
+    argmax = params.get("argmax", False)
+    if not isinstance(argmax, bool):
+        raise ModelError(f"must be true or false, got {argmax!r}", node="argmax")
     return GenParams(
         model=None if model is None else str(model),
         zoo=None if zoo is None else str(zoo),
@@ -126,6 +133,7 @@ def parse_params(params: dict[str, Any] | None) -> GenParams:
         parallel=parse_parallel(params.get("parallel", "auto")),
         board=board,
         rate=None if rate is None else float(rate),
+        argmax=argmax,
         testbench=testbench,
         images=_int_param(params, "images", 4, 1, 100000),
         seed=_int_param(params, "seed", 0, 0, 2**31 - 1),
@@ -182,6 +190,8 @@ def generate(input_yml: Path, outdir: Path) -> list[Path]:
     files_root = Path(data.get("files_root") or ".")
     model = f"zoo:{params.zoo}" if params.zoo is not None else str(params.model)
     net = load(model, files_root)
+    if params.argmax:
+        net = net.with_argmax()
     par = resolve_parallel(net, params.parallel, _target(params, files_root))
     if par.note:
         print(f"pocket_cnn_gen.py: {par.note}", file=sys.stderr)

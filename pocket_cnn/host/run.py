@@ -92,6 +92,8 @@ def run_images(
             progress(i + 1)
     extra = link.pending(0.05)
     outputs = from_words(words.reshape(-1), net.output_shape, x.shape[0])
+    if net.argmax:  # class indices: unsigned bytes
+        outputs, expected = outputs.astype(np.uint8), expected.astype(np.uint8)
     return BoardRun(
         outputs=outputs,
         expected=expected,

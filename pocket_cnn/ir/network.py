@@ -11,11 +11,12 @@ emitter all speak this IR.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 import numpy as np
 
+from pocket_cnn.errors import ModelError
 from pocket_cnn.ir.requant import Mantissa, conv_multiplier, gap_multiplier, mantissa
 
 #: Limits of the hardware and therefore of the IR.
@@ -25,6 +26,8 @@ PADS = (0, 1, 2)
 POOL_KERNELS = (2, 3)
 POOL_STRIDES = (1, 2, 3)
 MAX_CHANNELS = 512
+#: Channels an argmax output can index with one byte.
+MAX_ARGMAX_CLASSES = 256
 LEAKY_ALPHA = 0.125
 
 
@@ -425,6 +428,9 @@ class Network:
     #: with host_ops: the tensor the host continues from (the hardware's 8-bit output, or
     #: the float DequantizeLinear of it); None when the graph output is the hardware's
     boundary: str | None = None
+    #: the hardware ends with the class index: ONNX ArgMax over the channels (first of
+    #: equal maxima, keepdims) of the scores, one uint8 word per output pixel
+    argmax: bool = False
 
     @property
     def input_signed(self) -> bool:
@@ -436,6 +442,12 @@ class Network:
 
     @property
     def output_q(self) -> QTensor:
+        """The output words' type: the scores', or uint8 class indices with ``argmax``."""
+        return QTensor(1.0, 0, signed=False) if self.argmax else self.scores_q
+
+    @property
+    def scores_q(self) -> QTensor:
+        """The last layer's output tensor (before an argmax)."""
         if self.fc:
             return self.fc[-1].out_q
         return self.gap.y_q if self.gap is not None else self.stages[-1].out_q
@@ -457,6 +469,14 @@ class Network:
 
     @property
     def output_shape(self) -> tuple[int, ...]:
+        """The scores' shape (:attr:`scores_shape`), with ``argmax`` one channel: (1,) or
+        (1, H, W)."""
+        if self.argmax:
+            return (1, *self.scores_shape[1:])
+        return self.scores_shape
+
+    @property
+    def scores_shape(self) -> tuple[int, ...]:
         """(Nout,) after fully connected layers, (C,) after global average pooling,
         else (C, H, W)."""
         if self.fc:
@@ -474,3 +494,13 @@ class Network:
     @property
     def output_words(self) -> int:
         return int(np.prod(self.output_shape))
+
+    def with_argmax(self, argmax: bool = True) -> Network:
+        """A copy of the network that ends with the class index (``argmax``) or not."""
+        if argmax and self.scores_shape[0] > MAX_ARGMAX_CLASSES:
+            raise ModelError(
+                f"argmax over {self.scores_shape[0]} channels: a class index is one byte, "
+                f"at most {MAX_ARGMAX_CLASSES} channels; drop --argmax",
+                node=self.name,
+            )
+        return replace(self, argmax=argmax)

@@ -4,6 +4,7 @@ the independent oracle with exact ONNX semantics (``oracle``)."""
 from pocket_cnn.ir.numerics import requantize, rne_shift, sat8
 from pocket_cnn.reference.integer import (
     activate,
+    argmax,
     conv_acc,
     conv_stage,
     fc,
@@ -16,6 +17,7 @@ from pocket_cnn.reference.integer import (
 
 __all__ = [
     "activate",
+    "argmax",
     "conv_acc",
     "conv_stage",
     "fc",

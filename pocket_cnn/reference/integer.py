@@ -126,6 +126,16 @@ def run_all(net: Network, x: np.ndarray) -> list[np.ndarray]:
     return outs
 
 
+def argmax(y: np.ndarray) -> np.ndarray:
+    """Class index of every pixel of the 8-bit scores ``y`` ((N, C) or (N, C, H, W)): ONNX
+    ArgMax over axis 1 with keepdims and select_last_index 0 (the first of equal
+    maxima), as uint8: (N, 1) or (N, 1, H, W). Compares the integer codes, which order
+    like the real values (the scale is positive)."""
+    return np.argmax(np.asarray(y), axis=1, keepdims=True).astype(np.uint8)
+
+
 def run(net: Network, x: np.ndarray) -> np.ndarray:
-    """Run the network: 8-bit (N, Nout) with FC layers, (N, C) with GAP, else (N, C, H, W)."""
-    return run_all(net, x)[-1]
+    """Run the network: 8-bit (N, Nout) with FC layers, (N, C) with GAP, else (N, C, H, W);
+    with ``net.argmax`` the class indices of those (:func:`argmax`)."""
+    y = run_all(net, x)[-1]
+    return argmax(y) if net.argmax else y

@@ -68,6 +68,9 @@ def words(net: Network, sess: Any, x: np.ndarray) -> np.ndarray:
     is recovered by dividing by the scale and rounding, and checked to give that float
     output back bit for bit; returned as int64.
     """
+    if net.argmax:  # numpy's argmax of onnxruntime's scores (first of equal maxima)
+        scores = words(net.with_argmax(False), sess, x)
+        return np.argmax(scores, axis=1, keepdims=True).astype(np.int64)
     out = sess.run(None, {net.input_name: to_float(net, x)})[0]
     if out.dtype in (np.int8, np.uint8):  # the hardware's output itself (host ops follow)
         ints8 = np.asarray(out).astype(np.int64)

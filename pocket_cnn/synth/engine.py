@@ -2,9 +2,10 @@
 
 ``ghdl`` (the reference simulator): the generated VHDL in GHDL, in chunks of images
 (:func:`pocket_cnn.simulation.run.simulate_images`). ``verilator``: the ``ghdl --synth``
-netlist of the same design compiled by Verilator (:mod:`pocket_cnn.synth.netlist_sim`),
-all images in one run: a compile of tens of seconds, then hundreds of times GHDL's
-speed. Both take the same images and stall settings and give the outputs in the layout
+netlist of the same design compiled by Verilator with a C++ testbench
+(:mod:`pocket_cnn.synth.verilator_model`), all images in one run: a build of minutes
+the first time (then cached), then many times GHDL's speed.
+Both take the same images and stall settings and give the outputs in the layout
 of the reference, the reference's outputs, the images that differ and the steady-state
 cycles per image against the bound.
 """
@@ -23,7 +24,7 @@ from pocket_cnn.ir import Network
 from pocket_cnn.ir.inputs import check_input
 from pocket_cnn.ir.parallel import PeParallel
 from pocket_cnn.simulation.run import simulate_images
-from pocket_cnn.synth.netlist_sim import simulate_netlist
+from pocket_cnn.synth.verilator_model import build_model, run_model
 
 ENGINES = ("ghdl", "verilator")
 
@@ -85,17 +86,14 @@ def _verilator(
     seed: int,
     say: Callable[[str], None] | None,
 ) -> EngineRun:
-    res = simulate_netlist(
-        net,
-        xs,
-        work,
-        parallel=parallel,
-        simulator="verilator",
-        stall_in=stall_in,
-        stall_out=stall_out,
-        seed=seed,
-        progress=say,
-    )
+    for name, value in (("stall_in", stall_in), ("stall_out", stall_out)):
+        if not 0 <= value <= 99:
+            raise ModelError("must be a percentage 0..99", node=name)
+    exe, built = build_model(net, parallel, say=say)
+    res = run_model(net, exe, xs, work, stall_in, stall_out, seed)
+    res.seconds = {**built, **res.seconds}
+    if say is not None:
+        say(f"verilator run done ({res.seconds['verilator']:.1f} s, {res.cycles} cycles)")
     if res.tlast_errors:
         raise ModelError(
             f"{res.tlast_errors} result words with tlast in the wrong place", node="verilator"
