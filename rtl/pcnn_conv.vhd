@@ -7,9 +7,9 @@
 -- Folding: par_in input channels x par_out output channels x par_k kernel taps are
 -- multiplied per clock. A window takes NS = ceil(ch_in/par_in) * ceil(K*K/par_k) steps
 -- per output group and NOG = ceil(ch_out/par_out) output groups: NS * NOG clocks (1 at
--- full parallelism, fully pipelined). The window stays on s_data (s_ready low) while its
--- steps run; each step picks its bytes with a multiplexer indexed by the step counter
--- (no copy of the window).
+-- full parallelism, fully pipelined). A folded PE copies the window into a hold register
+-- (the window unit forms the next one meanwhile); each step picks its bytes with a
+-- multiplexer indexed by the step counter.
 -- Weights: one ROM word (par_out*par_in*par_k bytes) per (output group, step). One word
 -- (full parallelism): constants, multiplied straight from s_data. Several words: read
 -- at a registered address into a registered word as a memory (G_CFG.wrom_bram: the form
@@ -281,6 +281,9 @@ architecture rtl of pcnn_conv is
 
   -- en: the whole MAC pipeline (input -> step -> products -> tree stages -> B) advances
   signal out_free, b_move, en, a_step, a_end : std_logic;
+  -- the window the steps read: the hold register of a folded PE, else s_data
+  signal i_valid, i_last : std_logic;
+  signal i_data          : std_logic_vector(s_data'range);
 
 begin
 
@@ -299,10 +302,48 @@ begin
   out_free <= (not m_valid_r) or m_ready;
   b_move   <= b_valid and out_free;
   en       <= (not b_valid) or out_free;
-  a_step   <= s_valid and en;
+  a_step   <= i_valid and en;
   a_end    <= '1' when st = C_NS - 1 and og = C_NOG - 1 else '0';
-  s_ready  <= en and a_end;
   m_valid  <= m_valid_r;
+
+  -- input window: a folded PE (several clocks per window) copies it into a hold register,
+  -- so the stage before it is free to form the next window while the steps run (the
+  -- slowest stage, not the sum of the stages, sets the rate); at one clock per window the
+  -- window is used straight from s_data
+  g_hold : if C_FOLD generate
+    signal h_valid : std_logic;
+    signal h_data  : std_logic_vector(s_data'range);
+    signal h_last  : std_logic;
+  begin
+    s_ready <= (not h_valid) or (en and a_end);
+    i_valid <= h_valid;
+    i_data  <= h_data;
+    i_last  <= h_last;
+
+    p_hold : process (clk)
+    begin
+      if rising_edge(clk) then
+        if h_valid = '1' and en = '1' and a_end = '1' then
+          h_valid <= '0';
+        end if;
+        if s_valid = '1' and (h_valid = '0' or (en = '1' and a_end = '1')) then
+          h_data  <= s_data;
+          h_last  <= s_last;
+          h_valid <= '1';
+        end if;
+        if rst = '1' then
+          h_valid <= '0';
+        end if;
+      end if;
+    end process;
+  end generate g_hold;
+
+  g_direct : if not C_FOLD generate
+    s_ready <= en and a_end;
+    i_valid <= s_valid;
+    i_data  <= s_data;
+    i_last  <= s_last;
+  end generate g_direct;
 
   -- step register of a folded PE: the bytes of the step (a multiplexer over the steps
   -- indexed by the step counter) and the weight word read at the registered address
@@ -313,13 +354,13 @@ begin
       variable b    : integer;
     begin
       if rising_edge(clk) then
-        if en = '1' and s_valid = '1' then
+        if en = '1' and i_valid = '1' then
           for p in 0 to C_NPROD - 1 loop
             for s in 0 to C_NS - 1 loop
               b       := C_XSEL(s, p);
               cand(s) := (others => '0');
               if b >= 0 then
-                cand(s) := s_data(b * 8 + 7 downto b * 8);
+                cand(s) := i_data(b * 8 + 7 downto b * 8);
               end if;
             end loop;
             xm(p) <= cand(st);
@@ -402,7 +443,7 @@ begin
       if en = '1' then
         -- products of the step (step register; else the window on s_data, one step per
         -- output group, and the constant or output-group weight word)
-        if (C_SREG and xs_valid = '1') or ((not C_SREG) and s_valid = '1') then
+        if (C_SREG and xs_valid = '1') or ((not C_SREG) and i_valid = '1') then
           ww := C_WROM(0);
           if C_SREG then
             ww := ws;
@@ -417,7 +458,7 @@ begin
               else
                 xb := (others => '0');
                 if C_XSEL(0, p) >= 0 then
-                  xb := s_data(C_XSEL(0, p) * 8 + 7 downto C_XSEL(0, p) * 8);
+                  xb := i_data(C_XSEL(0, p) * 8 + 7 downto C_XSEL(0, p) * 8);
                 end if;
               end if;
               wv := to_integer(signed(ww((j * C_NPROD + p) * 8 + 7 downto (j * C_NPROD + p) * 8)));
@@ -534,7 +575,7 @@ begin
 
       if en = '1' then
         -- MAC pipeline tags (through the step register if there is one)
-        x0_valid  <= s_valid;
+        x0_valid  <= i_valid;
         x0_first  <= '0';
         x0_lastst <= '0';
         if st = 0 then
@@ -544,7 +585,7 @@ begin
           x0_lastst <= '1';
         end if;
         x0_og   <= og;
-        x0_last <= s_last;
+        x0_last <= i_last;
         if C_SREG then
           tg_valid(0)  <= xs_valid;
           tg_first(0)  <= xs_first;
@@ -552,11 +593,11 @@ begin
           tg_og(0)     <= xs_og;
           tg_last(0)   <= xs_last;
         else -- one step per output group
-          tg_valid(0)  <= s_valid;
+          tg_valid(0)  <= i_valid;
           tg_first(0)  <= '1';
           tg_lastst(0) <= '1';
           tg_og(0)     <= og;
-          tg_last(0)   <= s_last;
+          tg_last(0)   <= i_last;
         end if;
         for s in 1 to C_NSTG loop
           tg_valid(s)  <= tg_valid(s - 1);
@@ -575,7 +616,7 @@ begin
         end if;
       end if;
 
-      -- input: step through the (output group, step) pairs of the window on s_data
+      -- input: step through the (output group, step) pairs of the window
       if a_step = '1' then
         if C_FOLD and G_CFG.wrom_bram then
           if addr = C_NW - 1 then
