@@ -2,19 +2,22 @@
 no data): when every beat moves, hence the cycles per image with images back to back.
 
 Each block of ``rtl/`` is ported as registers plus the combinational ``ready`` it
-drives upstream: per clock the readies are computed from the sink backwards (a
+drives upstream: per clock the valids settle from the source forwards (registered, or
+passed through where a block has no register), the readies from the sink backwards (a
 block's ``s_ready`` depends on its registers and on its ``m_ready`` only, AXI rule),
-then every block takes its clock edge with its upstream's registered ``valid``. The
+then every block takes its clock edge. The
 blocks and their control registers are the RTL's, by the same names:
 
-- :class:`Gather` (pcnn_axis_gather), :class:`Serialize` (pcnn_axis_serialize),
-  :class:`Flatten` (pcnn_flatten), :class:`Gap` (pcnn_gap: accumulator, bank, the
-  4-register divide pipeline, result register);
+- :class:`Gather` (pcnn_axis_gather), :class:`Serialize` (pcnn_axis_serialize: no
+  pixel register, valid passes through), :class:`Flatten` (pcnn_flatten), :class:`Gap`
+  (pcnn_gap: accumulators that drain after an image, the 4-register divide pipeline,
+  result register);
 - :class:`Window` (pcnn_window: writer row/column, the reader's token decision
   ``p_dec`` and its position update, the token in flight, the window register) and
-  :class:`PassWindow` (its 1x1 pass-through);
+  :class:`PassWindow` (its 1x1 pass-through, no register);
 - :class:`Conv` (pcnn_conv: stage A's (output group, input group) counters, the MAC
-  pipeline tags, accumulator B, output register) and :class:`MaxPool`.
+  pipeline tags, accumulator B, output register), :class:`MaxPool` (after a pool
+  window) and :class:`MaxPoolLine` (pcnn_maxpool_line, non-overlapping pools).
 
 :func:`run_images` streams images back to back (input valid every clock, output always
 ready, as the network testbench without stalls) and returns the clock at which each
@@ -46,9 +49,14 @@ def _log2_ceil(v: int) -> int:
 
 
 class Block:
-    """One RTL block: registered ``valid`` out, combinational ``ready`` in."""
+    """One RTL block: ``valid`` out (registered unless :meth:`out_valid` passes the
+    upstream's through), combinational ``ready`` in."""
 
     valid = False
+
+    def out_valid(self, s_valid: bool) -> bool:
+        """``m_valid`` this clock given the upstream's ``valid`` (registered: ignored)."""
+        return self.valid
 
     def ready(self, m_ready: bool) -> bool:  # pragma: no cover - interface
         raise NotImplementedError
@@ -80,27 +88,23 @@ class Gather(Block):
 
 
 class Serialize(Block):
-    """pcnn_axis_serialize: one pixel beat -> ``ch`` words, one per clock."""
+    """pcnn_axis_serialize: one pixel beat -> ``ch`` words, one per clock; no pixel
+    register: the upstream holds the beat, valid passes through, the beat is taken as
+    its last word leaves."""
 
     def __init__(self, ch: int) -> None:
         self.ch = ch
-        self.busy = False
         self.idx = 0
 
+    def out_valid(self, s_valid: bool) -> bool:
+        return s_valid
+
     def ready(self, m_ready: bool) -> bool:
-        return not self.busy or (m_ready and self.idx == self.ch - 1)
+        return m_ready and self.idx == self.ch - 1
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
-        rdy = self.ready(m_ready)
-        if self.busy and m_ready:
-            if self.idx == self.ch - 1:
-                self.idx = 0
-                self.busy = False
-            else:
-                self.idx += 1
-        if s_valid and rdy:
-            self.busy = True
-        self.valid = self.busy
+        if s_valid and m_ready:
+            self.idx = 0 if self.idx == self.ch - 1 else self.idx + 1
 
 
 class Flatten(Block):
@@ -126,41 +130,35 @@ class Flatten(Block):
 
 
 class Gap(Block):
-    """pcnn_gap: input register, per-channel sums, bank drained one channel per clock
-    into the 4-register divide pipeline, result register."""
+    """pcnn_gap: each pixel summed as it is taken; after an image's last pixel the sums
+    drain one channel per clock (``busy``, the next image waits) into the 4-register
+    divide pipeline, then the result register."""
 
     def __init__(self, ch: int, pixels: int) -> None:
         self.ch, self.pixels = ch, pixels
-        self.x_vld = False
         self.pix_cnt = 0
-        self.bank_busy = False
-        self.bank_cnt = 0
+        self.busy = False
+        self.drain_cnt = 0
         self.pipe = [False, False, False, False]  # c_v, k_v, p_v, q_v
         self.res_cnt = 0
 
-    def _acc_rdy(self) -> bool:
-        return self.pix_cnt != self.pixels - 1 or not self.bank_busy
-
     def ready(self, m_ready: bool) -> bool:
-        return not self.x_vld or self._acc_rdy()
+        return not self.busy
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
-        acc_rdy = self._acc_rdy()
-        take = self.x_vld and acc_rdy
+        take = s_valid and not self.busy
         adv = not self.valid or m_ready
-        if not self.x_vld or acc_rdy:
-            self.x_vld = s_valid
         if m_ready:
             self.valid = False
         if adv:
             c_v, k_v, p_v, q_v = self.pipe
-            busy = self.bank_busy
+            busy = self.busy
             if busy:
-                if self.bank_cnt == self.ch - 1:
-                    self.bank_cnt = 0
-                    self.bank_busy = False
+                if self.drain_cnt == self.ch - 1:
+                    self.drain_cnt = 0
+                    self.busy = False
                 else:
-                    self.bank_cnt += 1
+                    self.drain_cnt += 1
             self.pipe = [busy, c_v, k_v, p_v]
             if q_v:
                 if self.res_cnt == self.ch - 1:
@@ -171,7 +169,7 @@ class Gap(Block):
         if take:
             if self.pix_cnt == self.pixels - 1:
                 self.pix_cnt = 0
-                self.bank_busy = True
+                self.busy = True
             else:
                 self.pix_cnt += 1
 
@@ -191,18 +189,46 @@ class MaxPool(Block):
         self.valid = self.stages[-1]
 
 
-class PassWindow(Block):
-    """pcnn_window with K = 1, stride 1, no pad: one register stage."""
+class MaxPoolLine(Block):
+    """pcnn_maxpool_line (stride >= kernel, no pad) over an h x w map: one pixel taken
+    per clock unless an unread result is held; a window's last pixel (last column of its
+    last row) loads the output register. Its position counters as (x, y)."""
+
+    def __init__(self, h: int, w: int, k: int, s: int) -> None:
+        self.h, self.w, self.k, self.s = h, w, k, s
+        self.ho, self.wo = conv_out(h, k, s), conv_out(w, k, s)
+        self.x = self.y = 0
 
     def ready(self, m_ready: bool) -> bool:
         return not self.valid or m_ready
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
-        rdy = self.ready(m_ready)
+        take = s_valid and self.ready(m_ready)
         if m_ready:
             self.valid = False
-        if s_valid and rdy:
-            self.valid = True
+        if take:
+            x, y, k, s = self.x, self.y, self.k, self.s
+            if x // s < self.wo and x % s == k - 1 and y // s < self.ho and y % s == k - 1:
+                self.valid = True
+            if x == self.w - 1:
+                self.x = 0
+                self.y = 0 if y == self.h - 1 else y + 1
+            else:
+                self.x = x + 1
+
+
+class PassWindow(Block):
+    """pcnn_window with K = 1, stride 1, no pad: no register, the handshake passes
+    through."""
+
+    def out_valid(self, s_valid: bool) -> bool:
+        return s_valid
+
+    def ready(self, m_ready: bool) -> bool:
+        return m_ready
+
+    def clock(self, s_valid: bool, m_ready: bool) -> None:
+        pass
 
 
 def conv_tree_stages(par_in: int, kk: int, steps: int) -> int:
@@ -415,7 +441,7 @@ class Window(Block):
 
 
 def window(ch: int, h: int, w: int, k: int, s: int, p: int) -> Block:
-    """The pcnn_window of this geometry (the pass-through register for 1x1/1/0)."""
+    """The pcnn_window of this geometry (the pass-through for 1x1/1/0)."""
     if k == 1 and s == 1 and p == 0:
         return PassWindow()
     return Window(ch, h, w, k, s, p)
@@ -425,16 +451,22 @@ def run_images(blocks: list[Block], out_words: int, images: int, limit: int) -> 
     """Clock the chain ``blocks`` (first: the gather, last: the serializer) with input
     words always valid and the output always ready until ``images`` images have left
     (``out_words`` words each) or ``limit`` clocks passed; returns the clock of each
-    image's last output word."""
+    image's last output word.
+
+    Per clock the valids settle from the source forwards (pass-through blocks forward
+    their upstream's), the readies from the sink backwards (a ready never depends on
+    the block's own input valid), then every block takes its clock edge."""
     ends: list[int] = []
     words = 0
     n = len(blocks)
     readies = [True] * (n + 1)
+    valids = [True] * (n + 1)
     for clk in range(limit):
+        for i, b in enumerate(blocks):
+            valids[i + 1] = b.out_valid(valids[i])
         for i in range(n - 1, -1, -1):
             readies[i] = blocks[i].ready(readies[i + 1])
-        valids = [True] + [b.valid for b in blocks[:-1]]
-        if blocks[-1].valid:  # a word leaves (the sink is always ready)
+        if valids[n]:  # a word leaves (the sink is always ready)
             words += 1
             if words % out_words == 0:
                 ends.append(clk)

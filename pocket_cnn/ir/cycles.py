@@ -12,14 +12,17 @@ own, with its input always valid and its output always ready (:func:`stage_cycle
   clocking the window alone (:func:`window_cycles`);
 - ``conv`` (pcnn_conv): ``ceil(Cin/PI) * ceil(Cout/PO) * ceil(K*K/PK)`` clocks per
   window, fully pipelined;
-- ``pool_window`` and ``maxpool`` (pool geometry): the window as above; the max tree
-  takes one window per clock;
-- ``gap`` (pcnn_gap): one pixel per clock, its divide bank drains one channel per
-  clock while the next image accumulates: ``max(H*W, C)``;
+- ``pool`` (pcnn_maxpool_line, windows that do not overlap: stride >= kernel): one
+  conv output pixel per clock, ``Hc*Wc``;
+- ``pool_window`` and ``maxpool`` (overlapping pools, pool geometry): the window as
+  above; the max tree takes one window per clock;
+- ``gap`` (pcnn_gap): one pixel per clock, then its sums drain one channel per clock
+  while the next image waits: ``H*W + C``;
 - ``flatten`` (pcnn_flatten): one pixel per clock, ``H*W``;
-- FC PEs (kernel-1 conv over one pixel): its pass-through window one clock, its conv
+- FC PEs (kernel-1 conv over one pixel): its pass-through window (no register) one
+  clock, its conv
   ``ceil(Nin/PI) * ceil(Nout/PO)``;
-- ``serialize`` (pcnn_axis_serialize): one output word per clock.
+- ``serialize`` (pcnn_axis_serialize, no pixel register): one output word per clock.
 
 With images back to back the network runs at its slowest block, plus the clocks lost
 where blocks wait on each other: a window's row slots let its writer run only two rows
@@ -49,6 +52,7 @@ from pocket_cnn.ir.clock_model import (
     Gap,
     Gather,
     MaxPool,
+    MaxPoolLine,
     PassWindow,
     Serialize,
     conv_tree_stages,
@@ -135,7 +139,10 @@ def pe_stages(net: Network, i: int, par: Triple) -> list[StageCycles]:
         StageCycles(f"{st.name}.window", window_cycles(c, h, w, k, s, p), i),
         StageCycles(f"{st.name}.conv", ho * wo * conv_steps(c, st.ch_out, k * k, par), i),
     ]
-    if st.pool is not None:
+    if st.pool is not None and st.pool.stride >= st.pool.kernel:
+        # pcnn_maxpool_line: one conv output pixel per clock
+        out.append(StageCycles(f"{st.name}.pool", ho * wo, i))
+    elif st.pool is not None:
         pk_, ps = st.pool.kernel, st.pool.stride
         cyc = window_cycles(st.ch_out, ho, wo, pk_, ps, 0)
         out.append(StageCycles(f"{st.name}.pool_window", cyc, i))
@@ -160,7 +167,7 @@ def stage_cycles(net: Network, par: Sequence[Triple]) -> list[StageCycles]:
         stages += pe_stages(net, i, par[i])
     oc, oh, ow = net.stages[-1].out_shape
     if net.gap is not None:
-        stages.append(StageCycles("gap", max(oh * ow, oc)))
+        stages.append(StageCycles("gap", oh * ow + oc))
         oh = ow = 1
     n = len(net.stages)
     if net.fc:
@@ -198,7 +205,10 @@ def network_blocks(net: Network, par: Sequence[Triple]) -> list[Block]:
                 conv_tree_stages(pi, min(pk, k * k), steps * _cdiv(st.ch_out, po)),
             )
         )
-        if st.pool is not None:
+        if st.pool is not None and st.pool.stride >= st.pool.kernel:
+            _, ho, wo = st.conv_shape
+            blocks.append(MaxPoolLine(ho, wo, st.pool.kernel, st.pool.stride))
+        elif st.pool is not None:
             co, ho, wo = st.conv_shape
             blocks.append(window(co, ho, wo, st.pool.kernel, st.pool.stride, 0))
             blocks.append(MaxPool(st.pool.kernel))
