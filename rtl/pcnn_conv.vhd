@@ -4,13 +4,24 @@
 -- acc = bias + sum(x * w), y = act(sat8(RNE(acc * 2**-shift))) (docs/numerics.md),
 -- or with any scale y = act(clamp(RNE(acc * m(co) * 2**-s(co))) + zp) (requant mult or
 -- exact, pocket_cnn.emit.hw_view).
--- par_in input channels x par_out output channels are computed per clock:
--- ceil(ch_in/par_in) * ceil(ch_out/par_out) clocks per window (1 at full parallelism,
--- fully pipelined). Pipeline: window register -> product registers -> adder tree
--- (a register every 2 levels; constant-weight products also take the first level)
--- -> accumulator register (+ bias or partial sum) -> requantise/activate -> output
--- register. A stall of the output freezes every stage at once (one enable), so
--- nothing is lost or duplicated.
+-- Folding: par_in input channels x par_out output channels x par_k kernel taps are
+-- multiplied per clock. A window takes NS = ceil(ch_in/par_in) * ceil(K*K/par_k) steps
+-- per output group and NOG = ceil(ch_out/par_out) output groups: NS * NOG clocks (1 at
+-- full parallelism, fully pipelined). The window stays on s_data (s_ready low) while its
+-- steps run; each step picks its bytes with a multiplexer indexed by the step counter
+-- (no copy of the window).
+-- Weights: one ROM word (par_out*par_in*par_k bytes) per (output group, step). One word
+-- (full parallelism): constants, multiplied straight from s_data. Several words: read
+-- at a registered address into a registered word as a memory (G_CFG.wrom_bram: the form
+-- yosys maps to block RAM), or a multiplexer of constants in logic, registered with the
+-- step's bytes when an output group has several steps (else read straight).
+-- Pipeline: [step register: input bytes, weight word [-> one more register after a block
+-- RAM]] -> product registers (9 x 8 bit
+-- signed products; constant-weight products also take the first adder level) -> adder
+-- tree (a register every 2 levels) -> accumulator (bias on the first step of an output
+-- group, else the partial sum) -> requantise/activate into the output byte(s). A stall
+-- of the output with a finished accumulator waiting freezes every stage at once (one
+-- enable), so nothing is lost or duplicated.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -51,13 +62,130 @@ architecture rtl of pcnn_conv is
   constant C_KK    : positive := G_CFG.kernel * G_CFG.kernel;
   constant C_PI    : positive := pcnn_min(G_CFG.par_in, C_CI);
   constant C_PO    : positive := pcnn_min(G_CFG.par_out, C_CO);
+  constant C_PK    : positive := pcnn_min(G_CFG.par_k, C_KK);
   constant C_NIG   : positive := pcnn_ceil_div(C_CI, C_PI);
+  constant C_NKG   : positive := pcnn_ceil_div(C_KK, C_PK);
+  constant C_NS    : positive := C_NIG * C_NKG; -- steps per output group
   constant C_NOG   : positive := pcnn_ceil_div(C_CO, C_PO);
+  constant C_NW    : positive := C_NOG * C_NS;  -- weight words = clocks per window
+  constant C_FOLD  : boolean  := C_NW > 1;
+  -- step register: needed by a step multiplexer (several steps per output group) and by
+  -- the block-RAM read; folded over output groups only, the products take the window
+  -- and a constant-multiplexer weight word straight away
+  constant C_SREG  : boolean  := C_FOLD and (C_NS > 1 or G_CFG.wrom_bram);
   constant C_ACC_W : positive := pcnn_max(G_CFG.acc_bits, 2);
-  constant C_NPROD : positive := C_PI * C_KK; -- products per output channel and clock
+  constant C_NPROD : positive := C_PI * C_PK;   -- products per output channel and step
+  constant C_WW    : positive := C_PO * C_NPROD * 8; -- bits of a weight word
 
   constant C_WTS  : pcnn_int_array_t(0 to G_WEIGHTS'length - 1) := G_WEIGHTS;
   constant C_BIAS : pcnn_int_array_t(0 to G_BIAS'length - 1)    := G_BIAS;
+
+  -- weight ROM: word og*NS + st, byte j*NPROD + i*PK + t = w(co, ci, kk) with
+  -- co = og*PO + j, ci = ig*PI + i, kk = kg*PK + t, st = ig*NKG + kg (0 when padded)
+  subtype wword_t is std_logic_vector(C_WW - 1 downto 0);
+  type wrom_t is array (0 to C_NW - 1) of wword_t;
+
+  function build_wrom return wrom_t is
+    variable rom        : wrom_t := (others => (others => '0'));
+    variable co, ci, kk : integer;
+    variable b          : integer;
+  begin
+    for o in 0 to C_NOG - 1 loop
+      for s in 0 to C_NS - 1 loop
+        for j in 0 to C_PO - 1 loop
+          for i in 0 to C_PI - 1 loop
+            for t in 0 to C_PK - 1 loop
+              co := o * C_PO + j;
+              ci := (s / C_NKG) * C_PI + i;
+              kk := (s mod C_NKG) * C_PK + t;
+              if co < C_CO and ci < C_CI and kk < C_KK then
+                b := j * C_NPROD + i * C_PK + t;
+                rom(o * C_NS + s)(b * 8 + 7 downto b * 8) :=
+                  std_logic_vector(to_signed(C_WTS((co * C_CI + ci) * C_KK + kk), 8));
+              end if;
+            end loop;
+          end loop;
+        end loop;
+      end loop;
+    end loop;
+    return rom;
+  end function;
+
+  constant C_WROM : wrom_t := build_wrom;
+
+  -- input byte of product slot p = i*PK + t at step s (-1: a padded slot, reads 0)
+  type xsel_t is array (0 to C_NS - 1, 0 to C_NPROD - 1) of integer;
+
+  function build_xsel return xsel_t is
+    variable r      : xsel_t;
+    variable ci, kk : integer;
+  begin
+    for s in 0 to C_NS - 1 loop
+      for i in 0 to C_PI - 1 loop
+        for t in 0 to C_PK - 1 loop
+          ci := (s / C_NKG) * C_PI + i;
+          kk := (s mod C_NKG) * C_PK + t;
+          r(s, i * C_PK + t) := -1;
+          if ci < C_CI and kk < C_KK then
+            r(s, i * C_PK + t) := kk * C_CI + ci;
+          end if;
+        end loop;
+      end loop;
+    end loop;
+    return r;
+  end function;
+
+  constant C_XSEL : xsel_t := build_xsel;
+
+  -- bias ROM: one word per output group, C_ACC_W bits per channel j (wrapped to
+  -- C_ACC_W bits, the accumulator's arithmetic)
+  subtype bword_t is signed(C_PO * C_ACC_W - 1 downto 0);
+  type brom_t is array (0 to C_NOG - 1) of bword_t;
+
+  function build_brom return brom_t is
+    variable rom : brom_t := (others => (others => '0'));
+    variable co  : integer;
+  begin
+    for o in 0 to C_NOG - 1 loop
+      for j in 0 to C_PO - 1 loop
+        co := o * C_PO + j;
+        if co < C_CO then
+          rom(o)((j + 1) * C_ACC_W - 1 downto j * C_ACC_W) := to_signed(C_BIAS(co), C_ACC_W);
+        end if;
+      end loop;
+    end loop;
+    return rom;
+  end function;
+
+  constant C_BROM : brom_t := build_brom;
+  -- more than 8 output groups: the bias word is selected one stage ahead, registered
+  constant C_BREG : boolean := C_NOG > 8;
+
+  -- word og*NS + st of the weight ROM as a multiplexer of constants (logic, never a
+  -- memory; selected by the two counters, no address counter)
+  function wrom_logic(o : natural; s : natural) return wword_t is
+    variable r : wword_t := (others => '0');
+  begin
+    for ko in 0 to C_NOG - 1 loop
+      for ks in 0 to C_NS - 1 loop
+        if o = ko and s = ks then
+          r := C_WROM(ko * C_NS + ks);
+        end if;
+      end loop;
+    end loop;
+    return r;
+  end function;
+
+  function brom_logic(a : natural) return bword_t is
+    variable r : bword_t := C_BROM(0);
+  begin
+    for k in 1 to C_NOG - 1 loop
+      if a = k then
+        r := C_BROM(k);
+      end if;
+    end loop;
+    return r;
+  end function;
 
   type acc_arr_t is array (0 to C_PO - 1) of signed(C_ACC_W - 1 downto 0);
 
@@ -94,12 +222,12 @@ architecture rtl of pcnn_conv is
   -- adder tree over the C_NPROD products, padded to a power of two
   constant C_TREE_N : positive := pcnn_pow2_ceil(C_NPROD);
   constant C_LEVELS : natural  := pcnn_log2_ceil(C_TREE_N);
-  -- adder-tree levels done with the products (1 when the weights are constants, i.e.
-  -- full parallelism: constant multipliers are shallow), levels per later register
-  -- stage, and the number of tree register stages after the product register
+  -- adder-tree levels done with the products (1 with constant weights: constant
+  -- multipliers are shallow), levels per later register stage, and the number of tree
+  -- register stages after the product register
   function first_levels return natural is
   begin
-    if C_NIG * C_NOG = 1 then
+    if not C_FOLD then
       return pcnn_min(1, C_LEVELS);
     end if;
     return 0;
@@ -107,27 +235,52 @@ architecture rtl of pcnn_conv is
   constant C_L0   : natural  := first_levels;
   constant C_LPS  : positive := 2;
   constant C_NSTG : natural  := (C_LEVELS - C_L0 + C_LPS - 1) / C_LPS;
+  -- bits of a tree node: |product| <= 255 * 128 < 2**15, sums of up to 2**LEVELS
+  constant C_NODE_W : positive := pcnn_min(16 + C_LEVELS, 31);
 
-  -- stage A: the window being processed, group counters
-  signal a_valid, a_last : std_logic;
-  signal x_reg           : std_logic_vector(s_data'range);
-  signal ig              : natural range 0 to C_NIG - 1;
-  signal og              : natural range 0 to C_NOG - 1;
+  subtype x_int_t is integer range -128 to 255;
+  subtype node_int_t is integer range -2 ** (C_NODE_W - 1) to 2 ** (C_NODE_W - 1) - 1;
+  -- one product x * w, |x * w| <= 255 * 128 < 2**15: 16 bits. GHDL writes the product of
+  -- sign-extended operands; only 16 result bits let yosys narrow it to one 16 x 16 DSP
+  -- (SB_MAC16; MULT18X18D on ECP5), 17 would take two SB_MAC16
+  subtype prod_int_t is integer range -2 ** 15 to 2 ** 15 - 1;
+  type byte_arr_t is array (natural range <>) of std_logic_vector(7 downto 0);
+  -- tree nodes of one output channel, of all output channels, of every stage
+  type node_arr_t is array (0 to C_TREE_N - 1) of node_int_t;
+  type node_po_t is array (0 to C_PO - 1) of node_arr_t;
+  type node_pipe_t is array (0 to C_NSTG) of node_po_t;
+
+  -- input counters: step of the output group, output group, weight word (og*NS + st,
+  -- block RAM only)
+  signal st   : natural range 0 to C_NS - 1;
+  signal og   : natural range 0 to C_NOG - 1;
+  signal addr : natural range 0 to C_NW - 1;
+  -- step register (folded only): input bytes of the step, weight word, tags
+  signal xm                                     : byte_arr_t(0 to C_NPROD - 1);
+  signal wq                                     : wword_t;
+  signal x0_valid, x0_first, x0_lastst, x0_last : std_logic;
+  signal x0_og                                  : natural range 0 to C_NOG - 1;
+  -- what the products read: the step register, or (block RAM) one more register after it
+  -- (a block RAM's clock-to-out is slow: 5.6 ns on ECP5)
+  signal xs                                     : byte_arr_t(0 to C_NPROD - 1);
+  signal ws                                     : wword_t;
+  signal xs_valid, xs_first, xs_lastst, xs_last : std_logic;
+  signal xs_og                                  : natural range 0 to C_NOG - 1;
   -- MAC pipeline tags: index 0 = product register, s = after tree stage s
   type sl_pipe_t is array (0 to C_NSTG) of std_logic;
   type og_pipe_t is array (0 to C_NSTG) of natural range 0 to C_NOG - 1;
-  signal tg_valid, tg_first, tg_lastig, tg_last : sl_pipe_t;
+  signal tg_valid, tg_first, tg_lastst, tg_last : sl_pipe_t;
   signal tg_og                                  : og_pipe_t;
-  -- stage B: accumulators (partial sums while folding; finished when b_valid)
+  signal d                                      : node_pipe_t;
+  -- accumulators (partial sums while folding; finished when b_valid)
   signal b_valid, b_last, b_final : std_logic;
   signal b_og                     : natural range 0 to C_NOG - 1;
   signal b_acc                    : acc_arr_t;
-  -- stage C: pixel assembly and output register
-  signal asm       : std_logic_vector(C_CO * 8 - 1 downto 0);
-  signal m_valid_r : std_logic;
+  signal b_sel                    : bword_t; -- registered bias word (C_BREG)
+  signal m_valid_r                : std_logic;
 
-  -- en: the whole MAC pipeline (A -> products -> tree stages -> B) advances
-  signal out_free, b_move, en, a_step, a_done : std_logic;
+  -- en: the whole MAC pipeline (input -> step -> products -> tree stages -> B) advances
+  signal out_free, b_move, en, a_step, a_end : std_logic;
 
 begin
 
@@ -139,325 +292,214 @@ begin
     report "pcnn_conv: G_MULT and G_MSHIFT must hold ch_out values" severity failure;
   assert G_CFG.act /= PCNN_ACT_TABLE or G_TABLE'length = 256
     report "pcnn_conv: G_TABLE must hold 256 values" severity failure;
-  assert G_CFG.par_k >= C_KK
-    report "pcnn_conv: kernel-tap folding (par_k < kernel*kernel) is not built yet" severity failure;
 
-  -- handshake (combinational, from registers and m_ready): a stall of the output
-  -- with a finished accumulator waiting in B freezes every MAC stage at once
+  -- handshake (combinational, from registers and m_ready): a stall of the output with a
+  -- finished accumulator waiting in B freezes every MAC stage at once; the window is
+  -- taken on its last step
   out_free <= (not m_valid_r) or m_ready;
-  b_move   <= b_valid and ((not b_final) or out_free);
-  en       <= (not b_valid) or b_move;
-  a_step   <= a_valid and en;
-  a_done   <= a_step when ig = C_NIG - 1 and og = C_NOG - 1 else '0';
-  s_ready  <= (not a_valid) or a_done;
+  b_move   <= b_valid and out_free;
+  en       <= (not b_valid) or out_free;
+  a_step   <= s_valid and en;
+  a_end    <= '1' when st = C_NS - 1 and og = C_NOG - 1 else '0';
+  s_ready  <= en and a_end;
   m_valid  <= m_valid_r;
 
-  -- MAC datapath of the current (output group, input group), pipelined:
-  --   products register: p = x(ig*PI+i, kk) * w(og*PO+j, ig*PI+i, kk)
-  --   (plus the first C_L0 adder levels), then C_NSTG tree register stages of
-  --   C_LPS balanced adder levels each
-  --   accumulator B: acc(j) = start + tree sum, start = bias (first input group)
-  --   or the partial sum held in B (later input groups).
-  -- Exact as long as acc_bits never overflows (it cannot, pcnn ir acc_bits bound).
-  -- Two implementations with the same result: integer arithmetic (fast in simulation)
-  -- when the accumulator fits a 32-bit integer, signed vectors otherwise.
-  g_mac_int : if C_ACC_W <= 31 generate
-    subtype x_int_t is integer range -128 to 255;
-    subtype w_int_t is integer range -128 to 127;
-    subtype acc_int_t is integer range -2 ** (C_ACC_W - 1) to 2 ** (C_ACC_W - 1) - 1;
-    -- one product x * w: 17 bits like the 9 x 8 bit signed product (the explicit width
-    -- keeps each multiplier narrow in synthesis instead of accumulator-wide)
-    subtype prod_int_t is integer range -2 ** 16 to 2 ** 16 - 1;
-    -- weight ROM: one word per (output group, input group), element j*NPROD + i*KK + kk
-    type wvec_t is array (0 to C_PO * C_NPROD - 1) of w_int_t;
-    type wrom_t is array (0 to C_NOG * C_NIG - 1) of wvec_t;
-    -- bias ROM: one word per output group, element j
-    type bvec_t is array (0 to C_PO - 1) of acc_int_t;
-    type brom_t is array (0 to C_NOG - 1) of bvec_t;
-    type x_int_arr_t is array (0 to C_NPROD - 1) of x_int_t;
-    -- tree nodes of one output channel, of all output channels, of every stage
-    type node_arr_t is array (0 to C_TREE_N - 1) of acc_int_t;
-    type node_po_t is array (0 to C_PO - 1) of node_arr_t;
-    type node_pipe_t is array (0 to C_NSTG) of node_po_t;
-    type acc_int_arr_t is array (0 to C_PO - 1) of acc_int_t;
+  -- step register of a folded PE: the bytes of the step (a multiplexer over the steps
+  -- indexed by the step counter) and the weight word read at the registered address
+  g_step : if C_SREG generate
 
-    function build_wrom return wrom_t is
-      variable rom    : wrom_t := (others => (others => 0));
-      variable co, ci : integer;
-    begin
-      for o in 0 to C_NOG - 1 loop
-        for g in 0 to C_NIG - 1 loop
-          for j in 0 to C_PO - 1 loop
-            for i in 0 to C_PI - 1 loop
-              co := o * C_PO + j;
-              ci := g * C_PI + i;
-              if co < C_CO and ci < C_CI then
-                for kk in 0 to C_KK - 1 loop
-                  rom(o * C_NIG + g)(j * C_NPROD + i * C_KK + kk) :=
-                    C_WTS((co * C_CI + ci) * C_KK + kk);
-                end loop;
-              end if;
-            end loop;
-          end loop;
-        end loop;
-      end loop;
-      return rom;
-    end function;
-
-    function build_brom return brom_t is
-      variable rom : brom_t := (others => (others => 0));
-    begin
-      for co in 0 to C_CO - 1 loop -- wrapped to C_ACC_W bits like the vector path
-        rom(co / C_PO)(co mod C_PO) := to_integer(to_signed(C_BIAS(co), C_ACC_W));
-      end loop;
-      return rom;
-    end function;
-
-    constant C_WROM : wrom_t := build_wrom;
-    constant C_BROM : brom_t := build_brom;
-
-    signal d     : node_pipe_t;
-    signal acc_i : acc_int_arr_t;
-  begin
-    p_mac : process (clk)
-      variable xb : std_logic_vector(7 downto 0);
-      variable xv : x_int_arr_t;
-      variable w  : wvec_t;
-      variable b  : bvec_t;
-      variable t  : node_arr_t;
-      variable pr : prod_int_t;
-      variable v  : acc_int_t;
+    p_step : process (clk)
+      variable cand : byte_arr_t(0 to C_NS - 1);
+      variable b    : integer;
     begin
       if rising_edge(clk) then
-        if en = '1' then
-          -- products of the window in stage A
-          if a_valid = '1' then
-            w := C_WROM(og * C_NIG + ig);
-            -- input bytes of the current input group as integers (zero for padded
-            -- channels); unsigned conversion + sign correction (faster than signed)
-            for i in 0 to C_PI - 1 loop
-              for kk in 0 to C_KK - 1 loop
+        if en = '1' and s_valid = '1' then
+          for p in 0 to C_NPROD - 1 loop
+            for s in 0 to C_NS - 1 loop
+              b       := C_XSEL(s, p);
+              cand(s) := (others => '0');
+              if b >= 0 then
+                cand(s) := s_data(b * 8 + 7 downto b * 8);
+              end if;
+            end loop;
+            xm(p) <= cand(st);
+          end loop;
+        end if;
+      end if;
+    end process;
+
+    -- block RAM: a synchronous read at a plain registered address, enable only, no
+    -- reset and no initial value on the read register (yosys: DP16KD / SB_RAM40_4K)
+    g_bram : if G_CFG.wrom_bram generate
+      p_wrom : process (clk)
+      begin
+        if rising_edge(clk) then
+          if en = '1' then
+            wq <= C_WROM(addr);
+          end if;
+        end if;
+      end process;
+
+      p_wreg : process (clk)
+      begin
+        if rising_edge(clk) then
+          if en = '1' then
+            xs        <= xm;
+            ws        <= wq;
+            xs_valid  <= x0_valid;
+            xs_first  <= x0_first;
+            xs_lastst <= x0_lastst;
+            xs_og     <= x0_og;
+            xs_last   <= x0_last;
+          end if;
+          if rst = '1' then
+            xs_valid <= '0';
+          end if;
+        end if;
+      end process;
+    end generate g_bram;
+
+    g_logic : if not G_CFG.wrom_bram generate
+      p_wrom : process (clk)
+      begin
+        if rising_edge(clk) then
+          if en = '1' then
+            wq <= wrom_logic(og, st);
+          end if;
+        end if;
+      end process;
+
+      xs        <= xm;
+      ws        <= wq;
+      xs_valid  <= x0_valid;
+      xs_first  <= x0_first;
+      xs_lastst <= x0_lastst;
+      xs_og     <= x0_og;
+      xs_last   <= x0_last;
+    end generate g_logic;
+
+  end generate g_step;
+
+  -- MAC datapath, pipelined:
+  --   products register: p = x(slot) * w(j, slot) (plus the first C_L0 adder levels),
+  --   then C_NSTG tree register stages of C_LPS balanced adder levels each;
+  --   accumulator B: acc(j) = start + tree sum, start = bias (first step of an output
+  --   group) or the partial sum held in B (later steps).
+  -- Products and tree in integers (fast in simulation, at most 31 bits), the accumulator
+  -- C_ACC_W bits wide. Exact as long as acc_bits never overflows (it cannot, pcnn ir
+  -- acc_bits bound).
+  p_mac : process (clk)
+    variable xb : std_logic_vector(7 downto 0);
+    variable xv : x_int_t;
+    variable wv : integer range -128 to 127;
+    variable t  : node_arr_t;
+    variable pr : prod_int_t;
+    variable bw : bword_t;
+    variable ww : wword_t;
+    variable sa : signed(C_ACC_W - 1 downto 0);
+  begin
+    if rising_edge(clk) then
+      if en = '1' then
+        -- products of the step (step register; else the window on s_data, one step per
+        -- output group, and the constant or output-group weight word)
+        if (C_SREG and xs_valid = '1') or ((not C_SREG) and s_valid = '1') then
+          ww := C_WROM(0);
+          if C_SREG then
+            ww := ws;
+          elsif C_FOLD then
+            ww := wrom_logic(og, 0);
+          end if;
+          for j in 0 to C_PO - 1 loop
+            t := (others => 0);
+            for p in 0 to C_NPROD - 1 loop
+              if C_SREG then
+                xb := xs(p);
+              else
                 xb := (others => '0');
-                for g in 0 to C_NIG - 1 loop
-                  if ig = g and g * C_PI + i < C_CI then
-                    xb := x_reg((kk * C_CI + g * C_PI + i) * 8 + 7 downto (kk * C_CI + g * C_PI + i) * 8);
-                  end if;
-                end loop;
-                xv(i * C_KK + kk) := to_integer(unsigned(xb));
-                if G_CFG.in_signed and xb(7) = '1' then
-                  xv(i * C_KK + kk) := xv(i * C_KK + kk) - 256;
+                if C_XSEL(0, p) >= 0 then
+                  xb := s_data(C_XSEL(0, p) * 8 + 7 downto C_XSEL(0, p) * 8);
+                end if;
+              end if;
+              wv := to_integer(signed(ww((j * C_NPROD + p) * 8 + 7 downto (j * C_NPROD + p) * 8)));
+              -- unsigned conversion + sign correction (faster than signed)
+              xv := to_integer(unsigned(xb));
+              if G_CFG.in_signed and xb(7) = '1' then
+                xv := xv - 256;
+              end if;
+              pr   := xv * wv;
+              t(p) := pr;
+            end loop;
+            for lvl in 0 to C_L0 - 1 loop
+              for i in 0 to C_TREE_N / 2 - 1 loop
+                if i < C_TREE_N / 2 ** (lvl + 1) then
+                  t(i) := t(2 * i) + t(2 * i + 1);
                 end if;
               end loop;
             end loop;
+            d(0)(j) <= t;
+          end loop;
+        end if;
+        -- adder tree stages, C_LPS levels each, in place
+        for s in 1 to C_NSTG loop
+          if tg_valid(s - 1) = '1' then
             for j in 0 to C_PO - 1 loop
-              t := (others => 0);
-              for p in 0 to C_NPROD - 1 loop
-                pr   := xv(p) * w(j * C_NPROD + p);
-                t(p) := pr;
-              end loop;
-              for lvl in 0 to C_L0 - 1 loop
+              t := d(s - 1)(j);
+              for lvl in C_L0 + (s - 1) * C_LPS to pcnn_min(C_L0 + s * C_LPS, C_LEVELS) - 1 loop
                 for i in 0 to C_TREE_N / 2 - 1 loop
                   if i < C_TREE_N / 2 ** (lvl + 1) then
                     t(i) := t(2 * i) + t(2 * i + 1);
                   end if;
                 end loop;
               end loop;
-              d(0)(j) <= t;
+              d(s)(j) <= t;
             end loop;
           end if;
-          -- adder tree stages, C_LPS levels each, in place
-          for s in 1 to C_NSTG loop
-            if tg_valid(s - 1) = '1' then
-              for j in 0 to C_PO - 1 loop
-                t := d(s - 1)(j);
-                for lvl in C_L0 + (s - 1) * C_LPS to pcnn_min(C_L0 + s * C_LPS, C_LEVELS) - 1 loop
-                  for i in 0 to C_TREE_N / 2 - 1 loop
-                    if i < C_TREE_N / 2 ** (lvl + 1) then
-                      t(i) := t(2 * i) + t(2 * i + 1);
-                    end if;
-                  end loop;
-                end loop;
-                d(s)(j) <= t;
-              end loop;
-            end if;
-          end loop;
-          -- accumulate: start (bias or partial sum) + tree sum
-          if tg_valid(C_NSTG) = '1' then
-            b := C_BROM(0);
-            if C_NOG > 1 then
-              b := C_BROM(tg_og(C_NSTG));
-            end if;
-            for j in 0 to C_PO - 1 loop
-              if tg_first(C_NSTG) = '1' then
-                v := b(j) + d(C_NSTG)(j)(0);
-              else
-                v := acc_i(j) + d(C_NSTG)(j)(0);
-              end if;
-              acc_i(j) <= v;
-              b_acc(j) <= to_signed(v, C_ACC_W);
-            end loop;
+        end loop;
+        -- bias word of the entry moving into the last tag stage, registered when more
+        -- than 8 output groups (its multiplexer would sit in front of the accumulator)
+        if C_BREG then
+          if C_NSTG > 0 then
+            b_sel <= brom_logic(tg_og(pcnn_max(C_NSTG - 1, 0)));
+          elsif C_SREG then
+            b_sel <= brom_logic(xs_og);
+          else
+            b_sel <= brom_logic(og);
           end if;
         end if;
-      end if;
-    end process;
-  end generate g_mac_int;
-
-  g_mac_vec : if C_ACC_W > 31 generate
-    -- weight ROM: one word per (output group, input group), bytes (j*PI + i)*KK + kk
-    subtype wword_t is std_logic_vector(C_PO * C_NPROD * 8 - 1 downto 0);
-    type wrom_t is array (0 to C_NOG * C_NIG - 1) of wword_t;
-    -- bias ROM: one word per output group, C_ACC_W bits per channel
-    subtype bword_t is std_logic_vector(C_PO * C_ACC_W - 1 downto 0);
-    type brom_t is array (0 to C_NOG - 1) of bword_t;
-    -- tree nodes of one output channel, of all output channels, of every stage
-    type node_arr_t is array (0 to C_TREE_N - 1) of signed(C_ACC_W - 1 downto 0);
-    type node_po_t is array (0 to C_PO - 1) of node_arr_t;
-    type node_pipe_t is array (0 to C_NSTG) of node_po_t;
-
-    function build_wrom return wrom_t is
-      variable rom    : wrom_t := (others => (others => '0'));
-      variable co, ci : integer;
-      variable b      : integer;
-    begin
-      for o in 0 to C_NOG - 1 loop
-        for g in 0 to C_NIG - 1 loop
+        -- accumulate: start (bias or partial sum) + tree sum
+        if tg_valid(C_NSTG) = '1' then
+          bw := C_BROM(0);
+          if C_BREG then
+            bw := b_sel;
+          elsif C_NOG > 1 then
+            bw := brom_logic(tg_og(C_NSTG));
+          end if;
           for j in 0 to C_PO - 1 loop
-            for i in 0 to C_PI - 1 loop
-              co := o * C_PO + j;
-              ci := g * C_PI + i;
-              if co < C_CO and ci < C_CI then
-                for kk in 0 to C_KK - 1 loop
-                  b := (j * C_PI + i) * C_KK + kk;
-                  rom(o * C_NIG + g)(b * 8 + 7 downto b * 8) :=
-                    std_logic_vector(to_signed(C_WTS((co * C_CI + ci) * C_KK + kk), 8));
-                end loop;
-              end if;
-            end loop;
-          end loop;
-        end loop;
-      end loop;
-      return rom;
-    end function;
-
-    function build_brom return brom_t is
-      variable rom : brom_t := (others => (others => '0'));
-      variable co  : integer;
-    begin
-      for o in 0 to C_NOG - 1 loop
-        for j in 0 to C_PO - 1 loop
-          co := o * C_PO + j;
-          if co < C_CO then
-            rom(o)((j + 1) * C_ACC_W - 1 downto j * C_ACC_W) :=
-              std_logic_vector(to_signed(C_BIAS(co), C_ACC_W));
-          end if;
-        end loop;
-      end loop;
-      return rom;
-    end function;
-
-    constant C_WROM : wrom_t := build_wrom;
-    constant C_BROM : brom_t := build_brom;
-
-    signal d : node_pipe_t;
-  begin
-    p_mac : process (clk)
-      variable wword : wword_t;
-      variable bword : bword_t;
-      variable xb    : std_logic_vector(7 downto 0);
-      variable xv    : signed(8 downto 0);
-      variable wv    : signed(7 downto 0);
-      variable ci    : integer;
-      variable t     : node_arr_t;
-      variable st    : signed(C_ACC_W - 1 downto 0);
-      variable b     : integer;
-    begin
-      if rising_edge(clk) then
-        if en = '1' then
-          -- products of the window in stage A
-          if a_valid = '1' then
-            wword := C_WROM(og * C_NIG + ig);
-            for j in 0 to C_PO - 1 loop
-              t := (others => (others => '0'));
-              for i in 0 to C_PI - 1 loop
-                for kk in 0 to C_KK - 1 loop
-                  xb := (others => '0');
-                  for g in 0 to C_NIG - 1 loop
-                    ci := g * C_PI + i;
-                    if ig = g and ci < C_CI then
-                      xb := x_reg((kk * C_CI + ci) * 8 + 7 downto (kk * C_CI + ci) * 8);
-                    end if;
-                  end loop;
-                  if G_CFG.in_signed then
-                    xv := resize(signed(xb), 9);
-                  else
-                    xv := signed('0' & xb);
-                  end if;
-                  b  := (j * C_PI + i) * C_KK + kk;
-                  wv := signed(wword(b * 8 + 7 downto b * 8));
-                  t(i * C_KK + kk) := resize(xv * wv, C_ACC_W);
-                end loop;
-              end loop;
-              for lvl in 0 to C_L0 - 1 loop
-                for i in 0 to C_TREE_N / 2 - 1 loop
-                  if i < C_TREE_N / 2 ** (lvl + 1) then
-                    t(i) := t(2 * i) + t(2 * i + 1);
-                  end if;
-                end loop;
-              end loop;
-              d(0)(j) <= t;
-            end loop;
-          end if;
-          -- adder tree stages, C_LPS levels each, in place (wrap-around arithmetic)
-          for s in 1 to C_NSTG loop
-            if tg_valid(s - 1) = '1' then
-              for j in 0 to C_PO - 1 loop
-                t := d(s - 1)(j);
-                for lvl in C_L0 + (s - 1) * C_LPS to pcnn_min(C_L0 + s * C_LPS, C_LEVELS) - 1 loop
-                  for i in 0 to C_TREE_N / 2 - 1 loop
-                    if i < C_TREE_N / 2 ** (lvl + 1) then
-                      t(i) := t(2 * i) + t(2 * i + 1);
-                    end if;
-                  end loop;
-                end loop;
-                d(s)(j) <= t;
-              end loop;
+            if tg_first(C_NSTG) = '1' then
+              sa := bw((j + 1) * C_ACC_W - 1 downto j * C_ACC_W);
+            else
+              sa := b_acc(j);
             end if;
+            b_acc(j) <= sa + to_signed(d(C_NSTG)(j)(0), C_ACC_W);
           end loop;
-          -- accumulate: start (bias or partial sum) + tree sum
-          if tg_valid(C_NSTG) = '1' then
-            bword := C_BROM(0);
-            if C_NOG > 1 then
-              bword := C_BROM(tg_og(C_NSTG));
-            end if;
-            for j in 0 to C_PO - 1 loop
-              if tg_first(C_NSTG) = '1' then
-                st := signed(bword((j + 1) * C_ACC_W - 1 downto j * C_ACC_W));
-              else
-                st := b_acc(j);
-              end if;
-              b_acc(j) <= st + d(C_NSTG)(j)(0);
-            end loop;
-          end if;
         end if;
       end if;
-    end process;
-
-  end generate g_mac_vec;
+    end if;
+  end process;
 
   p_seq : process (clk)
-    variable y   : signed(7 downto 0);
-    variable k   : integer;
-    variable pix : std_logic_vector(C_CO * 8 - 1 downto 0);
-    variable co  : integer;
+    variable y  : signed(7 downto 0);
+    variable k  : integer;
+    variable co : integer;
   begin
     if rising_edge(clk) then
       if m_ready = '1' then
         m_valid_r <= '0';
       end if;
 
-      -- stage C: requantise, activate, assemble; emit on the last group
+      -- requantise, activate, write the output group's bytes; the pixel is out on the
+      -- last group (the output register is free: out_free)
       if b_move = '1' then
-        pix := asm;
         for j in 0 to C_PO - 1 loop
           if G_CFG.requant = PCNN_RQ_SHIFT then
             y := pcnn_requant_act(b_acc(j), G_CFG.shift, G_CFG.act);
@@ -479,13 +521,11 @@ begin
           for g in 0 to C_NOG - 1 loop
             co := g * C_PO + j;
             if b_og = g and co < C_CO then
-              pix(co * 8 + 7 downto co * 8) := std_logic_vector(y);
+              m_data(co * 8 + 7 downto co * 8) <= std_logic_vector(y);
             end if;
           end loop;
         end loop;
-        asm <= pix;
         if b_final = '1' then
-          m_data    <= pix;
           m_last    <= b_last;
           m_valid_r <= '1';
         end if;
@@ -493,27 +533,40 @@ begin
       end if;
 
       if en = '1' then
-        -- MAC pipeline tags
-        tg_valid(0)  <= a_valid;
-        tg_first(0)  <= '0';
-        tg_lastig(0) <= '0';
-        if ig = 0 then
-          tg_first(0) <= '1';
+        -- MAC pipeline tags (through the step register if there is one)
+        x0_valid  <= s_valid;
+        x0_first  <= '0';
+        x0_lastst <= '0';
+        if st = 0 then
+          x0_first <= '1';
         end if;
-        if ig = C_NIG - 1 then
-          tg_lastig(0) <= '1';
+        if st = C_NS - 1 then
+          x0_lastst <= '1';
         end if;
-        tg_og(0)   <= og;
-        tg_last(0) <= a_last;
+        x0_og   <= og;
+        x0_last <= s_last;
+        if C_SREG then
+          tg_valid(0)  <= xs_valid;
+          tg_first(0)  <= xs_first;
+          tg_lastst(0) <= xs_lastst;
+          tg_og(0)     <= xs_og;
+          tg_last(0)   <= xs_last;
+        else -- one step per output group
+          tg_valid(0)  <= s_valid;
+          tg_first(0)  <= '1';
+          tg_lastst(0) <= '1';
+          tg_og(0)     <= og;
+          tg_last(0)   <= s_last;
+        end if;
         for s in 1 to C_NSTG loop
           tg_valid(s)  <= tg_valid(s - 1);
           tg_first(s)  <= tg_first(s - 1);
-          tg_lastig(s) <= tg_lastig(s - 1);
+          tg_lastst(s) <= tg_lastst(s - 1);
           tg_og(s)     <= tg_og(s - 1);
           tg_last(s)   <= tg_last(s - 1);
         end loop;
-        -- B: the accumulator is finished after the last input group
-        b_valid <= tg_valid(C_NSTG) and tg_lastig(C_NSTG);
+        -- B: the accumulator is finished after the last step of its output group
+        b_valid <= tg_valid(C_NSTG) and tg_lastst(C_NSTG);
         b_og    <= tg_og(C_NSTG);
         b_last  <= tg_last(C_NSTG);
         b_final <= '0';
@@ -522,36 +575,36 @@ begin
         end if;
       end if;
 
-      -- stage A: step through the (output group, input group) pairs
+      -- input: step through the (output group, step) pairs of the window on s_data
       if a_step = '1' then
-        if ig = C_NIG - 1 then
-          ig <= 0;
+        if C_FOLD and G_CFG.wrom_bram then
+          if addr = C_NW - 1 then
+            addr <= 0;
+          else
+            addr <= addr + 1;
+          end if;
+        end if;
+        if st = C_NS - 1 then
+          st <= 0;
           if og = C_NOG - 1 then
-            og      <= 0;
-            a_valid <= '0';
+            og <= 0;
           else
             og <= og + 1;
           end if;
         else
-          ig <= ig + 1;
+          st <= st + 1;
         end if;
       end if;
 
-      -- accept a new window
-      if s_valid = '1' and ((not a_valid) or a_done) = '1' then
-        x_reg   <= s_data;
-        a_last  <= s_last;
-        a_valid <= '1';
-      end if;
-
       if rst = '1' then
-        a_valid   <= '0';
+        x0_valid  <= '0';
         tg_valid  <= (others => '0');
         b_valid   <= '0';
         m_valid_r <= '0';
         m_last    <= '0';
-        ig        <= 0;
+        st        <= 0;
         og        <= 0;
+        addr      <= 0;
       end if;
     end if;
   end process;

@@ -39,6 +39,7 @@ package pcnn_pkg is
     par_in      : positive;       -- input channels computed per clock
     par_out     : positive;       -- output channels computed per clock
     par_k       : positive;       -- kernel taps (of kernel*kernel) computed per clock
+    wrom_bram   : boolean;        -- folded weights read from block RAM (else logic)
     acc_bits    : positive;       -- signed accumulator width that never overflows
     requant     : pcnn_requant_t; -- requantisation mode
     pad_value   : integer;        -- value of a padded input byte (the input zero point)

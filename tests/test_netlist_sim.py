@@ -25,12 +25,14 @@ TOOLS = ("ghdl", "iverilog", "vvp")
 pytestmark = pytest.mark.requires_tools(*TOOLS)
 
 #: (zoo model, parallelism): 3x3 conv + 2x2 max-pool; 3x3 conv with stride 2 and zero
-#: padding 1 + 2x1 pool, at full parallelism and folded to one channel in and out per PE.
+#: padding 1 + 2x1 pool, at full parallelism, folded to one channel in and out per PE,
+#: and folded over kernel taps (2 of 9 per clock).
 #: Three input channels: the input gather assembles a pixel from several words.
 CASES = [
     ("conv_3x1_1x1_max_2x2", "full"),
     ("conv_3x2_1x1_max_2x1_padding", "full"),
     ("conv_3x2_1x1_max_2x1_padding", "1,1;1,1"),
+    ("conv_3x2_1x1_max_2x1_padding", "1,2,2;2,3"),
     ("conv_3x1_1x1_max_2x2_colored_input", "full"),
 ]
 IMAGES = 3

@@ -130,7 +130,7 @@ def _cfg(**kw: object) -> dict[str, object]:
         "ch_in": 2, "ch_out": 3, "height": 6, "width": 5, "kernel": 3, "stride": 1, "pad": 1,
         "shift": 8, "act": ACTS[1], "in_signed": "true", "pool_kernel": 0, "pool_stride": 1,
         "par_in": 2, "par_out": 3, "par_k": 0, "acc_bits": 24, "requant": "PCNN_RQ_SHIFT",
-        "pad_value": 0, "zp": 0, "clamp_lo": -128, "clamp_hi": 127,
+        "pad_value": 0, "zp": 0, "clamp_lo": -128, "clamp_hi": 127, "wrom_bram": "false",
     }  # fmt: skip
     cfg.update(kw)
     if not cfg["par_k"]:  # every tap at once
@@ -143,6 +143,8 @@ CONV_SETS = {
     "partial_k5_leaky": _cfg(kernel=5, act=ACTS[2], par_in=1, par_out=2, ch_in=3),
     "par1_k1_uint8_neg_shift": _cfg(kernel=1, in_signed="false", shift=-3, par_in=1, par_out=1),
     "full_k2_none_shift0": _cfg(kernel=2, act=ACTS[0], shift=0, ch_in=1, ch_out=1),
+    "taps2_k3_par1_bram": _cfg(par_in=1, par_out=1, par_k=2, wrom_bram="true"),
+    "taps7_k5_partial_logic": _cfg(kernel=5, ch_in=3, par_in=2, par_out=2, par_k=7),
 }
 
 PE_SETS = {
@@ -150,6 +152,9 @@ PE_SETS = {
     "folded_k5_p2_s2": _cfg(kernel=5, pad=2, stride=2, par_in=1, par_out=1, act=ACTS[2]),
     "k1_p0_pool3_s1_uint8": _cfg(kernel=1, pad=0, pool_kernel=3, in_signed="false"),
     "k2_s3_p2": _cfg(kernel=2, stride=3, pad=2, height=8, width=7, par_out=2),
+    "taps1_k3_p1_pool2_bram": _cfg(
+        pool_kernel=2, pool_stride=2, par_in=1, par_out=1, par_k=1, wrom_bram="true"
+    ),
 }
 
 

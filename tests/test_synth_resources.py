@@ -82,12 +82,12 @@ FAMILIES = {"ice40": ICE40, "ecp5": ECP5}
 
 #: (network, parallel, family) -> yosys' counts.
 RESOURCES: dict[tuple[str, str, str], Usage] = {
-    ("tiny", "full", "ice40"): Usage(lut=99, ff=75, bram=0, dsp=1),
-    ("tiny", "full", "ecp5"): Usage(lut=153, ff=86, bram=0, dsp=1),
-    ("two_ch", "full", "ice40"): Usage(lut=195, ff=156, bram=0, dsp=4),
-    ("two_ch", "1,1", "ice40"): Usage(lut=214, ff=140, bram=0, dsp=2),
-    ("two_ch", "1,1", "ecp5"): Usage(lut=288, ff=157, bram=0, dsp=1),
-    ("window", "full", "ice40"): Usage(lut=814, ff=592, bram=0, dsp=8),
+    ("tiny", "full", "ice40"): Usage(lut=99, ff=66, bram=0, dsp=1),
+    ("tiny", "full", "ecp5"): Usage(lut=154, ff=77, bram=0, dsp=1),
+    ("two_ch", "full", "ice40"): Usage(lut=192, ff=139, bram=0, dsp=3),
+    ("two_ch", "1,1", "ice40"): Usage(lut=177, ff=122, bram=0, dsp=1),
+    ("two_ch", "1,1", "ecp5"): Usage(lut=184, ff=138, bram=0, dsp=1),
+    ("window", "full", "ice40"): Usage(lut=861, ff=527, bram=0, dsp=8),
 }
 
 

@@ -25,6 +25,7 @@ from pocket_cnn.emit.fc import fc_as_conv
 from pocket_cnn.emit.gap import GapConstants, gap_constants_q
 from pocket_cnn.emit.hw_view import Requant, conv_hw
 from pocket_cnn.emit.names import check_top_name
+from pocket_cnn.emit.wrom import rom_shape, wrom_in_bram
 from pocket_cnn.errors import ModelError
 from pocket_cnn.hdl_text import render
 from pocket_cnn.ir import Activation, ConvStage, Network
@@ -66,6 +67,8 @@ class PeView:
     par_in: int
     par_out: int
     par_k: int
+    #: "true": the folded weights in block RAM (:mod:`pocket_cnn.emit.wrom`)
+    wrom_bram: str
     acc_bits: int
     weights: str
     weights_len: int
@@ -105,6 +108,9 @@ def pe_view(
     network input); the requantisation mode and constants from :func:`conv_hw`."""
     hw = conv_hw(st, first, force)
     _, h, w = st.in_shape
+    kk = st.kernel * st.kernel
+    taps = par_k or kk
+    bram = wrom_in_bram(*rom_shape(st.ch_in, st.ch_out, kk, par, taps))
     return PeView(
         name=st.name,
         ch_in=st.ch_in,
@@ -121,7 +127,8 @@ def pe_view(
         pool_stride=st.pool.stride if st.pool is not None else 1,
         par_in=par[0],
         par_out=par[1],
-        par_k=par_k or st.kernel * st.kernel,
+        par_k=taps,
+        wrom_bram="true" if bram else "false",
         acc_bits=max(hw.acc_bits, st.acc_bits),
         weights=aggregate(st.weights),
         weights_len=int(st.weights.size),

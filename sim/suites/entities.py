@@ -202,6 +202,8 @@ class StageCase:
     in_signed: bool = True
     par_in: int = 0  # 0 = full parallelism
     par_out: int = 0
+    par_k: int = 0  # kernel taps per clock, 0 = all K*K
+    wrom_bram: bool = False  # folded weights read as a block RAM
     height: int = 0  # 0 = pcnn_conv bench (images are single K x K windows)
     width: int = 0
     stride: int = 1
@@ -278,6 +280,13 @@ def _par(case: StageCase) -> tuple[int, int]:
     return (case.par_in or case.ch_in, case.par_out or case.ch_out)
 
 
+def _clocks(case: StageCase) -> int:
+    """Clocks per window: ceil(Ci/Pi) * ceil(Co/Po) * ceil(K*K/Pk)."""
+    par_in, par_out = _par(case)
+    kk = case.kernel * case.kernel
+    return -(-case.ch_in // par_in) * -(-case.ch_out // par_out) * -(-kk // (case.par_k or kk))
+
+
 def _stage_generics(case: StageCase) -> dict[str, object]:
     stage = _stage(case)
     par_in, par_out = _par(case)
@@ -290,6 +299,8 @@ def _stage_generics(case: StageCase) -> dict[str, object]:
         "G_IN_SIGNED": case.in_signed,
         "G_PAR_IN": par_in,
         "G_PAR_OUT": par_out,
+        "G_PAR_K": case.par_k,
+        "G_WROM_BRAM": case.wrom_bram,
         "G_ACC_BITS": max(stage.acc_bits, case.acc_bits),
         "G_STALL_IN": 0 if case.rate else case.stall_in,
         "G_STALL_OUT": 0 if case.rate else case.stall_out,
@@ -297,7 +308,9 @@ def _stage_generics(case: StageCase) -> dict[str, object]:
     }
     if not case.height:
         gen["G_PER_IMG"] = 6
-        gen["G_NO_STALL"] = case.rate
+        gen["G_NO_STALL"] = case.rate and _clocks(case) == 1
+        if case.rate:  # the measured clocks per window must be exactly these
+            gen["G_CLOCKS"] = _clocks(case)
         return gen
     gen.update(
         G_HEIGHT=case.height,
@@ -308,9 +321,10 @@ def _stage_generics(case: StageCase) -> dict[str, object]:
         G_POOL_STRIDE=case.pool[1] if case.pool else 1,
     )
     if case.rate:
-        # one input pixel per clock, one window per ceil(Ci/Pi)*ceil(Co/Po) clocks
+        # one input pixel per clock, one window per ceil(Ci/Pi)*ceil(Co/Po)*ceil(KK/Pk) clocks
         _, ho, wo = stage.conv_shape
-        clocks = -(-case.ch_in // par_in) * -(-case.ch_out // par_out)
+        clocks = _clocks(case)
+        gen["G_CLOCKS"] = clocks
         gen["G_MAX_CYCLES"] = int(1.10 * max(case.height * case.width, ho * wo * clocks))
     return gen
 
@@ -343,6 +357,42 @@ CONV_CASES: dict[str, StageCase] = {
         3, 4, 3, shift=9, act=R, par_in=2, par_out=3, acc_bits=40, seed=16
     ),
     f"{WIDE_PREFIX}_rate": StageCase(3, 4, 3, shift=9, rate=True, acc_bits=34, seed=17),
+    # kernel-tap folding (par_k < K*K), weights in logic or read as block RAM
+    "k3_par_out_only_bram": StageCase(2, 5, 3, shift=9, par_out=2, wrom_bram=True, seed=39),
+    # more than 8 output groups: the bias word registered one stage ahead
+    "og10_taps3_k3_bram": StageCase(
+        2, 10, 3, shift=9, act=R, par_in=1, par_out=1, par_k=3, wrom_bram=True, seed=51
+    ),
+    "og10_taps5_k3_tree": StageCase(2, 10, 3, shift=9, par_in=1, par_out=1, par_k=5, seed=52),
+    "og9_k1_one_step": StageCase(3, 9, 1, shift=8, act=L, par_out=1, seed=53),
+    "og10_taps1_k3_no_tree": StageCase(1, 10, 3, shift=9, par_out=1, par_k=1, seed=54),
+    "taps1_k3_par1": StageCase(2, 3, 3, shift=9, act=R, par_in=1, par_out=1, par_k=1, seed=40),
+    "taps2_k3_bram": StageCase(
+        3, 5, 3, shift=10, act=L, par_in=2, par_out=2, par_k=2, wrom_bram=True, seed=41
+    ),
+    "taps4_k5_bram": StageCase(
+        3, 4, 5, shift=10, act=R, par_in=2, par_out=3, par_k=4, wrom_bram=True, seed=42
+    ),
+    "taps3_k2_uint8": StageCase(
+        2, 2, 2, shift=8, in_signed=False, par_in=2, par_out=1, par_k=3, seed=43
+    ),
+    "taps5_k3_full_channels": StageCase(2, 3, 3, shift=9, act=L, par_k=5, seed=44),
+    "taps1_k1_bram": StageCase(
+        4, 3, 1, shift=7, par_in=1, par_out=1, par_k=1, wrom_bram=True, seed=45
+    ),
+    "taps2_k3_long_stalls_bram": StageCase(
+        2, 2, 3, shift=9, par_in=1, par_k=2, wrom_bram=True, stall_in=60, stall_out=70, seed=46
+    ),
+    "rate_taps4_k3_bram": StageCase(
+        2, 3, 3, shift=9, act=R, par_in=1, par_out=2, par_k=4, wrom_bram=True, rate=True, seed=47
+    ),
+    "rate_taps5_k3_logic": StageCase(
+        3, 2, 3, shift=9, par_in=2, par_out=1, par_k=5, rate=True, seed=48
+    ),
+    "rate_folded_k3_channels": StageCase(3, 4, 3, shift=9, par_in=2, par_out=3, rate=True, seed=49),
+    f"{WIDE_PREFIX}_taps2_bram": StageCase(
+        3, 4, 3, shift=9, act=R, par_in=2, par_out=3, par_k=2, wrom_bram=True, acc_bits=40, seed=50
+    ),
 }
 
 PE_CASES: dict[str, StageCase] = {
@@ -393,6 +443,97 @@ PE_CASES: dict[str, StageCase] = {
     ),
     f"{WIDE_PREFIX}_k3_p1_leaky_pool2": StageCase(
         2, 3, 3, shift=9, act=L, height=6, width=5, pad=1, pool=(2, 2), acc_bits=36, seed=30
+    ),
+    # kernel-tap folding
+    "taps2_k3_p1_relu_pool2_bram": StageCase(
+        2,
+        3,
+        3,
+        shift=9,
+        act=R,
+        height=6,
+        width=5,
+        pad=1,
+        pool=(2, 2),
+        par_in=1,
+        par_out=2,
+        par_k=2,
+        wrom_bram=True,
+        seed=31,
+    ),
+    "taps7_k5_p2_uint8": StageCase(
+        1,
+        2,
+        5,
+        shift=9,
+        act=R,
+        in_signed=False,
+        height=6,
+        width=6,
+        pad=2,
+        par_out=1,
+        par_k=7,
+        seed=32,
+    ),
+    "taps1_k3_s2_p1_leaky_bram": StageCase(
+        2,
+        2,
+        3,
+        shift=9,
+        act=L,
+        height=7,
+        width=6,
+        stride=2,
+        pad=1,
+        par_in=2,
+        par_out=1,
+        par_k=1,
+        wrom_bram=True,
+        seed=33,
+    ),
+    "taps1_k1_partial_pool2_s1": StageCase(
+        4,
+        4,
+        1,
+        shift=7,
+        act=L,
+        height=4,
+        width=5,
+        par_in=2,
+        par_out=3,
+        par_k=1,
+        pool=(2, 1),
+        seed=34,
+    ),
+    "rate_taps3_k3_p1_bram": StageCase(
+        2,
+        2,
+        3,
+        shift=9,
+        height=6,
+        width=6,
+        pad=1,
+        par_in=1,
+        par_out=1,
+        par_k=3,
+        wrom_bram=True,
+        rate=True,
+        seed=35,
+    ),
+    "rate_taps1_k3_pool2": StageCase(
+        1,
+        2,
+        3,
+        shift=9,
+        act=R,
+        height=8,
+        width=8,
+        pad=1,
+        pool=(2, 2),
+        par_out=1,
+        par_k=1,
+        rate=True,
+        seed=36,
     ),
 }
 

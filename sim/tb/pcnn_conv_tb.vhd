@@ -2,7 +2,8 @@
 -- biases from weights.txt / bias.txt, expected pixels from expected.txt (all written by
 -- sim/suites/entities.py, expected values from pocket_cnn.reference). s_last is set on
 -- every G_PER_IMG-th window and must come out on the matching pixel. With G_NO_STALL the
--- input must never wait (one window per clock at full parallelism).
+-- input must never wait (one window per clock at full parallelism); with G_CLOCKS > 0 a
+-- window must take exactly G_CLOCKS = pcnn_cycles_per_pixel clocks (folded, no stalls).
 library ieee;
 use ieee.std_logic_1164.all;
 
@@ -25,11 +26,14 @@ entity pcnn_conv_tb is
     G_IN_SIGNED : boolean  := true;  -- int8 (true) or uint8 input bytes
     G_PAR_IN    : positive := 1;     -- input channels per clock
     G_PAR_OUT   : positive := 1;     -- output channels per clock
+    G_PAR_K     : natural  := 0;     -- kernel taps per clock (0 = all K*K)
+    G_WROM_BRAM : boolean  := false; -- folded weights as a block RAM read
     G_ACC_BITS  : positive := 32;    -- accumulator width
     G_PER_IMG   : positive := 4;     -- windows per "image" (last flag period)
     G_STALL_IN  : natural  := 0;     -- % of cycles the source pauses
     G_STALL_OUT : natural  := 0;     -- % of cycles the sink is not ready
     G_NO_STALL  : boolean  := false; -- check one window per clock
+    G_CLOCKS    : natural  := 0;     -- > 0: exact steady-state clocks per window (no stalls)
     G_SEED      : positive := 1      -- random seed
   );
 end entity pcnn_conv_tb;
@@ -41,12 +45,13 @@ architecture tb of pcnn_conv_tb is
   constant C_WTS  : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "weights.txt");
   constant C_BIAS : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "bias.txt");
   constant C_KK   : positive         := G_KERNEL * G_KERNEL;
+  constant C_PK   : positive         := pcnn_max(1, G_PAR_K + C_KK * boolean'pos(G_PAR_K = 0));
   constant C_CFG  : pcnn_pe_cfg_t    := (
     ch_in => G_CH_IN, ch_out => G_CH_OUT, height => G_KERNEL, width => G_KERNEL,
     kernel => G_KERNEL, stride => 1, pad => 0, shift => G_SHIFT,
     act => pcnn_act_t'val(G_ACT), in_signed => G_IN_SIGNED, pool_kernel => 0,
     pool_stride => 1, par_in => G_PAR_IN, par_out => G_PAR_OUT,
-    par_k => C_KK, acc_bits => G_ACC_BITS,
+    par_k => C_PK, wrom_bram => G_WROM_BRAM, acc_bits => G_ACC_BITS,
     requant => PCNN_RQ_SHIFT, pad_value => 0, zp => 0, clamp_lo => -128, clamp_hi => 127);
 
   signal clk                      : std_logic := '0';
@@ -86,6 +91,11 @@ begin
     wait until done_out;
     check(done_in, "input not fully consumed");
     info("cycles per " & integer'image(G_PER_IMG) & " windows: " & real'image(cyc));
+    if G_CLOCKS > 0 then
+      check_equal(pcnn_cycles_per_pixel(C_CFG), G_CLOCKS, "pcnn_cycles_per_pixel");
+      check(abs (cyc - real(G_PER_IMG * G_CLOCKS)) < 0.01, "clocks per " & integer'image(G_PER_IMG)
+            & " windows " & real'image(cyc) & ", want " & integer'image(G_PER_IMG * G_CLOCKS));
+    end if;
     test_runner_cleanup(runner);
   end process;
 

@@ -1,7 +1,8 @@
 -- pcnn_pe_tb: testbench of pcnn_pe (window -> conv -> [window -> maxpool]). Images from
 -- <output_path>/in.txt (pixel per beat), weights.txt, bias.txt, expected output pixels from
 -- expected.txt (pocket_cnn.reference.conv_stage). m_last must mark the last pixel of each
--- image. G_MAX_CYCLES > 0 checks the steady-state cycles per image (no-stall runs).
+-- image. G_MAX_CYCLES > 0 checks the steady-state cycles per image (no-stall runs), G_CLOCKS
+-- > 0 the clocks per window of pcnn_cycles_per_pixel.
 library ieee;
 use ieee.std_logic_1164.all;
 
@@ -30,10 +31,13 @@ entity pcnn_pe_tb is
     G_POOL_STRIDE : positive := 1;    -- max-pool stride
     G_PAR_IN      : positive := 1;    -- input channels per clock
     G_PAR_OUT     : positive := 1;    -- output channels per clock
+    G_PAR_K       : natural  := 0;    -- kernel taps per clock (0 = all K*K)
+    G_WROM_BRAM   : boolean  := false; -- folded weights as a block RAM read
     G_ACC_BITS    : positive := 32;   -- accumulator width
     G_STALL_IN    : natural  := 0;    -- % of cycles the source pauses
     G_STALL_OUT   : natural  := 0;    -- % of cycles the sink is not ready
     G_MAX_CYCLES  : natural  := 0;    -- > 0: bound on steady-state cycles per image
+    G_CLOCKS      : natural  := 0;    -- > 0: pcnn_cycles_per_pixel must equal it
     G_SEED        : positive := 1     -- random seed
   );
 end entity pcnn_pe_tb;
@@ -44,12 +48,14 @@ architecture tb of pcnn_pe_tb is
   constant C_EXP  : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "expected.txt");
   constant C_WTS  : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "weights.txt");
   constant C_BIAS : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "bias.txt");
+  constant C_KK   : positive         := G_KERNEL * G_KERNEL;
+  constant C_PK   : positive         := pcnn_max(1, G_PAR_K + C_KK * boolean'pos(G_PAR_K = 0));
   constant C_CFG  : pcnn_pe_cfg_t    := (
     ch_in => G_CH_IN, ch_out => G_CH_OUT, height => G_HEIGHT, width => G_WIDTH,
     kernel => G_KERNEL, stride => G_STRIDE, pad => G_PAD, shift => G_SHIFT,
     act => pcnn_act_t'val(G_ACT), in_signed => G_IN_SIGNED, pool_kernel => G_POOL_KERNEL,
     pool_stride => G_POOL_STRIDE, par_in => G_PAR_IN, par_out => G_PAR_OUT,
-    par_k => G_KERNEL * G_KERNEL,
+    par_k => C_PK, wrom_bram => G_WROM_BRAM,
     acc_bits => G_ACC_BITS, requant => PCNN_RQ_SHIFT, pad_value => 0, zp => 0,
     clamp_lo => -128, clamp_hi => 127);
 
@@ -92,6 +98,9 @@ begin
     info("cycles per image (steady state): " & real'image(cyc) & ", input pixels per image: "
          & integer'image(G_HEIGHT * G_WIDTH) & ", clocks per window: "
          & integer'image(pcnn_cycles_per_pixel(C_CFG)));
+    if G_CLOCKS > 0 then
+      check_equal(pcnn_cycles_per_pixel(C_CFG), G_CLOCKS, "pcnn_cycles_per_pixel");
+    end if;
     if G_MAX_CYCLES > 0 then
       check(cyc <= real(G_MAX_CYCLES), "cycles per image " & real'image(cyc)
             & " above the bound " & integer'image(G_MAX_CYCLES));
