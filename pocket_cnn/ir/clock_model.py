@@ -15,8 +15,9 @@ blocks and their control registers are the RTL's, by the same names:
 - :class:`Window` (pcnn_window: writer row/column, the reader's token decision
   ``p_dec`` and its position update, the token in flight, the window register) and
   :class:`PassWindow` (its 1x1 pass-through, no register);
-- :class:`Conv` (pcnn_conv: stage A's (output group, input group) counters, the MAC
-  pipeline tags, accumulator B, output register), :class:`MaxPool` (after a pool
+- :class:`Conv` (pcnn_conv: the input counters (output group, step) over the window
+  held on the input, the MAC pipeline tags, accumulator B, output register),
+  :class:`MaxPool` (after a pool
   window) and :class:`MaxPoolLine` (pcnn_maxpool_line, non-overlapping pools).
 
 :func:`run_images` streams images back to back (input valid every clock, output always
@@ -25,9 +26,10 @@ image's last output word leaves. :mod:`pocket_cnn.ir.cycles` uses it for the ste
 state when blocks interact (a window whose row buffer stalls its writer at an image
 start, short rows where the writer and the reader wait on each other).
 
-The conv's MAC pipeline depth (:func:`conv_tree_stages`) and its steps per window come
-from pcnn_conv's constants; kernel-tap folding counts ``ceil(K*K/PK)`` steps per input
-group (:data:`TAP_STEPS_PER_INPUT_GROUP`), the form pcnn_conv takes once it folds taps.
+The conv's MAC pipeline depth (:func:`conv_front_stages`: step register, block-RAM
+read register; :func:`conv_tree_stages`: adder tree) and its steps per window come from
+pcnn_conv's constants: ``ceil(Cin/PI) * ceil(K*K/PK)`` steps (input groups times tap
+groups) per output group, ``ceil(Cout/PO)`` output groups.
 """
 
 from __future__ import annotations
@@ -240,40 +242,32 @@ def conv_tree_stages(par_in: int, kk: int, steps: int) -> int:
     return _cdiv(levels - first, 2)
 
 
-#: Kernel-tap folding (par_k < K*K): pcnn_conv steps through ceil(K*K/PK) tap groups
-#: within each input group (steps per window ceil(Cin/PI) * ceil(K*K/PK) * ceil(Cout/PO)).
-TAP_STEPS_PER_INPUT_GROUP = True
-
-
 class Conv(Block):
-    """pcnn_conv: stage A steps through the (output group, input step) pairs of a window,
-    tags move down the MAC pipeline, B holds the accumulator, then the output register."""
+    """pcnn_conv: the window stays on the input while the input counters step through
+    its (output group ``og``, step ``st``) pairs, taken on the last one; tags move down
+    the MAC pipeline (``front`` step registers, :func:`conv_front_stages`, then the
+    product register and the adder-tree stages), B holds the accumulator, then the
+    output register. One enable ``en`` moves all of it."""
 
-    def __init__(self, in_steps: int, out_groups: int, tree_stages: int) -> None:
-        self.nig, self.nog = in_steps, out_groups
-        self.a_valid = False
-        self.ig = self.og = 0
-        n = tree_stages + 1
+    def __init__(self, steps: int, out_groups: int, tree_stages: int, front: int) -> None:
+        self.ns, self.nog = steps, out_groups
+        self.st = self.og = 0
+        n = front + tree_stages + 1
         self.tg_valid = [False] * n
-        self.tg_lastig = [False] * n
+        self.tg_lastst = [False] * n
         self.tg_og = [0] * n
         self.b_valid = self.b_final = False
 
-    def _ctl(self, m_ready: bool) -> tuple[bool, bool, bool]:
-        out_free = not self.valid or m_ready
-        b_move = self.b_valid and (not self.b_final or out_free)
-        en = not self.b_valid or b_move
-        a_step = self.a_valid and en
-        a_done = a_step and self.ig == self.nig - 1 and self.og == self.nog - 1
-        return b_move, en, a_done
+    def _en(self, m_ready: bool) -> bool:
+        return not self.b_valid or not self.valid or m_ready
 
     def ready(self, m_ready: bool) -> bool:
-        return not self.a_valid or self._ctl(m_ready)[2]
+        return self._en(m_ready) and self.st == self.ns - 1 and self.og == self.nog - 1
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
-        b_move, en, a_done = self._ctl(m_ready)
-        a_step = self.a_valid and en
-        take = s_valid and (not self.a_valid or a_done)
+        out_free = not self.valid or m_ready
+        b_move = self.b_valid and out_free
+        en = not self.b_valid or out_free
         if m_ready:
             self.valid = False
         if b_move:
@@ -281,24 +275,25 @@ class Conv(Block):
                 self.valid = True
             self.b_valid = False
         if en:
-            last = len(self.tg_valid) - 1
-            self.b_valid = self.tg_valid[last] and self.tg_lastig[last]
-            self.b_final = self.tg_og[last] == self.nog - 1
-            self.tg_valid = [self.a_valid, *self.tg_valid[:-1]]
-            self.tg_lastig = [self.ig == self.nig - 1, *self.tg_lastig[:-1]]
+            self.b_valid = self.tg_valid[-1] and self.tg_lastst[-1]
+            self.b_final = self.tg_og[-1] == self.nog - 1
+            self.tg_valid = [s_valid, *self.tg_valid[:-1]]
+            self.tg_lastst = [self.st == self.ns - 1, *self.tg_lastst[:-1]]
             self.tg_og = [self.og, *self.tg_og[:-1]]
-        if a_step:
-            if self.ig == self.nig - 1:
-                self.ig = 0
-                if self.og == self.nog - 1:
-                    self.og = 0
-                    self.a_valid = False
+            if s_valid:
+                if self.st == self.ns - 1:
+                    self.st = 0
+                    self.og = 0 if self.og == self.nog - 1 else self.og + 1
                 else:
-                    self.og += 1
-            else:
-                self.ig += 1
-        if take:
-            self.a_valid = True
+                    self.st += 1
+
+
+def conv_front_stages(steps: int, out_groups: int, bram: bool) -> int:
+    """pcnn_conv's registers ahead of the product register: the step register when
+    folded with several steps per output group or with block-RAM weights (C_SREG), and
+    one more after a block-RAM read."""
+    sreg = steps * out_groups > 1 and (steps > 1 or bram)
+    return int(sreg) + int(sreg and bram)
 
 
 @dataclass

@@ -55,6 +55,7 @@ from pocket_cnn.ir.clock_model import (
     MaxPoolLine,
     PassWindow,
     Serialize,
+    conv_front_stages,
     conv_tree_stages,
     run_images,
     window,
@@ -189,22 +190,31 @@ def cycle_report(net: Network, par: Sequence[Triple]) -> CycleReport:
     return CycleReport(stages, net.input_words, ends[-1] - ends[-2])
 
 
+def conv_block(ch_in: int, ch_out: int, kk: int, par: Triple) -> Conv:
+    """pcnn_conv of a PE (``kk`` = K*K, 1 for an FC PE) at ``par``: its steps, output
+    groups and pipeline depth, weights in block RAM where the emitter puts them."""
+    # imported here: pocket_cnn.emit imports the parallelism parser, which imports this
+    from pocket_cnn.emit.wrom import rom_shape, wrom_in_bram
+
+    pi, po, pk = min(par[0], ch_in), min(par[1], ch_out), min(par[2], kk)
+    steps, nog = _cdiv(ch_in, pi) * _cdiv(kk, pk), _cdiv(ch_out, po)
+    bram = wrom_in_bram(*rom_shape(ch_in, ch_out, kk, (pi, po), pk))
+    return Conv(
+        steps,
+        nog,
+        conv_tree_stages(pi, pk, steps * nog),
+        conv_front_stages(steps, nog, bram),
+    )
+
+
 def network_blocks(net: Network, par: Sequence[Triple]) -> list[Block]:
     """The chain of blocks of the generated network top at ``par``, in stream order."""
     blocks: list[Block] = [Gather(net.input_shape[0])]
     for i, st in enumerate(net.stages):
         ci, hh, ww = st.in_shape
         k = st.kernel
-        pi, po, pk = par[i]
-        steps = _cdiv(ci, pi) * _cdiv(k * k, pk)
         blocks.append(window(ci, hh, ww, k, st.stride, st.pad))
-        blocks.append(
-            Conv(
-                steps,
-                _cdiv(st.ch_out, po),
-                conv_tree_stages(pi, min(pk, k * k), steps * _cdiv(st.ch_out, po)),
-            )
-        )
+        blocks.append(conv_block(ci, st.ch_out, k * k, par[i]))
         if st.pool is not None and st.pool.stride >= st.pool.kernel:
             _, ho, wo = st.conv_shape
             blocks.append(MaxPoolLine(ho, wo, st.pool.kernel, st.pool.stride))
@@ -221,10 +231,8 @@ def network_blocks(net: Network, par: Sequence[Triple]) -> list[Block]:
         if oh * ow > 1:
             blocks.append(Flatten(oh * ow))
         for j, f in enumerate(net.fc):
-            pi, po, _ = par[n + j]
-            nig, nog = _cdiv(f.n_in, pi), _cdiv(f.n_out, po)
             blocks.append(PassWindow())
-            blocks.append(Conv(nig, nog, conv_tree_stages(pi, 1, nig * nog)))
+            blocks.append(conv_block(f.n_in, f.n_out, 1, par[n + j]))
     out_c = net.output_words if (net.gap is not None or net.fc) else net.stages[-1].out_shape[0]
     blocks.append(Serialize(out_c))
     return blocks
