@@ -34,6 +34,7 @@ groups) per output group, ``ceil(Cout/PO)`` output groups.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from pocket_cnn.ir.network import conv_out
@@ -253,9 +254,8 @@ class Conv(Block):
         self.ns, self.nog = steps, out_groups
         self.st = self.og = 0
         n = front + tree_stages + 1
-        self.tg_valid = [False] * n
-        self.tg_lastst = [False] * n
-        self.tg_og = [0] * n
+        #: per pipeline register, input side first: (valid, last step, output group)
+        self.tags: deque[tuple[bool, bool, int]] = deque([(False, False, 0)] * n, maxlen=n)
         self.b_valid = self.b_final = False
 
     def _en(self, m_ready: bool) -> bool:
@@ -275,11 +275,10 @@ class Conv(Block):
                 self.valid = True
             self.b_valid = False
         if en:
-            self.b_valid = self.tg_valid[-1] and self.tg_lastst[-1]
-            self.b_final = self.tg_og[-1] == self.nog - 1
-            self.tg_valid = [s_valid, *self.tg_valid[:-1]]
-            self.tg_lastst = [self.st == self.ns - 1, *self.tg_lastst[:-1]]
-            self.tg_og = [self.og, *self.tg_og[:-1]]
+            t_valid, t_lastst, t_og = self.tags[-1]
+            self.b_valid = t_valid and t_lastst
+            self.b_final = t_og == self.nog - 1
+            self.tags.appendleft((s_valid, self.st == self.ns - 1, self.og))
             if s_valid:
                 if self.st == self.ns - 1:
                     self.st = 0
@@ -456,17 +455,21 @@ def run_images(blocks: list[Block], out_words: int, images: int, limit: int) -> 
     n = len(blocks)
     readies = [True] * (n + 1)
     valids = [True] * (n + 1)
+    out_valid = [b.out_valid for b in blocks]
+    ready = [b.ready for b in blocks]
+    clock = [b.clock for b in blocks]
+    fwd, back = range(n), range(n - 1, -1, -1)
     for clk in range(limit):
-        for i, b in enumerate(blocks):
-            valids[i + 1] = b.out_valid(valids[i])
-        for i in range(n - 1, -1, -1):
-            readies[i] = blocks[i].ready(readies[i + 1])
+        for i in fwd:
+            valids[i + 1] = out_valid[i](valids[i])
+        for i in back:
+            readies[i] = ready[i](readies[i + 1])
         if valids[n]:  # a word leaves (the sink is always ready)
             words += 1
             if words % out_words == 0:
                 ends.append(clk)
                 if len(ends) == images:
                     break
-        for i, b in enumerate(blocks):
-            b.clock(valids[i], readies[i + 1])
+        for i in fwd:
+            clock[i](valids[i], readies[i + 1])
     return ends
