@@ -7,6 +7,7 @@ auto among them); here: the choice against the model, the options and their erro
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,8 @@ from pocket_cnn.cli.parallel_opts import auto_target
 from pocket_cnn.emit import emit
 from pocket_cnn.errors import ModelError
 from pocket_cnn.fusesoc.network_gen import generate, parse_params
-from pocket_cnn.ir.auto_parallel import AutoTarget, choose
-from pocket_cnn.ir.cycles import cycle_report
+from pocket_cnn.ir.auto_parallel import FOLD_TAPS, AutoTarget, choose
+from pocket_cnn.ir.cycles import cycle_report, stage_cycles
 from pocket_cnn.ir.estimate import COEF, estimate
 from pocket_cnn.ir.parallel import pe_dims, resolve_parallel
 from pocket_cnn.zoo import ZOO, build
@@ -27,15 +28,28 @@ from pocket_cnn.zoo import ZOO, build
 SMALL_ZOO = [n for n in sorted(ZOO) if build(n).input_words <= 108]
 
 
+#: Zoo models no setting keeps up with the input port (the clocked model, which
+#: tests/test_cycles.py checks against GHDL): pcnn_gap drains its sums while the next
+#: image waits, and a 16-word image leaves too little slack for 8 channels (full: 19).
+MISS_THE_BOUND = {"conv_3x1_1x1_max_2x2_padding"}
+
+
 @pytest.mark.parametrize("name", sorted(ZOO))
 def test_auto_keeps_up_with_the_input_port(name: str) -> None:
-    """Default target: the input bound, as full parallelism, with no more multipliers."""
+    """Default target: the input bound, as full parallelism, with no more multipliers
+    (where no setting reaches the bound: full parallelism's clocks, with a note)."""
     net = build(name)
     auto = resolve_parallel(net, "auto")
     full = resolve_parallel(net, "full")
-    assert auto.auto and not auto.note
     rep = cycle_report(net, auto.triples(net))
-    assert rep.steady == rep.bound == cycle_report(net, full.triples(net)).steady
+    full_steady = cycle_report(net, full.triples(net)).steady
+    assert auto.auto
+    if name in MISS_THE_BOUND:  # the fastest there is, and said so
+        assert rep.steady == full_steady > rep.bound
+        assert "cannot be met" in auto.note
+    else:
+        assert not auto.note
+        assert rep.steady == rep.bound == full_steady
     mults = [a * b * k for a, b, k in auto.triples(net)]
     full_mults = [a * b * k for a, b, k in full.triples(net)]
     assert all(m <= f for m, f in zip(mults, full_mults, strict=True))
@@ -48,13 +62,15 @@ def test_auto_is_minimal_per_pe(name: str) -> None:
     par = resolve_parallel(net, "auto").triples(net)
     for i, (_, ch_in, ch_out, kk) in enumerate(pe_dims(net)):
         mine = par[i][0] * par[i][1] * par[i][2]
-        for pi in range(1, ch_in + 1):
-            for po in range(1, ch_out + 1):
-                if pi * po * kk >= mine:
-                    continue
-                trial = list(par)
-                trial[i] = (pi, po, kk)
-                assert cycle_report(net, trial).steady > net.input_words, (name, i, pi, po)
+        pks = range(1, kk + 1) if FOLD_TAPS else [kk]
+        for pi, po, pk in itertools.product(range(1, ch_in + 1), range(1, ch_out + 1), pks):
+            if pi * po * pk >= mine:
+                continue
+            trial = list(par)
+            trial[i] = (pi, po, pk)
+            if max(s.cycles for s in stage_cycles(net, trial)) > net.input_words:
+                continue  # a block alone misses the bound (steady >= slowest block)
+            assert cycle_report(net, trial).steady > net.input_words, (name, i, pi, po, pk)
 
 
 def test_rate_target() -> None:
@@ -110,7 +126,7 @@ def test_cli_check_table(capsys: pytest.CaptureFixture[str]) -> None:
     rep = cycle_report(net, resolve_parallel(net, "1,1;1,1;1,1;1,1").triples(net))
     assert f"steady state: {rep.steady} cycles/image (bound {net.input_words}" in out
     neck = [line.split()[0] for line in out.splitlines() if line.endswith("<- bottleneck")]
-    slowest = {st.name for i, st in enumerate(net.stages) if rep.pe_cycles(i) == rep.steady}
+    slowest = {st.name for i, st in enumerate(net.stages) if rep.pe_cycles(i) == rep.slowest}
     assert set(neck) == slowest == {"conv2", "conv3"}
     assert "bottleneck: conv2.conv (PE 1)" in out
     assert main(["check", "zoo:conv_3x1_1x1_max_2x2"]) == 0

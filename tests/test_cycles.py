@@ -1,5 +1,6 @@
 """The cycle model (pocket_cnn.ir.cycles, pocket_cnn.ir.clock_model) against GHDL:
-every image's clocks with images back to back and the steady state, exactly.
+every image's clocks with images back to back (the first one's from the start, so the
+pipeline depth too) and the steady state, exactly.
 
 Expected clocks come from the simulation of the generated VHDL (the network testbench,
 no stalls); the model is what is tested. Coverage: every zoo model at full parallelism
@@ -20,6 +21,7 @@ import numpy as np
 import pytest
 
 from pocket_cnn.emit.fc import fc_as_conv
+from pocket_cnn.emit.wrom import rom_shape, wrom_in_bram
 from pocket_cnn.ir import Activation, FcStage, Network, PoolSpec, QTensor
 from pocket_cnn.ir.auto_parallel import FOLD_TAPS
 from pocket_cnn.ir.cycles import IMAGES, clocked_ends, cycle_report
@@ -40,14 +42,16 @@ QUANT_SEEDS = range(8)
 
 
 def agree(net: Network, par: PeParallel) -> None:
-    """GHDL's clocks of images 1.. (images back to back, no stalls) equal the model's."""
+    """GHDL's clocks of every image (images back to back, no stalls) equal the model's:
+    the first image's (from the start: the pipeline's depth) and those of images 1.."""
     x = random_images(net, IMAGES, seed=3)
     res = simulate_images(net, x, parallel=par, chunk=IMAGES)
     assert res.bad_images == 0
-    measured = [c for r in res.results for c in r.cycles][1:]
+    measured = [c for r in res.results for c in r.cycles]
     triples = par.triples(net)
     ends = clocked_ends(net, triples, IMAGES)
-    assert [b - a for a, b in itertools.pairwise(ends)] == measured, (net.name, str(par))
+    model = [ends[0]] + [b - a for a, b in itertools.pairwise(ends)]
+    assert model == measured, (net.name, str(par))
     rep = cycle_report(net, triples)
     assert rep.steady == res.steady, (net.name, str(par))
     assert rep.steady >= rep.slowest >= rep.bound == res.bound
@@ -170,3 +174,39 @@ def test_fc_chain_alone() -> None:
         stages=[fc_as_conv(f) for f in net.fc],
     )
     agree(chain, resolve_parallel(chain, [(3, 2), (1, 1)]))
+
+
+#: (C, H, W, Cout, K, pool, (PI, PO, PK)): weights in block RAM (pocket_cnn.emit.wrom;
+#: the step register and the register after the read), with several steps per output
+#: group (taps folded) and with output groups of one step each (the step register only
+#: for the read), the bias word registered ahead (more than 8 output groups)
+BRAM = [
+    (1, 6, 6, 16, 5, None, (1, 1, 1)),
+    (2, 5, 7, 12, 3, (2, 2), (1, 1, 2)),
+    (1, 4, 4, 160, 1, None, (1, 1, 1)),
+]
+
+
+@pytest.mark.parametrize("case", BRAM)
+def test_weights_in_block_ram(
+    case: tuple[int, int, int, int, int, tuple[int, int] | None, tuple[int, int, int]],
+) -> None:
+    c, h, w, cout, k, pool, par = case
+    assert wrom_in_bram(*rom_shape(c, cout, k * k, par[:2], par[2]))
+    layer = LayerSpec(cout, k, 1, 0, Activation.RELU, None if pool is None else PoolSpec(*pool))
+    spec = NetSpec("bram", (c, h, w), (layer,), gap=False)
+    net = build_network(spec, np.random.default_rng(1))
+    agree(net, resolve_parallel(net, [par]))
+
+
+def test_fc_weights_in_block_ram() -> None:
+    """An FC PE of one step per output group whose 80 weight words sit in block RAM."""
+    net = _fc_net("conv_3x1_1x1_max_2x2", True, (2, 80))
+    chain = Network(
+        name="fc_bram",
+        input_shape=(8, 1, 1),
+        input_q=QTensor.pow2(4),
+        stages=[fc_as_conv(f) for f in net.fc],
+    )
+    assert wrom_in_bram(*rom_shape(2, 80, 1, (2, 1), 1))
+    agree(chain, resolve_parallel(chain, [(8, 2), (2, 1)]))

@@ -12,8 +12,8 @@ a setting that does not fit (estimated cells, or multipliers beyond the DSPs pus
 into cells) is relaxed to the fastest one that fits; a target that cannot be met at
 all gives the fastest setting. Either way :attr:`AutoChoice.note` says so in one line.
 
-Kernel-tap folding (par_k < K*K) is a candidate only with :data:`FOLD_TAPS` (pcnn_conv
-refuses it until it is built).
+Kernel-tap folding (par_k < K*K) is a candidate with :data:`FOLD_TAPS` (on: pcnn_conv
+steps through ``ceil(K*K/PK)`` tap groups per input group).
 """
 
 from __future__ import annotations
@@ -31,9 +31,8 @@ from pocket_cnn.ir.estimate import (
 )
 from pocket_cnn.ir.network import Network
 
-#: Let auto fold kernel taps (par_k < K*K). Off while pcnn_conv refuses tap folding;
-#: the lead turns it on when the kernel-tap folding RTL is merged.
-FOLD_TAPS = False
+#: Let auto fold kernel taps (par_k < K*K): pcnn_conv folds them (tap groups).
+FOLD_TAPS = True
 
 #: Rounds of speeding up a PE when blocks waiting on each other lose clocks.
 MAX_ROUNDS = 64

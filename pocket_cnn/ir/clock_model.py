@@ -2,19 +2,23 @@
 no data): when every beat moves, hence the cycles per image with images back to back.
 
 Each block of ``rtl/`` is ported as registers plus the combinational ``ready`` it
-drives upstream: per clock the readies are computed from the sink backwards (a
+drives upstream: per clock the valids settle from the source forwards (registered, or
+passed through where a block has no register), the readies from the sink backwards (a
 block's ``s_ready`` depends on its registers and on its ``m_ready`` only, AXI rule),
-then every block takes its clock edge with its upstream's registered ``valid``. The
+then every block takes its clock edge. The
 blocks and their control registers are the RTL's, by the same names:
 
-- :class:`Gather` (pcnn_axis_gather), :class:`Serialize` (pcnn_axis_serialize),
-  :class:`Flatten` (pcnn_flatten), :class:`Gap` (pcnn_gap: accumulator, bank, the
-  4-register divide pipeline, result register);
+- :class:`Gather` (pcnn_axis_gather), :class:`Serialize` (pcnn_axis_serialize: no
+  pixel register, valid passes through), :class:`Flatten` (pcnn_flatten), :class:`Gap`
+  (pcnn_gap: accumulators that drain after an image, the 4-register divide pipeline,
+  result register);
 - :class:`Window` (pcnn_window: writer row/column, the reader's token decision
   ``p_dec`` and its position update, the token in flight, the window register) and
-  :class:`PassWindow` (its 1x1 pass-through);
-- :class:`Conv` (pcnn_conv: stage A's (output group, input group) counters, the MAC
-  pipeline tags, accumulator B, output register) and :class:`MaxPool`.
+  :class:`PassWindow` (its 1x1 pass-through, no register);
+- :class:`Conv` (pcnn_conv: the input counters (output group, step) over the window
+  held on the input, the MAC pipeline tags, accumulator B, output register),
+  :class:`MaxPool` (after a pool
+  window) and :class:`MaxPoolLine` (pcnn_maxpool_line, non-overlapping pools).
 
 :func:`run_images` streams images back to back (input valid every clock, output always
 ready, as the network testbench without stalls) and returns the clock at which each
@@ -22,13 +26,15 @@ image's last output word leaves. :mod:`pocket_cnn.ir.cycles` uses it for the ste
 state when blocks interact (a window whose row buffer stalls its writer at an image
 start, short rows where the writer and the reader wait on each other).
 
-The conv's MAC pipeline depth (:func:`conv_tree_stages`) and its steps per window come
-from pcnn_conv's constants; kernel-tap folding counts ``ceil(K*K/PK)`` steps per input
-group (:data:`TAP_STEPS_PER_INPUT_GROUP`), the form pcnn_conv takes once it folds taps.
+The conv's MAC pipeline depth (:func:`conv_front_stages`: step register, block-RAM
+read register; :func:`conv_tree_stages`: adder tree) and its steps per window come from
+pcnn_conv's constants: ``ceil(Cin/PI) * ceil(K*K/PK)`` steps (input groups times tap
+groups) per output group, ``ceil(Cout/PO)`` output groups.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from pocket_cnn.ir.network import conv_out
@@ -46,9 +52,14 @@ def _log2_ceil(v: int) -> int:
 
 
 class Block:
-    """One RTL block: registered ``valid`` out, combinational ``ready`` in."""
+    """One RTL block: ``valid`` out (registered unless :meth:`out_valid` passes the
+    upstream's through), combinational ``ready`` in."""
 
     valid = False
+
+    def out_valid(self, s_valid: bool) -> bool:
+        """``m_valid`` this clock given the upstream's ``valid`` (registered: ignored)."""
+        return self.valid
 
     def ready(self, m_ready: bool) -> bool:  # pragma: no cover - interface
         raise NotImplementedError
@@ -80,27 +91,23 @@ class Gather(Block):
 
 
 class Serialize(Block):
-    """pcnn_axis_serialize: one pixel beat -> ``ch`` words, one per clock."""
+    """pcnn_axis_serialize: one pixel beat -> ``ch`` words, one per clock; no pixel
+    register: the upstream holds the beat, valid passes through, the beat is taken as
+    its last word leaves."""
 
     def __init__(self, ch: int) -> None:
         self.ch = ch
-        self.busy = False
         self.idx = 0
 
+    def out_valid(self, s_valid: bool) -> bool:
+        return s_valid
+
     def ready(self, m_ready: bool) -> bool:
-        return not self.busy or (m_ready and self.idx == self.ch - 1)
+        return m_ready and self.idx == self.ch - 1
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
-        rdy = self.ready(m_ready)
-        if self.busy and m_ready:
-            if self.idx == self.ch - 1:
-                self.idx = 0
-                self.busy = False
-            else:
-                self.idx += 1
-        if s_valid and rdy:
-            self.busy = True
-        self.valid = self.busy
+        if s_valid and m_ready:
+            self.idx = 0 if self.idx == self.ch - 1 else self.idx + 1
 
 
 class Flatten(Block):
@@ -126,41 +133,35 @@ class Flatten(Block):
 
 
 class Gap(Block):
-    """pcnn_gap: input register, per-channel sums, bank drained one channel per clock
-    into the 4-register divide pipeline, result register."""
+    """pcnn_gap: each pixel summed as it is taken; after an image's last pixel the sums
+    drain one channel per clock (``busy``, the next image waits) into the 4-register
+    divide pipeline, then the result register."""
 
     def __init__(self, ch: int, pixels: int) -> None:
         self.ch, self.pixels = ch, pixels
-        self.x_vld = False
         self.pix_cnt = 0
-        self.bank_busy = False
-        self.bank_cnt = 0
+        self.busy = False
+        self.drain_cnt = 0
         self.pipe = [False, False, False, False]  # c_v, k_v, p_v, q_v
         self.res_cnt = 0
 
-    def _acc_rdy(self) -> bool:
-        return self.pix_cnt != self.pixels - 1 or not self.bank_busy
-
     def ready(self, m_ready: bool) -> bool:
-        return not self.x_vld or self._acc_rdy()
+        return not self.busy
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
-        acc_rdy = self._acc_rdy()
-        take = self.x_vld and acc_rdy
+        take = s_valid and not self.busy
         adv = not self.valid or m_ready
-        if not self.x_vld or acc_rdy:
-            self.x_vld = s_valid
         if m_ready:
             self.valid = False
         if adv:
             c_v, k_v, p_v, q_v = self.pipe
-            busy = self.bank_busy
+            busy = self.busy
             if busy:
-                if self.bank_cnt == self.ch - 1:
-                    self.bank_cnt = 0
-                    self.bank_busy = False
+                if self.drain_cnt == self.ch - 1:
+                    self.drain_cnt = 0
+                    self.busy = False
                 else:
-                    self.bank_cnt += 1
+                    self.drain_cnt += 1
             self.pipe = [busy, c_v, k_v, p_v]
             if q_v:
                 if self.res_cnt == self.ch - 1:
@@ -171,7 +172,7 @@ class Gap(Block):
         if take:
             if self.pix_cnt == self.pixels - 1:
                 self.pix_cnt = 0
-                self.bank_busy = True
+                self.busy = True
             else:
                 self.pix_cnt += 1
 
@@ -191,18 +192,46 @@ class MaxPool(Block):
         self.valid = self.stages[-1]
 
 
-class PassWindow(Block):
-    """pcnn_window with K = 1, stride 1, no pad: one register stage."""
+class MaxPoolLine(Block):
+    """pcnn_maxpool_line (stride >= kernel, no pad) over an h x w map: one pixel taken
+    per clock unless an unread result is held; a window's last pixel (last column of its
+    last row) loads the output register. Its position counters as (x, y)."""
+
+    def __init__(self, h: int, w: int, k: int, s: int) -> None:
+        self.h, self.w, self.k, self.s = h, w, k, s
+        self.ho, self.wo = conv_out(h, k, s), conv_out(w, k, s)
+        self.x = self.y = 0
 
     def ready(self, m_ready: bool) -> bool:
         return not self.valid or m_ready
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
-        rdy = self.ready(m_ready)
+        take = s_valid and self.ready(m_ready)
         if m_ready:
             self.valid = False
-        if s_valid and rdy:
-            self.valid = True
+        if take:
+            x, y, k, s = self.x, self.y, self.k, self.s
+            if x // s < self.wo and x % s == k - 1 and y // s < self.ho and y % s == k - 1:
+                self.valid = True
+            if x == self.w - 1:
+                self.x = 0
+                self.y = 0 if y == self.h - 1 else y + 1
+            else:
+                self.x = x + 1
+
+
+class PassWindow(Block):
+    """pcnn_window with K = 1, stride 1, no pad: no register, the handshake passes
+    through."""
+
+    def out_valid(self, s_valid: bool) -> bool:
+        return s_valid
+
+    def ready(self, m_ready: bool) -> bool:
+        return m_ready
+
+    def clock(self, s_valid: bool, m_ready: bool) -> None:
+        pass
 
 
 def conv_tree_stages(par_in: int, kk: int, steps: int) -> int:
@@ -214,40 +243,31 @@ def conv_tree_stages(par_in: int, kk: int, steps: int) -> int:
     return _cdiv(levels - first, 2)
 
 
-#: Kernel-tap folding (par_k < K*K): pcnn_conv steps through ceil(K*K/PK) tap groups
-#: within each input group (steps per window ceil(Cin/PI) * ceil(K*K/PK) * ceil(Cout/PO)).
-TAP_STEPS_PER_INPUT_GROUP = True
-
-
 class Conv(Block):
-    """pcnn_conv: stage A steps through the (output group, input step) pairs of a window,
-    tags move down the MAC pipeline, B holds the accumulator, then the output register."""
+    """pcnn_conv: the window stays on the input while the input counters step through
+    its (output group ``og``, step ``st``) pairs, taken on the last one; tags move down
+    the MAC pipeline (``front`` step registers, :func:`conv_front_stages`, then the
+    product register and the adder-tree stages), B holds the accumulator, then the
+    output register. One enable ``en`` moves all of it."""
 
-    def __init__(self, in_steps: int, out_groups: int, tree_stages: int) -> None:
-        self.nig, self.nog = in_steps, out_groups
-        self.a_valid = False
-        self.ig = self.og = 0
-        n = tree_stages + 1
-        self.tg_valid = [False] * n
-        self.tg_lastig = [False] * n
-        self.tg_og = [0] * n
+    def __init__(self, steps: int, out_groups: int, tree_stages: int, front: int) -> None:
+        self.ns, self.nog = steps, out_groups
+        self.st = self.og = 0
+        n = front + tree_stages + 1
+        #: per pipeline register, input side first: (valid, last step, output group)
+        self.tags: deque[tuple[bool, bool, int]] = deque([(False, False, 0)] * n, maxlen=n)
         self.b_valid = self.b_final = False
 
-    def _ctl(self, m_ready: bool) -> tuple[bool, bool, bool]:
-        out_free = not self.valid or m_ready
-        b_move = self.b_valid and (not self.b_final or out_free)
-        en = not self.b_valid or b_move
-        a_step = self.a_valid and en
-        a_done = a_step and self.ig == self.nig - 1 and self.og == self.nog - 1
-        return b_move, en, a_done
+    def _en(self, m_ready: bool) -> bool:
+        return not self.b_valid or not self.valid or m_ready
 
     def ready(self, m_ready: bool) -> bool:
-        return not self.a_valid or self._ctl(m_ready)[2]
+        return self._en(m_ready) and self.st == self.ns - 1 and self.og == self.nog - 1
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
-        b_move, en, a_done = self._ctl(m_ready)
-        a_step = self.a_valid and en
-        take = s_valid and (not self.a_valid or a_done)
+        out_free = not self.valid or m_ready
+        b_move = self.b_valid and out_free
+        en = not self.b_valid or out_free
         if m_ready:
             self.valid = False
         if b_move:
@@ -255,24 +275,24 @@ class Conv(Block):
                 self.valid = True
             self.b_valid = False
         if en:
-            last = len(self.tg_valid) - 1
-            self.b_valid = self.tg_valid[last] and self.tg_lastig[last]
-            self.b_final = self.tg_og[last] == self.nog - 1
-            self.tg_valid = [self.a_valid, *self.tg_valid[:-1]]
-            self.tg_lastig = [self.ig == self.nig - 1, *self.tg_lastig[:-1]]
-            self.tg_og = [self.og, *self.tg_og[:-1]]
-        if a_step:
-            if self.ig == self.nig - 1:
-                self.ig = 0
-                if self.og == self.nog - 1:
-                    self.og = 0
-                    self.a_valid = False
+            t_valid, t_lastst, t_og = self.tags[-1]
+            self.b_valid = t_valid and t_lastst
+            self.b_final = t_og == self.nog - 1
+            self.tags.appendleft((s_valid, self.st == self.ns - 1, self.og))
+            if s_valid:
+                if self.st == self.ns - 1:
+                    self.st = 0
+                    self.og = 0 if self.og == self.nog - 1 else self.og + 1
                 else:
-                    self.og += 1
-            else:
-                self.ig += 1
-        if take:
-            self.a_valid = True
+                    self.st += 1
+
+
+def conv_front_stages(steps: int, out_groups: int, bram: bool) -> int:
+    """pcnn_conv's registers ahead of the product register: the step register when
+    folded with several steps per output group or with block-RAM weights (C_SREG), and
+    one more after a block-RAM read."""
+    sreg = steps * out_groups > 1 and (steps > 1 or bram)
+    return int(sreg) + int(sreg and bram)
 
 
 @dataclass
@@ -415,7 +435,7 @@ class Window(Block):
 
 
 def window(ch: int, h: int, w: int, k: int, s: int, p: int) -> Block:
-    """The pcnn_window of this geometry (the pass-through register for 1x1/1/0)."""
+    """The pcnn_window of this geometry (the pass-through for 1x1/1/0)."""
     if k == 1 and s == 1 and p == 0:
         return PassWindow()
     return Window(ch, h, w, k, s, p)
@@ -425,21 +445,31 @@ def run_images(blocks: list[Block], out_words: int, images: int, limit: int) -> 
     """Clock the chain ``blocks`` (first: the gather, last: the serializer) with input
     words always valid and the output always ready until ``images`` images have left
     (``out_words`` words each) or ``limit`` clocks passed; returns the clock of each
-    image's last output word."""
+    image's last output word.
+
+    Per clock the valids settle from the source forwards (pass-through blocks forward
+    their upstream's), the readies from the sink backwards (a ready never depends on
+    the block's own input valid), then every block takes its clock edge."""
     ends: list[int] = []
     words = 0
     n = len(blocks)
     readies = [True] * (n + 1)
+    valids = [True] * (n + 1)
+    out_valid = [b.out_valid for b in blocks]
+    ready = [b.ready for b in blocks]
+    clock = [b.clock for b in blocks]
+    fwd, back = range(n), range(n - 1, -1, -1)
     for clk in range(limit):
-        for i in range(n - 1, -1, -1):
-            readies[i] = blocks[i].ready(readies[i + 1])
-        valids = [True] + [b.valid for b in blocks[:-1]]
-        if blocks[-1].valid:  # a word leaves (the sink is always ready)
+        for i in fwd:
+            valids[i + 1] = out_valid[i](valids[i])
+        for i in back:
+            readies[i] = ready[i](readies[i + 1])
+        if valids[n]:  # a word leaves (the sink is always ready)
             words += 1
             if words % out_words == 0:
                 ends.append(clk)
                 if len(ends) == images:
                     break
-        for i, b in enumerate(blocks):
-            b.clock(valids[i], readies[i + 1])
+        for i in fwd:
+            clock[i](valids[i], readies[i + 1])
     return ends

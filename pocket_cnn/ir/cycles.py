@@ -12,14 +12,17 @@ own, with its input always valid and its output always ready (:func:`stage_cycle
   clocking the window alone (:func:`window_cycles`);
 - ``conv`` (pcnn_conv): ``ceil(Cin/PI) * ceil(Cout/PO) * ceil(K*K/PK)`` clocks per
   window, fully pipelined;
-- ``pool_window`` and ``maxpool`` (pool geometry): the window as above; the max tree
-  takes one window per clock;
-- ``gap`` (pcnn_gap): one pixel per clock, its divide bank drains one channel per
-  clock while the next image accumulates: ``max(H*W, C)``;
+- ``pool`` (pcnn_maxpool_line, windows that do not overlap: stride >= kernel): one
+  conv output pixel per clock, ``Hc*Wc``;
+- ``pool_window`` and ``maxpool`` (overlapping pools, pool geometry): the window as
+  above; the max tree takes one window per clock;
+- ``gap`` (pcnn_gap): one pixel per clock, then its sums drain one channel per clock
+  while the next image waits: ``H*W + C``;
 - ``flatten`` (pcnn_flatten): one pixel per clock, ``H*W``;
-- FC PEs (kernel-1 conv over one pixel): its pass-through window one clock, its conv
+- FC PEs (kernel-1 conv over one pixel): its pass-through window (no register) one
+  clock, its conv
   ``ceil(Nin/PI) * ceil(Nout/PO)``;
-- ``serialize`` (pcnn_axis_serialize): one output word per clock.
+- ``serialize`` (pcnn_axis_serialize, no pixel register): one output word per clock.
 
 With images back to back the network runs at its slowest block, plus the clocks lost
 where blocks wait on each other: a window's row slots let its writer run only two rows
@@ -49,8 +52,10 @@ from pocket_cnn.ir.clock_model import (
     Gap,
     Gather,
     MaxPool,
+    MaxPoolLine,
     PassWindow,
     Serialize,
+    conv_front_stages,
     conv_tree_stages,
     run_images,
     window,
@@ -135,7 +140,10 @@ def pe_stages(net: Network, i: int, par: Triple) -> list[StageCycles]:
         StageCycles(f"{st.name}.window", window_cycles(c, h, w, k, s, p), i),
         StageCycles(f"{st.name}.conv", ho * wo * conv_steps(c, st.ch_out, k * k, par), i),
     ]
-    if st.pool is not None:
+    if st.pool is not None and st.pool.stride >= st.pool.kernel:
+        # pcnn_maxpool_line: one conv output pixel per clock
+        out.append(StageCycles(f"{st.name}.pool", ho * wo, i))
+    elif st.pool is not None:
         pk_, ps = st.pool.kernel, st.pool.stride
         cyc = window_cycles(st.ch_out, ho, wo, pk_, ps, 0)
         out.append(StageCycles(f"{st.name}.pool_window", cyc, i))
@@ -160,7 +168,7 @@ def stage_cycles(net: Network, par: Sequence[Triple]) -> list[StageCycles]:
         stages += pe_stages(net, i, par[i])
     oc, oh, ow = net.stages[-1].out_shape
     if net.gap is not None:
-        stages.append(StageCycles("gap", max(oh * ow, oc)))
+        stages.append(StageCycles("gap", oh * ow + oc))
         oh = ow = 1
     n = len(net.stages)
     if net.fc:
@@ -182,23 +190,35 @@ def cycle_report(net: Network, par: Sequence[Triple]) -> CycleReport:
     return CycleReport(stages, net.input_words, ends[-1] - ends[-2])
 
 
+def conv_block(ch_in: int, ch_out: int, kk: int, par: Triple) -> Conv:
+    """pcnn_conv of a PE (``kk`` = K*K, 1 for an FC PE) at ``par``: its steps, output
+    groups and pipeline depth, weights in block RAM where the emitter puts them."""
+    # imported here: pocket_cnn.emit imports the parallelism parser, which imports this
+    from pocket_cnn.emit.wrom import rom_shape, wrom_in_bram
+
+    pi, po, pk = min(par[0], ch_in), min(par[1], ch_out), min(par[2], kk)
+    steps, nog = _cdiv(ch_in, pi) * _cdiv(kk, pk), _cdiv(ch_out, po)
+    bram = wrom_in_bram(*rom_shape(ch_in, ch_out, kk, (pi, po), pk))
+    return Conv(
+        steps,
+        nog,
+        conv_tree_stages(pi, pk, steps * nog),
+        conv_front_stages(steps, nog, bram),
+    )
+
+
 def network_blocks(net: Network, par: Sequence[Triple]) -> list[Block]:
     """The chain of blocks of the generated network top at ``par``, in stream order."""
     blocks: list[Block] = [Gather(net.input_shape[0])]
     for i, st in enumerate(net.stages):
         ci, hh, ww = st.in_shape
         k = st.kernel
-        pi, po, pk = par[i]
-        steps = _cdiv(ci, pi) * _cdiv(k * k, pk)
         blocks.append(window(ci, hh, ww, k, st.stride, st.pad))
-        blocks.append(
-            Conv(
-                steps,
-                _cdiv(st.ch_out, po),
-                conv_tree_stages(pi, min(pk, k * k), steps * _cdiv(st.ch_out, po)),
-            )
-        )
-        if st.pool is not None:
+        blocks.append(conv_block(ci, st.ch_out, k * k, par[i]))
+        if st.pool is not None and st.pool.stride >= st.pool.kernel:
+            _, ho, wo = st.conv_shape
+            blocks.append(MaxPoolLine(ho, wo, st.pool.kernel, st.pool.stride))
+        elif st.pool is not None:
             co, ho, wo = st.conv_shape
             blocks.append(window(co, ho, wo, st.pool.kernel, st.pool.stride, 0))
             blocks.append(MaxPool(st.pool.kernel))
@@ -211,10 +231,8 @@ def network_blocks(net: Network, par: Sequence[Triple]) -> list[Block]:
         if oh * ow > 1:
             blocks.append(Flatten(oh * ow))
         for j, f in enumerate(net.fc):
-            pi, po, _ = par[n + j]
-            nig, nog = _cdiv(f.n_in, pi), _cdiv(f.n_out, po)
             blocks.append(PassWindow())
-            blocks.append(Conv(nig, nog, conv_tree_stages(pi, 1, nig * nog)))
+            blocks.append(conv_block(f.n_in, f.n_out, 1, par[n + j]))
     out_c = net.output_words if (net.gap is not None or net.fc) else net.stages[-1].out_shape[0]
     blocks.append(Serialize(out_c))
     return blocks
