@@ -244,14 +244,18 @@ def conv_tree_stages(par_in: int, kk: int, steps: int) -> int:
 
 
 class Conv(Block):
-    """pcnn_conv: the window stays on the input while the input counters step through
-    its (output group ``og``, step ``st``) pairs, taken on the last one; tags move down
-    the MAC pipeline (``front`` step registers, :func:`conv_front_stages`, then the
-    product register and the adder-tree stages), B holds the accumulator, then the
-    output register. One enable ``en`` moves all of it."""
+    """pcnn_conv: a folded PE (several clocks per window) copies the window into a hold
+    register (ready when it is empty or released this clock); the input counters step
+    through its (output group ``og``, step ``st``) pairs and release it on the last one
+    (without folding the window is used straight from the input); tags move down the MAC
+    pipeline (``front`` step registers, :func:`conv_front_stages`, then the product
+    register and the adder-tree stages), B holds the accumulator, then the output
+    register. One enable ``en`` moves all of it."""
 
     def __init__(self, steps: int, out_groups: int, tree_stages: int, front: int) -> None:
         self.ns, self.nog = steps, out_groups
+        self.fold = steps * out_groups > 1
+        self.h_valid = False
         self.st = self.og = 0
         n = front + tree_stages + 1
         #: per pipeline register, input side first: (valid, last step, output group)
@@ -261,10 +265,18 @@ class Conv(Block):
     def _en(self, m_ready: bool) -> bool:
         return not self.b_valid or not self.valid or m_ready
 
-    def ready(self, m_ready: bool) -> bool:
+    def _release(self, m_ready: bool) -> bool:
         return self._en(m_ready) and self.st == self.ns - 1 and self.og == self.nog - 1
 
+    def ready(self, m_ready: bool) -> bool:
+        if self.fold:
+            return not self.h_valid or self._release(m_ready)
+        return self._release(m_ready)
+
     def clock(self, s_valid: bool, m_ready: bool) -> None:
+        take = s_valid and self.ready(m_ready)
+        i_valid = self.h_valid if self.fold else s_valid
+        release = i_valid and self._release(m_ready)
         out_free = not self.valid or m_ready
         b_move = self.b_valid and out_free
         en = not self.b_valid or out_free
@@ -278,13 +290,15 @@ class Conv(Block):
             t_valid, t_lastst, t_og = self.tags[-1]
             self.b_valid = t_valid and t_lastst
             self.b_final = t_og == self.nog - 1
-            self.tags.appendleft((s_valid, self.st == self.ns - 1, self.og))
-            if s_valid:
+            self.tags.appendleft((i_valid, self.st == self.ns - 1, self.og))
+            if i_valid:
                 if self.st == self.ns - 1:
                     self.st = 0
                     self.og = 0 if self.og == self.nog - 1 else self.og + 1
                 else:
                     self.st += 1
+        if self.fold:
+            self.h_valid = take or (self.h_valid and not release)
 
 
 def conv_front_stages(steps: int, out_groups: int, bram: bool) -> int:
