@@ -65,7 +65,12 @@ def _user_core(folder: Path, model: str, top: str = "user_net", **extra: object)
                 "generate": ["net"],
                 "toplevel": "pocket_cnn.pcnn_tb_run",
                 "flow": "sim",
-                "flow_options": {"tool": "ghdl", "analyze_options": ["-frelaxed"]},
+                "flow_options": {
+                    "tool": "ghdl",
+                    "analyze_options": ["-frelaxed"],
+                    # as README "Use from FuseSoC" says for networks with big weight ROMs
+                    "sim_options": ["--max-stack-alloc=0"],
+                },
             }
         },
     }
