@@ -15,8 +15,8 @@ blocks and their control registers are the RTL's, by the same names:
 - :class:`Window` (pcnn_window: writer row/column, the reader's token decision
   ``p_dec`` and its position update, the token in flight, the window register) and
   :class:`PassWindow` (its 1x1 pass-through, no register);
-- :class:`Conv` (pcnn_conv: the input counters (output group, step) over the window
-  held on the input, the MAC pipeline tags, accumulator B, output register),
+- :class:`Conv` (pcnn_conv: the hold register of a folded PE, the input counters
+  (output group, step), the MAC pipeline tags, accumulator B, output register),
   :class:`MaxPool` (after a pool
   window) and :class:`MaxPoolLine` (pcnn_maxpool_line, non-overlapping pools).
 
@@ -244,14 +244,18 @@ def conv_tree_stages(par_in: int, kk: int, steps: int) -> int:
 
 
 class Conv(Block):
-    """pcnn_conv: the window stays on the input while the input counters step through
-    its (output group ``og``, step ``st``) pairs, taken on the last one; tags move down
-    the MAC pipeline (``front`` step registers, :func:`conv_front_stages`, then the
-    product register and the adder-tree stages), B holds the accumulator, then the
-    output register. One enable ``en`` moves all of it."""
+    """pcnn_conv: a folded PE (``steps * out_groups > 1``) copies the window into its
+    hold register (``h_valid``; free again as the last step leaves), else the window is
+    used straight from the input; the input counters step through the (output group
+    ``og``, step ``st``) pairs; tags move down the MAC pipeline (``front`` step
+    registers, :func:`conv_front_stages`, then the product register and the adder-tree
+    stages), B holds the accumulator, then the output register. One enable ``en`` moves
+    all of it."""
 
     def __init__(self, steps: int, out_groups: int, tree_stages: int, front: int) -> None:
         self.ns, self.nog = steps, out_groups
+        self.hold = steps * out_groups > 1
+        self.h_valid = False
         self.st = self.og = 0
         n = front + tree_stages + 1
         #: per pipeline register, input side first: (valid, last step, output group)
@@ -261,13 +265,26 @@ class Conv(Block):
     def _en(self, m_ready: bool) -> bool:
         return not self.b_valid or not self.valid or m_ready
 
-    def ready(self, m_ready: bool) -> bool:
+    def _done(self, m_ready: bool) -> bool:
+        """The window's last step moves this clock (en and a_end)."""
         return self._en(m_ready) and self.st == self.ns - 1 and self.og == self.nog - 1
+
+    def ready(self, m_ready: bool) -> bool:
+        if self.hold:
+            return not self.h_valid or self._done(m_ready)
+        return self._done(m_ready)
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
         out_free = not self.valid or m_ready
         b_move = self.b_valid and out_free
         en = not self.b_valid or out_free
+        i_valid = self.h_valid if self.hold else s_valid
+        if self.hold:
+            done = self._done(m_ready)
+            if self.h_valid and done:
+                self.h_valid = False
+            if s_valid and (not i_valid or done):
+                self.h_valid = True
         if m_ready:
             self.valid = False
         if b_move:
@@ -278,8 +295,8 @@ class Conv(Block):
             t_valid, t_lastst, t_og = self.tags[-1]
             self.b_valid = t_valid and t_lastst
             self.b_final = t_og == self.nog - 1
-            self.tags.appendleft((s_valid, self.st == self.ns - 1, self.og))
-            if s_valid:
+            self.tags.appendleft((i_valid, self.st == self.ns - 1, self.og))
+            if i_valid:
                 if self.st == self.ns - 1:
                     self.st = 0
                     self.og = 0 if self.og == self.nog - 1 else self.og + 1
