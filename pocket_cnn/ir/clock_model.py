@@ -15,8 +15,8 @@ blocks and their control registers are the RTL's, by the same names:
 - :class:`Window` (pcnn_window: writer row/column, the reader's token decision
   ``p_dec`` and its position update, the token in flight, the window register) and
   :class:`PassWindow` (its 1x1 pass-through, no register);
-- :class:`Conv` (pcnn_conv: the input counters (output group, step) over the window
-  held on the input, the MAC pipeline tags, accumulator B, output register),
+- :class:`Conv` (pcnn_conv: the hold register of a folded PE, the input counters
+  (output group, step), the MAC pipeline tags, accumulator B, output register),
   :class:`MaxPool` (after a pool
   window) and :class:`MaxPoolLine` (pcnn_maxpool_line, non-overlapping pools).
 
@@ -244,17 +244,17 @@ def conv_tree_stages(par_in: int, kk: int, steps: int) -> int:
 
 
 class Conv(Block):
-    """pcnn_conv: a folded PE (several clocks per window) copies the window into a hold
-    register (ready when it is empty or released this clock); the input counters step
-    through its (output group ``og``, step ``st``) pairs and release it on the last one
-    (without folding the window is used straight from the input); tags move down the MAC
-    pipeline (``front`` step registers, :func:`conv_front_stages`, then the product
-    register and the adder-tree stages), B holds the accumulator, then the output
-    register. One enable ``en`` moves all of it."""
+    """pcnn_conv: a folded PE (``steps * out_groups > 1``) copies the window into its
+    hold register (``h_valid``; free again as the last step leaves), else the window is
+    used straight from the input; the input counters step through the (output group
+    ``og``, step ``st``) pairs; tags move down the MAC pipeline (``front`` step
+    registers, :func:`conv_front_stages`, then the product register and the adder-tree
+    stages), B holds the accumulator, then the output register. One enable ``en`` moves
+    all of it."""
 
     def __init__(self, steps: int, out_groups: int, tree_stages: int, front: int) -> None:
         self.ns, self.nog = steps, out_groups
-        self.fold = steps * out_groups > 1
+        self.hold = steps * out_groups > 1
         self.h_valid = False
         self.st = self.og = 0
         n = front + tree_stages + 1
@@ -265,21 +265,26 @@ class Conv(Block):
     def _en(self, m_ready: bool) -> bool:
         return not self.b_valid or not self.valid or m_ready
 
-    def _release(self, m_ready: bool) -> bool:
+    def _done(self, m_ready: bool) -> bool:
+        """The window's last step moves this clock (en and a_end)."""
         return self._en(m_ready) and self.st == self.ns - 1 and self.og == self.nog - 1
 
     def ready(self, m_ready: bool) -> bool:
-        if self.fold:
-            return not self.h_valid or self._release(m_ready)
-        return self._release(m_ready)
+        if self.hold:
+            return not self.h_valid or self._done(m_ready)
+        return self._done(m_ready)
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
-        take = s_valid and self.ready(m_ready)
-        i_valid = self.h_valid if self.fold else s_valid
-        release = i_valid and self._release(m_ready)
         out_free = not self.valid or m_ready
         b_move = self.b_valid and out_free
         en = not self.b_valid or out_free
+        i_valid = self.h_valid if self.hold else s_valid
+        if self.hold:
+            done = self._done(m_ready)
+            if self.h_valid and done:
+                self.h_valid = False
+            if s_valid and (not i_valid or done):
+                self.h_valid = True
         if m_ready:
             self.valid = False
         if b_move:
@@ -297,8 +302,6 @@ class Conv(Block):
                     self.og = 0 if self.og == self.nog - 1 else self.og + 1
                 else:
                     self.st += 1
-        if self.fold:
-            self.h_valid = take or (self.h_valid and not release)
 
 
 def conv_front_stages(steps: int, out_groups: int, bram: bool) -> int:
