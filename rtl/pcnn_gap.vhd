@@ -1,18 +1,17 @@
 -- pcnn_gap: global average pool, bit-exact QLinearGlobalAveragePool (any scale, zero
 -- points folded into the constants; bytes in the internal int8 convention).
 -- Input: one whole pixel per beat (G_CFG.ch channels), G_CFG.pixels pixels per image,
--- images back to back (count-based framing). Each pixel is summed per channel as it
--- is taken; after the last pixel of an image the sums themselves shift
--- out (zeros in), one channel per clock, into a registered divide pipeline (reciprocal
--- multiply, constants from Python: pocket_cnn.emit.gap, proven exact for every sum);
--- the next image's pixels wait during those ch clocks (an image takes pixels + ch
--- clocks at least). Output: one beat with all channel results per image, m_last = '1'.
--- Divide steps per channel (s = sum), one register after each:
+-- images back to back (count-based framing). The incoming pixel is registered first,
+-- then summed per channel; at the end of an image the sums move to a second bank, which
+-- feeds one channel per clock into a registered divide pipeline (reciprocal multiply,
+-- constants from Python: pocket_cnn.emit.gap, proven exact for every reachable sum)
+-- while the next image accumulates. Output: one beat with all channel results per
+-- image, m_last = '1'. Divide steps per channel (s = sum), one register after each:
 --   1. c = clamp(s, LO, HI)          2. k = c*A + B (>= 0)        3. p = k*M
 --   4. q0 = (p >> S) - K0, tie = (p mod 2**S) < M
 --   5. q = q0 - 1 if tie and q0 odd (clears bit 0), sat8 -> result shift register.
--- One enable (adv) moves the drain, pipeline and result register together; it is low
--- only while a finished, unread result would be overwritten (backpressure safe).
+-- One enable (adv) moves bank, pipeline and result register together; it is low only
+-- while a finished, unread result would be overwritten (backpressure safe).
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -60,13 +59,18 @@ architecture rtl of pcnn_gap is
   type acc_array_t is array (0 to C_CH - 1) of signed(C_ACC_BITS - 1 downto 0);
   type word_array_t is array (0 to C_CH - 1) of std_logic_vector(7 downto 0);
 
-  -- accumulation; after the last pixel the sums drain one channel per clock from acc(0),
-  -- zeros shifting in behind them (so the next image starts from zero sums)
+  -- input register (one pixel)
+  signal x_r       : std_logic_vector(C_CH * 8 - 1 downto 0) := (others => '0');
+  signal x_vld     : std_logic := '0';
+  -- accumulation
   signal acc       : acc_array_t := (others => (others => '0'));
   signal pix_cnt   : natural range 0 to C_PIXELS - 1 := 0;
+  signal acc_rdy   : std_logic;
   signal take      : std_logic;
-  signal busy      : std_logic := '0';
-  signal drain_cnt : natural range 0 to C_CH - 1 := 0;
+  -- bank of finished sums, drained one channel per clock from bank(0)
+  signal bank      : acc_array_t := (others => (others => '0'));
+  signal bank_busy : std_logic := '0';
+  signal bank_cnt  : natural range 0 to C_CH - 1 := 0;
   -- divide pipeline: the value after each step
   signal c_r       : signed(C_ACC_BITS - 1 downto 0) := (others => '0');
   signal k_r       : unsigned(C_K_BITS - 1 downto 0) := (others => '0');
@@ -118,20 +122,22 @@ architecture rtl of pcnn_gap is
     return std_logic_vector(to_signed(127, 8));
   end function;
 begin
-  -- pixels are taken unless the sums drain
-  take <= s_valid and not busy;
-  -- drain, divide pipeline and results move unless an unread result would be overwritten
-  adv  <= '1' when res_vld = '0' or m_ready = '1' else '0';
+  -- the last pixel of an image needs a free bank for the finished sums
+  acc_rdy <= '1' when pix_cnt /= C_PIXELS - 1 or bank_busy = '0' else '0';
+  take    <= x_vld and acc_rdy;
+  -- bank, divide pipeline and results move unless an unread result would be overwritten
+  adv     <= '1' when res_vld = '0' or m_ready = '1' else '0';
 
   process (clk)
     variable x   : signed(C_ACC_BITS - 1 downto 0);
+    variable sum : signed(C_ACC_BITS - 1 downto 0);
   begin
     if rising_edge(clk) then
       if rst = '1' then
-        acc       <= (others => (others => '0'));
+        x_vld     <= '0';
         pix_cnt   <= 0;
-        busy      <= '0';
-        drain_cnt <= 0;
+        bank_busy <= '0';
+        bank_cnt  <= 0;
         c_v       <= '0';
         k_v       <= '0';
         p_v       <= '0';
@@ -139,23 +145,30 @@ begin
         res_cnt   <= 0;
         res_vld   <= '0';
       else
+        -- input register
+        if x_vld = '0' or acc_rdy = '1' then
+          x_vld <= s_valid;
+          if s_valid = '1' then
+            x_r <= s_data;
+          end if;
+        end if;
+
         -- divide pipeline
         if m_ready = '1' then
           res_vld <= '0';
         end if;
         if adv = '1' then
-          c_v <= busy;
-          if busy = '1' then
-            c_r <= clamp(acc(0));
+          c_v <= bank_busy;
+          if bank_busy = '1' then
+            c_r <= clamp(bank(0));
             for c in 0 to C_CH - 2 loop
-              acc(c) <= acc(c + 1);
+              bank(c) <= bank(c + 1);
             end loop;
-            acc(C_CH - 1) <= (others => '0');
-            if drain_cnt = C_CH - 1 then
-              drain_cnt <= 0;
-              busy      <= '0';
+            if bank_cnt = C_CH - 1 then
+              bank_cnt  <= 0;
+              bank_busy <= '0';
             else
-              drain_cnt <= drain_cnt + 1;
+              bank_cnt <= bank_cnt + 1;
             end if;
           end if;
           k_v <= c_v;
@@ -184,15 +197,23 @@ begin
           end if;
         end if;
 
-        -- accumulation of the pixel; the last one starts the drain
+        -- accumulation of the registered pixel; the last one loads the (free) bank
         if take = '1' then
           for c in 0 to C_CH - 1 loop
-            x := resize(signed(s_data(8 * c + 7 downto 8 * c)), C_ACC_BITS);
-            acc(c) <= acc(c) + x;
+            x := resize(signed(x_r(8 * c + 7 downto 8 * c)), C_ACC_BITS);
+            if pix_cnt = 0 then
+              sum := x;
+            else
+              sum := acc(c) + x;
+            end if;
+            acc(c) <= sum;
+            if pix_cnt = C_PIXELS - 1 then
+              bank(c) <= sum;
+            end if;
           end loop;
           if pix_cnt = C_PIXELS - 1 then
-            pix_cnt <= 0;
-            busy    <= '1';
+            pix_cnt   <= 0;
+            bank_busy <= '1';
           else
             pix_cnt <= pix_cnt + 1;
           end if;
@@ -201,7 +222,7 @@ begin
     end if;
   end process;
 
-  s_ready <= not busy;
+  s_ready <= '1' when x_vld = '0' or acc_rdy = '1' else '0';
   m_valid <= res_vld;
   m_last  <= '1';
   g_pack : for c in 0 to C_CH - 1 generate

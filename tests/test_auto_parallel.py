@@ -28,28 +28,17 @@ from pocket_cnn.zoo import ZOO, build
 SMALL_ZOO = [n for n in sorted(ZOO) if build(n).input_words <= 108]
 
 
-#: Zoo models no setting keeps up with the input port (the clocked model, which
-#: tests/test_cycles.py checks against GHDL): pcnn_gap drains its sums while the next
-#: image waits, and a 16-word image leaves too little slack for 8 channels (full: 19).
-MISS_THE_BOUND = {"conv_3x1_1x1_max_2x2_padding"}
-
-
 @pytest.mark.parametrize("name", sorted(ZOO))
 def test_auto_keeps_up_with_the_input_port(name: str) -> None:
-    """Default target: the input bound, as full parallelism, with no more multipliers
-    (where no setting reaches the bound: full parallelism's clocks, with a note)."""
+    """Default target: the input bound, as full parallelism, with no more multipliers."""
     net = build(name)
     auto = resolve_parallel(net, "auto")
     full = resolve_parallel(net, "full")
     rep = cycle_report(net, auto.triples(net))
     full_steady = cycle_report(net, full.triples(net)).steady
     assert auto.auto
-    if name in MISS_THE_BOUND:  # the fastest there is, and said so
-        assert rep.steady == full_steady > rep.bound
-        assert "cannot be met" in auto.note
-    else:
-        assert not auto.note
-        assert rep.steady == rep.bound == full_steady
+    assert not auto.note
+    assert rep.steady == rep.bound == full_steady
     mults = [a * b * k for a, b, k in auto.triples(net)]
     full_mults = [a * b * k for a, b, k in full.triples(net)]
     assert all(m <= f for m, f in zip(mults, full_mults, strict=True))

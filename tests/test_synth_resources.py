@@ -85,9 +85,9 @@ RESOURCES: dict[tuple[str, str, str], Usage] = {
     ("tiny", "full", "ice40"): Usage(lut=99, ff=66, bram=0, dsp=1),
     ("tiny", "full", "ecp5"): Usage(lut=154, ff=77, bram=0, dsp=1),
     ("two_ch", "full", "ice40"): Usage(lut=192, ff=139, bram=0, dsp=3),
-    ("two_ch", "1,1", "ice40"): Usage(lut=177, ff=122, bram=0, dsp=1),
-    ("two_ch", "1,1", "ecp5"): Usage(lut=184, ff=138, bram=0, dsp=1),
-    ("window", "full", "ice40"): Usage(lut=861, ff=527, bram=0, dsp=8),
+    ("two_ch", "1,1", "ice40"): Usage(lut=179, ff=139, bram=0, dsp=1),
+    ("two_ch", "1,1", "ecp5"): Usage(lut=188, ff=155, bram=0, dsp=1),
+    ("window", "full", "ice40"): Usage(lut=858, ff=527, bram=0, dsp=8),
 }
 
 

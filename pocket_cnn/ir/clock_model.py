@@ -10,8 +10,9 @@ blocks and their control registers are the RTL's, by the same names:
 
 - :class:`Gather` (pcnn_axis_gather), :class:`Serialize` (pcnn_axis_serialize: no
   pixel register, valid passes through), :class:`Flatten` (pcnn_flatten), :class:`Gap`
-  (pcnn_gap: accumulators that drain after an image, the 4-register divide pipeline,
-  result register);
+  (pcnn_gap: input register, sums, a bank of finished sums drained one channel per
+  clock into the 4-register divide pipeline while the next image accumulates, result
+  register);
 - :class:`Window` (pcnn_window: writer row/column, the reader's token decision
   ``p_dec`` and its position update, the token in flight, the window register) and
   :class:`PassWindow` (its 1x1 pass-through, no register);
@@ -133,35 +134,41 @@ class Flatten(Block):
 
 
 class Gap(Block):
-    """pcnn_gap: each pixel summed as it is taken; after an image's last pixel the sums
-    drain one channel per clock (``busy``, the next image waits) into the 4-register
-    divide pipeline, then the result register."""
+    """pcnn_gap: input register, per-channel sums, bank drained one channel per clock
+    into the 4-register divide pipeline, result register."""
 
     def __init__(self, ch: int, pixels: int) -> None:
         self.ch, self.pixels = ch, pixels
+        self.x_vld = False
         self.pix_cnt = 0
-        self.busy = False
-        self.drain_cnt = 0
+        self.bank_busy = False
+        self.bank_cnt = 0
         self.pipe = [False, False, False, False]  # c_v, k_v, p_v, q_v
         self.res_cnt = 0
 
+    def _acc_rdy(self) -> bool:
+        return self.pix_cnt != self.pixels - 1 or not self.bank_busy
+
     def ready(self, m_ready: bool) -> bool:
-        return not self.busy
+        return not self.x_vld or self._acc_rdy()
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
-        take = s_valid and not self.busy
+        acc_rdy = self._acc_rdy()
+        take = self.x_vld and acc_rdy
         adv = not self.valid or m_ready
+        if not self.x_vld or acc_rdy:
+            self.x_vld = s_valid
         if m_ready:
             self.valid = False
         if adv:
             c_v, k_v, p_v, q_v = self.pipe
-            busy = self.busy
+            busy = self.bank_busy
             if busy:
-                if self.drain_cnt == self.ch - 1:
-                    self.drain_cnt = 0
-                    self.busy = False
+                if self.bank_cnt == self.ch - 1:
+                    self.bank_cnt = 0
+                    self.bank_busy = False
                 else:
-                    self.drain_cnt += 1
+                    self.bank_cnt += 1
             self.pipe = [busy, c_v, k_v, p_v]
             if q_v:
                 if self.res_cnt == self.ch - 1:
@@ -172,7 +179,7 @@ class Gap(Block):
         if take:
             if self.pix_cnt == self.pixels - 1:
                 self.pix_cnt = 0
-                self.busy = True
+                self.bank_busy = True
             else:
                 self.pix_cnt += 1
 

@@ -16,8 +16,8 @@ own, with its input always valid and its output always ready (:func:`stage_cycle
   conv output pixel per clock, ``Hc*Wc``;
 - ``pool_window`` and ``maxpool`` (overlapping pools, pool geometry): the window as
   above; the max tree takes one window per clock;
-- ``gap`` (pcnn_gap): one pixel per clock, then its sums drain one channel per clock
-  while the next image waits: ``H*W + C``;
+- ``gap`` (pcnn_gap): one pixel per clock, its divide bank drains one channel per
+  clock while the next image accumulates: ``max(H*W, C)``;
 - ``flatten`` (pcnn_flatten): one pixel per clock, ``H*W``;
 - FC PEs (kernel-1 conv over one pixel): its pass-through window (no register) one
   clock, its conv
@@ -168,7 +168,7 @@ def stage_cycles(net: Network, par: Sequence[Triple]) -> list[StageCycles]:
         stages += pe_stages(net, i, par[i])
     oc, oh, ow = net.stages[-1].out_shape
     if net.gap is not None:
-        stages.append(StageCycles("gap", oh * ow + oc))
+        stages.append(StageCycles("gap", max(oh * ow, oc)))
         oh = ow = 1
     n = len(net.stages)
     if net.fc:
