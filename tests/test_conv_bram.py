@@ -2,7 +2,7 @@
 memory form computes what the reference does.
 
 pcnn_conv reads a PE's weight words at a registered address into a registered word; where
-the cost model (pocket_cnn.emit.wrom) picks the memory form, ``ghdl --synth`` writes a ROM
+the cost model (pocket_cnn.ir.wrom) picks the memory form, ``ghdl --synth`` writes a ROM
 that yosys maps to SB_RAM40_4K (``synth_ice40``) and DP16KD (``synth_ecp5``): bounded
 counts here, whatever the tool versions. Its Verilog netlist in Icarus equals the
 reference bit for bit (GHDL writes the ROM reversed behind an address subtractor, so the

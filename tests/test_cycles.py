@@ -21,12 +21,12 @@ import numpy as np
 import pytest
 
 from pocket_cnn.emit.fc import fc_as_conv
-from pocket_cnn.emit.wrom import rom_shape, wrom_in_bram
 from pocket_cnn.ir import Activation, FcStage, Network, PoolSpec, QTensor
 from pocket_cnn.ir.auto_parallel import FOLD_TAPS
 from pocket_cnn.ir.cycles import IMAGES, clocked_ends, cycle_report
 from pocket_cnn.ir.parallel import PeParallel, pe_dims, resolve_parallel
 from pocket_cnn.ir.requant import conv_multiplier
+from pocket_cnn.ir.wrom import rom_shape, wrom_in_bram
 from pocket_cnn.onnx_import import from_onnx
 from pocket_cnn.simulation.run import simulate_images
 from pocket_cnn.simulation.stimuli import random_images
@@ -176,7 +176,7 @@ def test_fc_chain_alone() -> None:
     agree(chain, resolve_parallel(chain, [(3, 2), (1, 1)]))
 
 
-#: (C, H, W, Cout, K, pool, (PI, PO, PK)): weights in block RAM (pocket_cnn.emit.wrom;
+#: (C, H, W, Cout, K, pool, (PI, PO, PK)): weights in block RAM (pocket_cnn.ir.wrom;
 #: the step register and the register after the read), with several steps per output
 #: group (taps folded) and with output groups of one step each (the step register only
 #: for the read), the bias word registered ahead (more than 8 output groups)

@@ -3,7 +3,7 @@ the reference bit for bit at tap folding (par_k < K*K, dividing K*K or not, with
 folding, pools, padding, input gaps and output backpressure), the weights of a big
 folded PE in the block-RAM form, and the steady-state cycles per image follow
 ``ceil(Ci/Pi) * ceil(Co/Po) * ceil(K*K/Pk)`` clocks per window. Also the ROM-style cost
-model (pocket_cnn.emit.wrom) and what emit writes into each PE's record.
+model (pocket_cnn.ir.wrom) and what emit writes into each PE's record.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 
 from pocket_cnn.emit.vhdl import context
-from pocket_cnn.emit.wrom import blocks, rom_shape, wrom_in_bram
 from pocket_cnn.ir import Network
 from pocket_cnn.ir.parallel import PeParallel, resolve_parallel
+from pocket_cnn.ir.wrom import blocks, rom_shape, wrom_in_bram
 from pocket_cnn.loader import load
 from pocket_cnn.simulation.run import simulate_images
 from pocket_cnn.simulation.stimuli import random_images

@@ -26,11 +26,11 @@ from pocket_cnn.emit.fc import fc_as_conv
 from pocket_cnn.emit.gap import GapConstants, gap_constants_q
 from pocket_cnn.emit.hw_view import Requant, conv_hw
 from pocket_cnn.emit.names import check_top_name
-from pocket_cnn.emit.wrom import rom_shape, wrom_in_bram
 from pocket_cnn.errors import ModelError
 from pocket_cnn.hdl_text import render
 from pocket_cnn.ir import Activation, ConvStage, Network
 from pocket_cnn.ir.parallel import Parallel, PeParallel, resolve_parallel
+from pocket_cnn.ir.wrom import rom_shape, wrom_in_bram
 
 #: The templates, as :func:`pocket_cnn.hdl_text.render` names them.
 TEMPLATES = "emit/templates"
@@ -68,7 +68,7 @@ class PeView:
     par_in: int
     par_out: int
     par_k: int
-    #: "true": the folded weights in block RAM (:mod:`pocket_cnn.emit.wrom`)
+    #: "true": the folded weights in block RAM (:mod:`pocket_cnn.ir.wrom`)
     wrom_bram: str
     acc_bits: int
     weights: str

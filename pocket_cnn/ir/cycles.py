@@ -194,7 +194,7 @@ def conv_block(ch_in: int, ch_out: int, kk: int, par: Triple) -> Conv:
     """pcnn_conv of a PE (``kk`` = K*K, 1 for an FC PE) at ``par``: its steps, output
     groups and pipeline depth, weights in block RAM where the emitter puts them."""
     # imported here: pocket_cnn.emit imports the parallelism parser, which imports this
-    from pocket_cnn.emit.wrom import rom_shape, wrom_in_bram
+    from pocket_cnn.ir.wrom import rom_shape, wrom_in_bram
 
     pi, po, pk = min(par[0], ch_in), min(par[1], ch_out), min(par[2], kk)
     steps, nog = _cdiv(ch_in, pi) * _cdiv(kk, pk), _cdiv(ch_out, po)
