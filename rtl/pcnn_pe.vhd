@@ -3,6 +3,8 @@
 --   [-> pool] when G_CFG.pool_kernel > 0: pcnn_maxpool_line on the pixel stream when the
 --   pool windows do not overlap (stride >= kernel), else pcnn_window (pool geometry) ->
 --   pcnn_maxpool.
+--   G_CFG.mem_form: pcnn_pe_mem (ring of rows in one memory, one word per clock) replaces
+--   pcnn_window -> pcnn_conv; the pool follows it the same way.
 -- Input: one pixel (ch_in bytes) per beat, raster order, images back to back.
 -- Output: one pixel (ch_out bytes) per beat, m_last on the last pixel of an image.
 library ieee;
@@ -47,29 +49,122 @@ architecture rtl of pcnn_pe is
 
 begin
 
-  u_window : entity pocket_cnn.pcnn_window
-    generic map (
-      G_CHANNELS => G_CFG.ch_in,
-      G_HEIGHT   => G_CFG.height,
-      G_WIDTH    => G_CFG.width,
-      G_KERNEL   => C_K,
-      G_STRIDE   => G_CFG.stride,
-      G_PAD      => G_CFG.pad,
-      G_PAD_BYTE => G_CFG.pad_value
-    )
-    port map (
-      clk     => clk,
-      rst     => rst,
-      s_valid => s_valid,
-      s_ready => s_ready,
-      s_data  => s_data,
-      m_valid => w_valid,
-      m_ready => w_ready,
-      m_data  => w_data,
-      m_last  => w_last
-    );
+  g_regwin : if not G_CFG.mem_form generate
+    u_window : entity pocket_cnn.pcnn_window
+      generic map (
+        G_CHANNELS => G_CFG.ch_in,
+        G_HEIGHT   => G_CFG.height,
+        G_WIDTH    => G_CFG.width,
+        G_KERNEL   => C_K,
+        G_STRIDE   => G_CFG.stride,
+        G_PAD      => G_CFG.pad,
+        G_PAD_BYTE => G_CFG.pad_value
+      )
+      port map (
+        clk     => clk,
+        rst     => rst,
+        s_valid => s_valid,
+        s_ready => s_ready,
+        s_data  => s_data,
+        m_valid => w_valid,
+        m_ready => w_ready,
+        m_data  => w_data,
+        m_last  => w_last
+      );
+  end generate g_regwin;
 
-  g_nopool : if G_CFG.pool_kernel = 0 generate
+  g_mem : if G_CFG.mem_form generate
+    signal c_valid, c_ready, c_last : std_logic;
+    signal c_data                   : std_logic_vector(G_CFG.ch_out * 8 - 1 downto 0);
+    signal p_valid, p_ready, p_last : std_logic;
+    constant C_PW                   : positive := pcnn_max(1, G_CFG.pool_kernel) ** 2 * G_CFG.ch_out * 8;
+    signal   p_data                 : std_logic_vector(C_PW - 1 downto 0);
+  begin
+    u_conv : entity pocket_cnn.pcnn_pe_mem
+      generic map (
+        G_CFG => G_CFG, G_WEIGHTS => G_WEIGHTS, G_BIAS => G_BIAS,
+        G_MULT => G_MULT, G_MSHIFT => G_MSHIFT, G_TABLE => G_TABLE)
+      port map (
+        clk     => clk,
+        rst     => rst,
+        s_valid => s_valid,
+        s_ready => s_ready,
+        s_data  => s_data,
+        m_valid => c_valid,
+        m_ready => c_ready,
+        m_data  => c_data,
+        m_last  => c_last
+      );
+
+    g_mnopool : if G_CFG.pool_kernel = 0 generate
+      m_valid <= c_valid;
+      c_ready <= m_ready;
+      m_data  <= c_data;
+      m_last  <= c_last;
+    end generate g_mnopool;
+
+    g_mline : if G_CFG.pool_kernel > 0 and G_CFG.pool_stride >= G_CFG.pool_kernel generate
+      u_pool : entity pocket_cnn.pcnn_maxpool_line
+        generic map (
+          G_CHANNELS => G_CFG.ch_out,
+          G_HEIGHT   => C_HC,
+          G_WIDTH    => C_WC,
+          G_KERNEL   => G_CFG.pool_kernel,
+          G_STRIDE   => G_CFG.pool_stride
+        )
+        port map (
+          clk     => clk,
+          rst     => rst,
+          s_valid => c_valid,
+          s_ready => c_ready,
+          s_data  => c_data,
+          m_valid => m_valid,
+          m_ready => m_ready,
+          m_data  => m_data,
+          m_last  => m_last
+        );
+    end generate g_mline;
+
+    g_mpool : if G_CFG.pool_kernel > 0 and G_CFG.pool_stride < G_CFG.pool_kernel generate
+      u_pool_window : entity pocket_cnn.pcnn_window
+        generic map (
+          G_CHANNELS => G_CFG.ch_out,
+          G_HEIGHT   => C_HC,
+          G_WIDTH    => C_WC,
+          G_KERNEL   => G_CFG.pool_kernel,
+          G_STRIDE   => G_CFG.pool_stride,
+          G_PAD      => 0
+        )
+        port map (
+          clk     => clk,
+          rst     => rst,
+          s_valid => c_valid,
+          s_ready => c_ready,
+          s_data  => c_data,
+          m_valid => p_valid,
+          m_ready => p_ready,
+          m_data  => p_data,
+          m_last  => p_last
+        );
+
+      u_maxpool : entity pocket_cnn.pcnn_maxpool
+        generic map (G_CHANNELS => G_CFG.ch_out, G_KERNEL => G_CFG.pool_kernel)
+        port map (
+          clk     => clk,
+          rst     => rst,
+          s_valid => p_valid,
+          s_ready => p_ready,
+          s_data  => p_data,
+          s_last  => p_last,
+          m_valid => m_valid,
+          m_ready => m_ready,
+          m_data  => m_data,
+          m_last  => m_last
+        );
+    end generate g_mpool;
+  end generate g_mem;
+
+  g_nopool : if not G_CFG.mem_form and G_CFG.pool_kernel = 0 generate
     u_conv : entity pocket_cnn.pcnn_conv
       generic map (
         G_CFG => G_CFG, G_WEIGHTS => G_WEIGHTS, G_BIAS => G_BIAS,
@@ -88,7 +183,8 @@ begin
       );
   end generate g_nopool;
 
-  g_line : if G_CFG.pool_kernel > 0 and G_CFG.pool_stride >= G_CFG.pool_kernel generate
+  g_line : if not G_CFG.mem_form and G_CFG.pool_kernel > 0 and
+    G_CFG.pool_stride >= G_CFG.pool_kernel generate
     signal c_valid, c_ready, c_last : std_logic;
     signal c_data                   : std_logic_vector(G_CFG.ch_out * 8 - 1 downto 0);
   begin
@@ -130,7 +226,8 @@ begin
       );
   end generate g_line;
 
-  g_pool : if G_CFG.pool_kernel > 0 and G_CFG.pool_stride < G_CFG.pool_kernel generate
+  g_pool : if not G_CFG.mem_form and G_CFG.pool_kernel > 0 and
+    G_CFG.pool_stride < G_CFG.pool_kernel generate
     constant C_PK : positive := G_CFG.pool_kernel;
 
     signal c_valid, c_ready, c_last : std_logic;

@@ -46,6 +46,7 @@ package pcnn_pkg is
     zp          : integer;        -- internal zero point of the output (mult, exact)
     clamp_lo    : integer;        -- requantised value clamped to clamp_lo .. clamp_hi
     clamp_hi    : integer;        -- before zp is added (mult, exact)
+    mem_form    : boolean;        -- memory-window form (pcnn_pe_mem) instead of window + conv
   end record pcnn_pe_cfg_t;
 
   -- Configuration of the global average pool: QLinearGlobalAveragePool per channel

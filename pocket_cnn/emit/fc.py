@@ -7,6 +7,11 @@ so :func:`fc_as_conv` permutes the weight columns to stream order; the stage is 
 :class:`ConvStage` with kernel 1 over a (C*H*W, 1, 1) map, and the conv PE (its
 requantisation, zero points, tables) runs it unchanged. After the global average pool
 or another FC the input is already one (C, 1, 1) pixel: no flatten.
+
+In the memory-window form (``rtl/pcnn_pe_mem.vhd``) an FC after a conv map reads the
+map itself as a valid conv with K = H = W (:func:`fc_as_map_conv`): ONNX's (c, h, w)
+flatten order is already a conv kernel's (ci, ky, kx) order, so the weights are the
+Gemm rows reshaped, no permutation, and no flatten entity.
 """
 
 from __future__ import annotations
@@ -24,6 +29,21 @@ def stream_order(x: np.ndarray) -> np.ndarray:
     v = np.asarray(x)
     n = v.shape[0]
     return v.transpose(0, 2, 3, 1).reshape(n, -1, 1, 1)
+
+
+def fc_as_map_conv(fc: FcStage) -> ConvStage:
+    """The FC as a K = H = W valid conv over its (C, H, W) input map (square maps only)."""
+    c, h, w = fc.in_shape
+    if h != w:
+        raise ModelError(
+            f"the memory-window form runs an FC as a square conv; its input map is {h}x{w}",
+            node=fc.name,
+        )
+    base = fc_as_conv(fc)  # the same checks and quantisation
+    wt = np.asarray(fc.weights).reshape(fc.n_out, c, h, w)
+    base.in_shape = (c, h, w)
+    base.weights = np.ascontiguousarray(wt)
+    return base
 
 
 def fc_as_conv(fc: FcStage) -> ConvStage:

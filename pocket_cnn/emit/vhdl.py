@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from pocket_cnn.emit.fc import fc_as_conv
+from pocket_cnn.emit.fc import fc_as_conv, fc_as_map_conv
 from pocket_cnn.emit.gap import GapConstants, gap_constants_q
 from pocket_cnn.emit.hw_view import Requant, conv_hw
 from pocket_cnn.emit.names import check_top_name
@@ -84,6 +84,8 @@ class PeView:
     mult: str
     mshift: str
     table: str
+    #: "true": the memory-window form (rtl/pcnn_pe_mem.vhd)
+    mem_form: str = "false"
 
 
 def aggregate(values: np.ndarray, indent: str = "    ") -> str:
@@ -104,6 +106,7 @@ def pe_view(
     first: bool = True,
     force: Requant | None = None,
     par_k: int | None = None,
+    mem: bool = False,
 ) -> PeView:
     """Template view of a conv stage with its parallelism (``first``: it reads the
     network input); the requantisation mode and constants from :func:`conv_hw`."""
@@ -112,6 +115,8 @@ def pe_view(
     kk = st.kernel * st.kernel
     taps = par_k or kk
     bram = wrom_in_bram(*rom_shape(st.ch_in, st.ch_out, kk, par, taps))
+    if mem:  # words of par_in*par_out bytes, one per (output group, tap, input group)
+        bram = wrom_in_bram(*rom_shape(st.ch_in, st.ch_out, kk, par, 1))
     return PeView(
         name=st.name,
         ch_in=st.ch_in,
@@ -143,6 +148,7 @@ def pe_view(
         mult=aggregate(hw.mult, "      ") if hw.mode is not Requant.SHIFT else "",
         mshift=aggregate(hw.mult_shift, "      ") if hw.mode is not Requant.SHIFT else "",
         table=aggregate(hw.table, "      ") if hw.table is not None else "",
+        mem_form="true" if mem else "false",
     )
 
 
@@ -164,9 +170,15 @@ def context(
     resolved = resolve_parallel(net, parallel)
     pars = resolved.pairs
     n_conv = len(net.stages)
-    fc_convs = [fc_as_conv(f) for f in net.fc]
+    c_last, h_last, w_last = net.stages[-1].out_shape
+    # an FC in the memory-window form straight after the conv map reads the map itself
+    # (a K = H = W conv): no flatten
+    map_fc = bool(net.fc) and net.gap is None and h_last * w_last > 1 and resolved.is_mem(n_conv)
+    fc_convs = [
+        fc_as_map_conv(f) if i == 0 and map_fc else fc_as_conv(f) for i, f in enumerate(net.fc)
+    ]
     pes = [
-        pe_view(st, p, i == 0, force, resolved.par_k(i, st.kernel * st.kernel))
+        pe_view(st, p, i == 0, force, resolved.par_k(i, st.kernel * st.kernel), resolved.is_mem(i))
         for i, (st, p) in enumerate(zip([*net.stages, *fc_convs], pars, strict=True))
     ]
     c_in, h_in, w_in = net.input_shape
@@ -178,14 +190,13 @@ def context(
     # (source link, sink link) of every PE: conv PE i reads link i, writes link i + 1
     pe_links = [(i, i + 1) for i in range(n_conv)]
     gap = net_gap_constants(net)
-    c_last, h_last, w_last = net.stages[-1].out_shape
     if gap is not None:
         links.append({"what": "global average pool results", "ch": c_last})
         h_last = w_last = 1
     out_ch, out_pixels = c_last, h_last * w_last
     flatten = None
     if net.fc:
-        if h_last * w_last > 1:
+        if h_last * w_last > 1 and not map_fc:
             links.append({"what": "flattened map (h, w, c)", "ch": c_last * h_last * w_last})
             flatten = {"ch": c_last, "pixels": h_last * w_last, "src": len(links) - 2}
         for i, f in enumerate(net.fc):

@@ -65,6 +65,8 @@ class AutoChoice:
     report: CycleReport
     estimate: Estimate
     note: str = ""
+    #: per PE: the memory-window form (() = none)
+    mem: tuple[bool, ...] = ()
 
 
 def _dims(net: Network) -> list[tuple[int, int, int, int]]:

@@ -49,6 +49,13 @@ class PeParallel:
     #: ``auto``'s one-line note when it missed its target or the device forced a slower
     #: setting ("" otherwise); front ends print it
     note: str = ""
+    #: per PE: the memory-window form (``rtl/pcnn_pe_mem.vhd``, marker ``m`` after an
+    #: entry, e.g. ``"1,2m;2,4m;1,1m"``); () = every PE in the register form
+    mem: tuple[bool, ...] = ()
+
+    def is_mem(self, i: int) -> bool:
+        """PE ``i`` runs in the memory-window form."""
+        return bool(self.mem) and self.mem[i]
 
     def par_k(self, i: int, kk: int) -> int:
         """Kernel taps per clock of PE ``i``, whose kernel has ``kk`` taps."""
@@ -67,14 +74,15 @@ class PeParallel:
             return "full"
         taps = self.taps or tuple((1, 1) for _ in self.pairs)
         return ";".join(
-            f"{a},{b}" + (f",{k}" if k != kk else "")
-            for (a, b), (k, kk) in zip(self.pairs, taps, strict=True)
+            f"{a},{b}" + (f",{k}" if k != kk else "") + ("m" if self.is_mem(i) else "")
+            for i, ((a, b), (k, kk)) in enumerate(zip(self.pairs, taps, strict=True))
         )
 
 
 def parse_parallel(value: Any) -> list[tuple[int, ...]] | str | None:
     """``None``/``"full"`` -> full parallelism (None), ``"auto"`` -> ``"auto"``, else a
-    list of (par_in, par_out[, par_k]) per PE."""
+    list of (par_in, par_out[, par_k]) per PE; an entry ending in ``m`` (text) asks for
+    the memory-window form: its tuple carries a last element -1 (:func:`split_mem`)."""
     if value is None or value == "full":
         return None
     if isinstance(value, str):
@@ -84,19 +92,19 @@ def parse_parallel(value: Any) -> list[tuple[int, ...]] | str | None:
         if text == "auto":
             return "auto"
         try:
-            entries = [tuple(int(v) for v in p.split(",")) for p in text.split(";") if p.strip()]
-            if any(len(e) not in (2, 3) for e in entries):
+            entries = [_entry(p) for p in text.split(";") if p.strip()]
+            if any(len(split_mem(e)[0]) not in (2, 3) for e in entries):
                 raise ValueError
             return entries
         except ValueError as err:
             raise ModelError(
-                f"'{value}' is not 'auto', 'full' nor 'PIN,POUT[,PK];PIN,POUT[,PK];...' "
-                "(one entry per PE)",
+                f"'{value}' is not 'auto', 'full' nor 'PIN,POUT[,PK][m];PIN,POUT[,PK][m];...' "
+                "(one entry per PE; m: the memory-window form)",
                 node="parallel",
             ) from err
     if isinstance(value, list | tuple) and all(
         isinstance(p, list | tuple)
-        and len(p) in (2, 3)
+        and len(split_mem(tuple(p))[0]) in (2, 3)
         and all(isinstance(v, int) and not isinstance(v, bool) for v in p)
         for p in value
     ):
@@ -105,6 +113,24 @@ def parse_parallel(value: Any) -> list[tuple[int, ...]] | str | None:
         f"{value!r} is not 'auto', 'full' nor a list of [par_in, par_out(, par_k)] per PE",
         node="parallel",
     )
+
+
+#: the last element of a parsed entry that marks the memory-window form
+MEM = -1
+
+
+def _entry(text: str) -> tuple[int, ...]:
+    t = text.strip()
+    mem = t.endswith("m")
+    vals = tuple(int(v) for v in t.removesuffix("m").split(","))
+    return (*vals, MEM) if mem else vals
+
+
+def split_mem(entry: tuple[int, ...]) -> tuple[tuple[int, ...], bool]:
+    """A parsed entry without its memory-form marker, and whether it had one."""
+    if entry and entry[-1] == MEM:
+        return entry[:-1], True
+    return entry, False
 
 
 def resolve_parallel(net: Network, parallel: Any, target: AutoTarget | None = None) -> PeParallel:
@@ -127,7 +153,12 @@ def resolve_parallel(net: Network, parallel: Any, target: AutoTarget | None = No
     _check_count(net, len(parsed))
     out: list[tuple[int, int]] = []
     taps: list[tuple[int, int]] = []
-    for (name, ch_in, ch_out, kk), entry in zip(pe_dims(net), parsed, strict=True):
+    mems: list[bool] = []
+    for i, ((name, ch_in, ch_out, kk), marked) in enumerate(zip(pe_dims(net), parsed, strict=True)):
+        entry, mem = split_mem(marked)
+        if mem:
+            check_mem_form(net, i)
+        mems.append(mem)
         p_in, p_out = entry[0], entry[1]
         p_k = entry[2] if len(entry) > 2 else kk
         if not (1 <= p_in <= ch_in and 1 <= p_out <= ch_out):
@@ -145,7 +176,25 @@ def resolve_parallel(net: Network, parallel: Any, target: AutoTarget | None = No
         out.append((p_in, p_out))
         taps.append((p_k, kk))
     folded = any(k != kk for k, kk in taps)
-    return PeParallel(tuple(out), taps=tuple(taps) if folded else ())
+    return PeParallel(
+        tuple(out), taps=tuple(taps) if folded else (), mem=tuple(mems) if any(mems) else ()
+    )
+
+
+def check_mem_form(net: Network, i: int) -> None:
+    """PE ``i`` can run in the memory-window form (else ModelError): an FC reads a
+    square map (it runs as a K = H = W conv) and follows a conv stage or another FC."""
+    n_conv = len(net.stages)
+    if i < n_conv:
+        return
+    f = net.fc[i - n_conv]
+    _, h, w = f.in_shape
+    if h != w:
+        raise ModelError(
+            f"the memory-window form runs an FC as a square conv over its {h}x{w} input "
+            "map; pool the map to a square first or drop the 'm' of this PE",
+            node=f.name,
+        )
 
 
 def auto_parallel(net: Network, target: AutoTarget | None = None) -> PeParallel:
@@ -155,7 +204,8 @@ def auto_parallel(net: Network, target: AutoTarget | None = None) -> PeParallel:
     pairs = tuple((a, b) for a, b, _ in choice.par)
     taps = tuple((k, kk) for (_, _, k), (_, _, _, kk) in zip(choice.par, dims, strict=True))
     folded = any(k != kk for k, kk in taps)
-    return PeParallel(pairs, taps=taps if folded else (), auto=True, note=choice.note)
+    mem = tuple(choice.mem) if any(choice.mem) else ()
+    return PeParallel(pairs, taps=taps if folded else (), auto=True, note=choice.note, mem=mem)
 
 
 def pe_dims(net: Network) -> list[tuple[str, int, int, int]]:

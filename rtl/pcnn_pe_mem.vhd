@@ -1,0 +1,552 @@
+-- pcnn_pe_mem: the memory-window form of a deeply folded PE's conv (replaces pcnn_window ->
+-- pcnn_conv; same input and output streams). The window never exists as registers:
+--   writer: each input pixel (ch_in bytes) is cut into NIG = ceil(ch_in/par_in) words of
+--     par_in bytes, written one word per clock into a ring of R rows in ONE dual-port
+--     memory (address = row slot & column & input group, each field a power of two wide;
+--     R = pow2(K + stride) rows; registered read: the form yosys maps to block RAM).
+--   reader: per output pixel, loops over (output group og, tap ky, kx, input group ig)
+--     and reads one word per clock; taps outside the image give the pad byte
+--     (G_CFG.pad_value) by masking. par_in x par_out products per clock, one accumulator
+--     per output channel of the group, requantisation/activation as pcnn_conv.
+--   Cycles per output pixel: NOG * K * K * NIG (NOG = ceil(ch_out/par_out)); the reader
+--     starts an output row when every input row it needs is written (the last output row
+--     of an image waits for the whole image), the writer waits while the ring is full.
+-- Weights: ROM of par_in*par_out-byte words (og, ky, kx, ig), read at a registered
+-- address (block RAM when G_CFG.wrom_bram). Pipeline: counters -> memory/ROM read
+-- registers -> product registers -> accumulators -> output pixel register; a stall of
+-- the output with a finished accumulator waiting freezes the reader pipeline (one
+-- enable), the writer keeps filling the ring.
+library ieee;
+use ieee.std_logic_1164.all;
+use ieee.numeric_std.all;
+
+library pocket_cnn;
+use pocket_cnn.pcnn_pkg.all;
+
+entity pcnn_pe_mem is
+  generic (
+    G_CFG     : pcnn_pe_cfg_t;    -- PE configuration (geometry, shift, act, parallelism)
+    G_WEIGHTS : pcnn_int_array_t; -- Cout*Cin*K*K int8 weights, ONNX order (co, ci, ky, kx)
+    G_BIAS    : pcnn_int_array_t; -- Cout biases (input zero point folded in)
+    G_MULT    : pcnn_int_array_t := (0 => 1); -- Cout requant mantissas (mult, exact)
+    G_MSHIFT  : pcnn_int_array_t := (0 => 0); -- Cout requant shifts (mult, exact)
+    G_TABLE   : pcnn_int_array_t := (0 => 0)  -- 256 output bytes of act table, index y + 128
+  );
+  port (
+    -- clock, synchronous reset (active high)
+    clk     : in  std_logic;
+    rst     : in  std_logic;
+    -- input: one pixel (ch_in bytes) per beat, raster order, images back to back
+    s_valid : in  std_logic;
+    s_ready : out std_logic;
+    s_data  : in  std_logic_vector(G_CFG.ch_in * 8 - 1 downto 0);
+    -- output: one int8 pixel per beat (channel co in bits 8co+7 downto 8co)
+    m_valid : out std_logic;
+    m_ready : in  std_logic;
+    m_data  : out std_logic_vector(G_CFG.ch_out * 8 - 1 downto 0);
+    m_last  : out std_logic
+  );
+end entity pcnn_pe_mem;
+
+architecture rtl of pcnn_pe_mem is
+
+  constant C_CI    : positive := G_CFG.ch_in;
+  constant C_CO    : positive := G_CFG.ch_out;
+  constant C_K     : positive := G_CFG.kernel;
+  constant C_KK    : positive := C_K * C_K;
+  constant C_S     : positive := G_CFG.stride;
+  constant C_P     : natural  := G_CFG.pad;
+  constant C_H     : positive := G_CFG.height;
+  constant C_W     : positive := G_CFG.width;
+  constant C_HO    : positive := pcnn_conv_height(G_CFG);
+  constant C_WO    : positive := pcnn_conv_width(G_CFG);
+  constant C_PI    : positive := pcnn_min(G_CFG.par_in, C_CI);
+  constant C_PO    : positive := pcnn_min(G_CFG.par_out, C_CO);
+  constant C_NIG   : positive := pcnn_ceil_div(C_CI, C_PI);
+  constant C_NOG   : positive := pcnn_ceil_div(C_CO, C_PO);
+  constant C_NW    : positive := C_NOG * C_KK * C_NIG; -- weight words = clocks per pixel
+  constant C_ACC_W : positive := pcnn_max(G_CFG.acc_bits, 2);
+  -- ring of R rows; address fields: slot (RB bits), column (XB), input group (GB)
+  constant C_R     : positive := pcnn_pow2_ceil(C_K + C_S);
+  constant C_RB    : natural  := pcnn_log2_ceil(C_R);
+  constant C_XB    : natural  := pcnn_log2_ceil(C_W);
+  constant C_GB    : natural  := pcnn_log2_ceil(C_NIG);
+  constant C_AB    : positive := pcnn_max(1, C_RB + C_XB + C_GB);
+  constant C_DEPTH : positive := 2 ** C_AB;
+  -- global row counters modulo 2**C_CB (differences stay below H + R + K)
+  constant C_CB    : positive := pcnn_clog2(2 * (C_H + C_R + C_K + C_S)) + 1;
+  constant C_MW    : positive := C_PI * 8;          -- bits of a ring word
+  constant C_WW    : positive := C_PO * C_PI * 8;   -- bits of a weight word
+
+  constant C_WTS  : pcnn_int_array_t(0 to G_WEIGHTS'length - 1) := G_WEIGHTS;
+  constant C_BIAS : pcnn_int_array_t(0 to G_BIAS'length - 1)    := G_BIAS;
+
+  subtype mword_t is std_logic_vector(C_MW - 1 downto 0);
+  type ring_t is array (0 to C_DEPTH - 1) of mword_t;
+
+  subtype wword_t is std_logic_vector(C_WW - 1 downto 0);
+  type wrom_t is array (0 to C_NW - 1) of wword_t;
+
+  -- weight word ((og*K + ky)*K + kx)*NIG + ig, byte j*PI + i = w(og*PO + j, ig*PI + i,
+  -- ky, kx) (0 where padded)
+  function build_wrom return wrom_t is
+    variable rom    : wrom_t := (others => (others => '0'));
+    variable co, ci : integer;
+    variable a, b   : integer;
+  begin
+    for o in 0 to C_NOG - 1 loop
+      for kk in 0 to C_KK - 1 loop
+        for g in 0 to C_NIG - 1 loop
+          a := (o * C_KK + kk) * C_NIG + g;
+          for j in 0 to C_PO - 1 loop
+            for i in 0 to C_PI - 1 loop
+              co := o * C_PO + j;
+              ci := g * C_PI + i;
+              if co < C_CO and ci < C_CI then
+                b := j * C_PI + i;
+                rom(a)(b * 8 + 7 downto b * 8) :=
+                  std_logic_vector(to_signed(C_WTS((co * C_CI + ci) * C_KK + kk), 8));
+              end if;
+            end loop;
+          end loop;
+        end loop;
+      end loop;
+    end loop;
+    return rom;
+  end function;
+
+  constant C_WROM : wrom_t := build_wrom;
+
+  -- bias per output group, C_ACC_W bits per channel j
+  subtype bword_t is signed(C_PO * C_ACC_W - 1 downto 0);
+  type brom_t is array (0 to C_NOG - 1) of bword_t;
+
+  function build_brom return brom_t is
+    variable rom : brom_t := (others => (others => '0'));
+    variable co  : integer;
+  begin
+    for o in 0 to C_NOG - 1 loop
+      for j in 0 to C_PO - 1 loop
+        co := o * C_PO + j;
+        if co < C_CO then
+          rom(o)((j + 1) * C_ACC_W - 1 downto j * C_ACC_W) := to_signed(C_BIAS(co), C_ACC_W);
+        end if;
+      end loop;
+    end loop;
+    return rom;
+  end function;
+
+  constant C_BROM : brom_t := build_brom;
+
+  -- requantisation constants per output channel, padded to whole output groups
+  function pad_ch(a : pcnn_int_array_t; fill : integer) return pcnn_int_array_t is
+    constant C_A : pcnn_int_array_t(0 to a'length - 1) := a;
+    variable r   : pcnn_int_array_t(0 to C_NOG * C_PO - 1) := (others => fill);
+  begin
+    for i in 0 to pcnn_min(C_CO, a'length) - 1 loop
+      r(i) := C_A(i);
+    end loop;
+    return r;
+  end function;
+
+  constant C_MULT   : pcnn_int_array_t(0 to C_NOG * C_PO - 1) := pad_ch(G_MULT, 1);
+  constant C_MSHIFT : pcnn_int_array_t(0 to C_NOG * C_PO - 1) := pad_ch(G_MSHIFT, 0);
+  constant C_TABLE  : pcnn_int_array_t(0 to G_TABLE'length - 1) := G_TABLE;
+
+  type tbl_t is array (0 to 255) of std_logic_vector(7 downto 0);
+
+  function build_tbl return tbl_t is
+    variable r : tbl_t := (others => (others => '0'));
+  begin
+    if C_TABLE'length = 256 then
+      for i in 0 to 255 loop
+        r(i) := std_logic_vector(to_signed(C_TABLE(i), 8));
+      end loop;
+    end if;
+    return r;
+  end function;
+
+  constant C_TBL : tbl_t := build_tbl;
+
+  -- the pad byte as a ring word (every byte the input zero point)
+  function pad_word return mword_t is
+    variable r : mword_t;
+  begin
+    for i in 0 to C_PI - 1 loop
+      r(i * 8 + 7 downto i * 8) := std_logic_vector(to_unsigned(G_CFG.pad_value mod 256, 8));
+    end loop;
+    return r;
+  end function;
+
+  constant C_PAD_WORD : mword_t := pad_word;
+
+  -- signed value of one input byte
+  function xval(b : std_logic_vector(7 downto 0)) return integer is
+  begin
+    if G_CFG.in_signed then
+      return to_integer(signed(b));
+    end if;
+    return to_integer(unsigned(b));
+  end function;
+
+  function tsl(b : boolean) return std_logic is
+  begin
+    if b then
+      return '1';
+    end if;
+    return '0';
+  end function;
+
+  subtype cnt_t is unsigned(C_CB - 1 downto 0);
+  subtype prod_int_t is integer range -2 ** 15 to 2 ** 15 - 1;
+  type prod_arr_t is array (0 to C_PO - 1, 0 to C_PI - 1) of prod_int_t;
+  type acc_arr_t is array (0 to C_PO - 1) of signed(C_ACC_W - 1 downto 0);
+
+  signal ring : ring_t;
+
+  -- writer: pixel hold, input group, column, rows written (global count)
+  signal w_busy  : std_logic;
+  signal w_pix   : std_logic_vector(C_PI * C_NIG * 8 - 1 downto 0);
+  signal w_ig    : natural range 0 to C_NIG - 1;
+  signal w_x     : natural range 0 to C_W - 1;
+  signal w_rows  : cnt_t;
+  signal w_room  : std_logic;
+  signal w_go    : std_logic;
+
+  -- reader counters: output pixel (oy, ox), base input row / column of its window,
+  -- group/tap counters, weight address, first row (global) of the reader's image
+  signal r_oy    : natural range 0 to C_HO - 1;
+  signal r_ox    : natural range 0 to C_WO - 1;
+  signal r_by    : integer range -C_P to C_H + C_S;
+  signal r_bx    : integer range -C_P to C_W + C_S;
+  signal r_og    : natural range 0 to C_NOG - 1;
+  signal r_ky    : natural range 0 to C_K - 1;
+  signal r_kx    : natural range 0 to C_K - 1;
+  signal r_ig    : natural range 0 to C_NIG - 1;
+  signal r_wa    : natural range 0 to C_NW - 1;
+  signal r_img   : cnt_t;
+  signal r_ok    : std_logic;
+  signal r_step  : std_logic;
+
+  -- stage 1 (memory and ROM read registers) and stage 2 (products) tags
+  signal m1_q                                   : mword_t;
+  signal w1_q                                   : wword_t;
+  signal t1_valid, t1_mask, t1_first, t1_lastst : std_logic;
+  signal t1_last                                : std_logic;
+  signal t1_og                                  : natural range 0 to C_NOG - 1;
+  signal p2                                     : prod_arr_t;
+  signal t2_valid, t2_first, t2_lastst, t2_last : std_logic;
+  signal t2_og                                  : natural range 0 to C_NOG - 1;
+  -- accumulators (finished when b_valid)
+  signal b_valid, b_last, b_final : std_logic;
+  signal b_og                     : natural range 0 to C_NOG - 1;
+  signal b_acc                    : acc_arr_t;
+  signal m_valid_r                : std_logic;
+
+  signal out_free, b_move, en : std_logic;
+
+begin
+
+  assert G_WEIGHTS'length = C_CO * C_CI * C_KK
+    report "pcnn_pe_mem: G_WEIGHTS must hold ch_out*ch_in*kernel*kernel values" severity failure;
+  assert G_BIAS'length = C_CO
+    report "pcnn_pe_mem: G_BIAS must hold ch_out values" severity failure;
+  assert G_CFG.requant = PCNN_RQ_SHIFT or (G_MULT'length = C_CO and G_MSHIFT'length = C_CO)
+    report "pcnn_pe_mem: G_MULT and G_MSHIFT must hold ch_out values" severity failure;
+  assert G_CFG.act /= PCNN_ACT_TABLE or G_TABLE'length = 256
+    report "pcnn_pe_mem: G_TABLE must hold 256 values" severity failure;
+
+  -- writer ---------------------------------------------------------------------------
+  -- room: the row being written is at most R - 1 rows above the lowest row the reader
+  -- still needs (the first row of its current window, or of its image)
+  p_room : process (all)
+    variable low : cnt_t;
+  begin
+    low := r_img;
+    if r_by > 0 then
+      low := r_img + to_unsigned(r_by, C_CB);
+    end if;
+    w_room <= '0';
+    if w_rows - low < C_R then
+      w_room <= '1';
+    end if;
+  end process;
+
+  w_go    <= w_busy and w_room;
+  s_ready <= (not w_busy) or (w_room and tsl(w_ig = C_NIG - 1));
+
+  p_write : process (clk)
+    variable a : unsigned(C_AB - 1 downto 0);
+  begin
+    if rising_edge(clk) then
+      if w_go = '1' then
+        a := (others => '0');
+        if C_RB > 0 then
+          a(C_AB - 1 downto C_AB - C_RB) := w_rows(C_RB - 1 downto 0);
+        end if;
+        if C_XB > 0 then
+          a(C_XB + C_GB - 1 downto C_GB) := to_unsigned(w_x, C_XB);
+        end if;
+        if C_GB > 0 then
+          a(C_GB - 1 downto 0) := to_unsigned(w_ig, C_GB);
+        end if;
+        ring(to_integer(a)) <= w_pix((w_ig + 1) * C_MW - 1 downto w_ig * C_MW);
+      end if;
+    end if;
+  end process;
+
+  p_wctl : process (clk)
+  begin
+    if rising_edge(clk) then
+      if w_go = '1' then
+        if w_ig = C_NIG - 1 then
+          w_ig   <= 0;
+          w_busy <= '0';
+          if w_x = C_W - 1 then
+            w_x    <= 0;
+            w_rows <= w_rows + 1;
+          else
+            w_x <= w_x + 1;
+          end if;
+        else
+          w_ig <= w_ig + 1;
+        end if;
+      end if;
+      if s_valid = '1' and (w_busy = '0' or (w_room = '1' and w_ig = C_NIG - 1)) then
+        w_pix                  <= (others => '0');
+        w_pix(s_data'range)    <= s_data;
+        w_busy                 <= '1';
+      end if;
+      if rst = '1' then
+        w_busy <= '0';
+        w_ig   <= 0;
+        w_x    <= 0;
+        w_rows <= (others => '0');
+      end if;
+    end if;
+  end process;
+
+  -- reader -----------------------------------------------------------------------------
+  -- an output row may start when the input rows of its windows are written (the last
+  -- one waits for the whole image, so the next image's rows follow in the ring)
+  p_ok : process (all)
+    variable need : integer;
+  begin
+    need := C_H;
+    if r_oy /= C_HO - 1 and r_by + C_K < C_H then
+      need := r_by + C_K;
+    end if;
+    r_ok <= '0';
+    if to_integer(w_rows - r_img) >= need then
+      r_ok <= '1';
+    end if;
+  end process;
+
+  out_free <= (not m_valid_r) or m_ready;
+  b_move   <= b_valid and out_free;
+  en       <= (not b_valid) or out_free;
+  r_step   <= en and r_ok;
+  m_valid  <= m_valid_r;
+
+  -- stage 1: ring word (registered read at the tap's address, enable only) and weight word
+  p_read : process (clk)
+    variable cy, cx : integer;
+    variable a      : unsigned(C_AB - 1 downto 0);
+    variable row    : cnt_t;
+  begin
+    if rising_edge(clk) then
+      if en = '1' then
+        cy  := r_by + r_ky;
+        cx  := r_bx + r_kx;
+        row := r_img + to_unsigned(cy mod 2 ** C_CB, C_CB);
+        a   := (others => '0');
+        if C_RB > 0 then
+          a(C_AB - 1 downto C_AB - C_RB) := row(C_RB - 1 downto 0);
+        end if;
+        if C_XB > 0 then
+          a(C_XB + C_GB - 1 downto C_GB) := to_unsigned(cx mod 2 ** C_XB, C_XB);
+        end if;
+        if C_GB > 0 then
+          a(C_GB - 1 downto 0) := to_unsigned(r_ig, C_GB);
+        end if;
+        m1_q <= ring(to_integer(a));
+        w1_q <= C_WROM(r_wa);
+      end if;
+    end if;
+  end process;
+
+  -- MAC datapath: products of the word (pad byte where masked), then the accumulator
+  p_mac : process (clk)
+    variable xw : mword_t;
+    variable sa : signed(C_ACC_W - 1 downto 0);
+    variable sm : integer;
+    variable bw : bword_t;
+  begin
+    if rising_edge(clk) then
+      if en = '1' then
+        if t1_valid = '1' then
+          xw := m1_q;
+          if t1_mask = '1' then
+            xw := C_PAD_WORD;
+          end if;
+          for j in 0 to C_PO - 1 loop
+            for i in 0 to C_PI - 1 loop
+              p2(j, i) <= xval(xw(i * 8 + 7 downto i * 8)) *
+                to_integer(signed(w1_q((j * C_PI + i) * 8 + 7 downto (j * C_PI + i) * 8)));
+            end loop;
+          end loop;
+        end if;
+        if t2_valid = '1' then
+          bw := C_BROM(t2_og);
+          for j in 0 to C_PO - 1 loop
+            sm := 0;
+            for i in 0 to C_PI - 1 loop
+              sm := sm + p2(j, i);
+            end loop;
+            if t2_first = '1' then
+              sa := bw((j + 1) * C_ACC_W - 1 downto j * C_ACC_W);
+            else
+              sa := b_acc(j);
+            end if;
+            b_acc(j) <= sa + to_signed(sm, C_ACC_W);
+          end loop;
+        end if;
+      end if;
+    end if;
+  end process;
+
+  p_seq : process (clk)
+    variable y     : signed(7 downto 0);
+    variable k     : integer;
+    variable co    : integer;
+    variable cy    : integer;
+    variable cx    : integer;
+    variable lastp : boolean;
+  begin
+    if rising_edge(clk) then
+      if m_ready = '1' then
+        m_valid_r <= '0';
+      end if;
+
+      -- requantise, activate, write the output group's bytes; the pixel is out on the
+      -- last group
+      if b_move = '1' then
+        for j in 0 to C_PO - 1 loop
+          if G_CFG.requant = PCNN_RQ_SHIFT then
+            y := pcnn_requant_act(b_acc(j), G_CFG.shift, G_CFG.act);
+          else
+            k := j;
+            if C_NOG > 1 then
+              k := b_og * C_PO + j;
+            end if;
+            y := pcnn_requant_mult(b_acc(j), C_MULT(k), C_MSHIFT(k),
+                G_CFG.requant = PCNN_RQ_EXACT, G_CFG.clamp_lo, G_CFG.clamp_hi, G_CFG.zp);
+            if G_CFG.act = PCNN_ACT_RELU and y < to_signed(G_CFG.zp, 8) then
+              y := to_signed(G_CFG.zp, 8);
+            elsif G_CFG.act = PCNN_ACT_LEAKY then
+              y := pcnn_activate(y, G_CFG.act);
+            elsif G_CFG.act = PCNN_ACT_TABLE then
+              y := signed(C_TBL(to_integer(unsigned((not y(7)) & y(6 downto 0)))));
+            end if;
+          end if;
+          for g in 0 to C_NOG - 1 loop
+            co := g * C_PO + j;
+            if b_og = g and co < C_CO then
+              m_data(co * 8 + 7 downto co * 8) <= std_logic_vector(y);
+            end if;
+          end loop;
+        end loop;
+        if b_final = '1' then
+          m_last    <= b_last;
+          m_valid_r <= '1';
+        end if;
+        b_valid <= '0';
+      end if;
+
+      if en = '1' then
+        -- tags: stage 1 (read), stage 2 (products), B (accumulator)
+        cy        := r_by + r_ky;
+        cx        := r_bx + r_kx;
+        lastp     := r_oy = C_HO - 1 and r_ox = C_WO - 1;
+        t1_valid  <= r_ok;
+        t1_mask   <= tsl(cy < 0 or cy >= C_H or cx < 0 or cx >= C_W);
+        t1_first  <= tsl(r_ky = 0 and r_kx = 0 and r_ig = 0);
+        t1_lastst <= tsl(r_ky = C_K - 1 and r_kx = C_K - 1 and r_ig = C_NIG - 1);
+        t1_og     <= r_og;
+        t1_last   <= tsl(lastp);
+        t2_valid  <= t1_valid;
+        t2_first  <= t1_first;
+        t2_lastst <= t1_lastst;
+        t2_og     <= t1_og;
+        t2_last   <= t1_last;
+        b_valid   <= t2_valid and t2_lastst;
+        b_og      <= t2_og;
+        b_last    <= t2_last;
+        b_final   <= tsl(t2_og = C_NOG - 1);
+      end if;
+
+      -- reader counters: ig fastest, then kx, ky, og; then the output pixel
+      if r_step = '1' then
+        if r_wa = C_NW - 1 then
+          r_wa <= 0;
+        else
+          r_wa <= r_wa + 1;
+        end if;
+        if r_ig /= C_NIG - 1 then
+          r_ig <= r_ig + 1;
+        else
+          r_ig <= 0;
+          if r_kx /= C_K - 1 then
+            r_kx <= r_kx + 1;
+          else
+            r_kx <= 0;
+            if r_ky /= C_K - 1 then
+              r_ky <= r_ky + 1;
+            else
+              r_ky <= 0;
+              if r_og /= C_NOG - 1 then
+                r_og <= r_og + 1;
+              else
+                r_og <= 0;
+                if r_ox /= C_WO - 1 then
+                  r_ox <= r_ox + 1;
+                  r_bx <= r_bx + C_S;
+                else
+                  r_ox <= 0;
+                  r_bx <= -C_P;
+                  if r_oy /= C_HO - 1 then
+                    r_oy <= r_oy + 1;
+                    r_by <= r_by + C_S;
+                  else
+                    r_oy  <= 0;
+                    r_by  <= -C_P;
+                    r_img <= r_img + C_H;
+                  end if;
+                end if;
+              end if;
+            end if;
+          end if;
+        end if;
+      end if;
+
+      if rst = '1' then
+        t1_valid  <= '0';
+        t2_valid  <= '0';
+        b_valid   <= '0';
+        m_valid_r <= '0';
+        m_last    <= '0';
+        r_oy      <= 0;
+        r_ox      <= 0;
+        r_by      <= -C_P;
+        r_bx      <= -C_P;
+        r_og      <= 0;
+        r_ky      <= 0;
+        r_kx      <= 0;
+        r_ig      <= 0;
+        r_wa      <= 0;
+        r_img     <= (others => '0');
+      end if;
+    end if;
+  end process;
+
+end architecture rtl;
