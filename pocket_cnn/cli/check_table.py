@@ -203,10 +203,10 @@ def pe_table(net: Network, par: PeParallel) -> str:
         body.append(
             (
                 name,
-                f"{a},{b}" + (f",{k}" if k != kk else ""),
+                f"{a},{b}" + ("m" if par.is_mem(i) else (f",{k}" if k != kk else "")),
                 str(slow.cycles),
                 slow.name.split(".")[-1],
-                str(a * b * k),
+                str(a * b * (1 if par.is_mem(i) else k)),
                 "<- bottleneck" if slow.cycles == rep.slowest else "",
             )
         )

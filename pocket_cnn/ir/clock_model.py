@@ -19,7 +19,10 @@ blocks and their control registers are the RTL's, by the same names:
 - :class:`Conv` (pcnn_conv: the hold register of a folded PE, the input counters
   (output group, step), the MAC pipeline tags, accumulator B, output register),
   :class:`MaxPool` (after a pool
-  window) and :class:`MaxPoolLine` (pcnn_maxpool_line, non-overlapping pools).
+  window) and :class:`MaxPoolLine` (pcnn_maxpool_line, non-overlapping pools);
+- :class:`MemPe` (pcnn_pe_mem, the memory-window form that replaces window + conv:
+  writer of ring words, reader row gate, read / product / accumulator tags, output
+  register).
 
 :func:`run_images` streams images back to back (input valid every clock, output always
 ready, as the network testbench without stalls) and returns the clock at which each
@@ -456,6 +459,96 @@ class Window(Block):
                 self.cinfo = self._col(cl_v)
             self.sc, self.mgood = sc_v, mg_v
         self.e = e_v
+
+
+class MemPe(Block):
+    """pcnn_pe_mem over an h x w map of ``ch`` channels (kernel k, stride s, pad p) at
+    (par_in, par_out): the writer cuts a pixel into ``nig`` words (one per clock) into a
+    ring of ``r`` rows; the reader steps through ``nog * k * k * nig`` words per output
+    pixel once the rows of its output row are written (the last row of an image waits
+    for the whole image); tags (read register, product register) -> accumulator B ->
+    output register, one enable."""
+
+    def __init__(
+        self, ch: int, h: int, w: int, k: int, s: int, p: int, ch_out: int, pi: int, po: int
+    ) -> None:
+        self.h, self.w, self.k, self.s, self.p = h, w, k, s, p
+        self.ho, self.wo = conv_out(h, k, s, p), conv_out(w, k, s, p)
+        self.nig = _cdiv(ch, min(pi, ch))
+        self.nog = _cdiv(ch_out, min(po, ch_out))
+        self.steps = k * k * self.nig  # words per output group
+        self.nw = self.nog * self.steps
+        self.r = 2 ** _log2_ceil(k + s)
+        self.w_busy = False
+        self.w_ig = self.w_x = self.w_rows = 0
+        self.r_oy = self.r_ox = self.r_wa = self.r_img = 0
+        self.r_by = -p
+        #: (valid, last step of the output group, output group): read, product registers
+        self.t1 = (False, False, 0)
+        self.t2 = (False, False, 0)
+        self.b_valid = self.b_final = False
+
+    def _room(self) -> bool:
+        return self.w_rows - (self.r_img + max(0, self.r_by)) < self.r
+
+    def _ok(self) -> bool:
+        need = self.h
+        if self.r_oy != self.ho - 1 and self.r_by + self.k < self.h:
+            need = self.r_by + self.k
+        return self.w_rows - self.r_img >= need
+
+    def ready(self, m_ready: bool) -> bool:
+        return not self.w_busy or (self._room() and self.w_ig == self.nig - 1)
+
+    def clock(self, s_valid: bool, m_ready: bool) -> None:
+        out_free = not self.valid or m_ready
+        b_move = self.b_valid and out_free
+        en = not self.b_valid or out_free
+        r_ok = self._ok()
+        w_go = self.w_busy and self._room()
+        take = s_valid and self.ready(m_ready)
+        if m_ready:
+            self.valid = False
+        if b_move:
+            if self.b_final:
+                self.valid = True
+            self.b_valid = False
+        if en:
+            t2 = self.t2
+            self.b_valid = t2[0] and t2[1]
+            self.b_final = t2[2] == self.nog - 1
+            self.t2 = self.t1
+            st = self.r_wa % self.steps
+            self.t1 = (r_ok, st == self.steps - 1, self.r_wa // self.steps)
+            if r_ok:
+                if self.r_wa == self.nw - 1:
+                    self.r_wa = 0
+                    if self.r_ox != self.wo - 1:
+                        self.r_ox += 1
+                    else:
+                        self.r_ox = 0
+                        if self.r_oy != self.ho - 1:
+                            self.r_oy += 1
+                            self.r_by += self.s
+                        else:
+                            self.r_oy = 0
+                            self.r_by = -self.p
+                            self.r_img += self.h
+                else:
+                    self.r_wa += 1
+        if w_go:
+            if self.w_ig == self.nig - 1:
+                self.w_ig = 0
+                self.w_busy = False
+                if self.w_x == self.w - 1:
+                    self.w_x = 0
+                    self.w_rows += 1
+                else:
+                    self.w_x += 1
+            else:
+                self.w_ig += 1
+        if take:
+            self.w_busy = True
 
 
 def window(ch: int, h: int, w: int, k: int, s: int, p: int) -> Block:

@@ -34,6 +34,11 @@ ahead, so a slow consumer makes the writer (and the input port) wait at an image
 cost over the slowest block. tests/test_cycles.py checks every image's clocks against
 GHDL, exactly.
 
+A PE in the memory-window form (pcnn_pe_mem, ``par_k`` = :data:`MEM_K` in its triple)
+is one block ``pe_mem``: ``Ho*Wo * ceil(Cout/PO) * K*K * ceil(Cin/PI)`` clocks per image
+plus the rows its reader waits for (clocked); an FC in it straight after a conv map
+reads the map as a K = H = W conv (no flatten).
+
 The module takes the setting as plain ``(par_in, par_out, par_k)`` triples per PE
 (:meth:`pocket_cnn.ir.parallel.PeParallel.triples`), so the parallelism parser can use
 it to choose a setting (``auto``) without an import circle.
@@ -53,6 +58,7 @@ from pocket_cnn.ir.clock_model import (
     Gather,
     MaxPool,
     MaxPoolLine,
+    MemPe,
     PassWindow,
     Serialize,
     conv_front_stages,
@@ -64,6 +70,8 @@ from pocket_cnn.ir.network import Network, conv_out
 
 #: One PE's setting: (par_in, par_out, par_k).
 Triple = tuple[int, int, int]
+#: ``par_k`` of a PE in the memory-window form (pcnn_pe_mem: one tap per clock).
+MEM_K = 0
 
 #: Images the network is clocked over: the steady state is the last image's clocks (the
 #: network testbench's ``steady`` over as many images).
@@ -130,16 +138,61 @@ def window_cycles(ch: int, h: int, w: int, k: int, s: int, p: int) -> int:
     return ends[-1] - ends[-2]
 
 
+@functools.cache
+def mem_pe_cycles(
+    ch: int, h: int, w: int, k: int, s: int, p: int, ch_out: int, pi: int, po: int
+) -> int:
+    """Clocks per image of pcnn_pe_mem alone (input always valid, output always ready),
+    clocked (:class:`pocket_cnn.ir.clock_model.MemPe`)."""
+    blk = MemPe(ch, h, w, k, s, p, ch_out, pi, po)
+    per_img = conv_out(h, k, s, p) * conv_out(w, k, s, p) * blk.nw
+    ends = run_images(
+        [blk],
+        conv_out(h, k, s, p) * conv_out(w, k, s, p),
+        ISOLATED_IMAGES,
+        ISOLATED_IMAGES * (2 * per_img + 4 * h * w * blk.nig + 64),
+    )
+    return ends[-1] - ends[-2]
+
+
+def is_mem(par: Triple) -> bool:
+    """The PE's setting asks for the memory-window form."""
+    return par[2] == MEM_K
+
+
+def fc_map_input(net: Network) -> bool:
+    """The first FC reads the conv map itself (memory-window form, no flatten): see
+    :func:`fc_geometry`."""
+    if not net.fc or net.gap is not None:
+        return False
+    _, oh, ow = net.stages[-1].out_shape
+    return oh * ow > 1
+
+
+def fc_geometry(net: Network, j: int, par: Triple) -> tuple[int, int, int, int]:
+    """(ch_in, h, w, k) of FC ``j`` as its PE runs it: a K = H = W conv over the conv
+    map for a memory-form first FC after a map, else a 1x1 conv over one pixel."""
+    f = net.fc[j]
+    if j == 0 and is_mem(par) and fc_map_input(net):
+        c, h, w = f.in_shape
+        return c, h, w, h
+    return f.n_in, 1, 1, 1
+
+
 def pe_stages(net: Network, i: int, par: Triple) -> list[StageCycles]:
-    """The stages of conv PE ``i``: window, conv, [pool window, maxpool]."""
+    """The stages of conv PE ``i``: window, conv (or pe_mem), [pool window, maxpool]."""
     st = net.stages[i]
     c, h, w = st.in_shape
     k, s, p = st.kernel, st.stride, st.pad
     _, ho, wo = st.conv_shape
-    out = [
-        StageCycles(f"{st.name}.window", window_cycles(c, h, w, k, s, p), i),
-        StageCycles(f"{st.name}.conv", ho * wo * conv_steps(c, st.ch_out, k * k, par), i),
-    ]
+    if is_mem(par):
+        cyc = mem_pe_cycles(c, h, w, k, s, p, st.ch_out, par[0], par[1])
+        out = [StageCycles(f"{st.name}.pe_mem", cyc, i)]
+    else:
+        out = [
+            StageCycles(f"{st.name}.window", window_cycles(c, h, w, k, s, p), i),
+            StageCycles(f"{st.name}.conv", ho * wo * conv_steps(c, st.ch_out, k * k, par), i),
+        ]
     if st.pool is not None and st.pool.stride >= st.pool.kernel:
         # pcnn_maxpool_line: one conv output pixel per clock
         out.append(StageCycles(f"{st.name}.pool", ho * wo, i))
@@ -172,9 +225,15 @@ def stage_cycles(net: Network, par: Sequence[Triple]) -> list[StageCycles]:
         oh = ow = 1
     n = len(net.stages)
     if net.fc:
-        if oh * ow > 1:
+        if oh * ow > 1 and not is_mem(par[n]):
             stages.append(StageCycles("flatten", oh * ow))
         for j, f in enumerate(net.fc):
+            if is_mem(par[n + j]):
+                ci, fh, fw, fk = fc_geometry(net, j, par[n + j])
+                pi, po, _ = par[n + j]
+                cyc = mem_pe_cycles(ci, fh, fw, fk, 1, 0, f.n_out, pi, po)
+                stages.append(StageCycles(f"{f.name}.pe_mem", cyc, n + j))
+                continue
             cyc = conv_steps(f.n_in, f.n_out, 1, par[n + j])
             stages.append(StageCycles(f"{f.name}.window", 1, n + j))  # the pass-through
             stages.append(StageCycles(f"{f.name}.conv", cyc, n + j))
@@ -213,8 +272,12 @@ def network_blocks(net: Network, par: Sequence[Triple]) -> list[Block]:
     for i, st in enumerate(net.stages):
         ci, hh, ww = st.in_shape
         k = st.kernel
-        blocks.append(window(ci, hh, ww, k, st.stride, st.pad))
-        blocks.append(conv_block(ci, st.ch_out, k * k, par[i]))
+        if is_mem(par[i]):
+            pi, po, _ = par[i]
+            blocks.append(MemPe(ci, hh, ww, k, st.stride, st.pad, st.ch_out, pi, po))
+        else:
+            blocks.append(window(ci, hh, ww, k, st.stride, st.pad))
+            blocks.append(conv_block(ci, st.ch_out, k * k, par[i]))
         if st.pool is not None and st.pool.stride >= st.pool.kernel:
             _, ho, wo = st.conv_shape
             blocks.append(MaxPoolLine(ho, wo, st.pool.kernel, st.pool.stride))
@@ -228,9 +291,14 @@ def network_blocks(net: Network, par: Sequence[Triple]) -> list[Block]:
         oh = ow = 1
     n = len(net.stages)
     if net.fc:
-        if oh * ow > 1:
+        if oh * ow > 1 and not is_mem(par[n]):
             blocks.append(Flatten(oh * ow))
         for j, f in enumerate(net.fc):
+            if is_mem(par[n + j]):
+                ci, fh, fw, fk = fc_geometry(net, j, par[n + j])
+                pi, po, _ = par[n + j]
+                blocks.append(MemPe(ci, fh, fw, fk, 1, 0, f.n_out, pi, po))
+                continue
             blocks.append(PassWindow())
             blocks.append(conv_block(f.n_in, f.n_out, 1, par[n + j]))
     out_c = net.output_words if (net.gap is not None or net.fc) else net.stages[-1].out_shape[0]

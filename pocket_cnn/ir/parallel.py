@@ -26,6 +26,7 @@ from typing import Any
 
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ir.auto_parallel import AutoTarget, choose
+from pocket_cnn.ir.cycles import MEM_K
 from pocket_cnn.ir.network import Network
 
 #: Parsed setting: None = full parallelism, "auto", else (par_in, par_out[, par_k]) per PE.
@@ -62,9 +63,10 @@ class PeParallel:
         return self.taps[i][0] if self.taps else kk
 
     def triples(self, net: Network) -> list[tuple[int, int, int]]:
-        """(par_in, par_out, par_k) of every PE of ``net`` (the cycle model's input)."""
+        """(par_in, par_out, par_k) of every PE of ``net`` (the cycle model's input;
+        par_k = :data:`pocket_cnn.ir.cycles.MEM_K` for the memory-window form)."""
         return [
-            (a, b, self.par_k(i, kk))
+            (a, b, MEM_K if self.is_mem(i) else self.par_k(i, kk))
             for i, ((a, b), (_, _, _, kk)) in enumerate(zip(self.pairs, pe_dims(net), strict=True))
         ]
 
