@@ -1,13 +1,15 @@
 -- pcnn_pe_mem: the memory-window form of a deeply folded PE's conv (replaces pcnn_window ->
 -- pcnn_conv; same input and output streams). The window never exists as registers:
 --   writer: each input pixel (ch_in bytes) is cut into NIG = ceil(ch_in/par_in) words of
---     par_in bytes, written one word per clock into a ring of R rows in ONE dual-port
---     memory (address = row slot & column & input group, each field a power of two wide;
+--     par_in bytes, written straight from s_data one word per clock (the beat is taken
+--     with its last word) into a ring of R rows in ONE dual-port memory (address = row slot & column & input group, each field a power of two wide;
 --     R = pow2(K + stride) rows; registered read: the form yosys maps to block RAM).
 --   reader: per output pixel, loops over (output group og, tap ky, kx, input group ig)
 --     and reads one word per clock; taps outside the image give the pad byte
 --     (G_CFG.pad_value) by masking. par_in x par_out products per clock, one accumulator
 --     per output channel of the group, requantisation/activation as pcnn_conv.
+--   G_CFG.mul_logic: the products as shift-and-add logic (no DSP; for small PEs when the
+--     device's DSPs go to the big ones).
 --   Cycles per output pixel: NOG * K * K * NIG (NOG = ceil(ch_out/par_out)); the reader
 --     starts an output row when every input row it needs is written (the last output row
 --     of an image waits for the whole image), the writer waits while the ring is full.
@@ -197,6 +199,25 @@ architecture rtl of pcnn_pe_mem is
     return '0';
   end function;
 
+  -- x * w as shift-and-add (no multiplier cell, so no DSP: G_CFG.mul_logic); x in
+  -- -128 .. 255, w int8, |x * w| < 2**15
+  function mul_sa(x : integer; w : std_logic_vector(7 downto 0)) return integer is
+    variable xs : signed(16 downto 0);
+    variable p  : signed(16 downto 0);
+  begin
+    xs := to_signed(x, 17);
+    p  := (others => '0');
+    for i in 0 to 6 loop
+      if w(i) = '1' then
+        p := p + shift_left(xs, i);
+      end if;
+    end loop;
+    if w(7) = '1' then
+      p := p - shift_left(xs, 7);
+    end if;
+    return to_integer(p);
+  end function;
+
   subtype cnt_t is unsigned(C_CB - 1 downto 0);
   subtype prod_int_t is integer range -2 ** 15 to 2 ** 15 - 1;
   type prod_arr_t is array (0 to C_PO - 1, 0 to C_PI - 1) of prod_int_t;
@@ -205,7 +226,6 @@ architecture rtl of pcnn_pe_mem is
   signal ring : ring_t;
 
   -- writer: pixel hold, input group, column, rows written (global count)
-  signal w_busy  : std_logic;
   signal w_pix   : std_logic_vector(C_PI * C_NIG * 8 - 1 downto 0);
   signal w_ig    : natural range 0 to C_NIG - 1;
   signal w_x     : natural range 0 to C_W - 1;
@@ -267,13 +287,17 @@ begin
       low := r_img + to_unsigned(r_by, C_CB);
     end if;
     w_room <= '0';
-    if w_rows - low < C_R then
+    -- signed: the writer may be below that row (rows the reader skips at stride > K)
+    if to_integer(signed(w_rows - low)) < C_R then
       w_room <= '1';
     end if;
   end process;
 
-  w_go    <= w_busy and w_room;
-  s_ready <= (not w_busy) or (w_room and tsl(w_ig = C_NIG - 1));
+  -- the input beat is written straight from s_data, one word per clock (the source holds
+  -- it until s_ready: AXI), and taken with its last word
+  w_pix   <= std_logic_vector(resize(unsigned(s_data), w_pix'length));
+  w_go    <= s_valid and w_room;
+  s_ready <= w_room and tsl(w_ig = C_NIG - 1);
 
   p_write : process (clk)
     variable a : unsigned(C_AB - 1 downto 0);
@@ -300,8 +324,7 @@ begin
     if rising_edge(clk) then
       if w_go = '1' then
         if w_ig = C_NIG - 1 then
-          w_ig   <= 0;
-          w_busy <= '0';
+          w_ig <= 0;
           if w_x = C_W - 1 then
             w_x    <= 0;
             w_rows <= w_rows + 1;
@@ -312,13 +335,7 @@ begin
           w_ig <= w_ig + 1;
         end if;
       end if;
-      if s_valid = '1' and (w_busy = '0' or (w_room = '1' and w_ig = C_NIG - 1)) then
-        w_pix                  <= (others => '0');
-        w_pix(s_data'range)    <= s_data;
-        w_busy                 <= '1';
-      end if;
       if rst = '1' then
-        w_busy <= '0';
         w_ig   <= 0;
         w_x    <= 0;
         w_rows <= (others => '0');
@@ -337,7 +354,7 @@ begin
       need := r_by + C_K;
     end if;
     r_ok <= '0';
-    if to_integer(w_rows - r_img) >= need then
+    if to_integer(signed(w_rows - r_img)) >= need then
       r_ok <= '1';
     end if;
   end process;
@@ -378,6 +395,7 @@ begin
   -- MAC datapath: products of the word (pad byte where masked), then the accumulator
   p_mac : process (clk)
     variable xw : mword_t;
+    variable wb : std_logic_vector(7 downto 0);
     variable sa : signed(C_ACC_W - 1 downto 0);
     variable sm : integer;
     variable bw : bword_t;
@@ -391,8 +409,12 @@ begin
           end if;
           for j in 0 to C_PO - 1 loop
             for i in 0 to C_PI - 1 loop
-              p2(j, i) <= xval(xw(i * 8 + 7 downto i * 8)) *
-                to_integer(signed(w1_q((j * C_PI + i) * 8 + 7 downto (j * C_PI + i) * 8)));
+              wb := w1_q((j * C_PI + i) * 8 + 7 downto (j * C_PI + i) * 8);
+              if G_CFG.mul_logic then
+                p2(j, i) <= mul_sa(xval(xw(i * 8 + 7 downto i * 8)), wb);
+              else
+                p2(j, i) <= xval(xw(i * 8 + 7 downto i * 8)) * to_integer(signed(wb));
+              end if;
             end loop;
           end loop;
         end if;

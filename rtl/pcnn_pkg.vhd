@@ -47,6 +47,7 @@ package pcnn_pkg is
     clamp_lo    : integer;        -- requantised value clamped to clamp_lo .. clamp_hi
     clamp_hi    : integer;        -- before zp is added (mult, exact)
     mem_form    : boolean;        -- memory-window form (pcnn_pe_mem) instead of window + conv
+    mul_logic   : boolean;        -- memory form: products as shift-and-add logic, no DSP
   end record pcnn_pe_cfg_t;
 
   -- Configuration of the global average pool: QLinearGlobalAveragePool per channel

@@ -162,7 +162,7 @@ def test_geometry(
     layer = LayerSpec(3, k, s, p, Activation.RELU, None if pool is None else PoolSpec(*pool))
     spec = NetSpec("geom", (c, h, w), (layer,), gap=False)
     net = build_network(spec, np.random.default_rng(2))
-    agree(net, resolve_parallel(net, [(*par, -1)]))
+    agree(net, resolve_parallel(net, [(min(par[0], c), par[1], -1)]))
 
 
 def _fc_net(model: str | Network, gap: bool, widths: tuple[int, ...]) -> Network:

@@ -86,6 +86,8 @@ class PeView:
     table: str
     #: "true": the memory-window form (rtl/pcnn_pe_mem.vhd)
     mem_form: str = "false"
+    #: "true": the memory form's products as shift-and-add logic (no DSP)
+    mul_logic: str = "false"
 
 
 def aggregate(values: np.ndarray, indent: str = "    ") -> str:
@@ -107,6 +109,7 @@ def pe_view(
     force: Requant | None = None,
     par_k: int | None = None,
     mem: bool = False,
+    mul_logic: bool = False,
 ) -> PeView:
     """Template view of a conv stage with its parallelism (``first``: it reads the
     network input); the requantisation mode and constants from :func:`conv_hw`."""
@@ -149,6 +152,7 @@ def pe_view(
         mshift=aggregate(hw.mult_shift, "      ") if hw.mode is not Requant.SHIFT else "",
         table=aggregate(hw.table, "      ") if hw.table is not None else "",
         mem_form="true" if mem else "false",
+        mul_logic="true" if mem and mul_logic else "false",
     )
 
 
@@ -178,7 +182,15 @@ def context(
         fc_as_map_conv(f) if i == 0 and map_fc else fc_as_conv(f) for i, f in enumerate(net.fc)
     ]
     pes = [
-        pe_view(st, p, i == 0, force, resolved.par_k(i, st.kernel * st.kernel), resolved.is_mem(i))
+        pe_view(
+            st,
+            p,
+            i == 0,
+            force,
+            resolved.par_k(i, st.kernel * st.kernel),
+            resolved.is_mem(i),
+            resolved.is_mul_logic(i),
+        )
         for i, (st, p) in enumerate(zip([*net.stages, *fc_convs], pars, strict=True))
     ]
     c_in, h_in, w_in = net.input_shape

@@ -463,7 +463,8 @@ class Window(Block):
 
 class MemPe(Block):
     """pcnn_pe_mem over an h x w map of ``ch`` channels (kernel k, stride s, pad p) at
-    (par_in, par_out): the writer cuts a pixel into ``nig`` words (one per clock) into a
+    (par_in, par_out): the writer writes a pixel as ``nig`` words (one per clock, taken
+    with the last) into a
     ring of ``r`` rows; the reader steps through ``nog * k * k * nig`` words per output
     pixel once the rows of its output row are written (the last row of an image waits
     for the whole image); tags (read register, product register) -> accumulator B ->
@@ -479,7 +480,6 @@ class MemPe(Block):
         self.steps = k * k * self.nig  # words per output group
         self.nw = self.nog * self.steps
         self.r = 2 ** _log2_ceil(k + s)
-        self.w_busy = False
         self.w_ig = self.w_x = self.w_rows = 0
         self.r_oy = self.r_ox = self.r_wa = self.r_img = 0
         self.r_by = -p
@@ -498,15 +498,14 @@ class MemPe(Block):
         return self.w_rows - self.r_img >= need
 
     def ready(self, m_ready: bool) -> bool:
-        return not self.w_busy or (self._room() and self.w_ig == self.nig - 1)
+        return self._room() and self.w_ig == self.nig - 1
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
         out_free = not self.valid or m_ready
         b_move = self.b_valid and out_free
         en = not self.b_valid or out_free
         r_ok = self._ok()
-        w_go = self.w_busy and self._room()
-        take = s_valid and self.ready(m_ready)
+        w_go = s_valid and self._room()
         if m_ready:
             self.valid = False
         if b_move:
@@ -539,7 +538,6 @@ class MemPe(Block):
         if w_go:
             if self.w_ig == self.nig - 1:
                 self.w_ig = 0
-                self.w_busy = False
                 if self.w_x == self.w - 1:
                     self.w_x = 0
                     self.w_rows += 1
@@ -547,8 +545,6 @@ class MemPe(Block):
                     self.w_x += 1
             else:
                 self.w_ig += 1
-        if take:
-            self.w_busy = True
 
 
 def window(ch: int, h: int, w: int, k: int, s: int, p: int) -> Block:

@@ -53,6 +53,13 @@ class PeParallel:
     #: per PE: the memory-window form (``rtl/pcnn_pe_mem.vhd``, marker ``m`` after an
     #: entry, e.g. ``"1,2m;2,4m;1,1m"``); () = every PE in the register form
     mem: tuple[bool, ...] = ()
+    #: per PE in the memory form: its products as shift-and-add logic, no DSP (marker
+    #: ``l`` after the ``m``: ``"1,1ml"``); () = none
+    mul_logic: tuple[bool, ...] = ()
+
+    def is_mul_logic(self, i: int) -> bool:
+        """PE ``i`` (memory form) multiplies in logic, not in DSPs."""
+        return bool(self.mul_logic) and self.mul_logic[i]
 
     def is_mem(self, i: int) -> bool:
         """PE ``i`` runs in the memory-window form."""
@@ -76,7 +83,10 @@ class PeParallel:
             return "full"
         taps = self.taps or tuple((1, 1) for _ in self.pairs)
         return ";".join(
-            f"{a},{b}" + (f",{k}" if k != kk else "") + ("m" if self.is_mem(i) else "")
+            f"{a},{b}"
+            + (f",{k}" if k != kk else "")
+            + ("m" if self.is_mem(i) else "")
+            + ("l" if self.is_mul_logic(i) else "")
             for i, ((a, b), (k, kk)) in enumerate(zip(self.pairs, taps, strict=True))
         )
 
@@ -117,20 +127,23 @@ def parse_parallel(value: Any) -> list[tuple[int, ...]] | str | None:
     )
 
 
-#: the last element of a parsed entry that marks the memory-window form
+#: the last element of a parsed entry that marks the memory-window form (MEM_LOGIC:
+#: with its products in logic)
 MEM = -1
+MEM_LOGIC = -2
 
 
 def _entry(text: str) -> tuple[int, ...]:
     t = text.strip()
-    mem = t.endswith("m")
-    vals = tuple(int(v) for v in t.removesuffix("m").split(","))
-    return (*vals, MEM) if mem else vals
+    for suffix, mark in (("ml", MEM_LOGIC), ("m", MEM)):
+        if t.endswith(suffix):
+            return (*(int(v) for v in t.removesuffix(suffix).split(",")), mark)
+    return tuple(int(v) for v in t.split(","))
 
 
 def split_mem(entry: tuple[int, ...]) -> tuple[tuple[int, ...], bool]:
     """A parsed entry without its memory-form marker, and whether it had one."""
-    if entry and entry[-1] == MEM:
+    if entry and entry[-1] in (MEM, MEM_LOGIC):
         return entry[:-1], True
     return entry, False
 
@@ -156,11 +169,13 @@ def resolve_parallel(net: Network, parallel: Any, target: AutoTarget | None = No
     out: list[tuple[int, int]] = []
     taps: list[tuple[int, int]] = []
     mems: list[bool] = []
+    logic: list[bool] = []
     for i, ((name, ch_in, ch_out, kk), marked) in enumerate(zip(pe_dims(net), parsed, strict=True)):
         entry, mem = split_mem(marked)
         if mem:
             check_mem_form(net, i)
         mems.append(mem)
+        logic.append(mem and marked[-1] == MEM_LOGIC)
         p_in, p_out = entry[0], entry[1]
         p_k = entry[2] if len(entry) > 2 else kk
         if not (1 <= p_in <= ch_in and 1 <= p_out <= ch_out):
@@ -179,7 +194,10 @@ def resolve_parallel(net: Network, parallel: Any, target: AutoTarget | None = No
         taps.append((p_k, kk))
     folded = any(k != kk for k, kk in taps)
     return PeParallel(
-        tuple(out), taps=tuple(taps) if folded else (), mem=tuple(mems) if any(mems) else ()
+        tuple(out),
+        taps=tuple(taps) if folded else (),
+        mem=tuple(mems) if any(mems) else (),
+        mul_logic=tuple(logic) if any(logic) else (),
     )
 
 

@@ -204,6 +204,8 @@ class StageCase:
     par_out: int = 0
     par_k: int = 0  # kernel taps per clock, 0 = all K*K
     wrom_bram: bool = False  # folded weights read as a block RAM
+    mem_form: bool = False  # memory-window form (pcnn_pe_mem), PE bench only
+    mul_logic: bool = False  # memory form: products as shift-and-add logic
     height: int = 0  # 0 = pcnn_conv bench (images are single K x K windows)
     width: int = 0
     stride: int = 1
@@ -312,6 +314,8 @@ def _stage_generics(case: StageCase) -> dict[str, object]:
         if case.rate:  # the measured clocks per window must be exactly these
             gen["G_CLOCKS"] = _clocks(case)
         return gen
+    if case.mem_form:
+        gen.update(G_MEM_FORM=True, G_MUL_LOGIC=case.mul_logic)
     gen.update(
         G_HEIGHT=case.height,
         G_WIDTH=case.width,

@@ -34,6 +34,8 @@ entity pcnn_pe_tb is
     G_PAR_K       : natural  := 0;    -- kernel taps per clock (0 = all K*K)
     G_WROM_BRAM   : boolean  := false; -- folded weights as a block RAM read
     G_ACC_BITS    : positive := 32;   -- accumulator width
+    G_MEM_FORM    : boolean  := false; -- memory-window form (pcnn_pe_mem)
+    G_MUL_LOGIC   : boolean  := false; -- memory form: products in logic (no DSP)
     G_STALL_IN    : natural  := 0;    -- % of cycles the source pauses
     G_STALL_OUT   : natural  := 0;    -- % of cycles the sink is not ready
     G_MAX_CYCLES  : natural  := 0;    -- > 0: bound on steady-state cycles per image
@@ -57,7 +59,7 @@ architecture tb of pcnn_pe_tb is
     pool_stride => G_POOL_STRIDE, par_in => G_PAR_IN, par_out => G_PAR_OUT,
     par_k => C_PK, wrom_bram => G_WROM_BRAM,
     acc_bits => G_ACC_BITS, requant => PCNN_RQ_SHIFT, pad_value => 0, zp => 0,
-    clamp_lo => -128, clamp_hi => 127);
+    clamp_lo => -128, clamp_hi => 127, mem_form => G_MEM_FORM, mul_logic => G_MUL_LOGIC);
 
   constant C_OUT_PIX : positive := pcnn_out_height(C_CFG) * pcnn_out_width(C_CFG);
 
