@@ -3,7 +3,8 @@
 --   writer: each input pixel (ch_in bytes) is cut into NIG = ceil(ch_in/par_in) words of
 --     par_in bytes, written straight from s_data one word per clock (the beat is taken
 --     with its last word) into a ring of R rows in ONE dual-port memory (address = row
---     slot & column & input group, each field a power of two wide; R = pow2(K + stride); registered read: the form yosys maps to block RAM).
+--     slot & column & input group, each field a power of two wide; R = pow2(K + stride);
+--     registered read: the form yosys maps to block RAM).
 --   reader: per output pixel, loops over (output group og, tap ky, kx, input group ig)
 --     and reads one word per clock; taps outside the image give the pad byte
 --     (G_CFG.pad_value) by masking. par_in x par_out products per clock, one accumulator
