@@ -54,6 +54,7 @@ def auto_target(board: Board | None, rate: float | None) -> AutoTarget:
         cells=board.resources.lut,
         dsps=board.resources.dsp,
         device=board.device,
+        brams=board.resources.bram,
     )
 
 

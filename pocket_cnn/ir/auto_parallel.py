@@ -12,6 +12,13 @@ a setting that does not fit (estimated cells, or multipliers beyond the DSPs pus
 into cells) is relaxed to the fastest one that fits; a target that cannot be met at
 all gives the fastest setting. Either way :attr:`AutoChoice.note` says so in one line.
 
+With a device whose cells the register form misses (by the estimate), or where the
+memory-window form (pcnn_pe_mem, :func:`mem_choice`) is faster within the device, auto
+takes that form: per PE the fewest products (par_in * par_out) meeting a clock budget,
+products in DSPs as far as the device has them and the PEs with the fewest products
+in shift-and-add logic beyond that, and the smallest budget (from the target up) whose
+setting fits the device's cells and block RAMs (:func:`pocket_cnn.ir.estimate.estimate`).
+
 Kernel-tap folding (par_k < K*K) is a candidate with :data:`FOLD_TAPS` (on: pcnn_conv
 steps through ``ceil(K*K/PK)`` tap groups per input group).
 """
@@ -21,10 +28,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from pocket_cnn.ir.cycles import CycleReport, Triple, conv_steps, cycle_report
+from pocket_cnn.ir.cycles import (
+    MEM_K,
+    MEM_LOGIC_K,
+    CycleReport,
+    Triple,
+    conv_steps,
+    cycle_report,
+)
 from pocket_cnn.ir.estimate import (
     Estimate,
     estimate,
+    mem_geometry,
     pe_products,
     product_cells,
     product_kind,
@@ -33,6 +48,9 @@ from pocket_cnn.ir.network import Network
 
 #: Let auto fold kernel taps (par_k < K*K): pcnn_conv folds them (tap groups).
 FOLD_TAPS = True
+
+#: Most products (par_in * par_out) of one memory-form PE that auto considers.
+MEM_MAX_PRODUCTS = 32
 
 #: Rounds of speeding up a PE when blocks waiting on each other lose clocks.
 MAX_ROUNDS = 64
@@ -48,6 +66,8 @@ class AutoTarget:
     cells: int | None = None
     dsps: int = 0
     device: str = ""
+    #: block RAMs of the device (None: not counted)
+    brams: int | None = None
 
     def cycles(self, net: Network) -> int:
         """Clocks per image to meet: clock / rate, else the input port's bound."""
@@ -65,8 +85,6 @@ class AutoChoice:
     report: CycleReport
     estimate: Estimate
     note: str = ""
-    #: per PE: the memory-window form (() = none)
-    mem: tuple[bool, ...] = ()
 
 
 def _dims(net: Network) -> list[tuple[int, int, int, int]]:
@@ -177,7 +195,88 @@ def choose(net: Network, target: AutoTarget | None = None) -> AutoChoice:
             else f"auto: no setting fits the {device} by the estimate; using the smallest, "
             f"{rep.steady} clocks per image ({est.multipliers} multipliers, ~{est.cells} cells)"
         )
+    if target.cells is not None and (note or rep.steady > want):
+        mem = mem_choice(net, target, want)
+        if mem is not None and (not fits(par) or mem[1].steady < rep.steady):
+            par, rep = mem
+            est = estimate(net, par, target.dsps)
+            note = (
+                ""
+                if rep.steady <= want
+                else f"auto: {want} clocks per image does not fit the "
+                f"{target.device or 'device'} (estimate); the memory-window form's fastest "
+                f"setting that fits takes {rep.steady} clocks per image "
+                f"({est.multipliers} multipliers, ~{est.cells} cells, {est.brams} block RAMs)"
+            )
     return AutoChoice(par, rep, estimate(net, par, target.dsps), note)
+
+
+def _mem_candidates(net: Network, i: int) -> list[tuple[int, int, int]]:
+    """(clocks per image, par_in, par_out) of memory-form PE ``i``: per product count
+    the fastest, slowest first."""
+    ci, co, _, _, k, _, _, pixels = mem_geometry(net, i)
+    best: dict[int, tuple[int, int, int]] = {}
+    for pi in range(1, ci + 1):
+        for po in range(1, min(co, MEM_MAX_PRODUCTS // pi) + 1):
+            cyc = pixels * -(-co // po) * k * k * -(-ci // pi)
+            n = pi * po
+            if n not in best or cyc < best[n][0]:
+                best[n] = (cyc, pi, po)
+    return [best[n] for n in sorted(best)]
+
+
+def _mem_pick(cands: list[tuple[int, int, int]], budget: int) -> tuple[int, int, int]:
+    """The fewest products within ``budget`` clocks (the fastest if none is)."""
+    for c in cands:
+        if c[0] <= budget:
+            return c
+    return min(cands)
+
+
+def _mem_assign(picks: list[tuple[int, int, int]], dsps: int, base: int) -> tuple[Triple, ...]:
+    """Products in DSPs while the device has them (after ``base`` taken elsewhere), the
+    PEs with the fewest products in logic beyond that."""
+    logic: set[int] = set()
+    order = sorted(range(len(picks)), key=lambda i: (picks[i][1] * picks[i][2], i))
+    used = base + sum(p[1] * p[2] for p in picks)
+    for i in order:
+        if used <= dsps:
+            break
+        logic.add(i)
+        used -= picks[i][1] * picks[i][2]
+    return tuple((p[1], p[2], MEM_LOGIC_K if i in logic else MEM_K) for i, p in enumerate(picks))
+
+
+def mem_choice(
+    net: Network, target: AutoTarget, want: int
+) -> tuple[tuple[Triple, ...], CycleReport] | None:
+    """The memory-window form on every PE: the smallest clock budget from ``want`` up
+    whose setting fits ``target``'s device (None: an FC that the form cannot run, or no
+    device)."""
+    if target.cells is None:
+        return None
+    for f in net.fc[:1]:
+        if f.in_shape[1] != f.in_shape[2]:
+            return None
+    cands = [_mem_candidates(net, i) for i in range(len(net.stages) + len(net.fc))]
+    base = 2 if net.gap is not None else 0  # the GAP's divider
+    budgets = sorted({want} | {c[0] for cs in cands for c in cs if c[0] >= want})
+
+    def fits(par: tuple[Triple, ...]) -> bool:
+        est = estimate(net, par, target.dsps)
+        return est.cells <= (target.cells or 0) and (
+            target.brams is None or est.brams <= target.brams
+        )
+
+    chosen = None
+    for b in budgets:
+        par = _mem_assign([_mem_pick(cs, b) for cs in cands], target.dsps, base)
+        if fits(par):
+            chosen = par
+            break
+    if chosen is None:
+        return None
+    return chosen, cycle_report(net, chosen)
 
 
 def _fastest_fitting(

@@ -70,8 +70,10 @@ from pocket_cnn.ir.network import Network, conv_out
 
 #: One PE's setting: (par_in, par_out, par_k).
 Triple = tuple[int, int, int]
-#: ``par_k`` of a PE in the memory-window form (pcnn_pe_mem: one tap per clock).
+#: ``par_k`` of a PE in the memory-window form (pcnn_pe_mem: one tap per clock), and of
+#: one whose products are logic (``mul_logic``: the same clocks, no DSP).
 MEM_K = 0
+MEM_LOGIC_K = -1
 
 #: Images the network is clocked over: the steady state is the last image's clocks (the
 #: network testbench's ``steady`` over as many images).
@@ -157,7 +159,7 @@ def mem_pe_cycles(
 
 def is_mem(par: Triple) -> bool:
     """The PE's setting asks for the memory-window form."""
-    return par[2] == MEM_K
+    return par[2] <= MEM_K
 
 
 def fc_map_input(net: Network) -> bool:

@@ -42,6 +42,15 @@ off by up to about 3x (conv_3x3_2x2_1x1 at parallelism 1: 1765 cells, 3 DSPs mea
 6368 estimated as its 13 DSPs would not fit; conv_5x1_1x1_max_2x2 at 1: 9200 yosys
 LUTs measured, 3058 estimated): yosys' DSP inference depends on more than the product
 kinds counted here. To be re-calibrated when pcnn_conv or pcnn_window change.
+
+The memory-window form (pcnn_pe_mem, ``par_k`` <= 0 in a PE's triple): no window
+registers; per PE ``mem_pe`` cells plus its output pixel and pool line bits, each
+product one DSP (``par_k`` = 0, ``dsp_mem_cells`` cells) or shift-and-add logic
+(``par_k`` = -1, ``lut_mem`` cells); block RAM: its ring (R rows x pow2(W) x
+pow2(ceil(Cin/PI)) words of PI bytes) and weight ROM (words of PI*PO bytes, in block RAM
+by :mod:`pocket_cnn.ir.wrom`'s rule). Calibrated on lenet_mnist8 ``1,2m;2,3m;1,1ml`` on
+the iCEBreaker (2026-12-05): 5,139 cells placed (estimate 5,150), 23 SB_RAM40_4K
+(estimate 23), 8 DSPs.
 """
 
 from __future__ import annotations
@@ -63,6 +72,11 @@ COEF: dict[str, float] = {
     "dsp_base": 2.0,  # DSPs yosys asks for outside the PEs (the GAP's divider)
     "dsp_const": 1.25,  # DSPs yosys asks for per constant-weight product
     "dsp_xmux": 2.25,  # DSPs yosys asks for per real multiplier
+    "mem_pe": 580.0,  # cells per memory-form PE: counters, address, accumulators, requant
+    "mem_bit": 1.0,  # cells per output pixel / pool line bit of a memory-form PE
+    "dsp_mem_cells": 10.0,  # cells per memory-form product in a DSP
+    "lut_mem": 250.0,  # cells per memory-form product in logic (shift-and-add)
+    "mem_bram_margin": 4.0,  # SB_RAM40_4K beyond the rings and ROMs (measured)
 }
 
 
@@ -74,6 +88,8 @@ class Estimate:
     cells: int
     in_dsps: bool  # the DSPs yosys asks for fit the device: multipliers in DSPs
     dsps: int = 0
+    #: block RAMs (SB_RAM40_4K) of the memory-form PEs (0 without one)
+    brams: int = 0
 
 
 def pe_products(par: tuple[int, int, int]) -> int:
@@ -128,15 +144,77 @@ def product_cells(kind: str, products: int, in_dsps: bool) -> float:
     return COEF[f"lut_{kind}"] * products
 
 
+def mem_geometry(net: Network, i: int) -> tuple[int, int, int, int, int, int, int, int]:
+    """(Cin, Cout, H, W, K, S, P, output pixels) of PE ``i`` in the memory form (an FC
+    straight after a conv map: a K = H = W conv over it; else over one pixel)."""
+    n = len(net.stages)
+    if i < n:
+        st = net.stages[i]
+        c, h, w = st.in_shape
+        _, ho, wo = st.conv_shape
+        return c, st.ch_out, h, w, st.kernel, st.stride, st.pad, ho * wo
+    f = net.fc[i - n]
+    _, oh, ow = net.stages[-1].out_shape
+    if i == n and net.gap is None and oh * ow > 1:
+        c, h, w = f.in_shape
+        return c, f.n_out, h, w, h, 1, 0, 1
+    return f.n_in, f.n_out, 1, 1, 1, 1, 0, 1
+
+
+def mem_pe_cells(net: Network, i: int) -> float:
+    """Logic cells of memory-form PE ``i`` without its products."""
+    bits = _pe_dims(net, i)[1] * 8
+    if i < len(net.stages) and net.stages[i].pool is not None:
+        st = net.stages[i]
+        assert st.pool is not None
+        co, ho, wo = st.conv_shape
+        pk, ps = st.pool.kernel, st.pool.stride
+        if ps >= pk:  # pcnn_maxpool_line: one row of pooled maxima
+            bits += (wo // ps) * co * 8
+        else:
+            bits += window_bits(co, ho, wo, pk, ps, 0)
+    return COEF["mem_pe"] + COEF["mem_bit"] * bits
+
+
+def mem_pe_brams(net: Network, i: int, par: tuple[int, int, int]) -> int:
+    """SB_RAM40_4K of memory-form PE ``i``: its ring of rows and its weight ROM."""
+    # imported here: wrom sits beside this module in ir/
+    from pocket_cnn.ir.wrom import blocks, wrom_in_bram
+
+    ci, co, _, w, k, s, _, _ = mem_geometry(net, i)
+    pi, po = min(par[0], ci), min(par[1], co)
+    nig = -(-ci // pi)
+    pow2 = lambda v: 1 << max(0, (v - 1).bit_length())  # noqa: E731
+    ring = blocks(pow2(k + s) * pow2(w) * pow2(nig), pi * 8)
+    words, bits = -(-co // po) * k * k * nig, pi * po * 8
+    return ring + (blocks(words, bits) if wrom_in_bram(words, bits) else 0)
+
+
 def estimate(net: Network, par: Sequence[tuple[int, int, int]], dsps: int = 0) -> Estimate:
     """Multipliers, DSPs and logic cells of ``net`` at ``par`` on a device with ``dsps``
-    DSPs (0: every multiplier in LUTs)."""
-    kinds = [product_kind(_pe_dims(net, i), p) for i, p in enumerate(par)]
-    prods = [pe_products(p) for p in par]
-    want = COEF["dsp_base"] + sum(
-        COEF[f"dsp_{k}"] * n for k, n in zip(kinds, prods, strict=True) if k != "wmux"
+    DSPs (0: every multiplier in LUTs); ``par_k`` <= 0: the memory form (module text)."""
+    mem = [p[2] <= 0 for p in par]
+    kinds = [
+        "mem" if m else product_kind(_pe_dims(net, i), p)
+        for i, (p, m) in enumerate(zip(par, mem, strict=True))
+    ]
+    prods = [p[0] * p[1] if m else pe_products(p) for p, m in zip(par, mem, strict=True)]
+    base_dsp = COEF["dsp_base"] if net.gap is not None or not any(mem) else 0.0
+    want = base_dsp + sum(
+        COEF[f"dsp_{k}"] * n for k, n in zip(kinds, prods, strict=True) if k not in ("wmux", "mem")
     )
+    want += sum(n for p, n, m in zip(par, prods, mem, strict=True) if m and p[2] == 0)
     in_dsps = want <= dsps
-    cells = COEF["base"] + sum(pe_cells(net, i) for i in range(len(par)))
-    cells += sum(product_cells(k, n, in_dsps) for k, n in zip(kinds, prods, strict=True))
-    return Estimate(sum(prods), round(cells), in_dsps, round(want))
+    cells = COEF["base"]
+    brams = 0.0
+    for i, (p, k, n, m) in enumerate(zip(par, kinds, prods, mem, strict=True)):
+        if not m:
+            cells += pe_cells(net, i) + product_cells(k, n, in_dsps)
+            continue
+        cells += mem_pe_cells(net, i)
+        in_dsp = in_dsps and p[2] == 0
+        cells += n * (COEF["dsp_mem_cells"] if in_dsp else COEF["lut_mem"])
+        brams += mem_pe_brams(net, i, p)
+    if any(mem):
+        brams += COEF["mem_bram_margin"]
+    return Estimate(sum(prods), round(cells), in_dsps, round(want), round(brams))

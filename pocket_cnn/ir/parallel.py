@@ -26,7 +26,7 @@ from typing import Any
 
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ir.auto_parallel import AutoTarget, choose
-from pocket_cnn.ir.cycles import MEM_K
+from pocket_cnn.ir.cycles import MEM_K, MEM_LOGIC_K
 from pocket_cnn.ir.network import Network
 
 #: Parsed setting: None = full parallelism, "auto", else (par_in, par_out[, par_k]) per PE.
@@ -61,6 +61,9 @@ class PeParallel:
         """PE ``i`` (memory form) multiplies in logic, not in DSPs."""
         return bool(self.mul_logic) and self.mul_logic[i]
 
+    def _mem_k(self, i: int) -> int:
+        return MEM_LOGIC_K if self.is_mul_logic(i) else MEM_K
+
     def is_mem(self, i: int) -> bool:
         """PE ``i`` runs in the memory-window form."""
         return bool(self.mem) and self.mem[i]
@@ -73,7 +76,7 @@ class PeParallel:
         """(par_in, par_out, par_k) of every PE of ``net`` (the cycle model's input;
         par_k = :data:`pocket_cnn.ir.cycles.MEM_K` for the memory-window form)."""
         return [
-            (a, b, MEM_K if self.is_mem(i) else self.par_k(i, kk))
+            (a, b, self._mem_k(i) if self.is_mem(i) else self.par_k(i, kk))
             for i, ((a, b), (_, _, _, kk)) in enumerate(zip(self.pairs, pe_dims(net), strict=True))
         ]
 
@@ -222,10 +225,21 @@ def auto_parallel(net: Network, target: AutoTarget | None = None) -> PeParallel:
     choice = choose(net, target)
     dims = pe_dims(net)
     pairs = tuple((a, b) for a, b, _ in choice.par)
-    taps = tuple((k, kk) for (_, _, k), (_, _, _, kk) in zip(choice.par, dims, strict=True))
+    taps = tuple(
+        (k if k > MEM_K else kk, kk)
+        for (_, _, k), (_, _, _, kk) in zip(choice.par, dims, strict=True)
+    )
     folded = any(k != kk for k, kk in taps)
-    mem = tuple(choice.mem) if any(choice.mem) else ()
-    return PeParallel(pairs, taps=taps if folded else (), auto=True, note=choice.note, mem=mem)
+    mem = tuple(k <= MEM_K for _, _, k in choice.par)
+    logic = tuple(k == MEM_LOGIC_K for _, _, k in choice.par)
+    return PeParallel(
+        pairs,
+        taps=taps if folded else (),
+        auto=True,
+        note=choice.note,
+        mem=mem if any(mem) else (),
+        mul_logic=logic if any(logic) else (),
+    )
 
 
 def pe_dims(net: Network) -> list[tuple[str, int, int, int]]:
