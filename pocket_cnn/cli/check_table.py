@@ -203,7 +203,7 @@ def pe_table(net: Network, par: PeParallel) -> str:
         body.append(
             (
                 name,
-                f"{a},{b}" + ("m" if par.is_mem(i) else (f",{k}" if k != kk else "")),
+                f"{a},{b}" + ("m" + "l" * par.is_mul_logic(i) if par.is_mem(i) else (f",{k}" if k != kk else "")),
                 str(slow.cycles),
                 slow.name.split(".")[-1],
                 str(a * b * (1 if par.is_mem(i) else k)),
