@@ -186,6 +186,13 @@ def table(net: Network, par: PeParallel | None = None) -> str:
 PE_HEADER = ("PE", "parallel", "cycles/image", "slowest block", "multipliers", "")
 
 
+def _form(par: PeParallel, i: int, k: int, kk: int) -> str:
+    """``m``/``ml`` (memory-window form, products in logic) or ``,PK`` where taps fold."""
+    if par.is_mem(i):
+        return "ml" if par.is_mul_logic(i) else "m"
+    return f",{k}" if k != kk else ""
+
+
 def pe_table(net: Network, par: PeParallel) -> str:
     """Per PE: parallelism (PIN,POUT[,PK]), clocks per image of its slowest block (the
     cycle model, pocket_cnn.ir.cycles), multipliers; the PEs as slow as the slowest
@@ -203,7 +210,7 @@ def pe_table(net: Network, par: PeParallel) -> str:
         body.append(
             (
                 name,
-                f"{a},{b}" + ("m" + "l" * par.is_mul_logic(i) if par.is_mem(i) else (f",{k}" if k != kk else "")),
+                f"{a},{b}" + _form(par, i, k, kk),
                 str(slow.cycles),
                 slow.name.split(".")[-1],
                 str(a * b * (1 if par.is_mem(i) else k)),
