@@ -24,6 +24,7 @@ ENTITY_FILES = (
     "pcnn_pkg.vhd",
     "pcnn_window.vhd",
     "pcnn_conv.vhd",
+    "pcnn_pe_mem.vhd",
     "pcnn_maxpool.vhd",
     "pcnn_maxpool_line.vhd",
     "pcnn_pe.vhd",
@@ -156,6 +157,11 @@ PE_SETS = {
     "taps1_k3_p1_pool2_bram": _cfg(
         pool_kernel=2, pool_stride=2, par_in=1, par_out=1, par_k=1, wrom_bram="true"
     ),
+    # memory-window form (pcnn_pe_mem): with a line pool, and products in logic
+    "mem_k5_p2_pool2": _cfg(
+        kernel=5, pad=2, par_in=1, par_out=2, pool_kernel=2, pool_stride=2, mem_form="true"
+    ),
+    "mem_k3_s2_logic": _cfg(stride=2, par_in=1, par_out=1, mem_form="true", mul_logic="true"),
 }
 
 
@@ -168,6 +174,12 @@ def test_synth_conv(tmp_path: Path, name: str) -> None:
 @pytest.mark.parametrize("name", sorted(PE_SETS))
 def test_synth_pe(tmp_path: Path, name: str) -> None:
     top = _wrapper(tmp_path / "synth_top.vhd", "pcnn_pe", PE_SETS[name], seed=2)
+    _synth(tmp_path, "synth_top", [top], [])
+
+
+def test_synth_pe_mem(tmp_path: Path) -> None:
+    cfg = _cfg(kernel=4, pad=0, height=4, width=4, par_in=2, par_out=2, mem_form="true")
+    top = _wrapper(tmp_path / "synth_top.vhd", "pcnn_pe_mem", cfg, seed=3)
     _synth(tmp_path, "synth_top", [top], [])
 
 
