@@ -26,7 +26,7 @@ pytestmark = pytest.mark.requires_tools(*TOOLS)
 
 #: (zoo model, parallelism): 3x3 conv + 2x2 max-pool; 3x3 conv with stride 2 and zero
 #: padding 1 + 2x1 pool, at full parallelism, folded to one channel in and out per PE,
-#: and folded over kernel taps (2 of 9 per clock).
+#: and folded over kernel taps (2 of 9 per clock); and in the memory-window form.
 #: Three input channels: the input gather assembles a pixel from several words.
 CASES = [
     ("conv_3x1_1x1_max_2x2", "full"),
@@ -34,6 +34,9 @@ CASES = [
     ("conv_3x2_1x1_max_2x1_padding", "1,1;1,1"),
     ("conv_3x2_1x1_max_2x1_padding", "1,2,2;2,3"),
     ("conv_3x1_1x1_max_2x2_colored_input", "full"),
+    # memory-window form (pcnn_pe_mem): ring and weight memories, masked padding,
+    # stride 2, products as multipliers and as shift-and-add logic
+    ("conv_3x2_1x1_max_2x1_padding", "1,2m;2,3ml"),
 ]
 IMAGES = 3
 
