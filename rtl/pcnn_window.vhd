@@ -311,6 +311,9 @@ begin
     -- mgood: the right-edge shifts of this row carried the next row's columns so far
     signal sc    : signed(C_CB - 1 downto 0) := to_signed(-1, C_CB);
     signal mgood : std_logic := '1';
+    -- sc + 1 and sc + 1 - (W + D) kept in registers (no adder before the decision)
+    signal sc1 : signed(C_CB - 1 downto 0) := to_signed(0, C_CB);
+    signal scj : signed(C_CB - 1 downto 0) := to_signed(-C_W - C_D, C_CB);
 
     -- decision of this clock (from registers only): a token (shift a column in and/or
     -- emit the window), whether it reads the memories (at d_addr, rows of the next output
@@ -423,12 +426,13 @@ begin
       xw := signed(resize(wx, C_CB));
       -- the writer has written a pixel of the reader's image (e - wy = image difference * H)
       started := e > ew or (e = ew and (wy /= 0 or wx /= 0));
-      c := sc + 1;
+      c := sc1;
+      j := scj;
       -- windows further apart than they are wide: skip the columns between them
       if C_S > C_K and c < col_lo then
         c := col_lo;
+        j := c - to_signed(C_W + C_D, C_CB);
       end if;
-      j := c - to_signed(C_W + C_D, C_CB);
       d_iss   <= '0';
       d_shift <= '0';
       d_emit  <= '0';
@@ -610,6 +614,8 @@ begin
             cinfo  <= col_info(cl_v);
           end if;
           sc    <= sc_v;
+          sc1   <= sc_v + 1;
+          scj   <= sc_v + to_signed(1 - C_W - C_D, C_CB);
           mgood <= mg_v;
         end if;
         e <= e_v;
@@ -630,6 +636,8 @@ begin
           ninfo     <= C_NI0;
           nrs       <= C_NRS0;
           sc        <= to_signed(-1, C_CB);
+          sc1       <= to_signed(0, C_CB);
+          scj       <= to_signed(-C_W - C_D, C_CB);
           mgood     <= '1';
           b_valid   <= '0';
           m_valid_r <= '0';
