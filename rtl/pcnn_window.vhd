@@ -321,6 +321,10 @@ begin
     signal d_iss, d_shift, d_emit, d_read, d_nxt, d_brk : std_logic;
     signal d_addr                                       : unsigned(C_XB - 1 downto 0) := (others => '0');
     signal d_c                                          : signed(C_CB - 1 downto 0) := (others => '0');
+    -- d_c + 1, d_c + 1 - (W + D), d_c + 1 - 2 (W + D), d_c >= W + D: formed beside the
+    -- decision from registers (no adder after it)
+    signal d_c1, d_cj, d_cjj                            : signed(C_CB - 1 downto 0) := (others => '0');
+    signal d_cge                                        : boolean;
     signal write_ok                                     : std_logic;
     signal a_can, w_free, wen, ren                      : std_logic;
 
@@ -441,6 +445,10 @@ begin
       d_brk   <= '0';
       d_addr  <= (others => '0');
       d_c     <= sc;
+      d_c1    <= sc1;
+      d_cj    <= scj;
+      d_cjj   <= scj - to_signed(C_W + C_D, C_CB);
+      d_cge   <= sc >= to_signed(C_W + C_D, C_CB);
       if rinfo.none = '1' or cinfo.none = '1' then
         -- needs no pixel: leave once the writer is in this image (no window runs ahead)
         if started then
@@ -452,7 +460,11 @@ begin
         d_iss  <= '1';
         d_emit <= '1';
       else
-        d_c <= c;
+        d_c   <= c;
+        d_c1  <= c + 1;
+        d_cj  <= j + 1;
+        d_cjj <= j + to_signed(1 - C_W - C_D, C_CB);
+        d_cge <= j >= 0;
         if c = cinfo.chi then
           d_emit <= '1';
         end if;
@@ -490,10 +502,13 @@ begin
 
     p_main : process (clk)
       variable iss   : boolean;
-      variable e_v   : signed(C_EB - 1 downto 0);
+      variable e_inc : boolean;
+      variable e_drp : boolean;
       variable cl_v  : signed(C_CB - 1 downto 0);
       variable nrl_v : signed(C_RB - 1 downto 0);
       variable sc_v  : signed(C_CB - 1 downto 0);
+      variable sc1_v : signed(C_CB - 1 downto 0);
+      variable scj_v : signed(C_CB - 1 downto 0);
       variable mg_v  : std_logic;
       variable oy_v  : natural range 0 to C_HO - 1;
       variable lo    : natural;
@@ -551,12 +566,13 @@ begin
         end if;
 
         -- writer
-        e_v := e;
+        e_inc := false;
+        e_drp := false;
         if wen = '1' then
           if wx = C_W - 1 then
             wx    <= (others => '0');
             wslot <= slot_add(wslot, 1);
-            e_v   := e_v + 1;
+            e_inc := true;
             if wy = C_H - 1 then
               wy <= (others => '0');
             else
@@ -569,22 +585,28 @@ begin
 
         -- reader position and everything derived from it
         if iss then
-          sc_v := d_c;
-          mg_v := mgood and not d_brk;
+          sc_v  := d_c;
+          sc1_v := d_c1;
+          scj_v := d_cj;
+          mg_v  := mgood and not d_brk;
           if d_emit = '1' then
             if ox = C_WO - 1 then
               -- next output row: its first columns are in if the merge held
               ox   <= 0;
               cl_v := to_signed(-C_P, C_CB);
-              if C_MERGE and mg_v = '1' and sc_v >= to_signed(C_W + C_D, C_CB) then
-                sc_v := sc_v - to_signed(C_W + C_D, C_CB);
+              if C_MERGE and mg_v = '1' and d_cge then
+                sc_v  := sc_v - to_signed(C_W + C_D, C_CB);
+                sc1_v := d_cj;
+                scj_v := d_cjj;
               else
-                sc_v := to_signed(-1, C_CB);
+                sc_v  := to_signed(-1, C_CB);
+                sc1_v := to_signed(0, C_CB);
+                scj_v := to_signed(-C_W - C_D, C_CB);
               end if;
               mg_v := '1';
               if oy = C_HO - 1 then
                 oy_v := 0;
-                e_v  := e_v - C_H;
+                e_drp := true;
               else
                 oy_v := oy + 1;
               end if;
@@ -614,11 +636,18 @@ begin
             cinfo  <= col_info(cl_v);
           end if;
           sc    <= sc_v;
-          sc1   <= sc_v + 1;
-          scj   <= sc_v + to_signed(1 - C_W - C_D, C_CB);
+          sc1   <= sc1_v;
+          scj   <= scj_v;
           mgood <= mg_v;
         end if;
-        e <= e_v;
+        -- e: the sums are formed from e alone, the decisions only choose one
+        if e_inc and e_drp then
+          e <= e + to_signed(1 - C_H, C_EB);
+        elsif e_inc then
+          e <= e + 1;
+        elsif e_drp then
+          e <= e - to_signed(C_H, C_EB);
+        end if;
 
         if rst = '1' then
           wy        <= (others => '0');
