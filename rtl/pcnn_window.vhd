@@ -166,14 +166,14 @@ architecture rtl of pcnn_window is
     constant C_HM1  : signed(C_RB - 1 downto 0) := to_signed(C_H - 1, C_RB);
     constant C_ZERO : signed(C_RB - 1 downto 0) := (others => '0');
     variable rhi    : signed(C_RB - 1 downto 0);
-    variable r      : signed(C_RB - 1 downto 0);
   begin
+    -- every condition compares rl with a constant (no adder in front of a comparator)
     rhi := rl + to_signed(C_K - 1, C_RB);
     ri.none := '0';
-    if rl > C_HM1 or rhi < C_ZERO then
+    if rl > C_HM1 or rl < to_signed(1 - C_K, C_RB) then
       ri.none := '1';
     end if;
-    if rhi > C_HM1 then
+    if rl > to_signed(C_H - C_K, C_RB) then
       ri.hi := to_signed(C_H - 1, C_EB);
     else
       ri.hi := resize(rhi, C_EB);
@@ -189,9 +189,8 @@ architecture rtl of pcnn_window is
       ri.lor := resize(rl, C_EB) + to_signed(C_R, C_EB);
     end if;
     for ky in 0 to C_K - 1 loop
-      r := rl + to_signed(ky, C_RB);
       ri.ok(ky) := '0';
-      if r >= C_ZERO and r <= C_HM1 then
+      if rl >= to_signed(-ky, C_RB) and rl <= to_signed(C_H - 1 - ky, C_RB) then
         ri.ok(ky) := '1';
       end if;
     end loop;
@@ -208,18 +207,16 @@ architecture rtl of pcnn_window is
   function col_info(cl : signed(C_CB - 1 downto 0)) return col_info_t is
     variable ci     : col_info_t;
     constant C_WM1  : signed(C_CB - 1 downto 0) := to_signed(C_W - 1, C_CB);
-    constant C_ZERO : signed(C_CB - 1 downto 0) := (others => '0');
-    variable u      : signed(C_CB - 1 downto 0);
   begin
+    -- every condition compares cl with a constant (no adder in front of a comparator)
     ci.chi := cl + to_signed(C_K - 1, C_CB);
     ci.none := '0';
-    if cl > C_WM1 or ci.chi < C_ZERO then
+    if cl > C_WM1 or cl < to_signed(1 - C_K, C_CB) then
       ci.none := '1';
     end if;
     for kx in 0 to C_K - 1 loop
-      u := cl + to_signed(kx, C_CB);
       ci.ok(kx) := '0';
-      if u >= C_ZERO and u <= C_WM1 then
+      if cl >= to_signed(-kx, C_CB) and cl <= to_signed(C_W - 1 - kx, C_CB) then
         ci.ok(kx) := '1';
       end if;
     end loop;
