@@ -17,7 +17,7 @@
 -- step's bytes when an output group has several steps (else read straight).
 -- Pipeline: [step register: input bytes, weight word [-> one more register after a block
 -- RAM]] -> product registers (9 x 8 bit
--- signed products) -> adder
+-- signed products; constant-weight products also take the first adder level) -> adder
 -- tree (a register every 2 levels) -> accumulator (bias on the first step of an output
 -- group, else the partial sum) -> requantise/activate into the output byte(s). A stall
 -- of the output with a finished accumulator waiting freezes every stage at once (one
@@ -222,10 +222,17 @@ architecture rtl of pcnn_conv is
   -- adder tree over the C_NPROD products, padded to a power of two
   constant C_TREE_N : positive := pcnn_pow2_ceil(C_NPROD);
   constant C_LEVELS : natural  := pcnn_log2_ceil(C_TREE_N);
-  -- adder-tree levels done with the products: none (a constant multiplier is a DSP too,
-  -- an adder after it is the critical path), levels per later register stage, and the
-  -- number of tree register stages after the product register
-  constant C_L0   : natural  := 0;
+  -- adder-tree levels done with the products (1 with constant weights: constant
+  -- multipliers are shallow), levels per later register stage, and the number of tree
+  -- register stages after the product register
+  function first_levels return natural is
+  begin
+    if not C_FOLD then
+      return pcnn_min(1, C_LEVELS);
+    end if;
+    return 0;
+  end function;
+  constant C_L0   : natural  := first_levels;
   constant C_LPS  : positive := 2;
   constant C_NSTG : natural  := (C_LEVELS - C_L0 + C_LPS - 1) / C_LPS;
   -- bits of a tree node: |product| <= 255 * 128 < 2**15, sums of up to 2**LEVELS

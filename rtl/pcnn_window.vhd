@@ -308,9 +308,6 @@ begin
     -- mgood: the right-edge shifts of this row carried the next row's columns so far
     signal sc    : signed(C_CB - 1 downto 0) := to_signed(-1, C_CB);
     signal mgood : std_logic := '1';
-    -- sc + 1 and sc + 1 - (W + D) kept in registers (no adder before the decision)
-    signal sc1 : signed(C_CB - 1 downto 0) := to_signed(0, C_CB);
-    signal scj : signed(C_CB - 1 downto 0) := to_signed(-C_W - C_D, C_CB);
 
     -- decision of this clock (from registers only): a token (shift a column in and/or
     -- emit the window), whether it reads the memories (at d_addr, rows of the next output
@@ -318,11 +315,11 @@ begin
     signal d_iss, d_shift, d_emit, d_read, d_nxt, d_brk : std_logic;
     signal d_addr                                       : unsigned(C_XB - 1 downto 0) := (others => '0');
     signal d_c                                          : signed(C_CB - 1 downto 0) := (others => '0');
-    -- d_c + 1, d_c + 1 - (W + D), d_c + 1 - 2 (W + D), d_c >= W + D: formed beside the
-    -- decision from registers (no adder after it)
-    signal d_c1, d_cj, d_cjj                            : signed(C_CB - 1 downto 0) := (others => '0');
+    -- d_c >= W + D, formed beside the decision (no comparator after it)
     signal d_cge                                        : boolean;
-    signal write_ok                                     : std_logic;
+    -- write_ok is a register: formed from the next e, rinfo.lor, b_valid and b_lor
+    -- (the same value the registers give a clock later; no comparator before s_ready)
+    signal write_ok                                     : std_logic := '1';
     signal a_can, w_free, wen, ren                      : std_logic;
 
     -- token in flight (its column is at the memories' read registers q)
@@ -406,15 +403,15 @@ begin
     end generate g_nomask;
 
     -- the window register may change: its window is taken or there is none
-    w_free   <= (not m_valid_r) or m_ready;
+    w_free  <= (not m_valid_r) or m_ready;
     -- a new token may be issued: the one in flight moves on (or there is none)
-    a_can    <= (not b_valid) or w_free;
-    -- writing row e overwrites row e - R: allowed if the reader's output row needs it no
-    -- more, nor (short rows: read at b_addr until it moves on) the token in flight
-    write_ok <= '1' when e < rinfo.lor and (C_SYNC or b_valid = '0' or e < b_lor) else '0';
-    s_ready  <= write_ok;
-    wen      <= s_valid and write_ok;
-    ren      <= a_can and d_iss and d_read;
+    a_can   <= (not b_valid) or w_free;
+    -- writing row e overwrites row e - R (write_ok, registered in p_main): allowed if the
+    -- reader's output row needs it no more, nor (short rows: read at b_addr until it
+    -- moves on) the token in flight
+    s_ready <= write_ok;
+    wen     <= s_valid and write_ok;
+    ren     <= a_can and d_iss and d_read;
 
     -- Next token (from registers only).
     p_dec : process (all)
@@ -427,13 +424,12 @@ begin
       xw := signed(resize(wx, C_CB));
       -- the writer has written a pixel of the reader's image (e - wy = image difference * H)
       started := e > ew or (e = ew and (wy /= 0 or wx /= 0));
-      c := sc1;
-      j := scj;
+      c := sc + 1;
       -- windows further apart than they are wide: skip the columns between them
       if C_S > C_K and c < col_lo then
         c := col_lo;
-        j := c - to_signed(C_W + C_D, C_CB);
       end if;
+      j := c - to_signed(C_W + C_D, C_CB);
       d_iss   <= '0';
       d_shift <= '0';
       d_emit  <= '0';
@@ -442,9 +438,6 @@ begin
       d_brk   <= '0';
       d_addr  <= (others => '0');
       d_c     <= sc;
-      d_c1    <= sc1;
-      d_cj    <= scj;
-      d_cjj   <= scj - to_signed(C_W + C_D, C_CB);
       d_cge   <= sc >= to_signed(C_W + C_D, C_CB);
       if rinfo.none = '1' or cinfo.none = '1' then
         -- needs no pixel: leave once the writer is in this image (no window runs ahead)
@@ -458,9 +451,6 @@ begin
         d_emit <= '1';
       else
         d_c   <= c;
-        d_c1  <= c + 1;
-        d_cj  <= j + 1;
-        d_cjj <= j + to_signed(1 - C_W - C_D, C_CB);
         d_cge <= j >= 0;
         if c = cinfo.chi then
           d_emit <= '1';
@@ -500,12 +490,14 @@ begin
     p_main : process (clk)
       variable iss   : boolean;
       variable e_inc : boolean;
+      variable e_n   : signed(C_EB - 1 downto 0);
+      variable lor_n : signed(C_EB - 1 downto 0);
+      variable blr_n : signed(C_EB - 1 downto 0);
+      variable bv_n  : std_logic;
       variable e_drp : boolean;
       variable cl_v  : signed(C_CB - 1 downto 0);
       variable nrl_v : signed(C_RB - 1 downto 0);
       variable sc_v  : signed(C_CB - 1 downto 0);
-      variable sc1_v : signed(C_CB - 1 downto 0);
-      variable scj_v : signed(C_CB - 1 downto 0);
       variable mg_v  : std_logic;
       variable oy_v  : natural range 0 to C_HO - 1;
       variable lo    : natural;
@@ -535,24 +527,27 @@ begin
             o_cok     <= b_cok;
           end if;
         end if;
+        bv_n  := b_valid;
+        lor_n := rinfo.lor;
+        blr_n := b_lor;
         if a_can = '1' then
-          b_valid <= '0';
+          bv_n := '0';
         end if;
 
         -- reader: issue the token, move on
         if iss then
-          b_valid <= '1';
+          bv_n    := '1';
           b_shift <= d_shift;
           b_emit  <= d_emit;
           b_rok   <= rinfo.ok;
-          b_lor   <= rinfo.lor;
+          blr_n   := rinfo.lor;
           b_cok   <= cinfo.ok;
           b_last  <= '0';
           if oy = C_HO - 1 and ox = C_WO - 1 then
             b_last <= '1';
             if d_emit = '1' then
               -- the reader moves to the next image: e drops by H, so does b_lor
-              b_lor <= rinfo.lor - C_H;
+              blr_n := rinfo.lor - C_H;
             end if;
           end if;
           if d_nxt = '1' then
@@ -583,8 +578,6 @@ begin
         -- reader position and everything derived from it
         if iss then
           sc_v  := d_c;
-          sc1_v := d_c1;
-          scj_v := d_cj;
           mg_v  := mgood and not d_brk;
           if d_emit = '1' then
             if ox = C_WO - 1 then
@@ -593,12 +586,8 @@ begin
               cl_v := to_signed(-C_P, C_CB);
               if C_MERGE and mg_v = '1' and d_cge then
                 sc_v  := sc_v - to_signed(C_W + C_D, C_CB);
-                sc1_v := d_cj;
-                scj_v := d_cjj;
               else
                 sc_v  := to_signed(-1, C_CB);
-                sc1_v := to_signed(0, C_CB);
-                scj_v := to_signed(-C_W - C_D, C_CB);
               end if;
               mg_v := '1';
               if oy = C_HO - 1 then
@@ -609,6 +598,7 @@ begin
               end if;
               oy    <= oy_v;
               rinfo <= row_info(nrow_lo, false);
+              lor_n := row_info(nrow_lo, false).lor;
               rs    <= nrs;
               if oy_v = C_HO - 1 then
                 nrl_v := to_signed(-C_P, C_RB);
@@ -633,17 +623,24 @@ begin
             cinfo  <= col_info(cl_v);
           end if;
           sc    <= sc_v;
-          sc1   <= sc1_v;
-          scj   <= scj_v;
           mgood <= mg_v;
         end if;
         -- e: the sums are formed from e alone, the decisions only choose one
         if e_inc and e_drp then
-          e <= e + to_signed(1 - C_H, C_EB);
+          e_n := e + to_signed(1 - C_H, C_EB);
         elsif e_inc then
-          e <= e + 1;
+          e_n := e + 1;
         elsif e_drp then
-          e <= e - to_signed(C_H, C_EB);
+          e_n := e - to_signed(C_H, C_EB);
+        else
+          e_n := e;
+        end if;
+        e       <= e_n;
+        b_valid <= bv_n;
+        b_lor   <= blr_n;
+        write_ok <= '0';
+        if e_n < lor_n and (C_SYNC or bv_n = '0' or e_n < blr_n) then
+          write_ok <= '1';
         end if;
 
         if rst = '1' then
@@ -662,10 +659,9 @@ begin
           ninfo     <= C_NI0;
           nrs       <= C_NRS0;
           sc        <= to_signed(-1, C_CB);
-          sc1       <= to_signed(0, C_CB);
-          scj       <= to_signed(-C_W - C_D, C_CB);
           mgood     <= '1';
           b_valid   <= '0';
+          write_ok  <= '1';
           m_valid_r <= '0';
           m_last    <= '0';
           o_rok     <= (others => '0');

@@ -243,10 +243,11 @@ class PassWindow(Block):
 
 def conv_tree_stages(par_in: int, kk: int, steps: int) -> int:
     """pcnn_conv's adder-tree register stages after the product register: the
-    ``par_in * kk`` products (kk = taps per clock) padded to a power of two, two levels
-    per register (none with the products)."""
-    del steps  # the same for every folding
-    return _cdiv(_log2_ceil(par_in * kk), 2)
+    ``par_in * kk`` products (kk = taps per clock) padded to a power of two, one level
+    done with the products when a window takes one step, two levels per register."""
+    levels = _log2_ceil(par_in * kk)
+    first = min(1, levels) if steps == 1 else 0
+    return _cdiv(levels - first, 2)
 
 
 class Conv(Block):
