@@ -317,9 +317,7 @@ begin
     signal d_c                                          : signed(C_CB - 1 downto 0) := (others => '0');
     -- d_c >= W + D, formed beside the decision (no comparator after it)
     signal d_cge                                        : boolean;
-    -- write_ok is a register: formed from the next e, rinfo.lor, b_valid and b_lor
-    -- (the same value the registers give a clock later; no comparator before s_ready)
-    signal write_ok                                     : std_logic := '1';
+    signal write_ok                                     : std_logic;
     signal a_can, w_free, wen, ren                      : std_logic;
 
     -- token in flight (its column is at the memories' read registers q)
@@ -403,15 +401,15 @@ begin
     end generate g_nomask;
 
     -- the window register may change: its window is taken or there is none
-    w_free  <= (not m_valid_r) or m_ready;
+    w_free   <= (not m_valid_r) or m_ready;
     -- a new token may be issued: the one in flight moves on (or there is none)
-    a_can   <= (not b_valid) or w_free;
-    -- writing row e overwrites row e - R (write_ok, registered in p_main): allowed if the
-    -- reader's output row needs it no more, nor (short rows: read at b_addr until it
-    -- moves on) the token in flight
-    s_ready <= write_ok;
-    wen     <= s_valid and write_ok;
-    ren     <= a_can and d_iss and d_read;
+    a_can    <= (not b_valid) or w_free;
+    -- writing row e overwrites row e - R: allowed if the reader's output row needs it no
+    -- more, nor (short rows: read at b_addr until it moves on) the token in flight
+    write_ok <= '1' when e < rinfo.lor and (C_SYNC or b_valid = '0' or e < b_lor) else '0';
+    s_ready  <= write_ok;
+    wen      <= s_valid and write_ok;
+    ren      <= a_can and d_iss and d_read;
 
     -- Next token (from registers only).
     p_dec : process (all)
@@ -491,7 +489,6 @@ begin
       variable iss   : boolean;
       variable e_inc : boolean;
       variable e_n   : signed(C_EB - 1 downto 0);
-      variable lor_n : signed(C_EB - 1 downto 0);
       variable blr_n : signed(C_EB - 1 downto 0);
       variable bv_n  : std_logic;
       variable e_drp : boolean;
@@ -528,7 +525,6 @@ begin
           end if;
         end if;
         bv_n  := b_valid;
-        lor_n := rinfo.lor;
         blr_n := b_lor;
         if a_can = '1' then
           bv_n := '0';
@@ -598,7 +594,6 @@ begin
               end if;
               oy    <= oy_v;
               rinfo <= row_info(nrow_lo, false);
-              lor_n := row_info(nrow_lo, false).lor;
               rs    <= nrs;
               if oy_v = C_HO - 1 then
                 nrl_v := to_signed(-C_P, C_RB);
@@ -638,10 +633,6 @@ begin
         e       <= e_n;
         b_valid <= bv_n;
         b_lor   <= blr_n;
-        write_ok <= '0';
-        if e_n < lor_n and (C_SYNC or bv_n = '0' or e_n < blr_n) then
-          write_ok <= '1';
-        end if;
 
         if rst = '1' then
           wy        <= (others => '0');
@@ -661,7 +652,6 @@ begin
           sc        <= to_signed(-1, C_CB);
           mgood     <= '1';
           b_valid   <= '0';
-          write_ok  <= '1';
           m_valid_r <= '0';
           m_last    <= '0';
           o_rok     <= (others => '0');
