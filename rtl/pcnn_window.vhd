@@ -166,14 +166,14 @@ architecture rtl of pcnn_window is
     constant C_HM1  : signed(C_RB - 1 downto 0) := to_signed(C_H - 1, C_RB);
     constant C_ZERO : signed(C_RB - 1 downto 0) := (others => '0');
     variable rhi    : signed(C_RB - 1 downto 0);
-    variable r      : signed(C_RB - 1 downto 0);
   begin
+    -- every condition compares rl with a constant (no adder in front of a comparator)
     rhi := rl + to_signed(C_K - 1, C_RB);
     ri.none := '0';
-    if rl > C_HM1 or rhi < C_ZERO then
+    if rl > C_HM1 or rl < to_signed(1 - C_K, C_RB) then
       ri.none := '1';
     end if;
-    if rhi > C_HM1 then
+    if rl > to_signed(C_H - C_K, C_RB) then
       ri.hi := to_signed(C_H - 1, C_EB);
     else
       ri.hi := resize(rhi, C_EB);
@@ -189,9 +189,8 @@ architecture rtl of pcnn_window is
       ri.lor := resize(rl, C_EB) + to_signed(C_R, C_EB);
     end if;
     for ky in 0 to C_K - 1 loop
-      r := rl + to_signed(ky, C_RB);
       ri.ok(ky) := '0';
-      if r >= C_ZERO and r <= C_HM1 then
+      if rl >= to_signed(-ky, C_RB) and rl <= to_signed(C_H - 1 - ky, C_RB) then
         ri.ok(ky) := '1';
       end if;
     end loop;
@@ -208,18 +207,16 @@ architecture rtl of pcnn_window is
   function col_info(cl : signed(C_CB - 1 downto 0)) return col_info_t is
     variable ci     : col_info_t;
     constant C_WM1  : signed(C_CB - 1 downto 0) := to_signed(C_W - 1, C_CB);
-    constant C_ZERO : signed(C_CB - 1 downto 0) := (others => '0');
-    variable u      : signed(C_CB - 1 downto 0);
   begin
+    -- every condition compares cl with a constant (no adder in front of a comparator)
     ci.chi := cl + to_signed(C_K - 1, C_CB);
     ci.none := '0';
-    if cl > C_WM1 or ci.chi < C_ZERO then
+    if cl > C_WM1 or cl < to_signed(1 - C_K, C_CB) then
       ci.none := '1';
     end if;
     for kx in 0 to C_K - 1 loop
-      u := cl + to_signed(kx, C_CB);
       ci.ok(kx) := '0';
-      if u >= C_ZERO and u <= C_WM1 then
+      if cl >= to_signed(-kx, C_CB) and cl <= to_signed(C_W - 1 - kx, C_CB) then
         ci.ok(kx) := '1';
       end if;
     end loop;
@@ -318,6 +315,8 @@ begin
     signal d_iss, d_shift, d_emit, d_read, d_nxt, d_brk : std_logic;
     signal d_addr                                       : unsigned(C_XB - 1 downto 0) := (others => '0');
     signal d_c                                          : signed(C_CB - 1 downto 0) := (others => '0');
+    -- d_c >= W + D, formed beside the decision (no comparator after it)
+    signal d_cge                                        : boolean;
     signal write_ok                                     : std_logic;
     signal a_can, w_free, wen, ren                      : std_logic;
 
@@ -437,6 +436,7 @@ begin
       d_brk   <= '0';
       d_addr  <= (others => '0');
       d_c     <= sc;
+      d_cge   <= sc >= to_signed(C_W + C_D, C_CB);
       if rinfo.none = '1' or cinfo.none = '1' then
         -- needs no pixel: leave once the writer is in this image (no window runs ahead)
         if started then
@@ -448,7 +448,8 @@ begin
         d_iss  <= '1';
         d_emit <= '1';
       else
-        d_c <= c;
+        d_c   <= c;
+        d_cge <= j >= 0;
         if c = cinfo.chi then
           d_emit <= '1';
         end if;
@@ -486,7 +487,11 @@ begin
 
     p_main : process (clk)
       variable iss   : boolean;
-      variable e_v   : signed(C_EB - 1 downto 0);
+      variable e_inc : boolean;
+      variable e_n   : signed(C_EB - 1 downto 0);
+      variable blr_n : signed(C_EB - 1 downto 0);
+      variable bv_n  : std_logic;
+      variable e_drp : boolean;
       variable cl_v  : signed(C_CB - 1 downto 0);
       variable nrl_v : signed(C_RB - 1 downto 0);
       variable sc_v  : signed(C_CB - 1 downto 0);
@@ -519,24 +524,26 @@ begin
             o_cok     <= b_cok;
           end if;
         end if;
+        bv_n  := b_valid;
+        blr_n := b_lor;
         if a_can = '1' then
-          b_valid <= '0';
+          bv_n := '0';
         end if;
 
         -- reader: issue the token, move on
         if iss then
-          b_valid <= '1';
+          bv_n    := '1';
           b_shift <= d_shift;
           b_emit  <= d_emit;
           b_rok   <= rinfo.ok;
-          b_lor   <= rinfo.lor;
+          blr_n   := rinfo.lor;
           b_cok   <= cinfo.ok;
           b_last  <= '0';
           if oy = C_HO - 1 and ox = C_WO - 1 then
             b_last <= '1';
             if d_emit = '1' then
               -- the reader moves to the next image: e drops by H, so does b_lor
-              b_lor <= rinfo.lor - C_H;
+              blr_n := rinfo.lor - C_H;
             end if;
           end if;
           if d_nxt = '1' then
@@ -547,12 +554,13 @@ begin
         end if;
 
         -- writer
-        e_v := e;
+        e_inc := false;
+        e_drp := false;
         if wen = '1' then
           if wx = C_W - 1 then
             wx    <= (others => '0');
             wslot <= slot_add(wslot, 1);
-            e_v   := e_v + 1;
+            e_inc := true;
             if wy = C_H - 1 then
               wy <= (others => '0');
             else
@@ -565,22 +573,22 @@ begin
 
         -- reader position and everything derived from it
         if iss then
-          sc_v := d_c;
-          mg_v := mgood and not d_brk;
+          sc_v  := d_c;
+          mg_v  := mgood and not d_brk;
           if d_emit = '1' then
             if ox = C_WO - 1 then
               -- next output row: its first columns are in if the merge held
               ox   <= 0;
               cl_v := to_signed(-C_P, C_CB);
-              if C_MERGE and mg_v = '1' and sc_v >= to_signed(C_W + C_D, C_CB) then
-                sc_v := sc_v - to_signed(C_W + C_D, C_CB);
+              if C_MERGE and mg_v = '1' and d_cge then
+                sc_v  := sc_v - to_signed(C_W + C_D, C_CB);
               else
-                sc_v := to_signed(-1, C_CB);
+                sc_v  := to_signed(-1, C_CB);
               end if;
               mg_v := '1';
               if oy = C_HO - 1 then
                 oy_v := 0;
-                e_v  := e_v - C_H;
+                e_drp := true;
               else
                 oy_v := oy + 1;
               end if;
@@ -612,7 +620,19 @@ begin
           sc    <= sc_v;
           mgood <= mg_v;
         end if;
-        e <= e_v;
+        -- e: the sums are formed from e alone, the decisions only choose one
+        if e_inc and e_drp then
+          e_n := e + to_signed(1 - C_H, C_EB);
+        elsif e_inc then
+          e_n := e + 1;
+        elsif e_drp then
+          e_n := e - to_signed(C_H, C_EB);
+        else
+          e_n := e;
+        end if;
+        e       <= e_n;
+        b_valid <= bv_n;
+        b_lor   <= blr_n;
 
         if rst = '1' then
           wy        <= (others => '0');

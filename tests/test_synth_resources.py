@@ -87,7 +87,7 @@ RESOURCES: dict[tuple[str, str, str], Usage] = {
     ("two_ch", "full", "ice40"): Usage(lut=192, ff=139, bram=0, dsp=3),
     ("two_ch", "1,1", "ice40"): Usage(lut=179, ff=139, bram=0, dsp=1),
     ("two_ch", "1,1", "ecp5"): Usage(lut=188, ff=155, bram=0, dsp=1),
-    ("window", "full", "ice40"): Usage(lut=858, ff=527, bram=0, dsp=8),
+    ("window", "full", "ice40"): Usage(lut=833, ff=527, bram=0, dsp=8),
 }
 
 
