@@ -16,6 +16,8 @@ command -v qemu-x86_64 >/dev/null 2>&1 || need_apt+=(qemu-user)
 command -v iverilog >/dev/null 2>&1 || need_apt+=(iverilog)
 # verilator: the fast simulation engine (pocket-cnn simulate --engine verilator)
 command -v verilator >/dev/null 2>&1 || need_apt+=(verilator)
+# yosys: the Verilator engine passes the GHDL netlist through it (splits wide wires)
+command -v yosys >/dev/null 2>&1 || need_apt+=(yosys)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${need_apt[*]}"
   sudo_cmd=""

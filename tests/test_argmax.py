@@ -99,7 +99,7 @@ def test_argmax_keeps_the_rate() -> None:
     assert res.steady == plain.steady == res.bound
 
 
-@pytest.mark.requires_tools("ghdl", "verilator")
+@pytest.mark.requires_tools("ghdl", "verilator", "yosys")
 def test_simulate_argmax_verilator() -> None:
     net, _ = _net("fc3")
     x = random_images(net, 8, seed=5)

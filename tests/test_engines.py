@@ -15,7 +15,7 @@ from pocket_cnn.reference import run
 from pocket_cnn.simulation.stimuli import random_images
 
 
-@pytest.mark.requires_tools("ghdl", "verilator")
+@pytest.mark.requires_tools("ghdl", "verilator", "yosys")
 @pytest.mark.parametrize("name", sorted(zoo.ZOO))
 def test_engines_agree_on_zoo_model(name: str) -> None:
     net = zoo.build(name)
@@ -28,7 +28,7 @@ def test_engines_agree_on_zoo_model(name: str) -> None:
     assert vl.steady == ghdl.steady and vl.bound == ghdl.bound
 
 
-@pytest.mark.requires_tools("ghdl", "verilator")
+@pytest.mark.requires_tools("ghdl", "verilator", "yosys")
 def test_cli_engine_verilator(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     net = zoo.build("conv_3x1_1x1_max_2x2")
     np.save(tmp_path / "in.npy", random_images(net, 5, seed=1))
@@ -43,3 +43,28 @@ def test_cli_engine_verilator(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert (
         main(["simulate", "zoo:conv_3x1_1x1_max_2x2", "x.npy", "-o", "y.npy", "--engine", "x"]) == 2
     )
+
+
+@pytest.mark.requires_tools("yosys")
+def test_yosys_pass_and_its_fallbacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Verilator build takes yosys's netlist; GHDL's own when it is too big or yosys
+    fails (the same design either way, yosys's only runs faster)."""
+    from pocket_cnn.synth import verilator_model as vm
+
+    said: list[str] = []
+    good = tmp_path / "good" / "pcnn_net.v"
+    good.parent.mkdir()
+    good.write_text(
+        "module pcnn_net(input clk, input [7:0] a, output reg [15:0] q);\n"
+        "  always @(posedge clk) q <= {a, a};\nendmodule\n"
+    )
+    split = vm._yosys_pass(good, 60, said.append)
+    assert split != good and "module pcnn_net" in split.read_text()
+    bad = tmp_path / "bad" / "pcnn_net.v"
+    bad.parent.mkdir()
+    bad.write_text("module pcnn_net(; endmodule\n")
+    assert vm._yosys_pass(bad, 60, said.append) == bad
+    assert "going on with GHDL's netlist" in said[-1]
+    monkeypatch.setattr(vm, "YOSYS_MAX_BYTES", 10)
+    assert vm._yosys_pass(good, 60, said.append) == good
+    assert said[-1].endswith("no yosys pass")

@@ -41,3 +41,43 @@ def test_digits_example_argmax(tmp_path: Path) -> None:
     res = json.loads((tmp_path / "small_cnn" / "results.json").read_text())
     assert res["argmax"] and res["images"] == 24 and res["bit_identical"] == 24
     assert res["hardware_accuracy"] == res["quantized_accuracy"]
+
+
+def test_digits_synth_setting_of_the_board(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """--synth BOARD with --parallel auto synthesises the setting ``pocket-cnn synth
+    --board`` takes (auto within the board's device), not the board-less auto, and its
+    images/s come from that setting's clocks per image (synthesis itself stubbed)."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    import onnx
+
+    from pocket_cnn.boards.spec import find_board
+    from pocket_cnn.cli.parallel_opts import auto_target
+    from pocket_cnn.ir.cycles import cycle_report
+    from pocket_cnn.ir.parallel import resolve_parallel
+    from pocket_cnn.onnx_import import from_onnx
+    from pocket_cnn.quantizer import QuantOptions, quantize_float
+    from pocket_cnn.synth import pipeline
+
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    spec = importlib.util.spec_from_file_location("run_digits", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    _, calib, _ = mod.splits(8)
+    model = onnx.load(SCRIPT.parent / "models" / "small_cnn.onnx")
+    net = from_onnx(quantize_float(model, calib.x, QuantOptions()))
+    seen = []
+
+    def fake(net_: object, board: object, work: Path, par: object, timeout: float) -> object:
+        seen.append(par)
+        use = {"lut": 1, "ff": 2, "bram": 3, "dsp": 4}
+        return SimpleNamespace(placed=use, synthesised=use, pnr=None, fits=True)
+
+    monkeypatch.setattr(pipeline, "synthesize", fake)
+    res = mod._synth(net, "auto", "icebreaker", tmp_path)
+    want = resolve_parallel(net, "auto", auto_target(find_board("icebreaker"), None))
+    assert seen == [want] and want != resolve_parallel(net, "auto")
+    assert res["parallel"] == str(want)
+    assert res["cycles_per_image"] == cycle_report(net, want.triples(net)).steady

@@ -11,7 +11,7 @@ from pocket_cnn import zoo
 from pocket_cnn.synth import verilator_soak
 from pocket_cnn.synth.verilator_soak import SoakResult, soak
 
-pytestmark = pytest.mark.requires_tools("ghdl", "verilator")
+pytestmark = pytest.mark.requires_tools("ghdl", "verilator", "yosys")
 
 
 def test_short_soak_passes() -> None:

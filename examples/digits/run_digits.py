@@ -7,7 +7,9 @@ integer kernels on the quantized model in QOperator form, the numeric contract),
 hardware accuracy (GHDL simulation of the generated VHDL), images whose hardware output
 is bit-identical to the reference (must be all), cycles per image against the input
 bound. ``--synth BOARD`` adds LUT/FF/BRAM/DSP, fmax and images/s at the board clock
-from ``pocket-cnn synth`` (minutes to hours for the LeNet-shaped net).
+from ``pocket-cnn synth`` (minutes to hours for the LeNet-shaped net); with ``--parallel
+auto`` each board gets the setting ``pocket-cnn synth --board`` takes (within its
+device), and its images/s come from that setting's clocks per image.
 
 ``--argmax``: the hardware ends with the class index (pcnn_argmax, one byte per image,
 what a board answers): the hardware accuracy is then that byte against the label, and
@@ -156,17 +158,30 @@ def run(
 
 
 def _synth(net: Network, parallel: str, board: str, work: Path) -> dict:
-    """LUT/FF/BRAM/DSP, fmax and images/s of the net on ``board`` (pocket-cnn synth)."""
+    """LUT/FF/BRAM/DSP, fmax and images/s of the net on ``board`` (pocket-cnn synth).
+
+    The setting is resolved as ``pocket-cnn synth --board`` resolves it: ``auto`` within
+    the board's device (so the figures are of the setting that fits), its clocks per
+    image from the cycle model (equal to the simulated steady state, tests/test_cycles.py).
+    """
     from pocket_cnn.boards.spec import board_file, load_board
+    from pocket_cnn.cli.parallel_opts import auto_target
     from pocket_cnn.ip import ROOT
+    from pocket_cnn.ir.cycles import cycle_report
     from pocket_cnn.ir.parallel import resolve_parallel
     from pocket_cnn.synth.pipeline import synthesize
 
     spec = load_board(board_file(ROOT / "boards", board))
-    rep = synthesize(net, spec, work / f"synth_{board}", resolve_parallel(net, parallel), 7200)
+    par = resolve_parallel(net, parallel, auto_target(spec, None))
+    if par.note:
+        print(f"{board}: {par.note}", flush=True)
+    cycles = cycle_report(net, par.triples(net)).steady
+    rep = synthesize(net, spec, work / f"synth_{board}", par, 7200)
     use = rep.placed if rep.placed is not None else rep.synthesised
     fmax = None if rep.pnr is None else rep.pnr.fmax_mhz
     return {
+        "parallel": str(par),
+        "cycles_per_image": cycles,
         "lut": None if use is None else use.get("lut"),
         "ff": None if use is None else use.get("ff"),
         "bram": None if use is None else use.get("bram"),
@@ -191,15 +206,20 @@ def table(rows: list[dict]) -> str:
         )
     boards = [(r["net"], b, v) for r in rows for b, v in r["boards"].items()]
     if boards:
-        out += ["", "| net | board | LUT | FF | BRAM | DSP | fmax | images/s |"]
-        out.append("|---|---|---:|---:|---:|---:|---:|---:|")
+        out += [
+            "",
+            "| net | board | parallel | cycles/image | LUT | FF | BRAM | DSP | fits | fmax "
+            "| images/s |",
+        ]
+        out.append("|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|")
         for net, b, v in boards:
-            r = next(x for x in rows if x["net"] == net)
             mhz = min(v["fmax_mhz"] or 0.0, v["clock_mhz"])
-            rate = f"{mhz * 1e6 / r['cycles_per_image']:.0f}" if r["cycles_per_image"] else "-"
+            cyc = v["cycles_per_image"]
+            rate = f"{mhz * 1e6 / cyc:.0f}" if cyc and mhz else "-"
+            fits = "yes" if v["fits"] else "no"
             out.append(
-                f"| {net} | {b} | {v['lut']} | {v['ff']} | {v['bram']} | {v['dsp']} | "
-                f"{v['fmax_mhz']} MHz | {rate} |"
+                f"| {net} | {b} | {v['parallel']} | {cyc} | {v['lut']} | {v['ff']} | "
+                f"{v['bram']} | {v['dsp']} | {fits} | {v['fmax_mhz']} MHz | {rate} |"
             )
     return "\n".join(out)
 
@@ -208,7 +228,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     p.add_argument("--net", choices=sorted(SIZES), nargs="+", default=sorted(SIZES))
     p.add_argument("--images", type=int, default=None, help="first N held-out images only")
-    p.add_argument("--parallel", default="full", help="'full' or 'PIN,POUT;...' per PE")
+    p.add_argument(
+        "--parallel",
+        default="full",
+        help="'full', 'auto' or 'PIN,POUT;...' per PE; with --synth, auto is resolved per "
+        "board within its device (as pocket-cnn synth --board does)",
+    )
     p.add_argument("--argmax", action="store_true", help="the hardware gives the class")
     p.add_argument("--engine", choices=["ghdl", "verilator"], default="ghdl")
     p.add_argument("--synth", nargs="*", default=[], metavar="BOARD", help="boards to build")

@@ -1,12 +1,26 @@
 """The Verilator engine's model: the ``ghdl --synth`` netlist compiled once, run many times.
 
-:func:`build_model` synthesises the network (:func:`pocket_cnn.synth.netlist.synth_netlist`)
-and compiles the netlist with the C++ testbench ``synth/templates/pcnn_vl_main.cpp.j2``
-(``verilator --cc --exe --build``: no timing, ``-O3``, ``--x-assign fast``, ``--x-initial
-fast``, no tracing). The executable lands in a cache under the build root keyed by the
-emitted VHDL, the RTL, the testbench and the Verilator version, so the next run of the
-same design starts at once. :func:`run_model` feeds it a word file and reads the
-testbench's result file (the format of :mod:`pocket_cnn.synth.netlist_sim`).
+:func:`build_model` synthesises the network (:func:`pocket_cnn.synth.netlist.synth_netlist`),
+passes the netlist through yosys (:data:`YOSYS_SCRIPT`) and compiles yosys's netlist with
+the C++ testbench ``synth/templates/pcnn_vl_main.cpp.j2`` (``verilator --cc --exe
+--build``: no timing, ``-O3``, ``--x-assign fast``, ``--x-initial fast``, no tracing).
+The executable lands in a cache under the build root keyed by the emitted VHDL, the RTL,
+the testbench, the yosys script and the tool versions, so the next run of the same
+design starts at once. :func:`run_model` feeds it a word file and reads the testbench's
+result file (the format of :mod:`pocket_cnn.synth.netlist_sim`).
+
+Why yosys: ``ghdl --synth`` writes a register array updated in a loop (pcnn_conv's
+products and sums) as one wide register (up to tens of kbit) fed by concatenations of
+concatenations; Verilator 5.006 copies those whole at every clock (``VL_CONCAT_WIW``:
+two thirds of the run time). yosys flattens the hierarchy, turns enable multiplexers
+into enable flip-flops and ``splitnets -driver`` cuts each wide wire at its drivers, so
+most slices become variables of their own and Verilator copies less (the folded 24x48
+zoo model runs twice as fast: benchmarks/bench_engines.py, README "Simulate"). A netlist
+above :data:`YOSYS_MAX_BYTES`, or whose pass fails or takes more than
+:data:`YOSYS_TIMEOUT`, goes to Verilator as GHDL wrote it: yosys's time grows fast with
+some netlists (a pass with ``opt`` did not end in 20 minutes on the 21 MB netlist of
+the 24x48 zoo model at full parallelism; this pass took over 9 minutes on a 3.3 MB one
+on a loaded machine).
 """
 
 from __future__ import annotations
@@ -22,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from pocket_cnn.emit import emit
+from pocket_cnn.errors import ModelError
 from pocket_cnn.hdl_text import render
 from pocket_cnn.ip import build_root, rtl_sources
 from pocket_cnn.ir import Network
@@ -57,6 +72,16 @@ VERILATOR_FLAGS = (
     "-Wno-style",
 )
 TOP = "pcnn_net"
+#: yosys's pass over the GHDL netlist before Verilator: processes to cells, one flat
+#: module, enable muxes into enable flip-flops, each wide wire split at its drivers.
+YOSYS_SCRIPT = (
+    "read_verilog -sv {src}; hierarchy -top {top}; proc; flatten; opt_clean; opt_dff; "
+    "opt_clean; splitnets -driver; opt_clean; write_verilog -noattr {dst}"
+)
+#: Netlists larger than this (bytes) skip the yosys pass (see the module notes).
+YOSYS_MAX_BYTES = 8_000_000
+#: Seconds the yosys pass may take; after that the build goes on with GHDL's netlist.
+YOSYS_TIMEOUT = 180.0
 
 
 def _key(net: Network, parallel: PeParallel | None, main_text: str) -> str:
@@ -69,8 +94,28 @@ def _key(net: Network, parallel: PeParallel | None, main_text: str) -> str:
         h.update(path.read_bytes())
     h.update(main_text.encode())
     h.update(" ".join(VERILATOR_FLAGS).encode())
-    h.update(call([find_tool("verilator"), "--version"], Path.cwd(), "verilator", 60).encode())
+    h.update(f"{YOSYS_SCRIPT} {YOSYS_MAX_BYTES}".encode())
+    for tool, flag in (("verilator", "--version"), ("yosys", "-V")):
+        h.update(call([find_tool(tool), flag], Path.cwd(), tool, 60).encode())
     return h.hexdigest()[:20]
+
+
+def _yosys_pass(netlist: Path, timeout: float, tell: Callable[[str], None]) -> Path:
+    """yosys's netlist next to ``netlist``, or ``netlist`` itself when it is above
+    :data:`YOSYS_MAX_BYTES` or yosys fails or takes longer than ``timeout`` (the two
+    netlists are the same design; yosys's only runs faster)."""
+    if netlist.stat().st_size > YOSYS_MAX_BYTES:
+        tell(f"netlist of {netlist.stat().st_size / 1e6:.0f} MB: no yosys pass")
+        return netlist
+    split = netlist.with_name(f"{TOP}_split.v")
+    script = YOSYS_SCRIPT.format(src=netlist.name, top=TOP, dst=split.name)
+    log = netlist.parent / "yosys.log"
+    try:
+        call([find_tool("yosys"), "-q", "-p", script], netlist.parent, "yosys pass", timeout, log)
+    except ModelError as err:
+        tell(f"{err}; going on with GHDL's netlist")
+        return netlist
+    return split
 
 
 def build_model(
@@ -81,7 +126,7 @@ def build_model(
     cache: Path | None = None,
 ) -> tuple[Path, dict[str, float]]:
     """The compiled model of ``net`` (built now or found in the cache) and the seconds of
-    the steps done now (``ghdl``, ``verilator_build``; none when cached)."""
+    the steps done now (``ghdl``, ``yosys``, ``verilator_build``; none when cached)."""
     tell = say or (lambda _text: None)
     main_text = render(MAIN_TEMPLATE, top=TOP)
     root = cache or build_root() / "verilator"
@@ -97,7 +142,9 @@ def build_model(
         t0 = time.perf_counter()
         netlist = synth_netlist(net, work, top=TOP, parallel=parallel, timeout=timeout)
         t1 = time.perf_counter()
-        tell(f"ghdl --synth done ({t1 - t0:.1f} s); verilator build ...")
+        split = _yosys_pass(netlist, min(timeout, YOSYS_TIMEOUT), tell)
+        ty = time.perf_counter()
+        tell(f"netlist ready ({ty - t0:.1f} s); verilator build ...")
         main = work / "pcnn_vl_main.cpp"
         main.write_text(main_text)
         obj = work / "obj"
@@ -112,7 +159,7 @@ def build_model(
                 "-j",
                 "2",
                 str(main),
-                str(netlist),
+                str(split),
             ],
             work,
             "verilator build of the netlist",
@@ -120,7 +167,7 @@ def build_model(
             work / "verilator.log",
         )
         t2 = time.perf_counter()
-        tell(f"verilator build done ({t2 - t1:.1f} s)")
+        tell(f"verilator build done ({t2 - ty:.1f} s)")
         built = work / "model"
         built.mkdir()
         shutil.copy2(obj / f"V{TOP}", built / f"V{TOP}")
@@ -129,7 +176,11 @@ def build_model(
         except OSError:
             if not exe.is_file():
                 raise
-        return exe, {"ghdl": round(t1 - t0, 2), "verilator_build": round(t2 - t1, 2)}
+        return exe, {
+            "ghdl": round(t1 - t0, 2),
+            "yosys": round(ty - t1, 2),
+            "verilator_build": round(t2 - ty, 2),
+        }
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
