@@ -1,16 +1,22 @@
 -- pcnn_gap: global average pool, bit-exact QLinearGlobalAveragePool (any scale, zero
 -- points folded into the constants; bytes in the internal int8 convention).
 -- Input: one whole pixel per beat (G_CFG.ch channels), G_CFG.pixels pixels per image,
--- images back to back (count-based framing). The incoming pixel is registered first,
--- then summed per channel; at the end of an image the sums move to a second bank, which
--- feeds one channel per clock into a registered divide pipeline (reciprocal multiply,
--- constants from Python: pocket_cnn.emit.gap, proven exact for every reachable sum)
--- while the next image accumulates. Output: one beat with all channel results per
+-- images back to back (count-based framing). Two forms (G_CFG.banked, chosen by
+-- pocket_cnn.ir.cycles.gap_banked: the lean one wherever it costs no clock):
+--   banked: the incoming pixel is registered first, then summed per channel; at the end
+--     of an image the sums move to a second bank, which feeds one channel per clock into
+--     a registered divide pipeline while the next image accumulates (max(pixels, ch)
+--     clocks per image);
+--   in place: each pixel is summed straight from s_data; after the last pixel of an
+--     image the sums themselves shift out, one channel per clock, into the divide
+--     pipeline while the next image waits (pixels + ch clocks per image).
+-- The divide is a reciprocal multiply, constants from Python (pocket_cnn.emit.gap,
+-- proven exact for every reachable sum). Output: one beat with all channel results per
 -- image, m_last = '1'. Divide steps per channel (s = sum), one register after each:
 --   1. c = clamp(s, LO, HI)          2. k = c*A + B (>= 0)        3. p = k*M
 --   4. q0 = (p >> S) - K0, tie = (p mod 2**S) < M
 --   5. q = q0 - 1 if tie and q0 odd (clears bit 0), sat8 -> result shift register.
--- One enable (adv) moves bank, pipeline and result register together; it is low only
+-- One enable (adv) moves the drain, pipeline and result register together; it is low only
 -- while a finished, unread result would be overwritten (backpressure safe).
 library ieee;
 use ieee.std_logic_1164.all;
@@ -46,6 +52,7 @@ architecture rtl of pcnn_gap is
   constant C_K_BITS   : positive := G_CFG.k_bits;
   constant C_M_BITS   : positive := G_CFG.m_bits;
   constant C_SHIFT    : positive := G_CFG.shift;
+  constant C_BANKED   : boolean  := G_CFG.banked;
   constant C_P_BITS   : positive := C_K_BITS + C_M_BITS;
   -- k = c*A + B fits C_T_BITS signed, q0 = (p >> S) - K0 fits C_Q_BITS signed
   constant C_A_BITS : positive := pcnn_ubits(G_CFG.mul_a) + 1;
@@ -59,15 +66,17 @@ architecture rtl of pcnn_gap is
   type acc_array_t is array (0 to C_CH - 1) of signed(C_ACC_BITS - 1 downto 0);
   type word_array_t is array (0 to C_CH - 1) of std_logic_vector(7 downto 0);
 
-  -- input register (one pixel)
+  -- input register (one pixel; banked form only) and the pixel summed
   signal x_r       : std_logic_vector(C_CH * 8 - 1 downto 0) := (others => '0');
   signal x_vld     : std_logic := '0';
+  signal px        : std_logic_vector(C_CH * 8 - 1 downto 0);
   -- accumulation
   signal acc       : acc_array_t := (others => (others => '0'));
   signal pix_cnt   : natural range 0 to C_PIXELS - 1 := 0;
   signal acc_rdy   : std_logic;
   signal take      : std_logic;
-  -- bank of finished sums, drained one channel per clock from bank(0)
+  -- bank of finished sums (banked form), drained one channel per clock from bank(0);
+  -- bank_busy: sums draining (from the bank, or in place from acc)
   signal bank      : acc_array_t := (others => (others => '0'));
   signal bank_busy : std_logic := '0';
   signal bank_cnt  : natural range 0 to C_CH - 1 := 0;
@@ -124,7 +133,9 @@ architecture rtl of pcnn_gap is
 begin
   -- the last pixel of an image needs a free bank for the finished sums
   acc_rdy <= '1' when pix_cnt /= C_PIXELS - 1 or bank_busy = '0' else '0';
-  take    <= x_vld and acc_rdy;
+  -- in place: a pixel is summed as it arrives, unless the sums drain
+  take    <= (x_vld and acc_rdy) when C_BANKED else (s_valid and not bank_busy);
+  px      <= x_r when C_BANKED else s_data;
   -- bank, divide pipeline and results move unless an unread result would be overwritten
   adv     <= '1' when res_vld = '0' or m_ready = '1' else '0';
 
@@ -146,7 +157,7 @@ begin
         res_vld   <= '0';
       else
         -- input register
-        if x_vld = '0' or acc_rdy = '1' then
+        if C_BANKED and (x_vld = '0' or acc_rdy = '1') then
           x_vld <= s_valid;
           if s_valid = '1' then
             x_r <= s_data;
@@ -159,11 +170,18 @@ begin
         end if;
         if adv = '1' then
           c_v <= bank_busy;
-          if bank_busy = '1' then
+          if bank_busy = '1' and C_BANKED then
             c_r <= clamp(bank(0));
             for c in 0 to C_CH - 2 loop
               bank(c) <= bank(c + 1);
             end loop;
+          elsif bank_busy = '1' then
+            c_r <= clamp(acc(0));
+            for c in 0 to C_CH - 2 loop
+              acc(c) <= acc(c + 1);
+            end loop;
+          end if;
+          if bank_busy = '1' then
             if bank_cnt = C_CH - 1 then
               bank_cnt  <= 0;
               bank_busy <= '0';
@@ -197,17 +215,18 @@ begin
           end if;
         end if;
 
-        -- accumulation of the registered pixel; the last one loads the (free) bank
+        -- accumulation of the pixel (the first of an image starts the sums afresh); the
+        -- last one loads the (free) bank or starts the drain in place
         if take = '1' then
           for c in 0 to C_CH - 1 loop
-            x := resize(signed(x_r(8 * c + 7 downto 8 * c)), C_ACC_BITS);
+            x := resize(signed(px(8 * c + 7 downto 8 * c)), C_ACC_BITS);
             if pix_cnt = 0 then
               sum := x;
             else
               sum := acc(c) + x;
             end if;
             acc(c) <= sum;
-            if pix_cnt = C_PIXELS - 1 then
+            if C_BANKED and pix_cnt = C_PIXELS - 1 then
               bank(c) <= sum;
             end if;
           end loop;
@@ -222,7 +241,7 @@ begin
     end if;
   end process;
 
-  s_ready <= '1' when x_vld = '0' or acc_rdy = '1' else '0';
+  s_ready <= (not x_vld or acc_rdy) when C_BANKED else not bank_busy;
   m_valid <= res_vld;
   m_last  <= '1';
   g_pack : for c in 0 to C_CH - 1 generate

@@ -29,6 +29,7 @@ from pocket_cnn.emit.names import check_top_name
 from pocket_cnn.errors import ModelError
 from pocket_cnn.hdl_text import render
 from pocket_cnn.ir import Activation, ConvStage, Network
+from pocket_cnn.ir.cycles import gap_banked
 from pocket_cnn.ir.parallel import Parallel, PeParallel, resolve_parallel
 from pocket_cnn.ir.wrom import rom_shape, wrom_in_bram
 
@@ -232,6 +233,7 @@ def context(
         "n_conv": n_conv,
         "n_fc": len(net.fc),
         "gap": gap,
+        "gap_banked": "true" if gap_banked(net, tuple(resolved.triples(net))) else "false",
         "gap_ch": c_last,
         "gap_src": n_conv,
         "gap_dst": n_conv + 1,

@@ -10,9 +10,9 @@ blocks and their control registers are the RTL's, by the same names:
 
 - :class:`Gather` (pcnn_axis_gather), :class:`Serialize` (pcnn_axis_serialize: no
   pixel register, valid passes through), :class:`Flatten` (pcnn_flatten), :class:`Gap`
-  (pcnn_gap: input register, sums, a bank of finished sums drained one channel per
-  clock into the 4-register divide pipeline while the next image accumulates, result
-  register);
+  (pcnn_gap: sums drained one channel per clock into the 4-register divide pipeline,
+  result register; banked: an input register and a bank of finished sums, so the next
+  image accumulates meanwhile, else the sums drain in place);
 - :class:`Window` (pcnn_window: writer row/column, the reader's token decision
   ``p_dec`` and its position update, the token in flight, the window register) and
   :class:`PassWindow` (its 1x1 pass-through, no register);
@@ -137,11 +137,13 @@ class Flatten(Block):
 
 
 class Gap(Block):
-    """pcnn_gap: input register, per-channel sums, bank drained one channel per clock
-    into the 4-register divide pipeline, result register."""
+    """pcnn_gap: per-channel sums, drained one channel per clock into the 4-register
+    divide pipeline, result register. ``banked``: an input register and a second bank
+    of sums (the next image accumulates while one drains); else the sums drain in place
+    and the input waits meanwhile (``busy`` = the RTL's bank_busy)."""
 
-    def __init__(self, ch: int, pixels: int) -> None:
-        self.ch, self.pixels = ch, pixels
+    def __init__(self, ch: int, pixels: int, banked: bool = True) -> None:
+        self.ch, self.pixels, self.banked = ch, pixels, banked
         self.x_vld = False
         self.pix_cnt = 0
         self.bank_busy = False
@@ -153,14 +155,19 @@ class Gap(Block):
         return self.pix_cnt != self.pixels - 1 or not self.bank_busy
 
     def ready(self, m_ready: bool) -> bool:
+        if not self.banked:
+            return not self.bank_busy
         return not self.x_vld or self._acc_rdy()
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
         acc_rdy = self._acc_rdy()
-        take = self.x_vld and acc_rdy
+        if self.banked:
+            take = self.x_vld and acc_rdy
+            if not self.x_vld or acc_rdy:
+                self.x_vld = s_valid
+        else:
+            take = s_valid and not self.bank_busy
         adv = not self.valid or m_ready
-        if not self.x_vld or acc_rdy:
-            self.x_vld = s_valid
         if m_ready:
             self.valid = False
         if adv:

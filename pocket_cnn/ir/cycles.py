@@ -17,7 +17,9 @@ own, with its input always valid and its output always ready (:func:`stage_cycle
 - ``pool_window`` and ``maxpool`` (overlapping pools, pool geometry): the window as
   above; the max tree takes one window per clock;
 - ``gap`` (pcnn_gap): one pixel per clock, its divide bank drains one channel per
-  clock while the next image accumulates: ``max(H*W, C)``;
+  clock while the next image accumulates: ``max(H*W, C)``; in place (the lean form,
+  no bank, chosen by :func:`gap_banked` wherever the whole chain loses no clock by
+  it), the sums drain while the next image waits: ``H*W + C``;
 - ``flatten`` (pcnn_flatten): one pixel per clock, ``H*W``;
 - FC PEs (kernel-1 conv over one pixel): its pass-through window (no register) one
   clock, its conv
@@ -214,16 +216,21 @@ def conv_steps(ch_in: int, ch_out: int, kk: int, par: Triple) -> int:
     return _cdiv(ch_in, pi) * _cdiv(ch_out, po) * _cdiv(kk, pk)
 
 
-def stage_cycles(net: Network, par: Sequence[Triple]) -> list[StageCycles]:
+def stage_cycles(
+    net: Network, par: Sequence[Triple], banked: bool | None = None
+) -> list[StageCycles]:
     """Clocks per image of every block of ``net`` alone at ``par`` (one (par_in,
-    par_out, par_k) per PE: the conv stages, then the FC layers), in stream order."""
+    par_out, par_k) per PE: the conv stages, then the FC layers), in stream order;
+    ``banked``: the GAP's form (None: as :func:`gap_banked` picks it)."""
     c, h, w = net.input_shape
     stages = [StageCycles("gather", c * h * w)]
     for i in range(len(net.stages)):
         stages += pe_stages(net, i, par[i])
     oc, oh, ow = net.stages[-1].out_shape
     if net.gap is not None:
-        stages.append(StageCycles("gap", max(oh * ow, oc)))
+        if banked is None:
+            banked = gap_banked(net, tuple(par))
+        stages.append(StageCycles("gap", max(oh * ow, oc) if banked else oh * ow + oc))
         oh = ow = 1
     n = len(net.stages)
     if net.fc:
@@ -268,8 +275,9 @@ def conv_block(ch_in: int, ch_out: int, kk: int, par: Triple) -> Conv:
     )
 
 
-def network_blocks(net: Network, par: Sequence[Triple]) -> list[Block]:
-    """The chain of blocks of the generated network top at ``par``, in stream order."""
+def network_blocks(net: Network, par: Sequence[Triple], banked: bool | None = None) -> list[Block]:
+    """The chain of blocks of the generated network top at ``par``, in stream order;
+    ``banked``: the GAP's form (None: as :func:`gap_banked` picks it)."""
     blocks: list[Block] = [Gather(net.input_shape[0])]
     for i, st in enumerate(net.stages):
         ci, hh, ww = st.in_shape
@@ -289,7 +297,9 @@ def network_blocks(net: Network, par: Sequence[Triple]) -> list[Block]:
             blocks.append(MaxPool(st.pool.kernel))
     oc, oh, ow = net.stages[-1].out_shape
     if net.gap is not None:
-        blocks.append(Gap(oc, oh * ow))
+        if banked is None:
+            banked = gap_banked(net, tuple(par))
+        blocks.append(Gap(oc, oh * ow, banked))
         oh = ow = 1
     n = len(net.stages)
     if net.fc:
@@ -309,15 +319,47 @@ def network_blocks(net: Network, par: Sequence[Triple]) -> list[Block]:
 
 
 def clocked_ends(
-    net: Network, par: Sequence[Triple], images: int, slowest: int | None = None
+    net: Network,
+    par: Sequence[Triple],
+    images: int,
+    slowest: int | None = None,
+    banked: bool | None = None,
 ) -> list[int]:
     """Clock of each image's last output word, ``images`` images back to back, input
     always valid, output always ready (the network testbench without stalls);
-    ``slowest``: the slowest block's clocks per image (bounds the run)."""
+    ``slowest``: the slowest block's clocks per image (bounds the run); ``banked``: the
+    GAP's form (None: as :func:`gap_banked` picks it)."""
     if slowest is None:
         slowest = max(s.cycles for s in stage_cycles(net, par))
     limit = (images + 4) * (4 * slowest + 256)
-    ends = run_images(network_blocks(net, par), net.output_words, images, limit)
+    blocks = network_blocks(net, par, banked)
+    ends = run_images(blocks, net.output_words, images, limit)
     if len(ends) < images:
         raise RuntimeError(f"clock model of {net.name}: {len(ends)} of {images} images")
     return ends
+
+
+#: gap_banked's answers per network object (kept alive beside them, so an id is never
+#: reused while cached) and setting
+_GAP_FORMS: dict[int, tuple[Network, dict[tuple[Triple, ...], bool]]] = {}
+
+
+def gap_banked(net: Network, par: tuple[Triple, ...]) -> bool:
+    """The form of ``net``'s GAP at ``par`` (False without a GAP): in place (no input
+    register, no second bank of sums: about a quarter of the GAP's area) unless that
+    costs the whole chain clocks per image, judged by clocking it both ways over
+    :data:`IMAGES` images (the steady state, the network testbench's figure)."""
+    if net.gap is None:
+        return False
+    entry = _GAP_FORMS.get(id(net))
+    if entry is None or entry[0] is not net:
+        if len(_GAP_FORMS) > 64:
+            _GAP_FORMS.clear()
+        entry = _GAP_FORMS[id(net)] = (net, {})
+    if par not in entry[1]:
+        # bounds the run: the slowest block with the GAP in place
+        slowest = max(s.cycles for s in stage_cycles(net, par, banked=False))
+        lean = clocked_ends(net, par, IMAGES, slowest, banked=False)
+        full = clocked_ends(net, par, IMAGES, slowest, banked=True)
+        entry[1][par] = lean[-1] - lean[-2] > full[-1] - full[-2]
+    return entry[1][par]

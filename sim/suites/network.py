@@ -228,9 +228,9 @@ def _add_blocks(vu: VUnit) -> None:
         # the pcnn_gap_cfg_t fields beyond ch and pixels, one scalar generic each
         consts = gap_constants_q(area, stage.x_q, stage.y_q)
         generics = {f"G_{k.upper()}": v for k, v in gap_cfg_fields(consts).items()}
-        for pct in (0, 40):
+        for pct, banked in ((0, True), (40, True), (40, False)):
             gap_tb.add_config(
-                name=f"{name}_stall{pct}",
+                name=f"{name}_stall{pct}" + ("" if banked else "_inplace"),
                 generics={
                     "G_CH": ch,
                     "G_PIXELS": area,
@@ -238,6 +238,7 @@ def _add_blocks(vu: VUnit) -> None:
                     "G_STALL_IN": pct,
                     "G_STALL_OUT": pct,
                     "G_SEED": 1 + i,
+                    "G_BANKED": banked,
                     **generics,
                 },
                 pre_config=_gap_pre_config(stage, seed=i),

@@ -36,7 +36,8 @@ entity pcnn_gap_tb is
     G_MUL_M    : positive := 1;
     G_M_BITS   : positive := 1;
     G_SHIFT    : positive := 1;
-    G_K0       : natural  := 0
+    G_K0       : natural  := 0;
+    G_BANKED   : boolean  := true
   );
 end entity pcnn_gap_tb;
 
@@ -47,7 +48,7 @@ architecture sim of pcnn_gap_tb is
   constant C_CFG  : pcnn_gap_cfg_t   := (
     ch => G_CH, pixels => G_PIXELS, acc_bits => G_ACC_BITS, clamp_lo => G_CLAMP_LO,
     clamp_hi => G_CLAMP_HI, mul_a => G_MUL_A, add_b => G_ADD_B, k_bits => G_K_BITS,
-    mul_m => G_MUL_M, m_bits => G_M_BITS, shift => G_SHIFT, k0 => G_K0);
+    mul_m => G_MUL_M, m_bits => G_M_BITS, shift => G_SHIFT, k0 => G_K0, banked => G_BANKED);
 
   signal clk                      : std_logic := '0';
   signal rst                      : std_logic := '1';
