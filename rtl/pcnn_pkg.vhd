@@ -67,9 +67,9 @@ package pcnn_pkg is
     m_bits   : positive; -- unsigned width of mul_m
     shift    : positive; -- q0 = (p >> shift) - k0
     k0       : natural;  -- offset removed again after the shift
-    banked   : boolean;  -- true: a second bank of sums (the next image accumulates while
-                         -- one divides); false: the sums drain in place (less area, the
-                         -- next image waits ch clocks)
+    -- true: a second bank of sums (the next image accumulates while one divides);
+    -- false: the sums drain in place (less area, the next image waits ch clocks)
+    banked   : boolean;
   end record pcnn_gap_cfg_t;
 
   -- Integer helpers.
