@@ -69,7 +69,7 @@ package pcnn_pkg is
     k0       : natural;  -- offset removed again after the shift
     -- true: a second bank of sums (the next image accumulates while one divides);
     -- false: the sums drain in place (less area, the next image waits ch clocks)
-    banked   : boolean;
+    banked : boolean;
   end record pcnn_gap_cfg_t;
 
   -- Integer helpers.
