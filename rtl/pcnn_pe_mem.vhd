@@ -11,6 +11,12 @@
 --     per output channel of the group, requantisation/activation as pcnn_conv.
 --   G_CFG.mul_logic: the products as shift-and-add logic (no DSP; for small PEs when the
 --     device's DSPs go to the big ones).
+--   G_CFG.rq_digit > 0 (mult/exact requantisation): one serial requantiser instead of
+--     one per lane: a finished output group is copied to a holding bank, and each lane
+--     in turn is multiplied by its mantissa rq_digit bits per clock (shift-and-add, most
+--     significant digit first), rounded and shifted, then clamped/activated and shifted
+--     into the output pixel register; PO * ceil(m_bits / rq_digit) + 2 clocks per group
+--     (pocket_cnn.ir.rq_serial picks rq_digit so that this hides behind the reader).
 --   Cycles per output pixel: NOG * K * K * NIG (NOG = ceil(ch_out/par_out)); the reader
 --     starts an output row when every input row it needs is written (the last output row
 --     of an image waits for the whole image), the writer waits while the ring is full.
@@ -171,6 +177,19 @@ architecture rtl of pcnn_pe_mem is
 
   constant C_TBL : tbl_t := build_tbl;
 
+  -- activation of a requantised byte (mult/exact)
+  function act_out(y : signed(7 downto 0)) return signed is
+  begin
+    if G_CFG.act = PCNN_ACT_RELU and y < to_signed(G_CFG.zp, 8) then
+      return to_signed(G_CFG.zp, 8);
+    elsif G_CFG.act = PCNN_ACT_LEAKY then
+      return pcnn_activate(y, G_CFG.act);
+    elsif G_CFG.act = PCNN_ACT_TABLE then
+      return signed(C_TBL(to_integer(unsigned((not y(7)) & y(6 downto 0)))));
+    end if;
+    return y;
+  end function;
+
   -- the pad byte as a ring word (every byte the input zero point)
   function pad_word return mword_t is
     variable r : mword_t;
@@ -182,6 +201,54 @@ architecture rtl of pcnn_pe_mem is
   end function;
 
   constant C_PAD_WORD : mword_t := pad_word;
+
+  -- serial requantiser: digit bits, mantissa bits, clocks per lane, clocks per group
+  function max_bits(a : pcnn_int_array_t) return positive is
+    variable b : positive := 1;
+  begin
+    for i in a'range loop
+      while b < 30 and a(i) >= 2 ** b loop
+        b := b + 1;
+      end loop;
+    end loop;
+    return b;
+  end function;
+
+  constant C_SER : boolean  := G_CFG.rq_digit > 0 and G_CFG.requant /= PCNN_RQ_SHIFT;
+  constant C_DG  : positive := pcnn_max(G_CFG.rq_digit, 1);
+  constant C_ND  : positive := pcnn_ceil_div(max_bits(C_MULT), C_DG);
+  constant C_MD  : positive := C_ND * C_DG;      -- mantissa register bits
+  constant C_E   : positive := C_PO * C_ND + 2;  -- busy clocks per output group
+  constant C_AW  : positive := C_ACC_W + 1;      -- accumulator (rounded to 24 bits)
+  constant C_PW  : positive := C_AW + C_MD + 1;  -- product bits
+  constant C_NCH : positive := C_NOG * C_PO;     -- channels incl. padded lanes
+
+  -- a * d (d one unsigned digit of the mantissa) as shift-and-add
+  function mul_digit(a : signed; d : unsigned) return signed is
+    variable r : signed(a'length + d'length - 1 downto 0);
+  begin
+    r := (others => '0');
+    for b in 0 to d'length - 1 loop
+      if d(d'low + b) = '1' then
+        r := r + shift_left(resize(a, r'length), b);
+      end if;
+    end loop;
+    return r;
+  end function;
+
+  -- clamp to clamp_lo .. clamp_hi, add the zero point (mult/exact)
+  function clamp_zp(q : signed) return signed is
+    variable v : signed(q'length downto 0);
+  begin
+    v := resize(q, q'length + 1);
+    if v < to_signed(G_CFG.clamp_lo, v'length) then
+      v := to_signed(G_CFG.clamp_lo, v'length);
+    elsif v > to_signed(G_CFG.clamp_hi, v'length) then
+      v := to_signed(G_CFG.clamp_hi, v'length);
+    end if;
+    v := v + to_signed(G_CFG.zp, v'length);
+    return v(7 downto 0);
+  end function;
 
   -- signed value of one input byte
   function xval(b : std_logic_vector(7 downto 0)) return integer is
@@ -265,6 +332,24 @@ architecture rtl of pcnn_pe_mem is
   signal m_valid_r                : std_logic;
 
   signal out_free, b_move, en : std_logic;
+
+  -- serial requantiser: busy count, group flags, holding bank, lane digit / channel,
+  -- mantissa register, product; rounding stage (f) and output stage (q) tags
+  type hacc_arr_t is array (0 to C_PO - 1) of signed(C_AW - 1 downto 0);
+
+  signal e_cnt               : natural range 0 to C_E;
+  signal e_final, e_last     : std_logic;
+  signal e_idle              : std_logic;
+  signal h_acc               : hacc_arr_t;
+  signal e_dig               : natural range 0 to C_ND - 1;
+  signal e_k                 : natural range 0 to C_NCH - 1;
+  signal e_m                 : unsigned(C_MD - 1 downto 0);
+  signal e_p                 : signed(C_PW - 1 downto 0);
+  signal f_v                 : std_logic;
+  signal q_v                 : std_logic;
+  signal f_k                 : natural range 0 to C_NCH - 1;
+  signal q_k                 : natural range 0 to C_NCH - 1;
+  signal q_val               : signed(C_PW + 1 downto 0);
 
 begin
 
@@ -361,8 +446,9 @@ begin
   end process;
 
   out_free <= (not m_valid_r) or m_ready;
-  b_move   <= b_valid and out_free;
-  en       <= (not b_valid) or out_free;
+  e_idle   <= '1' when not C_SER or e_cnt = 0 else '0';
+  b_move   <= b_valid and out_free and e_idle;
+  en       <= (not b_valid) or (out_free and e_idle);
   r_step   <= en and r_ok;
   m_valid  <= m_valid_r;
 
@@ -440,6 +526,8 @@ begin
 
   p_seq : process (clk)
     variable y     : signed(7 downto 0);
+    variable t     : signed(C_PW downto 0);
+    variable pd    : signed(C_PW - 1 downto 0);
     variable k     : integer;
     variable co    : integer;
     variable cy    : integer;
@@ -451,9 +539,74 @@ begin
         m_valid_r <= '0';
       end if;
 
+      if C_SER then
+        -- output stage: clamp, zero point, activation; shifted in (channel order)
+        if q_v = '1' and q_k < C_CO then
+          y        := act_out(clamp_zp(q_val));
+          m_data   <= std_logic_vector(y) & m_data(m_data'high downto 8);
+        end if;
+        -- rounding stage: the finished product (24 significant bits in exact), shift
+        q_v <= f_v;
+        q_k <= f_k;
+        if f_v = '1' then
+          t := resize(e_p, C_PW + 1);
+          if G_CFG.requant = PCNN_RQ_EXACT then
+            t := pcnn_round_f32(e_p);
+          end if;
+          q_val <= pcnn_rne_shift_var(t, C_MSHIFT(f_k));
+        end if;
+        -- multiply: one digit of the lane's mantissa per clock, most significant first
+        f_v <= '0';
+        if e_cnt > 2 then
+          pd := resize(mul_digit(h_acc(0), e_m(C_MD - 1 downto C_MD - C_DG)), C_PW);
+          if e_dig = 0 then
+            e_p <= pd;
+          else
+            e_p <= shift_left(e_p, C_DG) + pd;
+          end if;
+          e_m <= shift_left(e_m, C_DG);
+          if e_dig = C_ND - 1 then
+            e_dig <= 0;
+            f_v   <= '1';
+            f_k   <= e_k;
+            if e_k < C_NCH - 1 then
+              e_k <= e_k + 1;
+              e_m <= to_unsigned(C_MULT(e_k + 1), C_MD);
+            end if;
+            for j in 0 to C_PO - 2 loop
+              h_acc(j) <= h_acc(j + 1);
+            end loop;
+          else
+            e_dig <= e_dig + 1;
+          end if;
+        end if;
+        if e_cnt > 0 then
+          e_cnt <= e_cnt - 1;
+        end if;
+        if e_cnt = 1 and e_final = '1' then
+          m_last    <= e_last;
+          m_valid_r <= '1';
+        end if;
+        -- a finished group moves into the holding bank
+        if b_move = '1' then
+          for j in 0 to C_PO - 1 loop
+            if G_CFG.requant = PCNN_RQ_EXACT then
+              h_acc(j) <= pcnn_round_f32(b_acc(j));
+            else
+              h_acc(j) <= resize(b_acc(j), C_AW);
+            end if;
+          end loop;
+          e_cnt   <= C_E;
+          e_final <= b_final;
+          e_last  <= b_last;
+          e_dig   <= 0;
+          e_k     <= b_og * C_PO;
+          e_m     <= to_unsigned(C_MULT(b_og * C_PO), C_MD);
+          b_valid <= '0';
+        end if;
       -- requantise, activate, write the output group's bytes; the pixel is out on the
       -- last group
-      if b_move = '1' then
+      elsif b_move = '1' then
         for j in 0 to C_PO - 1 loop
           if G_CFG.requant = PCNN_RQ_SHIFT then
             y := pcnn_requant_act(b_acc(j), G_CFG.shift, G_CFG.act);
@@ -462,15 +615,8 @@ begin
             if C_NOG > 1 then
               k := b_og * C_PO + j;
             end if;
-            y := pcnn_requant_mult(b_acc(j), C_MULT(k), C_MSHIFT(k),
-                G_CFG.requant = PCNN_RQ_EXACT, G_CFG.clamp_lo, G_CFG.clamp_hi, G_CFG.zp);
-            if G_CFG.act = PCNN_ACT_RELU and y < to_signed(G_CFG.zp, 8) then
-              y := to_signed(G_CFG.zp, 8);
-            elsif G_CFG.act = PCNN_ACT_LEAKY then
-              y := pcnn_activate(y, G_CFG.act);
-            elsif G_CFG.act = PCNN_ACT_TABLE then
-              y := signed(C_TBL(to_integer(unsigned((not y(7)) & y(6 downto 0)))));
-            end if;
+            y := act_out(pcnn_requant_mult(b_acc(j), C_MULT(k), C_MSHIFT(k),
+                  G_CFG.requant = PCNN_RQ_EXACT, G_CFG.clamp_lo, G_CFG.clamp_hi, G_CFG.zp));
           end if;
           for g in 0 to C_NOG - 1 loop
             co := g * C_PO + j;
@@ -568,6 +714,9 @@ begin
         r_ig      <= 0;
         r_wa      <= 0;
         r_img     <= (others => '0');
+        e_cnt     <= 0;
+        f_v       <= '0';
+        q_v       <= '0';
       end if;
     end if;
   end process;

@@ -48,6 +48,7 @@ package pcnn_pkg is
     clamp_hi    : integer;        -- before zp is added (mult, exact)
     mem_form    : boolean;        -- memory-window form (pcnn_pe_mem) instead of window + conv
     mul_logic   : boolean;        -- memory form: products as shift-and-add logic, no DSP
+    rq_digit    : natural;        -- memory form: serial requantiser digit bits (0: per lane)
   end record pcnn_pe_cfg_t;
 
   -- Configuration of the global average pool: QLinearGlobalAveragePool per channel

@@ -162,6 +162,19 @@ def test_random_quant_models(seed: int) -> None:
     agree(net, mem_folding(net, seed + 50))
 
 
+@ghdl
+@pytest.mark.parametrize("seed", range(4))
+def test_serial_requantiser(seed: int) -> None:
+    """General-scale PEs with one serial requantiser (every output lane of a group in
+    turn, pocket_cnn.ir.rq_serial): exact, clocks as the model's, under stalls too."""
+    net = _quant(seed)
+    par = resolve_parallel(net, [(1, co, -1) for _, _, co, _ in pe_dims(net)])
+    digits = [pe.rq_digit for pe in context(net, "pcnn_net", par)["pes"]]
+    assert any(digits), digits
+    agree(net, par)
+    agree(net, par, stall=17)
+
+
 #: (C, H, W, K, S, P, pool): every stride 1-3, pad 0-2, kernel 1-5, short rows
 GEOMETRY = [
     (1, 7, 9, 5, 1, 2, None),

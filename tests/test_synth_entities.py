@@ -132,7 +132,7 @@ def _cfg(**kw: object) -> dict[str, object]:
         "shift": 8, "act": ACTS[1], "in_signed": "true", "pool_kernel": 0, "pool_stride": 1,
         "par_in": 2, "par_out": 3, "par_k": 0, "acc_bits": 24, "requant": "PCNN_RQ_SHIFT",
         "pad_value": 0, "zp": 0, "clamp_lo": -128, "clamp_hi": 127, "wrom_bram": "false",
-        "mem_form": "false", "mul_logic": "false",
+        "mem_form": "false", "mul_logic": "false", "rq_digit": 0,
     }  # fmt: skip
     cfg.update(kw)
     if not cfg["par_k"]:  # every tap at once

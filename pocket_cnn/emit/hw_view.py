@@ -21,7 +21,6 @@ to the reference, and the VHDL implements the same steps.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -32,16 +31,8 @@ from pocket_cnn.ir.requant import (
     Mantissa,
     requantize_exact,
     requantize_single,
-    single_rounding_exact,
 )
-
-
-class Requant(str, Enum):
-    """How a PE requantises its accumulators."""
-
-    SHIFT = "shift"  # power-of-two stage: sat8(rne(acc >> shift)), no multiplier
-    MULT = "mult"  # one rounding rne(acc * m >> s), proven equal to onnxruntime
-    EXACT = "exact"  # acc and acc * m rounded to 24 significant bits (RNE), then >> s
+from pocket_cnn.ir.rq_serial import Requant, requant_mode
 
 
 def internal_zp(q: QTensor) -> int:
@@ -80,18 +71,6 @@ class ConvHw:
     prod_bits: int
 
 
-def _mode(st: ConvStage, mant: Mantissa) -> Requant:
-    q = st.y_q
-    lo, hi = st.acc_range
-    if st.is_pow2:
-        if single_rounding_exact(mant, 0, -128, 127, lo, hi) is True:
-            return Requant.SHIFT
-        return Requant.EXACT
-    if single_rounding_exact(mant, q.zero_point, q.lo, q.hi, lo, hi) is True:
-        return Requant.MULT
-    return Requant.EXACT
-
-
 def conv_hw(st: ConvStage, first: bool, force: Requant | None = None) -> ConvHw:
     """The hardware view of a conv stage (``first``: it reads the network input, in its
     own type; ``force``: a requantisation mode for tests, SHIFT only where the stage is a
@@ -101,7 +80,7 @@ def conv_hw(st: ConvStage, first: bool, force: Requant | None = None) -> ConvHw:
     w = st.weights.astype(np.int64).reshape(st.ch_out, -1)
     bias = st.bias.astype(np.int64) - x_zp * w.sum(axis=1)
     mant = st.mantissa
-    mode = force or _mode(st, mant)
+    mode = force or requant_mode(st)
     if mode is Requant.SHIFT and not st.is_pow2:
         raise ValueError(f"stage {st.name}: SHIFT needs power-of-two scales")
     x_abs = 255 if not in_signed else 128

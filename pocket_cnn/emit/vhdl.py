@@ -24,13 +24,14 @@ import numpy as np
 
 from pocket_cnn.emit.fc import fc_as_conv, fc_as_map_conv
 from pocket_cnn.emit.gap import GapConstants, gap_constants_q
-from pocket_cnn.emit.hw_view import Requant, conv_hw
+from pocket_cnn.emit.hw_view import ConvHw, Requant, conv_hw
 from pocket_cnn.emit.names import check_top_name
 from pocket_cnn.errors import ModelError
 from pocket_cnn.hdl_text import render
 from pocket_cnn.ir import Activation, ConvStage, Network
 from pocket_cnn.ir.cycles import gap_banked
 from pocket_cnn.ir.parallel import Parallel, PeParallel, resolve_parallel
+from pocket_cnn.ir.rq_serial import rq_digit
 from pocket_cnn.ir.wrom import rom_shape, wrom_in_bram
 
 #: The templates, as :func:`pocket_cnn.hdl_text.render` names them.
@@ -89,6 +90,8 @@ class PeView:
     mem_form: str = "false"
     #: "true": the memory form's products as shift-and-add logic (no DSP)
     mul_logic: str = "false"
+    #: memory form, mult/exact: digit bits of the serial requantiser (0: one per lane)
+    rq_digit: int = 0
 
 
 def aggregate(values: np.ndarray, indent: str = "    ") -> str:
@@ -154,7 +157,16 @@ def pe_view(
         table=aggregate(hw.table, "      ") if hw.table is not None else "",
         mem_form="true" if mem else "false",
         mul_logic="true" if mem and mul_logic else "false",
+        rq_digit=_rq_digit(st, hw, par) if mem else 0,
     )
+
+
+def _rq_digit(st: ConvStage, hw: ConvHw, par: tuple[int, int]) -> int:
+    """The memory-form PE's serial requantiser digit (:mod:`pocket_cnn.ir.rq_serial`)."""
+    pi, po = min(par[0], st.ch_in), min(par[1], st.ch_out)
+    steps = st.kernel * st.kernel * -(-st.ch_in // pi)
+    mbits = max(int(np.asarray(hw.mult).max()).bit_length(), 1)
+    return rq_digit(hw.mode, mbits, po, steps)
 
 
 def net_gap_constants(net: Network) -> GapConstants | None:

@@ -475,10 +475,22 @@ class MemPe(Block):
     ring of ``r`` rows; the reader steps through ``nog * k * k * nig`` words per output
     pixel once the rows of its output row are written (the last row of an image waits
     for the whole image); tags (read register, product register) -> accumulator B ->
-    output register, one enable."""
+    output register, one enable. ``eng`` > 0: the serial requantiser
+    (:mod:`pocket_cnn.ir.rq_serial`), busy ``eng`` clocks per output group; a finished
+    group waits for it, the pixel is out when it is done with the last group."""
 
     def __init__(
-        self, ch: int, h: int, w: int, k: int, s: int, p: int, ch_out: int, pi: int, po: int
+        self,
+        ch: int,
+        h: int,
+        w: int,
+        k: int,
+        s: int,
+        p: int,
+        ch_out: int,
+        pi: int,
+        po: int,
+        eng: int = 0,
     ) -> None:
         self.h, self.w, self.k, self.s, self.p = h, w, k, s, p
         self.ho, self.wo = conv_out(h, k, s, p), conv_out(w, k, s, p)
@@ -494,6 +506,9 @@ class MemPe(Block):
         self.t1 = (False, False, 0)
         self.t2 = (False, False, 0)
         self.b_valid = self.b_final = False
+        self.eng = eng
+        self.e_cnt = 0
+        self.e_final = False
 
     def _room(self) -> bool:
         return self.w_rows - (self.r_img + max(0, self.r_by)) < self.r
@@ -509,13 +524,23 @@ class MemPe(Block):
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
         out_free = not self.valid or m_ready
-        b_move = self.b_valid and out_free
-        en = not self.b_valid or out_free
+        idle = self.e_cnt == 0
+        b_move = self.b_valid and out_free and idle
+        en = not self.b_valid or (out_free and idle)
         r_ok = self._ok()
         w_go = s_valid and self._room()
         if m_ready:
             self.valid = False
-        if b_move:
+        if self.eng:
+            if self.e_cnt == 1 and self.e_final:
+                self.valid = True
+            if self.e_cnt > 0:
+                self.e_cnt -= 1
+            if b_move:
+                self.e_cnt = self.eng
+                self.e_final = self.b_final
+                self.b_valid = False
+        elif b_move:
             if self.b_final:
                 self.valid = True
             self.b_valid = False

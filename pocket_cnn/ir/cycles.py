@@ -68,7 +68,8 @@ from pocket_cnn.ir.clock_model import (
     run_images,
     window,
 )
-from pocket_cnn.ir.network import Network, conv_out
+from pocket_cnn.ir.network import ConvStage, FcStage, Network, conv_out
+from pocket_cnn.ir.rq_serial import stage_rq_clocks
 
 #: One PE's setting: (par_in, par_out, par_k).
 Triple = tuple[int, int, int]
@@ -144,11 +145,11 @@ def window_cycles(ch: int, h: int, w: int, k: int, s: int, p: int) -> int:
 
 @functools.cache
 def mem_pe_cycles(
-    ch: int, h: int, w: int, k: int, s: int, p: int, ch_out: int, pi: int, po: int
+    ch: int, h: int, w: int, k: int, s: int, p: int, ch_out: int, pi: int, po: int, eng: int = 0
 ) -> int:
     """Clocks per image of pcnn_pe_mem alone (input always valid, output always ready),
-    clocked (:class:`pocket_cnn.ir.clock_model.MemPe`)."""
-    blk = MemPe(ch, h, w, k, s, p, ch_out, pi, po)
+    clocked (:class:`pocket_cnn.ir.clock_model.MemPe`; ``eng``: its requantiser's)."""
+    blk = MemPe(ch, h, w, k, s, p, ch_out, pi, po, eng)
     per_img = conv_out(h, k, s, p) * conv_out(w, k, s, p) * blk.nw
     ends = run_images(
         [blk],
@@ -157,6 +158,13 @@ def mem_pe_cycles(
         ISOLATED_IMAGES * (2 * per_img + 4 * h * w * blk.nig + 64),
     )
     return ends[-1] - ends[-2]
+
+
+def mem_eng(st: ConvStage | FcStage, ch: int, k: int, par: Triple) -> int:
+    """Clocks per output group of the serial requantiser of a memory-form PE over ``ch``
+    input channels with kernel ``k`` (0: none; :mod:`pocket_cnn.ir.rq_serial`)."""
+    pi, po = min(par[0], ch), min(par[1], st.ch_out if isinstance(st, ConvStage) else st.n_out)
+    return stage_rq_clocks(st, po, k * k * -(-ch // pi))
 
 
 def is_mem(par: Triple) -> bool:
@@ -190,7 +198,7 @@ def pe_stages(net: Network, i: int, par: Triple) -> list[StageCycles]:
     k, s, p = st.kernel, st.stride, st.pad
     _, ho, wo = st.conv_shape
     if is_mem(par):
-        cyc = mem_pe_cycles(c, h, w, k, s, p, st.ch_out, par[0], par[1])
+        cyc = mem_pe_cycles(c, h, w, k, s, p, st.ch_out, par[0], par[1], mem_eng(st, c, k, par))
         out = [StageCycles(f"{st.name}.pe_mem", cyc, i)]
     else:
         out = [
@@ -240,7 +248,8 @@ def stage_cycles(
             if is_mem(par[n + j]):
                 ci, fh, fw, fk = fc_geometry(net, j, par[n + j])
                 pi, po, _ = par[n + j]
-                cyc = mem_pe_cycles(ci, fh, fw, fk, 1, 0, f.n_out, pi, po)
+                eng = mem_eng(f, ci, fk, par[n + j])
+                cyc = mem_pe_cycles(ci, fh, fw, fk, 1, 0, f.n_out, pi, po, eng)
                 stages.append(StageCycles(f"{f.name}.pe_mem", cyc, n + j))
                 continue
             cyc = conv_steps(f.n_in, f.n_out, 1, par[n + j])
@@ -284,7 +293,8 @@ def network_blocks(net: Network, par: Sequence[Triple], banked: bool | None = No
         k = st.kernel
         if is_mem(par[i]):
             pi, po, _ = par[i]
-            blocks.append(MemPe(ci, hh, ww, k, st.stride, st.pad, st.ch_out, pi, po))
+            eng = mem_eng(st, ci, k, par[i])
+            blocks.append(MemPe(ci, hh, ww, k, st.stride, st.pad, st.ch_out, pi, po, eng))
         else:
             blocks.append(window(ci, hh, ww, k, st.stride, st.pad))
             blocks.append(conv_block(ci, st.ch_out, k * k, par[i]))
@@ -309,7 +319,8 @@ def network_blocks(net: Network, par: Sequence[Triple], banked: bool | None = No
             if is_mem(par[n + j]):
                 ci, fh, fw, fk = fc_geometry(net, j, par[n + j])
                 pi, po, _ = par[n + j]
-                blocks.append(MemPe(ci, fh, fw, fk, 1, 0, f.n_out, pi, po))
+                eng = mem_eng(f, ci, fk, par[n + j])
+                blocks.append(MemPe(ci, fh, fw, fk, 1, 0, f.n_out, pi, po, eng))
                 continue
             blocks.append(PassWindow())
             blocks.append(conv_block(f.n_in, f.n_out, 1, par[n + j]))

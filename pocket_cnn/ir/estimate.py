@@ -59,6 +59,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pocket_cnn.ir.network import Network
+from pocket_cnn.ir.rq_serial import Requant, m_bits, requant_mode, rq_digit
 
 #: Coefficients of the estimate (see the module docstring).
 COEF: dict[str, float] = {
@@ -77,6 +78,10 @@ COEF: dict[str, float] = {
     "dsp_mem_cells": 10.0,  # cells per memory-form product in a DSP
     "lut_mem": 250.0,  # cells per memory-form product in logic (shift-and-add)
     "mem_bram_margin": 4.0,  # SB_RAM40_4K beyond the rings and ROMs (measured)
+    "rq_serial": 160.0,  # cells of a serial requantiser: product, rounding, clamp
+    "rq_digit_bit": 25.0,  # cells per digit bit of its shift-and-add multiplier
+    "rq_hold_bit": 2.0,  # cells per bit of its holding bank (register and load mux)
+    "rq_lane": 600.0,  # cells of one general requantiser per output lane (no DSP)
 }
 
 
@@ -176,6 +181,23 @@ def mem_pe_cells(net: Network, i: int) -> float:
     return COEF["mem_pe"] + COEF["mem_bit"] * bits
 
 
+def mem_rq_cells(net: Network, i: int, par: tuple[int, int, int]) -> float:
+    """Logic cells of memory-form PE ``i``'s general (mult/exact) requantisation: the
+    serial requantiser, or one requantiser per lane (:mod:`pocket_cnn.ir.rq_serial`)."""
+    n = len(net.stages)
+    st = net.stages[i] if i < n else net.fc[i - n]
+    mode = requant_mode(st)
+    if mode is Requant.SHIFT:
+        return 0.0
+    ci, co, _, _, k, _, _, _ = mem_geometry(net, i)
+    pi, po = min(par[0], ci), min(par[1], co)
+    r = rq_digit(mode, m_bits(st), po, k * k * -(-ci // pi))
+    if r == 0:
+        return COEF["rq_lane"] * po
+    hold = po * (st.acc_bits + 1)
+    return COEF["rq_serial"] + COEF["rq_digit_bit"] * r + COEF["rq_hold_bit"] * hold
+
+
 def mem_pe_brams(net: Network, i: int, par: tuple[int, int, int]) -> int:
     """SB_RAM40_4K of memory-form PE ``i``: its ring of rows and its weight ROM."""
     # imported here: wrom sits beside this module in ir/
@@ -211,7 +233,7 @@ def estimate(net: Network, par: Sequence[tuple[int, int, int]], dsps: int = 0) -
         if not m:
             cells += pe_cells(net, i) + product_cells(k, n, in_dsps)
             continue
-        cells += mem_pe_cells(net, i)
+        cells += mem_pe_cells(net, i) + mem_rq_cells(net, i, p)
         in_dsp = in_dsps and p[2] == 0
         cells += n * (COEF["dsp_mem_cells"] if in_dsp else COEF["lut_mem"])
         brams += mem_pe_brams(net, i, p)

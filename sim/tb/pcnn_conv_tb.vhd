@@ -53,7 +53,7 @@ architecture tb of pcnn_conv_tb is
     pool_stride => 1, par_in => G_PAR_IN, par_out => G_PAR_OUT,
     par_k => C_PK, wrom_bram => G_WROM_BRAM, acc_bits => G_ACC_BITS,
     requant => PCNN_RQ_SHIFT, pad_value => 0, zp => 0, clamp_lo => -128, clamp_hi => 127,
-    mem_form => false, mul_logic => false);
+    mem_form => false, mul_logic => false, rq_digit => 0);
 
   signal clk                      : std_logic := '0';
   signal rst                      : std_logic := '1';

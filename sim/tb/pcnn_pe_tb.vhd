@@ -59,7 +59,8 @@ architecture tb of pcnn_pe_tb is
     pool_stride => G_POOL_STRIDE, par_in => G_PAR_IN, par_out => G_PAR_OUT,
     par_k => C_PK, wrom_bram => G_WROM_BRAM,
     acc_bits => G_ACC_BITS, requant => PCNN_RQ_SHIFT, pad_value => 0, zp => 0,
-    clamp_lo => -128, clamp_hi => 127, mem_form => G_MEM_FORM, mul_logic => G_MUL_LOGIC);
+    clamp_lo => -128, clamp_hi => 127, mem_form => G_MEM_FORM, mul_logic => G_MUL_LOGIC,
+    rq_digit => 0);
 
   constant C_OUT_PIX : positive := pcnn_out_height(C_CFG) * pcnn_out_width(C_CFG);
 
