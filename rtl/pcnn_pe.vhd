@@ -96,14 +96,15 @@ begin
         m_last  => c_last
       );
 
-    g_mnopool : if G_CFG.pool_kernel = 0 generate
+    g_mnopool : if G_CFG.pool_kernel = 0 or pcnn_mem_pool(G_CFG) generate
       m_valid <= c_valid;
       c_ready <= m_ready;
       m_data  <= c_data;
       m_last  <= c_last;
     end generate g_mnopool;
 
-    g_mline : if G_CFG.pool_kernel > 0 and G_CFG.pool_stride >= G_CFG.pool_kernel generate
+    g_mline : if G_CFG.pool_kernel > 0 and G_CFG.pool_stride >= G_CFG.pool_kernel and
+      not pcnn_mem_pool(G_CFG) generate
       u_pool : entity pocket_cnn.pcnn_maxpool_line
         generic map (
           G_CHANNELS => G_CFG.ch_out,

@@ -17,6 +17,10 @@
 --     significant digit first), rounded and shifted, then clamped/activated and shifted
 --     into the output pixel register; PO * ceil(m_bits / rq_digit) + 2 clocks per group
 --     (pocket_cnn.ir.rq_serial picks rq_digit so that this hides behind the reader).
+--     A shift-only PE takes this path (one clock per lane) to pool: with a max-pool
+--     whose windows do not overlap (pcnn_mem_pool), the bytes meet the running maxima
+--     of their pooled column in a line memory (one byte per pooled column and channel,
+--     read a clock ahead, written back), and only a window's last pixel goes out.
 --   Cycles per output pixel: NOG * K * K * NIG (NOG = ceil(ch_out/par_out)); the reader
 --     starts an output row when every input row it needs is written (the last output row
 --     of an image waits for the whole image), the writer waits while the ring is full.
@@ -214,14 +218,28 @@ architecture rtl of pcnn_pe_mem is
     return b;
   end function;
 
-  constant C_SER : boolean  := G_CFG.rq_digit > 0 and G_CFG.requant /= PCNN_RQ_SHIFT;
+  function lane_clocks return positive is
+  begin
+    if G_CFG.requant = PCNN_RQ_SHIFT then
+      return 1;
+    end if;
+    return pcnn_ceil_div(max_bits(C_MULT), pcnn_max(G_CFG.rq_digit, 1));
+  end function;
+
+  constant C_SER : boolean  := G_CFG.rq_digit > 0;
   constant C_DG  : positive := pcnn_max(G_CFG.rq_digit, 1);
-  constant C_ND  : positive := pcnn_ceil_div(max_bits(C_MULT), C_DG);
+  constant C_ND  : positive := lane_clocks;
   constant C_MD  : positive := C_ND * C_DG;      -- mantissa register bits
   constant C_E   : positive := C_PO * C_ND + 2;  -- busy clocks per output group
   constant C_AW  : positive := C_ACC_W + 1;      -- accumulator (rounded to 24 bits)
   constant C_PW  : positive := C_AW + C_MD + 1;  -- product bits
   constant C_NCH : positive := C_NOG * C_PO;     -- channels incl. padded lanes
+  -- max-pool in the requantiser: kernel, stride, pooled rows and columns
+  constant C_POOL : boolean  := pcnn_mem_pool(G_CFG);
+  constant C_PK   : positive := pcnn_max(G_CFG.pool_kernel, 1);
+  constant C_PS   : positive := G_CFG.pool_stride;
+  constant C_HP   : positive := pcnn_conv_out(C_HO, C_PK, C_PS, 0);
+  constant C_WP   : positive := pcnn_conv_out(C_WO, C_PK, C_PS, 0);
 
   -- a * d (d one unsigned digit of the mantissa) as shift-and-add
   function mul_digit(a : signed; d : unsigned) return signed is
@@ -350,6 +368,19 @@ architecture rtl of pcnn_pe_mem is
   signal f_k                 : natural range 0 to C_NCH - 1;
   signal q_k                 : natural range 0 to C_NCH - 1;
   signal q_val               : signed(C_PW + 1 downto 0);
+  -- pool: the engine's conv pixel (column, row), its window phase and pooled position;
+  -- line memory of running maxima (pooled column, channel) and its read register
+  type pline_t is array (0 to C_WP * C_CO - 1) of std_logic_vector(7 downto 0);
+
+  signal e_ox                : natural range 0 to C_WO - 1;
+  signal e_oy                : natural range 0 to C_HO - 1;
+  signal e_dx, e_dy          : natural range 0 to C_PS - 1;
+  signal e_px                : natural range 0 to C_WO / C_PS;
+  signal e_py                : natural range 0 to C_HO / C_PS;
+  signal p_win, p_first      : std_logic;
+  signal p_out               : std_logic;
+  signal pline               : pline_t;
+  signal pl_q                : std_logic_vector(7 downto 0);
 
 begin
 
@@ -447,6 +478,10 @@ begin
 
   out_free <= (not m_valid_r) or m_ready;
   e_idle   <= '1' when not C_SER or e_cnt = 0 else '0';
+  -- pool: the engine's pixel is in a window / its first / its last pixel
+  p_win    <= tsl(e_dx < C_PK and e_dy < C_PK and e_px < C_WP and e_py < C_HP);
+  p_first  <= tsl(e_dx = 0 and e_dy = 0);
+  p_out    <= tsl(e_dx = C_PK - 1 and e_dy = C_PK - 1 and e_px < C_WP and e_py < C_HP);
   b_move   <= b_valid and out_free and e_idle;
   en       <= (not b_valid) or (out_free and e_idle);
   r_step   <= en and r_ok;
@@ -542,8 +577,24 @@ begin
       if C_SER then
         -- output stage: clamp, zero point, activation; shifted in (channel order)
         if q_v = '1' and q_k < C_CO then
-          y        := act_out(clamp_zp(q_val));
-          m_data   <= std_logic_vector(y) & m_data(m_data'high downto 8);
+          if G_CFG.requant = PCNN_RQ_SHIFT then
+            y := pcnn_requant_act(resize(q_val, C_ACC_W), G_CFG.shift, G_CFG.act);
+          else
+            y := act_out(clamp_zp(q_val));
+          end if;
+          if C_POOL then
+            if p_first = '0' and signed(pl_q) > y then
+              y := signed(pl_q);
+            end if;
+            if p_win = '1' then
+              pline(e_px * C_CO + q_k) <= std_logic_vector(y);
+            end if;
+            if p_out = '1' then
+              m_data <= std_logic_vector(y) & m_data(m_data'high downto 8);
+            end if;
+          else
+            m_data <= std_logic_vector(y) & m_data(m_data'high downto 8);
+          end if;
         end if;
         -- rounding stage: the finished product (24 significant bits in exact), shift
         q_v <= f_v;
@@ -553,12 +604,22 @@ begin
           if G_CFG.requant = PCNN_RQ_EXACT then
             t := pcnn_round_f32(e_p);
           end if;
-          q_val <= pcnn_rne_shift_var(t, C_MSHIFT(f_k));
+          if G_CFG.requant = PCNN_RQ_SHIFT then
+            q_val <= resize(t, C_PW + 2);
+          else
+            q_val <= pcnn_rne_shift_var(t, C_MSHIFT(f_k));
+          end if;
+          if C_POOL and p_win = '1' and f_k < C_CO then
+            pl_q <= pline(e_px * C_CO + f_k);
+          end if;
         end if;
         -- multiply: one digit of the lane's mantissa per clock, most significant first
         f_v <= '0';
         if e_cnt > 2 then
           pd := resize(mul_digit(h_acc(0), e_m(C_MD - 1 downto C_MD - C_DG)), C_PW);
+          if G_CFG.requant = PCNN_RQ_SHIFT then
+            pd := resize(h_acc(0), C_PW);
+          end if;
           if e_dig = 0 then
             e_p <= pd;
           else
@@ -584,8 +645,40 @@ begin
           e_cnt <= e_cnt - 1;
         end if;
         if e_cnt = 1 and e_final = '1' then
-          m_last    <= e_last;
-          m_valid_r <= '1';
+          if not C_POOL then
+            m_last    <= e_last;
+            m_valid_r <= '1';
+          elsif p_out = '1' then
+            m_last    <= tsl(e_px = C_WP - 1 and e_py = C_HP - 1);
+            m_valid_r <= '1';
+          end if;
+          -- the next conv pixel: window phase and pooled position
+          if e_ox = C_WO - 1 then
+            e_ox <= 0;
+            e_dx <= 0;
+            e_px <= 0;
+            if e_oy = C_HO - 1 then
+              e_oy <= 0;
+              e_dy <= 0;
+              e_py <= 0;
+            else
+              e_oy <= e_oy + 1;
+              if e_dy = C_PS - 1 then
+                e_dy <= 0;
+                e_py <= e_py + 1;
+              else
+                e_dy <= e_dy + 1;
+              end if;
+            end if;
+          else
+            e_ox <= e_ox + 1;
+            if e_dx = C_PS - 1 then
+              e_dx <= 0;
+              e_px <= e_px + 1;
+            else
+              e_dx <= e_dx + 1;
+            end if;
+          end if;
         end if;
         -- a finished group moves into the holding bank
         if b_move = '1' then
@@ -717,6 +810,12 @@ begin
         e_cnt     <= 0;
         f_v       <= '0';
         q_v       <= '0';
+        e_ox      <= 0;
+        e_oy      <= 0;
+        e_dx      <= 0;
+        e_dy      <= 0;
+        e_px      <= 0;
+        e_py      <= 0;
       end if;
     end if;
   end process;

@@ -131,6 +131,9 @@ package pcnn_pkg is
   -- Number of weights and clocks per output pixel of a PE.
   function pcnn_weight_count(cfg : pcnn_pe_cfg_t) return positive;
   function pcnn_cycles_per_pixel(cfg : pcnn_pe_cfg_t) return positive;
+  -- The memory-form PE does the max-pool in its serial requantiser (rq_digit > 0, a
+  -- pool whose windows do not overlap): no pcnn_maxpool_line after it.
+  function pcnn_mem_pool(cfg : pcnn_pe_cfg_t) return boolean;
 
 end package pcnn_pkg;
 
@@ -474,6 +477,12 @@ package body pcnn_pkg is
   begin
     return pcnn_ceil_div(cfg.ch_in, cfg.par_in) * pcnn_ceil_div(cfg.ch_out, cfg.par_out) *
       pcnn_ceil_div(cfg.kernel * cfg.kernel, cfg.par_k);
+  end function;
+
+  function pcnn_mem_pool(cfg : pcnn_pe_cfg_t) return boolean is
+  begin
+    return cfg.mem_form and cfg.rq_digit > 0 and cfg.pool_kernel > 0 and
+      cfg.pool_stride >= cfg.pool_kernel;
   end function;
 
 end package body pcnn_pkg;

@@ -21,7 +21,14 @@ from pocket_cnn.cli.parallel_opts import auto_target
 from pocket_cnn.emit.vhdl import context
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ir import Activation, FcStage, Network, PoolSpec, QTensor
-from pocket_cnn.ir.cycles import IMAGES, MEM_K, clocked_ends, cycle_report
+from pocket_cnn.ir.cycles import (
+    IMAGES,
+    MEM_K,
+    clocked_ends,
+    cycle_report,
+    network_blocks,
+    pool_fused,
+)
 from pocket_cnn.ir.estimate import estimate
 from pocket_cnn.ir.parallel import PeParallel, pe_dims, resolve_parallel
 from pocket_cnn.ir.requant import conv_multiplier
@@ -114,6 +121,9 @@ def test_auto_picks_the_memory_form_for_lenet_on_the_up5k() -> None:
     est = estimate(net, triples, 8)
     assert est.in_dsps and est.cells <= 5280 and est.brams <= 30
     assert "memory-window form" in par.note
+    # both max-pools run in their PE's serial requantiser (no pcnn_maxpool_line)
+    assert [pool_fused(net, i, triples[i]) for i in range(2)] == [True, True]
+    assert "MaxPoolLine" not in [type(b).__name__ for b in network_blocks(net, triples)]
 
 
 @ghdl

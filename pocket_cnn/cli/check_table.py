@@ -157,7 +157,7 @@ def rows(net: Network) -> list[tuple[str, ...]]:
     return out
 
 
-def table(net: Network, par: PeParallel | None = None) -> str:
+def table(net: Network, par: PeParallel | None = None, dsps: int = 0) -> str:
     """The whole ``pocket-cnn check`` report as text; with ``par`` the per-PE table
     (:func:`pe_table`) before the totals line."""
     body = [HEADER, *rows(net)]
@@ -179,7 +179,7 @@ def table(net: Network, par: PeParallel | None = None) -> str:
         f"{biases} biases, {net.input_words} input words/image, "
         f"{net.output_words} output words/image"
     )
-    pes = [] if par is None else [pe_table(net, par)]
+    pes = [] if par is None else [pe_table(net, par, dsps)]
     return "\n".join([head, *lines, *pes, foot])
 
 
@@ -193,14 +193,14 @@ def _form(par: PeParallel, i: int, k: int, kk: int) -> str:
     return f",{k}" if k != kk else ""
 
 
-def pe_table(net: Network, par: PeParallel) -> str:
+def pe_table(net: Network, par: PeParallel, dsps: int = 0) -> str:
     """Per PE: parallelism (PIN,POUT[,PK]), clocks per image of its slowest block (the
     cycle model, pocket_cnn.ir.cycles), multipliers; the PEs as slow as the slowest
     block marked as the bottleneck; then the steady state against the input bound, the
-    slowest block and the resource estimate."""
+    slowest block and the resource estimate (on a device of ``dsps`` DSPs)."""
     triples = par.triples(net)
     rep = cycle_report(net, triples)
-    est = estimate(net, triples)
+    est = estimate(net, triples, dsps)
     neck = rep.bottleneck
     body: list[tuple[str, ...]] = [PE_HEADER]
     for i, (name, _, _, kk) in enumerate(pe_dims(net)):
@@ -229,7 +229,8 @@ def pe_table(net: Network, par: PeParallel) -> str:
             *lines,
             f"steady state: {rep.steady} cycles/image (bound {rep.bound} = H*W*C{stalls}); "
             f"bottleneck: {where}",
-            f"estimate: {est.multipliers} multipliers, ~{est.cells} logic cells "
-            "(pocket_cnn.ir.estimate)",
+            f"estimate: {est.multipliers} multipliers, ~{est.cells} logic cells"
+            + (" (products in DSPs)" if est.in_dsps and dsps else "")
+            + " (pocket_cnn.ir.estimate)",
         ]
     )

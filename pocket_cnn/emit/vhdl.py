@@ -31,7 +31,7 @@ from pocket_cnn.hdl_text import render
 from pocket_cnn.ir import Activation, ConvStage, Network
 from pocket_cnn.ir.cycles import gap_banked
 from pocket_cnn.ir.parallel import Parallel, PeParallel, resolve_parallel
-from pocket_cnn.ir.rq_serial import rq_digit
+from pocket_cnn.ir.rq_serial import pool_in_pe, rq_digit
 from pocket_cnn.ir.wrom import rom_shape, wrom_in_bram
 
 #: The templates, as :func:`pocket_cnn.hdl_text.render` names them.
@@ -166,7 +166,7 @@ def _rq_digit(st: ConvStage, hw: ConvHw, par: tuple[int, int]) -> int:
     pi, po = min(par[0], st.ch_in), min(par[1], st.ch_out)
     steps = st.kernel * st.kernel * -(-st.ch_in // pi)
     mbits = max(int(np.asarray(hw.mult).max()).bit_length(), 1)
-    return rq_digit(hw.mode, mbits, po, steps)
+    return rq_digit(hw.mode, mbits, po, steps, pool_in_pe(st))
 
 
 def net_gap_constants(net: Network) -> GapConstants | None:

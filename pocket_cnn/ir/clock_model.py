@@ -491,6 +491,8 @@ class MemPe(Block):
         pi: int,
         po: int,
         eng: int = 0,
+        pk: int = 0,
+        ps: int = 1,
     ) -> None:
         self.h, self.w, self.k, self.s, self.p = h, w, k, s, p
         self.ho, self.wo = conv_out(h, k, s, p), conv_out(w, k, s, p)
@@ -509,6 +511,44 @@ class MemPe(Block):
         self.eng = eng
         self.e_cnt = 0
         self.e_final = False
+        #: max-pool in the requantiser (pk > 0): conv pixel (ox, oy) as window phase
+        #: (dx, dy) and pooled column/row (px, py); only a window's last pixel goes out
+        self.pk, self.ps = pk, ps
+        self.hp = conv_out(self.ho, pk, ps, 0) if pk else self.ho
+        self.wp = conv_out(self.wo, pk, ps, 0) if pk else self.wo
+        self.e_ox = self.e_oy = self.e_dx = self.e_dy = self.e_px = self.e_py = 0
+
+    @property
+    def out_pixels(self) -> int:
+        """Output pixels per image."""
+        return self.hp * self.wp
+
+    def _pool_out(self) -> bool:
+        """The engine's conv pixel completes a pooled pixel; then the counters step."""
+        pk = self.pk
+        out = (
+            self.e_dx == pk - 1
+            and self.e_dy == pk - 1
+            and self.e_px < self.wp
+            and self.e_py < self.hp
+        )
+        if self.e_ox == self.wo - 1:
+            self.e_ox = self.e_dx = self.e_px = 0
+            if self.e_oy == self.ho - 1:
+                self.e_oy = self.e_dy = self.e_py = 0
+            else:
+                self.e_oy += 1
+                self.e_dy += 1
+                if self.e_dy == self.ps:
+                    self.e_dy = 0
+                    self.e_py += 1
+        else:
+            self.e_ox += 1
+            self.e_dx += 1
+            if self.e_dx == self.ps:
+                self.e_dx = 0
+                self.e_px += 1
+        return out
 
     def _room(self) -> bool:
         return self.w_rows - (self.r_img + max(0, self.r_by)) < self.r
@@ -532,7 +572,7 @@ class MemPe(Block):
         if m_ready:
             self.valid = False
         if self.eng:
-            if self.e_cnt == 1 and self.e_final:
+            if self.e_cnt == 1 and self.e_final and (not self.pk or self._pool_out()):
                 self.valid = True
             if self.e_cnt > 0:
                 self.e_cnt -= 1

@@ -69,7 +69,7 @@ from pocket_cnn.ir.clock_model import (
     window,
 )
 from pocket_cnn.ir.network import ConvStage, FcStage, Network, conv_out
-from pocket_cnn.ir.rq_serial import stage_rq_clocks
+from pocket_cnn.ir.rq_serial import pool_in_pe, stage_rq
 
 #: One PE's setting: (par_in, par_out, par_k).
 Triple = tuple[int, int, int]
@@ -145,26 +145,45 @@ def window_cycles(ch: int, h: int, w: int, k: int, s: int, p: int) -> int:
 
 @functools.cache
 def mem_pe_cycles(
-    ch: int, h: int, w: int, k: int, s: int, p: int, ch_out: int, pi: int, po: int, eng: int = 0
+    ch: int,
+    h: int,
+    w: int,
+    k: int,
+    s: int,
+    p: int,
+    ch_out: int,
+    pi: int,
+    po: int,
+    eng: tuple[int, int, int] = (0, 0, 1),
 ) -> int:
     """Clocks per image of pcnn_pe_mem alone (input always valid, output always ready),
-    clocked (:class:`pocket_cnn.ir.clock_model.MemPe`; ``eng``: its requantiser's)."""
-    blk = MemPe(ch, h, w, k, s, p, ch_out, pi, po, eng)
+    clocked (:class:`pocket_cnn.ir.clock_model.MemPe`; ``eng``: as :func:`mem_eng`)."""
+    blk = MemPe(ch, h, w, k, s, p, ch_out, pi, po, *eng)
     per_img = conv_out(h, k, s, p) * conv_out(w, k, s, p) * blk.nw
     ends = run_images(
         [blk],
-        conv_out(h, k, s, p) * conv_out(w, k, s, p),
+        blk.out_pixels,
         ISOLATED_IMAGES,
         ISOLATED_IMAGES * (2 * per_img + 4 * h * w * blk.nig + 64),
     )
     return ends[-1] - ends[-2]
 
 
-def mem_eng(st: ConvStage | FcStage, ch: int, k: int, par: Triple) -> int:
-    """Clocks per output group of the serial requantiser of a memory-form PE over ``ch``
-    input channels with kernel ``k`` (0: none; :mod:`pocket_cnn.ir.rq_serial`)."""
+def mem_eng(st: ConvStage | FcStage, ch: int, k: int, par: Triple) -> tuple[int, int, int]:
+    """(clocks per output group of the serial requantiser, pool kernel, pool stride) of
+    a memory-form PE over ``ch`` input channels with kernel ``k`` (0: no serial
+    requantiser; pool (0, 1): no max-pool in the PE; :mod:`pocket_cnn.ir.rq_serial`)."""
     pi, po = min(par[0], ch), min(par[1], st.ch_out if isinstance(st, ConvStage) else st.n_out)
-    return stage_rq_clocks(st, po, k * k * -(-ch // pi))
+    r, eng = stage_rq(st, po, k * k * -(-ch // pi))
+    if r and pool_in_pe(st) and isinstance(st, ConvStage) and st.pool is not None:
+        return eng, st.pool.kernel, st.pool.stride
+    return eng, 0, 1
+
+
+def pool_fused(net: Network, i: int, par: Triple) -> bool:
+    """Conv PE ``i``'s max-pool runs inside its memory-form PE (no pcnn_maxpool_line)."""
+    st = net.stages[i]
+    return is_mem(par) and mem_eng(st, st.ch_in, st.kernel, par)[1] > 0
 
 
 def is_mem(par: Triple) -> bool:
@@ -205,7 +224,9 @@ def pe_stages(net: Network, i: int, par: Triple) -> list[StageCycles]:
             StageCycles(f"{st.name}.window", window_cycles(c, h, w, k, s, p), i),
             StageCycles(f"{st.name}.conv", ho * wo * conv_steps(c, st.ch_out, k * k, par), i),
         ]
-    if st.pool is not None and st.pool.stride >= st.pool.kernel:
+    if is_mem(par) and pool_fused(net, i, par):
+        pass  # the max-pool runs in the PE's serial requantiser
+    elif st.pool is not None and st.pool.stride >= st.pool.kernel:
         # pcnn_maxpool_line: one conv output pixel per clock
         out.append(StageCycles(f"{st.name}.pool", ho * wo, i))
     elif st.pool is not None:
@@ -294,11 +315,13 @@ def network_blocks(net: Network, par: Sequence[Triple], banked: bool | None = No
         if is_mem(par[i]):
             pi, po, _ = par[i]
             eng = mem_eng(st, ci, k, par[i])
-            blocks.append(MemPe(ci, hh, ww, k, st.stride, st.pad, st.ch_out, pi, po, eng))
+            blocks.append(MemPe(ci, hh, ww, k, st.stride, st.pad, st.ch_out, pi, po, *eng))
         else:
             blocks.append(window(ci, hh, ww, k, st.stride, st.pad))
             blocks.append(conv_block(ci, st.ch_out, k * k, par[i]))
-        if st.pool is not None and st.pool.stride >= st.pool.kernel:
+        if pool_fused(net, i, par[i]):
+            pass  # the max-pool runs in the PE's serial requantiser
+        elif st.pool is not None and st.pool.stride >= st.pool.kernel:
             _, ho, wo = st.conv_shape
             blocks.append(MaxPoolLine(ho, wo, st.pool.kernel, st.pool.stride))
         elif st.pool is not None:
@@ -320,7 +343,7 @@ def network_blocks(net: Network, par: Sequence[Triple], banked: bool | None = No
                 ci, fh, fw, fk = fc_geometry(net, j, par[n + j])
                 pi, po, _ = par[n + j]
                 eng = mem_eng(f, ci, fk, par[n + j])
-                blocks.append(MemPe(ci, fh, fw, fk, 1, 0, f.n_out, pi, po, eng))
+                blocks.append(MemPe(ci, fh, fw, fk, 1, 0, f.n_out, pi, po, *eng))
                 continue
             blocks.append(PassWindow())
             blocks.append(conv_block(f.n_in, f.n_out, 1, par[n + j]))

@@ -58,8 +58,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pocket_cnn.ir.cycles import pool_fused
 from pocket_cnn.ir.network import Network
-from pocket_cnn.ir.rq_serial import Requant, m_bits, requant_mode, rq_digit
+from pocket_cnn.ir.rq_serial import Requant, m_bits, pool_in_pe, requant_mode, rq_digit
 
 #: Coefficients of the estimate (see the module docstring).
 COEF: dict[str, float] = {
@@ -82,6 +83,9 @@ COEF: dict[str, float] = {
     "rq_digit_bit": 25.0,  # cells per digit bit of its shift-and-add multiplier
     "rq_hold_bit": 2.0,  # cells per bit of its holding bank (register and load mux)
     "rq_lane": 600.0,  # cells of one general requantiser per output lane (no DSP)
+    # cells a max-pool in the serial requantiser saves against a pcnn_maxpool_line
+    # beyond its line bits ("mem_pe" was calibrated on PEs followed by one)
+    "mem_pool_line": 580.0,
 }
 
 
@@ -166,19 +170,23 @@ def mem_geometry(net: Network, i: int) -> tuple[int, int, int, int, int, int, in
     return f.n_in, f.n_out, 1, 1, 1, 1, 0, 1
 
 
-def mem_pe_cells(net: Network, i: int) -> float:
-    """Logic cells of memory-form PE ``i`` without its products."""
+def mem_pe_cells(net: Network, i: int, fused: bool = False) -> float:
+    """Logic cells of memory-form PE ``i`` without its products (``fused``: its max-pool
+    runs in the serial requantiser, line memory in block RAM)."""
     bits = _pe_dims(net, i)[1] * 8
+    extra = 0.0
     if i < len(net.stages) and net.stages[i].pool is not None:
         st = net.stages[i]
         assert st.pool is not None
         co, ho, wo = st.conv_shape
         pk, ps = st.pool.kernel, st.pool.stride
-        if ps >= pk:  # pcnn_maxpool_line: one row of pooled maxima
+        if ps >= pk and fused:  # no pcnn_maxpool_line: line memory in block RAM
+            extra = -COEF["mem_pool_line"]
+        elif ps >= pk:  # pcnn_maxpool_line: one row of pooled maxima
             bits += (wo // ps) * co * 8
         else:
             bits += window_bits(co, ho, wo, pk, ps, 0)
-    return COEF["mem_pe"] + COEF["mem_bit"] * bits
+    return COEF["mem_pe"] + COEF["mem_bit"] * bits + extra
 
 
 def mem_rq_cells(net: Network, i: int, par: tuple[int, int, int]) -> float:
@@ -187,15 +195,13 @@ def mem_rq_cells(net: Network, i: int, par: tuple[int, int, int]) -> float:
     n = len(net.stages)
     st = net.stages[i] if i < n else net.fc[i - n]
     mode = requant_mode(st)
-    if mode is Requant.SHIFT:
-        return 0.0
     ci, co, _, _, k, _, _, _ = mem_geometry(net, i)
     pi, po = min(par[0], ci), min(par[1], co)
-    r = rq_digit(mode, m_bits(st), po, k * k * -(-ci // pi))
+    r = rq_digit(mode, m_bits(st), po, k * k * -(-ci // pi), pool_in_pe(st))
     if r == 0:
-        return COEF["rq_lane"] * po
-    hold = po * (st.acc_bits + 1)
-    return COEF["rq_serial"] + COEF["rq_digit_bit"] * r + COEF["rq_hold_bit"] * hold
+        return 0.0 if mode is Requant.SHIFT else COEF["rq_lane"] * po
+    cells = COEF["rq_serial"] + COEF["rq_hold_bit"] * po * (st.acc_bits + 1)
+    return cells + (0.0 if mode is Requant.SHIFT else COEF["rq_digit_bit"] * r)
 
 
 def mem_pe_brams(net: Network, i: int, par: tuple[int, int, int]) -> int:
@@ -233,7 +239,8 @@ def estimate(net: Network, par: Sequence[tuple[int, int, int]], dsps: int = 0) -
         if not m:
             cells += pe_cells(net, i) + product_cells(k, n, in_dsps)
             continue
-        cells += mem_pe_cells(net, i) + mem_rq_cells(net, i, p)
+        fused = i < len(net.stages) and pool_fused(net, i, p)
+        cells += mem_pe_cells(net, i, fused) + mem_rq_cells(net, i, p)
         in_dsp = in_dsps and p[2] == 0
         cells += n * (COEF["dsp_mem_cells"] if in_dsp else COEF["lut_mem"])
         brams += mem_pe_brams(net, i, p)

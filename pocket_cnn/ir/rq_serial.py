@@ -15,6 +15,12 @@ per group in all. It is used when it costs no clock per image: the reader needs
 ``k * k * nig`` clocks per group, the requantiser must be done with a group before
 the next one finishes (``po * n + 3 <= k * k * nig``). ``r`` is the smallest of
 :data:`DIGITS` that meets that; where none does, the PE keeps one requantiser per lane.
+
+The serial path also does a following max-pool whose windows do not overlap (stride
+>= kernel) byte by byte: a line memory of the pooled row's running maxima, one byte
+per (pooled column, channel), read and written as the bytes leave, instead of a
+pcnn_maxpool_line on whole pixels. A SHIFT stage with such a pool takes the serial
+path for that alone (one clock per lane: ``po + 2`` per group).
 """
 
 from __future__ import annotations
@@ -55,25 +61,40 @@ def m_bits(st: ConvStage | FcStage) -> int:
     return max(int(st.mantissa.m.max()).bit_length(), 1)
 
 
-def rq_digit(mode: Requant, mbits: int, po: int, steps: int) -> int:
+def lane_clocks(mode: Requant, mbits: int, r: int) -> int:
+    """Clocks per lane of the serial requantiser with digit ``r`` (SHIFT: 1)."""
+    return 1 if mode is Requant.SHIFT else -(-mbits // r)
+
+
+def rq_digit(mode: Requant, mbits: int, po: int, steps: int, pool: bool = False) -> int:
     """Digit width ``r`` of the serial requantiser of a memory-form PE with ``po``
     output lanes and ``steps`` reader clocks per output group; 0: one requantiser per
-    lane (SHIFT mode, or no digit width is fast enough)."""
+    lane (no digit width is fast enough). SHIFT mode needs no multiplier: it takes the
+    serial path (``r`` = 1, one clock per lane) only to pool in the PE (``pool``: a
+    max-pool of windows that do not overlap follows the conv), else 0."""
     if mode is Requant.SHIFT:
-        return 0
+        return 1 if pool and po + 3 <= steps else 0
     for r in DIGITS:
-        if po * -(-mbits // r) + 3 <= steps:
+        if po * lane_clocks(mode, mbits, r) + 3 <= steps:
             return r
     return 0
 
 
-def rq_clocks(mbits: int, po: int, r: int) -> int:
+def rq_clocks(mode: Requant, mbits: int, po: int, r: int) -> int:
     """Clocks the serial requantiser is busy with one output group (0: none)."""
-    return po * -(-mbits // r) + 2 if r > 0 else 0
+    return po * lane_clocks(mode, mbits, r) + 2 if r > 0 else 0
 
 
-def stage_rq_clocks(st: ConvStage | FcStage, po: int, steps: int) -> int:
-    """:func:`rq_clocks` of a stage's memory-form PE (``po`` lanes, ``steps`` reader
-    clocks per output group)."""
-    mb = m_bits(st)
-    return rq_clocks(mb, po, rq_digit(requant_mode(st), mb, po, steps))
+def pool_in_pe(st: ConvStage | FcStage) -> bool:
+    """The stage ends with a max-pool the serial requantiser can do (stride >= kernel)."""
+    pool = getattr(st, "pool", None)
+    return pool is not None and pool.stride >= pool.kernel
+
+
+def stage_rq(st: ConvStage | FcStage, po: int, steps: int) -> tuple[int, int]:
+    """(digit, clocks per output group) of a stage's memory-form PE's serial
+    requantiser (``po`` lanes, ``steps`` reader clocks per output group); (0, 0): none,
+    and then no pooling in the PE."""
+    mode, mb = requant_mode(st), m_bits(st)
+    r = rq_digit(mode, mb, po, steps, pool_in_pe(st))
+    return r, rq_clocks(mode, mb, po, r)
