@@ -78,10 +78,11 @@ COEF: dict[str, float] = {
     "mem_bit": 1.0,  # cells per output pixel / pool line bit of a memory-form PE
     "dsp_mem_cells": 10.0,  # cells per memory-form product in a DSP
     "lut_mem": 250.0,  # cells per memory-form product in logic (shift-and-add)
-    "mem_bram_margin": 4.0,  # SB_RAM40_4K beyond the rings and ROMs (measured)
+    "mem_bram_margin": 2.0,  # SB_RAM40_4K beyond the rings and ROMs (measured)
     "rq_serial": 160.0,  # cells of a serial requantiser: product, rounding, clamp
     "rq_digit_bit": 25.0,  # cells per digit bit of its shift-and-add multiplier
     "rq_hold_bit": 2.0,  # cells per bit of its holding bank (register and load mux)
+    "rq_exact": 200.0,  # cells of its float32 rounding of the product (exact mode)
     "rq_lane": 600.0,  # cells of one general requantiser per output lane (no DSP)
     # cells a max-pool in the serial requantiser saves against a pcnn_maxpool_line
     # beyond its line bits ("mem_pe" was calibrated on PEs followed by one)
@@ -201,6 +202,8 @@ def mem_rq_cells(net: Network, i: int, par: tuple[int, int, int]) -> float:
     if r == 0:
         return 0.0 if mode is Requant.SHIFT else COEF["rq_lane"] * po
     cells = COEF["rq_serial"] + COEF["rq_hold_bit"] * po * (st.acc_bits + 1)
+    if mode is Requant.EXACT:
+        cells += COEF["rq_exact"]
     return cells + (0.0 if mode is Requant.SHIFT else COEF["rq_digit_bit"] * r)
 
 
