@@ -8,8 +8,10 @@ board (the fastest setting whose estimate fits its device, pocket_cnn.ir.auto_pa
 the table shows the setting chosen), ``--fold N`` N input and N output channels per PE.
 Prints progress, then a markdown table with the date and tool versions, and writes
 the results as JSON (default build/bench_boards/results.json).
-Usage: python benchmarks/bench_boards.py [--models A B] [--boards icebreaker ulx3s]
-[--fold auto|N] [--timeout S]. Yosys on the larger models takes minutes: run it with nice.
+Usage: python benchmarks/bench_boards.py [--models A B | --all] [--boards icebreaker
+ulx3s] [--fold auto|N] [--start full|auto] [--timeout S]; ``--all --start auto`` is the
+"every zoo model fits at auto" check (fit, clocks per image, images/s, synthesis time).
+Yosys on the larger models takes minutes: run it with nice.
 A model is a zoo name, or ``ort:NAME``: the float net NAME of
 pocket_cnn/zoo/float_nets.py (e.g. ``ort:lenet``) quantized by onnxruntime's
 quantize_static with its defaults (QDQ, uint8 activations, per tensor, MinMax).
@@ -26,10 +28,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pocket_cnn.boards.spec import Board, board_file, load_board
+from pocket_cnn.cli.parallel_opts import auto_target
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ip import ROOT, build_root
 from pocket_cnn.ir import Network
 from pocket_cnn.ir.auto_parallel import AutoTarget
+from pocket_cnn.ir.cycles import cycle_report
 from pocket_cnn.ir.parallel import resolve_parallel
 from pocket_cnn.onnx_import import from_onnx
 from pocket_cnn.synth.pipeline import SynthReport, synthesize
@@ -63,6 +67,8 @@ class Row:
     fits: bool
     note: str
     seconds: dict[str, float]
+    #: steady-state clocks per image (the cycle model, pocket_cnn.ir.cycles)
+    cycles: int | None = None
 
 
 def load(model: str) -> Network:
@@ -82,16 +88,12 @@ def folded(net: Network, par: str) -> str:
 
 
 def target(board: Board) -> AutoTarget:
-    """``auto`` on ``board``: keep up with the input port within its device."""
-    return AutoTarget(
-        clock_mhz=board.clock.hz / 1e6,
-        cells=board.resources.lut,
-        dsps=board.resources.dsp,
-        device=board.device,
-    )
+    """``auto`` on ``board``: keep up with the input port within its device (as
+    ``pocket-cnn synth --board`` takes it)."""
+    return auto_target(board, None)
 
 
-def row(model: str, par: str, rep: SynthReport) -> Row:
+def row(model: str, par: str, rep: SynthReport, cycles: int | None = None) -> Row:
     """The table row of one synthesis report."""
     syn, placed = rep.synthesised, rep.placed
 
@@ -117,6 +119,7 @@ def row(model: str, par: str, rep: SynthReport) -> Row:
         fits=rep.fits,
         note="; ".join(rep.overflow[:1]) if not rep.fits else "; ".join(rep.notes),
         seconds=rep.seconds,
+        cycles=cycles,
     )
 
 
@@ -133,8 +136,9 @@ def markdown(rows: list[Row], versions: dict[str, str]) -> str:
         "or LUT4s placed by nextpnr-ecp5 (ECP5); yosys counts where the design was not "
         "placed. fmax from nextpnr (seed 1) for the network alone (no board top).",
         "",
-        "| model | board | parallelism | LUT | FF | BRAM | DSP | fmax | board clock |",
-        "|---|---|---|---:|---:|---:|---:|---|---:|",
+        "| model | board | parallelism | LUT | FF | BRAM | DSP | fmax | board clock "
+        "| clocks/image | images/s at board clock | synthesis |",
+        "|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     for r in rows:
         if r.fmax_mhz is not None:
@@ -144,9 +148,12 @@ def markdown(rows: list[Row], versions: dict[str, str]) -> str:
         else:
             speed = "-"
         lut = _cell(r.lut) + ("" if r.lut_kind == "placed" or r.lut is None else " (yosys)")
+        rate = "-" if not r.cycles else f"{r.clock_mhz * 1e6 / r.cycles:,.0f}"
+        took = f"{sum(r.seconds.values()):.0f} s"
         out.append(
             f"| {r.model} | {r.board} ({r.device}) | {r.parallel} | {lut} | {_cell(r.ff)} | "
-            f"{_cell(r.bram)} | {_cell(r.dsp)} | {speed} | {r.clock_mhz:g} MHz |"
+            f"{_cell(r.bram)} | {_cell(r.dsp)} | {speed} | {r.clock_mhz:g} MHz | "
+            f"{_cell(r.cycles)} | {rate} | {took} |"
         )
     return "\n".join(out)
 
@@ -169,6 +176,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="when full does not fit: 'auto' (default, the fastest setting that fits by the "
         "estimate) or N channels in and out per PE",
     )
+    p.add_argument(
+        "--start",
+        choices=("full", "auto"),
+        default="full",
+        help="'auto': synthesise at the board's auto setting only (no full-parallel try)",
+    )
+    p.add_argument("--all", action="store_true", help="every zoo model (overrides --models)")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per tool step")
     p.add_argument("--build", type=Path, default=build_root() / "bench_boards")
     p.add_argument("--json", type=Path, default=None, help="default BUILD/results.json")
@@ -178,6 +192,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 0 when every run finished (fitting or not), 2 on bad setup."""
     args = parse_args(argv)
+    if args.all:
+        args.models = list(ZOO)
     unknown = [m for m in args.models if m not in ZOO and m.removeprefix("ort:") not in FLOAT_NETS]
     if unknown:
         print(f"bench_boards: unknown zoo model(s) {', '.join(unknown)}", file=sys.stderr)
@@ -194,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     for model in args.models:
         net = load(model)
         for board in boards:
-            for par in ("full", args.fold):
+            for par in ("auto",) if args.start == "auto" else ("full", args.fold):
                 tag = f"{model} on {board.name} par {par}"
 
                 def progress(line: str, tag: str = tag) -> None:
@@ -207,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
                 except ModelError as err:
                     print(f"bench_boards: {tag}: {err}", file=sys.stderr)
                     return 2
-                rows.append(row(model, f"auto: {pairs}" if pairs.auto else par, rep))
+                steady = cycle_report(net, pairs.triples(net)).steady
+                rows.append(row(model, f"auto: {pairs}" if pairs.auto else par, rep, steady))
                 save(out, versions, rows)  # after every row: a long run keeps what it has
                 if rep.fits:
                     break
