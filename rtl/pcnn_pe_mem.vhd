@@ -287,24 +287,48 @@ architecture rtl of pcnn_pe_mem is
 
   -- x * w as shift-and-add (no multiplier cell, so no DSP: G_CFG.mul_logic); x in
   -- -128 .. 255, w int8, |x * w| < 2**15
+  -- (the eight partial products summed as a tree: three adder levels, not seven)
   function mul_sa(x : integer; w : std_logic_vector(7 downto 0)) return integer is
+    type pp_t is array (0 to 7) of signed(16 downto 0);
+
     variable xs : signed(16 downto 0);
-    variable p  : signed(16 downto 0);
+    variable pp : pp_t;
   begin
     xs := to_signed(x, 17);
-    p  := (others => '0');
-    for i in 0 to 6 loop
+    for i in 0 to 7 loop
+      pp(i) := (others => '0');
       if w(i) = '1' then
-        p := p + shift_left(xs, i);
+        pp(i) := shift_left(xs, i);
       end if;
     end loop;
-    if w(7) = '1' then
-      p := p - shift_left(xs, 7);
-    end if;
-    return to_integer(p);
+    pp(7) := -pp(7);
+    for i in 0 to 3 loop
+      pp(i) := pp(2 * i) + pp(2 * i + 1);
+    end loop;
+    pp(0) := (pp(0) + pp(1)) + (pp(2) + pp(3));
+    return to_integer(pp(0));
   end function;
 
   subtype cnt_t is unsigned(C_CB - 1 downto 0);
+
+  -- rows (global count) written before output row oy (window base row by) of the image
+  -- starting at row img may start: its windows' rows, the whole image for the last one
+  function need_of(oy : natural; by : integer; img : cnt_t) return cnt_t is
+  begin
+    if oy /= C_HO - 1 and by + C_K < C_H then
+      return img + to_unsigned(pcnn_max(by + C_K, 0), C_CB);
+    end if;
+    return img + to_unsigned(C_H, C_CB);
+  end function;
+
+  -- lowest row (global count) the reader needs at window base row by
+  function low_of(by : integer; img : cnt_t) return cnt_t is
+  begin
+    if by > 0 then
+      return img + to_unsigned(by, C_CB);
+    end if;
+    return img;
+  end function;
   subtype prod_int_t is integer range -2 ** 15 to 2 ** 15 - 1;
   type prod_arr_t is array (0 to C_PO - 1, 0 to C_PI - 1) of prod_int_t;
   type acc_arr_t is array (0 to C_PO - 1) of signed(C_ACC_W - 1 downto 0);
@@ -331,6 +355,8 @@ architecture rtl of pcnn_pe_mem is
   signal r_ig    : natural range 0 to C_NIG - 1;
   signal r_wa    : natural range 0 to C_NW - 1;
   signal r_img   : cnt_t;
+  signal r_need  : cnt_t; -- rows written before the current output row may start
+  signal r_low   : cnt_t; -- lowest row the reader still needs
   signal r_ok    : std_logic;
   signal r_step  : std_logic;
 
@@ -356,7 +382,8 @@ architecture rtl of pcnn_pe_mem is
   type hacc_arr_t is array (0 to C_PO - 1) of signed(C_AW - 1 downto 0);
 
   signal e_cnt               : natural range 0 to C_E;
-  signal e_final, e_last     : std_logic;
+  signal e_final             : std_logic;
+  signal e_last              : std_logic;
   signal e_idle              : std_logic;
   signal h_acc               : hacc_arr_t;
   signal e_dig               : natural range 0 to C_ND - 1;
@@ -374,10 +401,12 @@ architecture rtl of pcnn_pe_mem is
 
   signal e_ox                : natural range 0 to C_WO - 1;
   signal e_oy                : natural range 0 to C_HO - 1;
-  signal e_dx, e_dy          : natural range 0 to C_PS - 1;
+  signal e_dx                : natural range 0 to C_PS - 1;
+  signal e_dy                : natural range 0 to C_PS - 1;
   signal e_px                : natural range 0 to C_WO / C_PS;
   signal e_py                : natural range 0 to C_HO / C_PS;
-  signal p_win, p_first      : std_logic;
+  signal p_win               : std_logic;
+  signal p_first             : std_logic;
   signal p_out               : std_logic;
   signal pline               : pline_t;
   signal pl_q                : std_logic_vector(7 downto 0);
@@ -396,19 +425,9 @@ begin
   -- writer ---------------------------------------------------------------------------
   -- room: the row being written is at most R - 1 rows above the lowest row the reader
   -- still needs (the first row of its current window, or of its image)
-  p_room : process (all)
-    variable low : cnt_t;
-  begin
-    low := r_img;
-    if r_by > 0 then
-      low := r_img + to_unsigned(r_by, C_CB);
-    end if;
-    w_room <= '0';
-    -- signed: the writer may be below that row (rows the reader skips at stride > K)
-    if to_integer(signed(w_rows - low)) < C_R then
-      w_room <= '1';
-    end if;
-  end process;
+  -- (r_low, kept by the reader; signed: the writer may be below that row, rows the
+  -- reader skips at stride > K)
+  w_room <= '1' when signed(w_rows - r_low) < C_R else '0';
 
   -- the input beat is written straight from s_data, one word per clock (the source holds
   -- it until s_ready: AXI), and taken with its last word
@@ -463,18 +482,8 @@ begin
   -- reader -----------------------------------------------------------------------------
   -- an output row may start when the input rows of its windows are written (the last
   -- one waits for the whole image, so the next image's rows follow in the ring)
-  p_ok : process (all)
-    variable need : integer;
-  begin
-    need := C_H;
-    if r_oy /= C_HO - 1 and r_by + C_K < C_H then
-      need := r_by + C_K;
-    end if;
-    r_ok <= '0';
-    if to_integer(signed(w_rows - r_img)) >= need then
-      r_ok <= '1';
-    end if;
-  end process;
+  -- (r_need, the row count it waits for, kept by the reader: one short compare)
+  r_ok <= '1' when signed(w_rows - r_need) >= 0 else '0';
 
   out_free <= (not m_valid_r) or m_ready;
   e_idle   <= '1' when not C_SER or e_cnt = 0 else '0';
@@ -777,12 +786,16 @@ begin
                   r_ox <= 0;
                   r_bx <= -C_P;
                   if r_oy /= C_HO - 1 then
-                    r_oy <= r_oy + 1;
-                    r_by <= r_by + C_S;
+                    r_oy   <= r_oy + 1;
+                    r_by   <= r_by + C_S;
+                    r_need <= need_of(r_oy + 1, r_by + C_S, r_img);
+                    r_low  <= low_of(r_by + C_S, r_img);
                   else
-                    r_oy  <= 0;
-                    r_by  <= -C_P;
-                    r_img <= r_img + C_H;
+                    r_oy   <= 0;
+                    r_by   <= -C_P;
+                    r_img  <= r_img + C_H;
+                    r_need <= need_of(0, -C_P, r_img + C_H);
+                    r_low  <= low_of(-C_P, r_img + C_H);
                   end if;
                 end if;
               end if;
@@ -807,6 +820,8 @@ begin
         r_ig      <= 0;
         r_wa      <= 0;
         r_img     <= (others => '0');
+        r_need    <= need_of(0, -C_P, (others => '0'));
+        r_low     <= low_of(-C_P, (others => '0'));
         e_cnt     <= 0;
         f_v       <= '0';
         q_v       <= '0';
