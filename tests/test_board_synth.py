@@ -32,13 +32,21 @@ def _ghdl(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([GHDL, *args], cwd=cwd, capture_output=True, text=True, check=False)
 
 
-def _synth(tmp_path: Path, model: str, generics: list[str]) -> subprocess.CompletedProcess[str]:
-    files = emit(build(model), tmp_path / "gen")
+def _run_synth(
+    tmp_path: Path, model: str, generics: list[str], argmax: bool = False
+) -> subprocess.CompletedProcess[str]:
+    files = emit(build(model).with_argmax(argmax), tmp_path / "gen")
     sources = [*rtl_sources(), *files, *fileset("board")]
     ana = _ghdl(["-a", *FLAGS, f"--workdir={tmp_path}", *map(str, sources)], tmp_path)
     assert ana.returncode == 0, ana.stderr
     args = ["--synth", *FLAGS, f"--workdir={tmp_path}", "--no-formal", *generics, TOP]
-    syn = _ghdl(args, tmp_path)
+    return _ghdl(args, tmp_path)
+
+
+def _synth(
+    tmp_path: Path, model: str, generics: list[str], argmax: bool = False
+) -> subprocess.CompletedProcess[str]:
+    syn = _run_synth(tmp_path, model, generics, argmax)
     assert syn.returncode == 0, syn.stderr[-3000:]
     return syn
 
@@ -58,3 +66,14 @@ def test_synth_board_top(tmp_path: Path, model: str, generics: list[str]) -> Non
     for port, mode in (("clk", "in"), ("rst_btn", "in"), ("uart_rx", "in"), ("uart_tx", "out")):
         assert re.search(rf"\b{port}\s*:\s*{mode}\s+std_logic;", syn.stdout), port
     assert re.search(r"\bleds\s*:\s*out\s+std_logic_vector\s*\(3 downto 0\)", syn.stdout)
+
+
+def test_synth_board_top_argmax(tmp_path: Path) -> None:
+    """G_ARGMAX with a network generated with argmax synthesises (the class byte reaches
+    the TX path); with a network without argmax the board top's guard stops synthesis."""
+    syn = _synth(tmp_path / "ok", "conv_3x1_1x1_max_2x2", ["-gG_ARGMAX=true"], argmax=True)
+    assert "latch" not in syn.stderr.lower(), syn.stderr
+    assert f"entity {TOP} is" in syn.stdout
+    bad = _run_synth(tmp_path / "bad", "conv_3x1_1x1_max_2x2", ["-gG_ARGMAX=true"])
+    assert bad.returncode != 0
+    assert "G_ARGMAX needs a network generated with argmax" in bad.stderr, bad.stderr[-2000:]

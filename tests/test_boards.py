@@ -308,6 +308,7 @@ def test_one_route_to_nextpnr_flags(tmp_path: Path, name: str) -> None:
         ({"board": "nosuch"}, "'nosuch': no such board in"),
         ({}, "needs the parameter board: NAME"),
         ({"board": "icebreaker", "pll": 1}, "unknown generator parameter(s) pll"),
+        ({"board": "icebreaker", "argmax": "yes"}, "'argmax': must be true or false"),
     ],
 )
 def test_generator_bad_params(
@@ -345,3 +346,33 @@ def test_wrappers_synthesise(tmp_path: Path) -> None:
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         assert proc.returncode == 0, proc.stderr
         assert f"module pcnn_board_{name}" in proc.stdout
+
+
+@pytest.mark.requires_tools("ghdl")
+@pytest.mark.parametrize("net_argmax", [True, False])
+def test_generator_argmax(tmp_path: Path, net_argmax: bool) -> None:
+    """Board generator parameter ``argmax: true``: the wrapper sets G_ARGMAX; with a
+    network generated with argmax the top synthesises, with one without argmax the board
+    top's guard stops ghdl --synth with a message that says what to do."""
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    generate(_input_yml(gen, {"board": "icebreaker", "argmax": True}), gen)
+    wrapper = gen / "pcnn_board_icebreaker.vhd"
+    assert re.search(r"G_ARGMAX\s*=>\s*true", wrapper.read_text())
+    net = emit_vhdl(build("conv_3x1_1x1_max_2x2").with_argmax(net_argmax), tmp_path / "net")
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    flags = [*GHDL_FLAGS, f"--workdir={lib}"]
+    sources = [*fileset("rtl"), *net, *fileset("board"), wrapper]
+    proc = subprocess.run(
+        ["ghdl", "-a", *flags, *map(str, sources)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    cmd = ["ghdl", "--synth", *flags, "--no-formal", "--out=verilog", "pcnn_board_icebreaker"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if net_argmax:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert "module pcnn_board_icebreaker" in proc.stdout
+    else:
+        assert proc.returncode != 0
+        assert "G_ARGMAX needs a network generated with argmax: true" in proc.stderr

@@ -295,3 +295,38 @@ def test_example_soc_synthesises(tmp_path: Path) -> None:
         proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "module soc_top" in proc.stdout
+
+
+#: a model whose full parallelism (132 multipliers, ~14000 cells) does not fit the UP5K
+TOO_BIG = "conv_5x1_1x1_max_2x2"
+
+
+def test_generator_auto_knows_the_board(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``parallel: auto`` with ``board: icebreaker`` picks what ``pocket-cnn check MODEL
+    --board icebreaker`` picks (the same device limits), and writes the same package as
+    ``generate --parallel <that setting>``; without the board it picks another setting."""
+    assert cli_main(["check", f"zoo:{TOO_BIG}", "--board", "icebreaker"]) == 0
+    out = capsys.readouterr()
+    assert "does not fit the iCE40UP5K" in out.err  # auto had to slow down for the board
+    (setting,) = re.findall(r"^parallelism \(auto\): (\S+)$", out.out, re.MULTILINE)
+
+    def gen(folder: Path, params: dict[str, object]) -> str:
+        folder.mkdir()
+        generate(_input_yml(folder, {"zoo": TOO_BIG, **params}), folder)
+        return capsys.readouterr().err
+
+    err = gen(tmp_path / "board", {"board": "icebreaker"})
+    assert f"parallelism on icebreaker: {setting}\n" in err
+    assert cli_main(["generate", f"zoo:{TOO_BIG}", "-o", str(tmp_path / "cli")]) == 0
+    assert (
+        cli_main(
+            ["generate", f"zoo:{TOO_BIG}", "-o", str(tmp_path / "cli_set"), "--parallel", setting]
+        )
+        == 0
+    )
+    pkg = "pcnn_net_pkg.vhd"
+    board_pkg = (tmp_path / "board" / pkg).read_text()
+    assert board_pkg == (tmp_path / "cli_set" / pkg).read_text()
+    assert board_pkg != (tmp_path / "cli" / pkg).read_text()  # the board made a difference
+    err = gen(tmp_path / "free", {})
+    assert f"parallelism: {setting}\n" not in err

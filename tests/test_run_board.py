@@ -285,3 +285,20 @@ def test_argmax_board_wrong_class_exit_1(
     board.join(timeout=5)
     assert code == 1
     assert "1 of 3 images differ" in capsys.readouterr().err
+
+
+def test_argmax_board_without_option_says_add_argmax(
+    tmp_path: Path, pty: tuple[int, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A board built with argmax, run-board without --argmax: exit 2 after the timeout,
+    the one error line says the board answers like an argmax board."""
+    net = build(MODEL)
+    inp, _ = _input(tmp_path, net, 2)
+    board = _board(net.with_argmax(), pty[0])
+    code = _run(f"zoo:{MODEL}", inp, pty[1], "--timeout", "0.5")
+    board.stop.set()
+    board.join(timeout=5)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "image 0: got 2 of 8 result bytes" in err
+    assert err.strip().endswith("add --argmax"), err

@@ -23,8 +23,10 @@ def _active_level(active_low: bool) -> str:
     return "'0'" if active_low else "'1'"
 
 
-def wrapper_vhdl(board: Board) -> str:
-    """VHDL-2008 text of entity ``board.top`` (library of pcnn_board_uart)."""
+def wrapper_vhdl(board: Board, argmax: bool = False) -> str:
+    """VHDL-2008 text of entity ``board.top`` (library of pcnn_board_uart); ``argmax``:
+    the board answers with the class (pcnn_board_uart's G_ARGMAX, which needs a network
+    generated with argmax)."""
     return render(
         TEMPLATE,
         top=board.top,
@@ -37,6 +39,7 @@ def wrapper_vhdl(board: Board) -> str:
         led_level=_active_level(board.leds.active_low),
         pll=board.clock.pll,
         pll_module=pll_module(board),
+        argmax="true" if argmax else "false",
     )
 
 
@@ -54,8 +57,8 @@ def write_pll(board: Board, outdir: Path) -> Path | None:
     return path
 
 
-def write_wrapper(board: Board, outdir: Path) -> Path:
+def write_wrapper(board: Board, outdir: Path, argmax: bool = False) -> Path:
     """Write ``<outdir>/pcnn_board_<name>.vhd``; returns its path."""
     path = outdir / f"{board.top}.vhd"
-    path.write_text(wrapper_vhdl(board))
+    path.write_text(wrapper_vhdl(board, argmax))
     return path

@@ -17,10 +17,13 @@ import numpy as np
 from pocket_cnn.atomic import write_atomic
 from pocket_cnn.cli.argmax_option import add_argmax, apply_argmax
 from pocket_cnn.errors import ModelError
-from pocket_cnn.host import open_link, run_images
+from pocket_cnn.host import BoardTimeout, open_link, run_images
 from pocket_cnn.host.progress import ProgressBar
+from pocket_cnn.host.protocol import STATUS_BYTES
 from pocket_cnn.host.run import default_timeout
+from pocket_cnn.ir import Network
 from pocket_cnn.ir.inputs import load_input
+from pocket_cnn.ir.network import MAX_ARGMAX_CLASSES
 from pocket_cnn.loader import load
 
 #: Mismatch lines printed before "... and N more".
@@ -55,6 +58,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def _argmax_hint(net: Network, err: BoardTimeout) -> ModelError:
+    """``err``, told that the board answers like one built with argmax when the first
+    image brought exactly the class byte(s) and the status byte."""
+    if net.argmax or err.image != 0 or net.scores_shape[0] > MAX_ARGMAX_CLASSES:
+        return err
+    if err.got != net.with_argmax().output_words + STATUS_BYTES:
+        return err
+    return ModelError(
+        f"{err} The board sent {err.got} bytes, as a board built with argmax does "
+        "(class bytes and the status byte): add --argmax"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand: 0 all match the reference, 1 some differ (ModelError -> 2)."""
     net = apply_argmax(load(args.model), args)
@@ -66,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     with open_link(args.port, args.baud) as link:
         try:
             result = run_images(net, x, link, timeout, progress=bar.update)
+        except BoardTimeout as err:
+            raise _argmax_hint(net, err) from err
         finally:
             bar.close()
     if args.output is not None:

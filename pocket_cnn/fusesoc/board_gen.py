@@ -1,6 +1,8 @@
 """The FuseSoC generator ``pocket_cnn_board_gen`` (run by generators/pocket_cnn_board_gen.py).
 
-FuseSoC runs it per board target with the parameter ``board: <name>``; it reads
+FuseSoC runs it per board target with the parameter ``board: <name>`` (and optionally
+``argmax: true``: the board answers with the class index; the network generator then
+needs ``argmax: true`` too, which the board top checks when it is elaborated); it reads
 ``<files_root>/boards/<name>.yaml`` and writes, in the working directory:
 
 - the board's constraint file(s) (:mod:`pocket_cnn.boards.constraints`),
@@ -32,18 +34,34 @@ from pocket_cnn.fusesoc import gapi
 BOARDS_DIR = "boards"
 #: file types of the board top's HDL (the wrapper, and the PLL's Verilog if any)
 HDL_TYPES = ("vhdlSource-2008", "verilogSource")
+#: the generator's parameters
+KNOWN = ("argmax", "board")
 
 
-def _board_param(data: dict[str, Any], input_yml: Path) -> str:
+def _params(data: dict[str, Any], input_yml: Path) -> dict[str, Any]:
     params = data.get("parameters") or {}
     if not isinstance(params, dict):
         raise ModelError("parameters must be a mapping", node=str(input_yml))
-    unknown = sorted(set(params) - {"board"})
+    unknown = sorted(set(params) - set(KNOWN))
     if unknown:
         raise ModelError(
-            f"unknown generator parameter(s) {', '.join(unknown)}; known: board",
+            f"unknown generator parameter(s) {', '.join(unknown)}; known: {', '.join(KNOWN)}",
             node="pocket_cnn_board_gen",
         )
+    return params
+
+
+def _argmax_param(params: dict[str, Any]) -> bool:
+    argmax = params.get("argmax", False)
+    if not isinstance(argmax, bool):
+        raise ModelError(
+            f"must be true or false (the network generator needs the same), got {argmax!r}",
+            node="argmax",
+        )
+    return argmax
+
+
+def _board_param(params: dict[str, Any]) -> str:
     name = params.get("board")
     if not isinstance(name, str):
         raise ModelError(
@@ -83,8 +101,10 @@ def generate(input_yml: Path, outdir: Path) -> list[Path]:
     """Run the generator for one FuseSoC input file; returns the files written."""
     data = gapi.read_input(input_yml)
     files_root = Path(data.get("files_root") or ".")
-    board = load_board(board_file(files_root / BOARDS_DIR, _board_param(data, input_yml)))
-    files = [(write_wrapper(board, outdir), "vhdlSource-2008")]
+    params = _params(data, input_yml)
+    argmax = _argmax_param(params)
+    board = load_board(board_file(files_root / BOARDS_DIR, _board_param(params)))
+    files = [(write_wrapper(board, outdir, argmax), "vhdlSource-2008")]
     pll = write_pll(board, outdir)
     if pll is not None:
         files.append((pll, "verilogSource"))

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from pocket_cnn.boards.spec import find_board, load_board
+from pocket_cnn.cli.parallel_opts import auto_target
 from pocket_cnn.emit import emit
 from pocket_cnn.errors import ModelError
 from pocket_cnn.fusesoc import gapi
@@ -151,13 +152,9 @@ def _target(p: GenParams, files_root: Path) -> AutoTarget:
         return AutoTarget()
     local = files_root / BOARDS_DIR / f"{p.board}.yaml"
     board = load_board(local) if local.is_file() else find_board(p.board)
-    return AutoTarget(
-        rate=p.rate,
-        clock_mhz=board.clock.hz / 1e6,
-        cells=board.resources.lut,
-        dsps=board.resources.dsp,
-        device=board.device,
-    )
+    # the one mapping board -> target, shared with ``check`` / ``synth --board``: the
+    # device's logic cells, DSPs and block RAMs and the clock
+    return auto_target(board, p.rate)
 
 
 def write_testbench(net: Network, outdir: Path, p: GenParams) -> tuple[SimFiles, list[Path]]:
@@ -195,6 +192,8 @@ def generate(input_yml: Path, outdir: Path) -> list[Path]:
     par = resolve_parallel(net, params.parallel, _target(params, files_root))
     if par.note:
         print(f"pocket_cnn_gen.py: {par.note}", file=sys.stderr)
+    on = f" on {params.board}" if params.board is not None else ""
+    print(f"pocket_cnn_gen.py: parallelism{on}: {par}", file=sys.stderr)
     rtl = emit(net, outdir, params.top, par)
     sim: list[Path] = []
     if params.testbench:

@@ -10,6 +10,12 @@
 -- the output FIFO one whole result, so neither side waits for the other. Image
 -- boundaries are counted (C_IN_WORDS words per image), so after a lost or extra byte
 -- only a reset puts host and board back in step.
+-- Class answer (G_ARGMAX): a network generated with argmax (generator parameter
+-- argmax: true, pcnn_argmax at its end) makes the result the class index, one byte per
+-- result pixel: for a classifier the board answers every image with one byte, the
+-- class, then the status byte. G_ARGMAX states that the board is built for that
+-- answer: elaboration (simulation and synthesis) stops if the network's result pixels
+-- are wider than one byte (C_OUT_CH /= 1, a network generated without argmax).
 -- Clock: everything runs on clk, the board oscillator. A board that needs another
 -- frequency puts a PLL wrapper in front: the PLL output into clk, rst_btn held active
 -- until the PLL is locked, and G_CLK_HZ set to the PLL output frequency.
@@ -40,9 +46,11 @@ entity pcnn_board_uart is
     G_BAUD       : positive  := 115_200;     -- UART baud rate, both directions
     G_RST_ACTIVE : std_logic := '0';         -- level of rst_btn while pressed
     G_POR_CYCLES : positive  := 1024;        -- clocks of reset after start-up/release
-    G_IN_DEPTH   : positive  := C_IN_WORDS;  -- input FIFO words (default: one image)
-    G_OUT_DEPTH  : positive  := C_OUT_WORDS; -- output FIFO words (default: one result)
-    G_LED_ON     : std_logic := '1'          -- leds level of a lit LED
+    -- FIFO depths: one image in, one result out; at least 2 (pcnn_fifo's pointers)
+    G_IN_DEPTH   : positive  := maximum(2, C_IN_WORDS);   -- input FIFO words
+    G_OUT_DEPTH  : positive  := maximum(2, C_OUT_WORDS);  -- output FIFO words
+    G_LED_ON     : std_logic := '1';         -- leds level of a lit LED
+    G_ARGMAX     : boolean   := false        -- true: the network answers with the class
   );
   port (
     -- clock and reset button
@@ -108,6 +116,11 @@ architecture rtl of pcnn_board_uart is
   signal beat       : std_logic := '0';
   signal lit        : std_logic_vector(3 downto 0);  -- '1' = LED lit
 begin
+  assert C_OUT_CH = 1 or not G_ARGMAX
+    report "pcnn_board_uart: G_ARGMAX needs a network generated with argmax: true (its "
+           & "result pixels have " & integer'image(C_OUT_CH) & " words, not 1 class index)"
+    severity failure;
+
   -- Reset: synchronised button, then a counter that holds rst for G_POR_CYCLES clocks.
   reset : process (clk)
   begin

@@ -6,7 +6,9 @@ sim/tb/pcnn_board_tb.vhd. The board runs at 1 MHz with 100 kBd (10 clocks per bi
 so a simulation takes seconds. Every run sends IMAGES images back to back with random
 idle gaps between bytes and one long pause mid-image; the default model also runs
 with a glitch and a bad stop bit before the images, and with the host's bit time 2.5 %
-shorter and longer than the board's. Stimuli and expected words (from
+shorter and longer than the board's; ARGMAX_RUN runs with the network generated with
+argmax and the board top's G_ARGMAX (one class byte per image, expected from the
+reference's argmax, classes differing between images). Stimuli and expected words (from
 pocket_cnn.reference.run) are written by a pre_config hook into the test's output path.
 Library ``board_blocks`` tests the FIFO alone (pocket_cnn.pcnn_fifo, shared with the legacy
 adapter: fill to capacity, order, throughput).
@@ -21,6 +23,8 @@ from vunit.ui.library import Library
 
 from pocket_cnn.emit import emit
 from pocket_cnn.ip import ROOT, fileset
+from pocket_cnn.reference import run as reference_run
+from pocket_cnn.simulation import stimuli
 from pocket_cnn.zoo import build
 
 from . import TB, reference_pre_config
@@ -35,6 +39,9 @@ MODELS = (
     "conv_3x1_1x1_max_2x2_padding",
     "conv_3x1_1x1_max_2x2_colored_input",
 )
+#: the argmax run (library ``board_<model>_argmax``): model, images and image seed,
+#: chosen so that the classes differ from image to image (checked when it is added)
+ARGMAX_RUN = ("conv_3x1_1x1_max_2x2_padding", 6, 10)
 #: extra runs of the first model: (name, generics)
 EXTRA: tuple[tuple[str, dict[str, Any]], ...] = (
     ("bad_frames", {"G_BAD_FRAMES": True}),
@@ -54,31 +61,42 @@ def add_tests(vu: VUnit, rtl_lib: Library) -> None:
     board_files = [str(p) for p in board]
     _add_fifo(vu)
     for i, name in enumerate(MODELS):
-        net = build(name)
-        lib_name = f"board_{name}"
-        lib = vu.add_library(lib_name)
-        lib.add_source_files([str(p) for p in emit(net, GEN / lib_name)])
-        lib.add_source_files(board_files)
-        lib.add_source_files(
-            [str(TB / f) for f in ("pcnn_tb_pkg.vhd", "pcnn_axis_checker.vhd", "pcnn_board_tb.vhd")]
+        _add_model(vu, board_files, name, i, argmax=False)
+    _add_model(vu, board_files, ARGMAX_RUN[0], len(MODELS), argmax=True)
+
+
+def _add_model(vu: VUnit, board_files: list[str], name: str, i: int, argmax: bool) -> None:
+    """Library ``board_<name>[_argmax]``: the board top around the model's network."""
+    net = build(name).with_argmax(argmax)
+    images, seed = (ARGMAX_RUN[1], ARGMAX_RUN[2]) if argmax else (IMAGES, 10 + i)
+    if argmax:  # a board that always sent the same class must not pass
+        classes = reference_run(net, stimuli.random_images(net, images, seed))
+        assert len(set(classes.ravel().tolist())) > 1, "ARGMAX_RUN: pick another seed"
+    lib_name = f"board_{name}" + ("_argmax" if argmax else "")
+    lib = vu.add_library(lib_name)
+    lib.add_source_files([str(p) for p in emit(net, GEN / lib_name)])
+    lib.add_source_files(board_files)
+    lib.add_source_files(
+        [str(TB / f) for f in ("pcnn_tb_pkg.vhd", "pcnn_axis_checker.vhd", "pcnn_board_tb.vhd")]
+    )
+    tb = lib.test_bench("pcnn_board_tb")
+    base = {
+        "G_CLK_HZ": CLK_HZ,
+        "G_BAUD": BAUD,
+        "G_IMAGES": images,
+        "G_IN_WORDS": net.input_words,
+        "G_OUT_WORDS": net.output_words,
+        "G_SEED": 1 + i,
+        "G_ARGMAX": argmax,
+    }
+    runs: list[tuple[str, dict[str, object]]] = [("gaps", {})]
+    runs += list(EXTRA) if i == 0 else []
+    for run_name, extra in runs:
+        tb.add_config(
+            name=run_name,
+            generics={**base, **extra},
+            pre_config=reference_pre_config(net, images, seed=seed),
         )
-        tb = lib.test_bench("pcnn_board_tb")
-        base = {
-            "G_CLK_HZ": CLK_HZ,
-            "G_BAUD": BAUD,
-            "G_IMAGES": IMAGES,
-            "G_IN_WORDS": net.input_words,
-            "G_OUT_WORDS": net.output_words,
-            "G_SEED": 1 + i,
-        }
-        runs: list[tuple[str, dict[str, object]]] = [("gaps", {})]
-        runs += list(EXTRA) if i == 0 else []
-        for run_name, extra in runs:
-            tb.add_config(
-                name=run_name,
-                generics={**base, **extra},
-                pre_config=reference_pre_config(net, IMAGES, seed=10 + i),
-            )
 
 
 def _add_fifo(vu: VUnit) -> None:

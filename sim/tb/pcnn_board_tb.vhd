@@ -38,7 +38,8 @@ entity pcnn_board_tb is
     G_PAUSE_BITS    : natural  := 300;        -- pause in the middle of one image, bit times
     G_SKEW_PERMILLE : integer  := 0;          -- host bit time longer (+) or shorter (-)
     G_BAD_FRAMES    : boolean  := false;      -- send a glitch and a bad stop bit first
-    G_SEED          : positive := 1           -- seed of the gaps
+    G_SEED          : positive := 1;          -- seed of the gaps
+    G_ARGMAX        : boolean  := false       -- board top's G_ARGMAX (class answer)
   );
 end entity pcnn_board_tb;
 
@@ -64,7 +65,8 @@ begin
 
   dut : entity work.pcnn_board_uart
     generic map (
-      G_CLK_HZ => G_CLK_HZ, G_BAUD => G_BAUD, G_RST_ACTIVE => '0', G_POR_CYCLES => 16)
+      G_CLK_HZ => G_CLK_HZ, G_BAUD => G_BAUD, G_RST_ACTIVE => '0', G_POR_CYCLES => 16,
+      G_ARGMAX => G_ARGMAX)
     port map (clk => clk, rst_btn => rst_btn, uart_rx => uart_rx, uart_tx => uart_tx,
               leds => leds, o_probe => probe);
 
