@@ -8,9 +8,11 @@ the front ends' default), no stalls. GHDL runs ``--ghdl-images`` images (analysi
 elaboration included, as `pocket-cnn simulate` runs them), Verilator
 ``--verilator-images`` through its compiled model (the one-off ghdl --synth, yosys pass
 and C++ build, cached across runs, timed apart). Both runs are checked against the
-reference. Prints a markdown table: images/s of each engine, the ratio, the build time
-and the CPU time per image (the machine may be shared: CPU seconds are the steadier
-figure). Usage: python benchmarks/bench_engines.py [--ghdl-images N]
+reference. The Verilator is the engine's choice (the packaged 5.048 when installed,
+GHDL's netlist as written; else the system one after the yosys pass). Prints a markdown
+table: images/s of each engine, the ratio, the build time and the CPU time per image
+(the machine may be shared: CPU seconds are the steadier figure).
+Usage: python benchmarks/bench_engines.py [--ghdl-images N]
 [--verilator-images N] [--models default mt lenet] [--parallel full auto]
 """
 
@@ -33,7 +35,7 @@ from pocket_cnn.ir.parallel import PeParallel, resolve_parallel
 from pocket_cnn.onnx_import import from_onnx
 from pocket_cnn.simulation.run import simulate_images
 from pocket_cnn.simulation.stimuli import random_images
-from pocket_cnn.synth.verilator_model import build_model, run_model
+from pocket_cnn.synth.verilator_model import build_model, run_model, verilator_command
 
 
 def _lenet() -> Network:
@@ -117,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
             f"| {name} | {cycles} | {g_rate:.3f} | {v_rate:.2f} | {v_rate / g_rate:.0f}x | "
             f"{1e3 * g_cpu:.2f} / {1e3 * v_cpu:.3f} | {g_cpu / max(v_cpu, 1e-9):.0f}x | {built} |"
         )
+    command, use_yosys = verilator_command()
     print(f"\nnumpy {np.__version__}; GHDL includes analysis and elaboration of its run")
+    print(f"Verilator: {command[0]} ({'after the yosys pass' if use_yosys else 'GHDL netlist'})")
     return 0
 
 

