@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pocket_cnn.boards.auto_target import auto_target
 from pocket_cnn.boards.spec import find_board
 from pocket_cnn.cli.main import main
-from pocket_cnn.cli.parallel_opts import auto_target
 from pocket_cnn.emit import emit
 from pocket_cnn.errors import ModelError
 from pocket_cnn.fusesoc.network_gen import generate, parse_params

@@ -52,8 +52,8 @@ def test_digits_synth_setting_of_the_board(monkeypatch: pytest.MonkeyPatch, tmp_
 
     import onnx
 
+    from pocket_cnn.boards.auto_target import auto_target
     from pocket_cnn.boards.spec import find_board
-    from pocket_cnn.cli.parallel_opts import auto_target
     from pocket_cnn.ir.cycles import cycle_report
     from pocket_cnn.ir.parallel import resolve_parallel
     from pocket_cnn.onnx_import import from_onnx

@@ -16,8 +16,8 @@ import itertools
 import numpy as np
 import pytest
 
+from pocket_cnn.boards.auto_target import auto_target
 from pocket_cnn.boards.spec import find_board
-from pocket_cnn.cli.parallel_opts import auto_target
 from pocket_cnn.emit.vhdl import context
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ir import Activation, FcStage, Network, PoolSpec, QTensor

@@ -164,8 +164,8 @@ def _synth(net: Network, parallel: str, board: str, work: Path) -> dict:
     the board's device (so the figures are of the setting that fits), its clocks per
     image from the cycle model (equal to the simulated steady state, tests/test_cycles.py).
     """
+    from pocket_cnn.boards.auto_target import auto_target
     from pocket_cnn.boards.spec import board_file, load_board
-    from pocket_cnn.cli.parallel_opts import auto_target
     from pocket_cnn.ip import ROOT
     from pocket_cnn.ir.cycles import cycle_report
     from pocket_cnn.ir.parallel import resolve_parallel

@@ -6,15 +6,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pocket_cnn.boards.auto_target import auto_target
 from pocket_cnn.boards.spec import Board, find_board
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ir import Network
-from pocket_cnn.ir.auto_parallel import AutoTarget
 from pocket_cnn.ir.parallel import DEFAULT, PeParallel, resolve_parallel
-
-#: logic cells auto leaves free for the board top around the network (UART, FIFOs,
-#: status, PLL): about 300 measured on the iCEBreaker, plus the estimate's noise
-BOARD_TOP_CELLS = 400
 
 PARALLEL_HELP = (
     "'auto' (default): per PE the fewest multipliers that keep up with the input port "
@@ -42,24 +38,6 @@ def add_parallel_options(p: argparse.ArgumentParser, board: bool = True) -> None
             help="with --parallel auto: board name (boards/B.yaml) or YAML path; auto "
             "stays within its device's multipliers and logic cells",
         )
-
-
-def auto_target(board: Board | None, rate: float | None) -> AutoTarget:
-    """What ``auto`` aims at on ``board`` (None: no device) at ``rate`` images/s."""
-    if rate is not None and not rate > 0:
-        raise ModelError(f"must be > 0 images per second, got {rate:g}", node="--rate")
-    if board is None:
-        if rate is not None:
-            raise ModelError("needs --board (its clock sets the clocks per image)", node="--rate")
-        return AutoTarget()
-    return AutoTarget(
-        rate=rate,
-        clock_mhz=board.clock.hz / 1e6,
-        cells=board.resources.lut - BOARD_TOP_CELLS,
-        dsps=board.resources.dsp,
-        device=board.device,
-        brams=board.resources.bram,
-    )
 
 
 def resolve_args(args: argparse.Namespace, net: Network, board: Board | None = None) -> PeParallel:

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pocket_cnn.boards.auto_target import auto_target
 from pocket_cnn.boards.spec import find_board, load_board
-from pocket_cnn.cli.parallel_opts import auto_target
 from pocket_cnn.emit import emit
 from pocket_cnn.errors import ModelError
 from pocket_cnn.fusesoc import gapi
