@@ -11,8 +11,11 @@
 --     image the sums themselves shift out, one channel per clock, into the divide
 --     pipeline while the next image waits (pixels + ch clocks per image).
 -- The divide is a reciprocal multiply, constants from Python (pocket_cnn.emit.gap,
--- proven exact for every reachable sum). Output: one beat with all channel results per
--- image, m_last = '1'. Divide steps per channel (s = sum), one register after each:
+-- proven exact for every reachable sum). Output (G_CFG.serial): one beat with all
+-- channel results per image, m_last = '1'; or, serial, one beat per channel result as
+-- it leaves the divide pipeline (channel 0 first, m_last on the last; no result bank,
+-- for a network whose GAP feeds the byte output straight). Divide steps per channel
+-- (s = sum), one register after each:
 --   1. c = clamp(s, LO, HI)          2. k = c*A + B (>= 0)        3. p = k*M
 --   4. q0 = (p >> S) - K0, tie = (p mod 2**S) < M
 --   5. q = q0 - 1 if tie and q0 odd (clears bit 0), sat8 -> result shift register.
@@ -40,7 +43,8 @@ entity pcnn_gap is
     -- output stream: the ch int8 averages of one image per beat, m_last always '1'
     m_valid : out std_logic;
     m_ready : in  std_logic;
-    m_data  : out std_logic_vector(G_CFG.ch * 8 - 1 downto 0);
+    -- (serial: one channel result per beat, 8 bits)
+    m_data  : out std_logic_vector(pcnn_gap_out_ch(G_CFG) * 8 - 1 downto 0);
     m_last  : out std_logic
   );
 end entity pcnn_gap;
@@ -53,6 +57,8 @@ architecture rtl of pcnn_gap is
   constant C_M_BITS   : positive := G_CFG.m_bits;
   constant C_SHIFT    : positive := G_CFG.shift;
   constant C_BANKED   : boolean  := G_CFG.banked;
+  -- results kept for the output beat: all channels, or one (serial)
+  constant C_OUT      : positive := pcnn_gap_out_ch(G_CFG);
   constant C_P_BITS   : positive := C_K_BITS + C_M_BITS;
   -- k = c*A + B fits C_T_BITS signed, q0 = (p >> S) - K0 fits C_Q_BITS signed
   constant C_A_BITS : positive := pcnn_ubits(G_CFG.mul_a) + 1;
@@ -64,7 +70,7 @@ architecture rtl of pcnn_gap is
   constant C_HI_ONES : signed(C_Q_BITS - 8 downto 0) := (others => '1');
 
   type acc_array_t is array (0 to C_CH - 1) of signed(C_ACC_BITS - 1 downto 0);
-  type word_array_t is array (0 to C_CH - 1) of std_logic_vector(7 downto 0);
+  type word_array_t is array (0 to C_OUT - 1) of std_logic_vector(7 downto 0);
 
   -- input register (one pixel; banked form only) and the pixel summed
   signal x_r       : std_logic_vector(C_CH * 8 - 1 downto 0) := (others => '0');
@@ -92,6 +98,7 @@ architecture rtl of pcnn_gap is
   signal res       : word_array_t := (others => (others => '0'));
   signal res_cnt   : natural range 0 to C_CH - 1 := 0;
   signal res_vld   : std_logic := '0';
+  signal res_last  : std_logic := '0';
   signal adv       : std_logic;
 
   -- step 1: clamp to the range outside which the result saturates anyway
@@ -202,15 +209,20 @@ begin
             tie_r <= '0';
           end if;
           if q_v = '1' then
-            for c in 0 to C_CH - 2 loop
+            for c in 0 to C_OUT - 2 loop
               res(c) <= res(c + 1);
             end loop;
-            res(C_CH - 1) <= finish(q_r, tie_r);
+            res(C_OUT - 1) <= finish(q_r, tie_r);
+            res_last       <= '0';
             if res_cnt = C_CH - 1 then
-              res_cnt <= 0;
-              res_vld <= '1';
+              res_cnt  <= 0;
+              res_vld  <= '1';
+              res_last <= '1';
             else
               res_cnt <= res_cnt + 1;
+            end if;
+            if G_CFG.serial then
+              res_vld <= '1';
             end if;
           end if;
         end if;
@@ -243,8 +255,8 @@ begin
 
   s_ready <= (not x_vld or acc_rdy) when C_BANKED else not bank_busy;
   m_valid <= res_vld;
-  m_last  <= '1';
-  g_pack : for c in 0 to C_CH - 1 generate
+  m_last  <= res_last when G_CFG.serial else '1';
+  g_pack : for c in 0 to C_OUT - 1 generate
     m_data(8 * c + 7 downto 8 * c) <= res(c);
   end generate g_pack;
 end architecture rtl;

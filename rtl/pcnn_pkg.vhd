@@ -71,6 +71,9 @@ package pcnn_pkg is
     -- true: a second bank of sums (the next image accumulates while one divides);
     -- false: the sums drain in place (less area, the next image waits ch clocks)
     banked : boolean;
+    -- true: one channel result per output beat (8 bits, m_last on the last channel);
+    -- false: all ch results of an image in one beat
+    serial : boolean;
   end record pcnn_gap_cfg_t;
 
   -- Integer helpers.
@@ -134,6 +137,8 @@ package pcnn_pkg is
   -- The memory-form PE does the max-pool in its serial requantiser (rq_digit > 0, a
   -- pool whose windows do not overlap): no pcnn_maxpool_line after it.
   function pcnn_mem_pool(cfg : pcnn_pe_cfg_t) return boolean;
+  -- Channel results per output beat of the GAP: 1 (serial) or all of them.
+  function pcnn_gap_out_ch(cfg : pcnn_gap_cfg_t) return positive;
 
 end package pcnn_pkg;
 
@@ -483,6 +488,14 @@ package body pcnn_pkg is
   begin
     return cfg.mem_form and cfg.rq_digit > 0 and cfg.pool_kernel > 0 and
       cfg.pool_stride >= cfg.pool_kernel;
+  end function;
+
+  function pcnn_gap_out_ch(cfg : pcnn_gap_cfg_t) return positive is
+  begin
+    if cfg.serial then
+      return 1;
+    end if;
+    return cfg.ch;
   end function;
 
 end package body pcnn_pkg;

@@ -29,7 +29,7 @@ from pocket_cnn.emit.names import check_top_name
 from pocket_cnn.errors import ModelError
 from pocket_cnn.hdl_text import render
 from pocket_cnn.ir import Activation, ConvStage, Network
-from pocket_cnn.ir.cycles import gap_banked
+from pocket_cnn.ir.cycles import gap_banked, gap_serial
 from pocket_cnn.ir.parallel import Parallel, PeParallel, resolve_parallel
 from pocket_cnn.ir.rq_serial import pool_in_pe, rq_digit
 from pocket_cnn.ir.wrom import rom_shape, wrom_in_bram
@@ -215,8 +215,9 @@ def context(
     # (source link, sink link) of every PE: conv PE i reads link i, writes link i + 1
     pe_links = [(i, i + 1) for i in range(n_conv)]
     gap = net_gap_constants(net)
+    serial = gap_serial(net)
     if gap is not None:
-        links.append({"what": "global average pool results", "ch": c_last})
+        links.append({"what": "global average pool results", "ch": 1 if serial else c_last})
         h_last = w_last = 1
     out_ch, out_pixels = c_last, h_last * w_last
     flatten = None
@@ -233,6 +234,8 @@ def context(
         links.append({"what": "class index per pixel", "ch": 1})
         argmax = {"ch": out_ch, "src": len(links) - 2}
         out_ch = 1
+    # the output serializer's beat: channels per beat, beats per image
+    ser_ch, ser_pixels = (1, out_ch) if serial else (out_ch, out_pixels)
     return {
         "top": top,
         "net_name": net.name,
@@ -247,6 +250,9 @@ def context(
         "gap": gap,
         "gap_banked": "true" if gap_banked(net, tuple(resolved.triples(net))) else "false",
         "gap_ch": c_last,
+        "gap_serial": "true" if serial else "false",
+        "ser_ch": ser_ch,
+        "ser_pixels": ser_pixels,
         "gap_src": n_conv,
         "gap_dst": n_conv + 1,
         "flatten": flatten,

@@ -140,10 +140,11 @@ class Gap(Block):
     """pcnn_gap: per-channel sums, drained one channel per clock into the 4-register
     divide pipeline, result register. ``banked``: an input register and a second bank
     of sums (the next image accumulates while one drains); else the sums drain in place
-    and the input waits meanwhile (``busy`` = the RTL's bank_busy)."""
+    and the input waits meanwhile (``busy`` = the RTL's bank_busy). ``serial``: one beat
+    per channel result as it leaves the pipeline, not one per image."""
 
-    def __init__(self, ch: int, pixels: int, banked: bool = True) -> None:
-        self.ch, self.pixels, self.banked = ch, pixels, banked
+    def __init__(self, ch: int, pixels: int, banked: bool = True, serial: bool = False) -> None:
+        self.ch, self.pixels, self.banked, self.serial = ch, pixels, banked, serial
         self.x_vld = False
         self.pix_cnt = 0
         self.bank_busy = False
@@ -186,6 +187,8 @@ class Gap(Block):
                     self.valid = True
                 else:
                     self.res_cnt += 1
+                if self.serial:
+                    self.valid = True
         if take:
             if self.pix_cnt == self.pixels - 1:
                 self.pix_cnt = 0

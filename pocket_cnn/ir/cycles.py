@@ -332,7 +332,7 @@ def network_blocks(net: Network, par: Sequence[Triple], banked: bool | None = No
     if net.gap is not None:
         if banked is None:
             banked = gap_banked(net, tuple(par))
-        blocks.append(Gap(oc, oh * ow, banked))
+        blocks.append(Gap(oc, oh * ow, banked, gap_serial(net)))
         oh = ow = 1
     n = len(net.stages)
     if net.fc:
@@ -348,7 +348,7 @@ def network_blocks(net: Network, par: Sequence[Triple], banked: bool | None = No
             blocks.append(PassWindow())
             blocks.append(conv_block(f.n_in, f.n_out, 1, par[n + j]))
     out_c = net.output_words if (net.gap is not None or net.fc) else net.stages[-1].out_shape[0]
-    blocks.append(Serialize(out_c))
+    blocks.append(Serialize(1 if gap_serial(net) else out_c))
     return blocks
 
 
@@ -376,6 +376,12 @@ def clocked_ends(
 #: gap_banked's answers per network object (kept alive beside them, so an id is never
 #: reused while cached) and setting
 _GAP_FORMS: dict[int, tuple[Network, dict[tuple[Triple, ...], bool]]] = {}
+
+
+def gap_serial(net: Network) -> bool:
+    """Whether ``net``'s GAP hands its results over one channel per beat: when it feeds
+    the byte output straight (no FC, no argmax after it; no result bank then)."""
+    return net.gap is not None and not net.fc and not net.argmax
 
 
 def gap_banked(net: Network, par: tuple[Triple, ...]) -> bool:

@@ -228,9 +228,18 @@ def _add_blocks(vu: VUnit) -> None:
         # the pcnn_gap_cfg_t fields beyond ch and pixels, one scalar generic each
         consts = gap_constants_q(area, stage.x_q, stage.y_q)
         generics = {f"G_{k.upper()}": v for k, v in gap_cfg_fields(consts).items()}
-        for pct, banked in ((0, True), (40, True), (40, False)):
+        # (stall percent, banked, serial output): each form once under backpressure
+        for pct, banked, serial in (
+            (0, True, False),
+            (40, True, False),
+            (40, False, False),
+            (40, False, True),
+            (40, True, True),
+        ):
             gap_tb.add_config(
-                name=f"{name}_stall{pct}" + ("" if banked else "_inplace"),
+                name=f"{name}_stall{pct}"
+                + ("" if banked else "_inplace")
+                + ("_serial" if serial else ""),
                 generics={
                     "G_CH": ch,
                     "G_PIXELS": area,
@@ -239,6 +248,7 @@ def _add_blocks(vu: VUnit) -> None:
                     "G_STALL_OUT": pct,
                     "G_SEED": 1 + i,
                     "G_BANKED": banked,
+                    "G_SERIAL": serial,
                     **generics,
                 },
                 pre_config=_gap_pre_config(stage, seed=i),

@@ -2,10 +2,10 @@
 -- Streams G_IMAGES maps of G_PIXELS pixels x G_CH channels (<output_path>/input.txt:
 -- int8, pixel by pixel, channel fastest) back to back under random input gaps and output
 -- backpressure (pcnn_tb_source, pcnn_tb_sink), and checks every result channel against
--- <output_path>/expected.txt (image by image, channel fastest), m_last = '1' on every
--- result and the stream rules. The GAP constants come as scalar generics (computed by
--- pocket_cnn.emit.gap; VUnit sets only scalar generics) and form the pcnn_gap_cfg_t
--- record of the DUT.
+-- <output_path>/expected.txt (image by image, channel fastest), m_last on the last beat
+-- of every result (every beat; serial: the last channel's) and the stream rules. The
+-- GAP constants come as scalar generics (computed by pocket_cnn.emit.gap; VUnit sets
+-- only scalar generics) and form the pcnn_gap_cfg_t record of the DUT.
 library ieee;
 use ieee.std_logic_1164.all;
 
@@ -37,25 +37,30 @@ entity pcnn_gap_tb is
     G_M_BITS   : positive := 1;
     G_SHIFT    : positive := 1;
     G_K0       : natural  := 0;
-    G_BANKED   : boolean  := true
+    G_BANKED   : boolean  := true;
+    G_SERIAL   : boolean  := false
   );
 end entity pcnn_gap_tb;
 
 architecture sim of pcnn_gap_tb is
-  constant C_PATH : string           := output_path(runner_cfg);
-  constant C_IN   : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "input.txt");
-  constant C_EXP  : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "expected.txt");
-  constant C_CFG  : pcnn_gap_cfg_t   := (
+  constant C_PATH  : string           := output_path(runner_cfg);
+  constant C_IN    : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "input.txt");
+  constant C_EXP   : pcnn_int_array_t := pcnn_tb_read_ints(C_PATH & "expected.txt");
+  constant C_CFG   : pcnn_gap_cfg_t   := (
     ch => G_CH, pixels => G_PIXELS, acc_bits => G_ACC_BITS, clamp_lo => G_CLAMP_LO,
     clamp_hi => G_CLAMP_HI, mul_a => G_MUL_A, add_b => G_ADD_B, k_bits => G_K_BITS,
-    mul_m => G_MUL_M, m_bits => G_M_BITS, shift => G_SHIFT, k0 => G_K0, banked => G_BANKED);
+    mul_m => G_MUL_M, m_bits => G_M_BITS, shift => G_SHIFT, k0 => G_K0, banked => G_BANKED,
+    serial => G_SERIAL);
+  -- bytes per output beat and beats per result
+  constant C_OUT   : positive         := pcnn_gap_out_ch(C_CFG);
+  constant C_BEATS : positive         := G_CH / C_OUT;
 
   signal clk                      : std_logic := '0';
   signal rst                      : std_logic := '1';
   signal s_valid, s_ready, s_last : std_logic;
   signal s_data                   : std_logic_vector(G_CH * 8 - 1 downto 0);
   signal m_valid, m_ready, m_last : std_logic;
-  signal m_data                   : std_logic_vector(G_CH * 8 - 1 downto 0);
+  signal m_data                   : std_logic_vector(C_OUT * 8 - 1 downto 0);
   signal done_in, done_out        : boolean;
 begin
   clk <= not clk after 5 ns;
@@ -73,7 +78,7 @@ begin
               last => s_last, done => done_in);
 
   u_sink : entity work.pcnn_tb_sink
-    generic map (G_EXPECTED => C_EXP, G_BYTES => G_CH, G_PER_IMG => 1,
+    generic map (G_EXPECTED => C_EXP, G_BYTES => C_OUT, G_PER_IMG => C_BEATS,
                  G_STALL => G_STALL_OUT, G_SEED => G_SEED + 3)
     port map (clk => clk, rst => rst, valid => m_valid, ready => m_ready, data => m_data,
               last => m_last, done => done_out);
