@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pocket_cnn.boards.auto_target import auto_target
+from pocket_cnn.boards.auto_target import AUTO_MAX_CELLS, auto_target
 from pocket_cnn.boards.spec import find_board
 from pocket_cnn.cli.main import main
 from pocket_cnn.emit import emit
@@ -95,6 +95,29 @@ def test_board_limits_the_setting() -> None:
     assert choice.report.steady > net.input_words
     # a big device keeps the unlimited choice
     assert choose(net, auto_target(find_board("ulx3s"), None)).par == unlimited.par
+
+
+def test_choice_products_in_dsps_off_ice40() -> None:
+    """Products with a choice of weights count as DSPs where yosys maps them so (ECP5:
+    conv_3x2_1x1_max_2x1 at 1,1;4,1 measured 14 MULT18X18D), not on iCE40 (1 SB_MAC16)."""
+    net = build("conv_3x2_1x1_max_2x1")
+    par = [(1, 1, 9), (4, 1, 1)]
+    ice40 = auto_target(find_board("icebreaker"), None).estimate(net, par)
+    ecp5 = auto_target(find_board("ulx3s"), None).estimate(net, par)
+    assert ice40.dsps == round(COEF["dsp_base"])
+    assert ecp5.dsps == round(COEF["dsp_base"] + 13 * COEF["dsp_wmux"])
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_auto_on_a_big_device_stays_within_its_cap(name: str) -> None:
+    """On the ECP5-85F auto fills at most AUTO_MAX_CELLS (synthesis in minutes) and keeps
+    its products in the DSPs the device has."""
+    net = build(name)
+    target = auto_target(find_board("ulx3s"), None)
+    assert target.cells == AUTO_MAX_CELLS
+    est = choose(net, target).estimate
+    assert est.cells <= AUTO_MAX_CELLS
+    assert est.in_dsps
 
 
 def test_estimate_terms() -> None:

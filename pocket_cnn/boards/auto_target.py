@@ -11,6 +11,13 @@ from pocket_cnn.ir.auto_parallel import AutoTarget
 #: status, PLL): about 300 measured on the iCEBreaker, plus the estimate's noise
 BOARD_TOP_CELLS = 400
 
+#: most logic cells (by the estimate) auto fills on a big device. The estimate is
+#: calibrated on UP5K-sized designs and misjudges big register-form ones (zoo
+#: lenet_mnist8 at 1,1,13;1,2,25;1,1 on the ECP5: 8,556 estimated, 12,714 LUT4 + 13,958 FF
+#: from yosys, and nextpnr-ecp5 over 10 minutes): auto stays in the range where it holds
+#: and synthesis takes minutes; an explicit --parallel may go further
+AUTO_MAX_CELLS = 6_000
+
 
 def auto_target(board: Board | None, rate: float | None) -> AutoTarget:
     """What ``auto`` aims at on ``board`` (None: no device) at ``rate`` images/s."""
@@ -20,11 +27,14 @@ def auto_target(board: Board | None, rate: float | None) -> AutoTarget:
         if rate is not None:
             raise ModelError("needs --board (its clock sets the clocks per image)", node="--rate")
         return AutoTarget()
+    cells = board.resources.lut - BOARD_TOP_CELLS
+    capped = cells > AUTO_MAX_CELLS
     return AutoTarget(
         rate=rate,
         clock_mhz=board.clock.hz / 1e6,
-        cells=board.resources.lut - BOARD_TOP_CELLS,
+        cells=min(cells, AUTO_MAX_CELLS),
         dsps=board.resources.dsp,
-        device=board.device,
+        device=f"{board.device} (auto's cap: {AUTO_MAX_CELLS:,} cells)" if capped else board.device,
         brams=board.resources.bram,
+        choice_dsp=board.family != "iCE40",
     )

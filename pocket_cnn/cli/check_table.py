@@ -16,8 +16,8 @@ import numpy as np
 from pocket_cnn.emit.fc import fc_as_conv
 from pocket_cnn.emit.hw_view import conv_hw
 from pocket_cnn.ir import ConvStage, FcStage, GapStage, Network, QTensor
+from pocket_cnn.ir.auto_parallel import AutoTarget
 from pocket_cnn.ir.cycles import cycle_report
-from pocket_cnn.ir.estimate import estimate
 from pocket_cnn.ir.network import pow2_frac
 from pocket_cnn.ir.parallel import PeParallel, pe_dims
 from pocket_cnn.ir.requant import Mantissa, mantissa
@@ -157,7 +157,7 @@ def rows(net: Network) -> list[tuple[str, ...]]:
     return out
 
 
-def table(net: Network, par: PeParallel | None = None, dsps: int = 0) -> str:
+def table(net: Network, par: PeParallel | None = None, device: AutoTarget | None = None) -> str:
     """The whole ``pocket-cnn check`` report as text; with ``par`` the per-PE table
     (:func:`pe_table`) before the totals line."""
     body = [HEADER, *rows(net)]
@@ -179,7 +179,7 @@ def table(net: Network, par: PeParallel | None = None, dsps: int = 0) -> str:
         f"{biases} biases, {net.input_words} input words/image, "
         f"{net.output_words} output words/image"
     )
-    pes = [] if par is None else [pe_table(net, par, dsps)]
+    pes = [] if par is None else [pe_table(net, par, device)]
     return "\n".join([head, *lines, *pes, foot])
 
 
@@ -193,14 +193,15 @@ def _form(par: PeParallel, i: int, k: int, kk: int) -> str:
     return f",{k}" if k != kk else ""
 
 
-def pe_table(net: Network, par: PeParallel, dsps: int = 0) -> str:
+def pe_table(net: Network, par: PeParallel, device: AutoTarget | None = None) -> str:
     """Per PE: parallelism (PIN,POUT[,PK]), clocks per image of its slowest block (the
     cycle model, pocket_cnn.ir.cycles), multipliers; the PEs as slow as the slowest
     block marked as the bottleneck; then the steady state against the input bound, the
-    slowest block and the resource estimate (on a device of ``dsps`` DSPs)."""
+    slowest block and the resource estimate (on ``device``: its DSPs)."""
     triples = par.triples(net)
     rep = cycle_report(net, triples)
-    est = estimate(net, triples, dsps)
+    device = device or AutoTarget()
+    est = device.estimate(net, triples)
     neck = rep.bottleneck
     body: list[tuple[str, ...]] = [PE_HEADER]
     for i, (name, _, _, kk) in enumerate(pe_dims(net)):
@@ -230,7 +231,7 @@ def pe_table(net: Network, par: PeParallel, dsps: int = 0) -> str:
             f"steady state: {rep.steady} cycles/image (bound {rep.bound} = H*W*C{stalls}); "
             f"bottleneck: {where}",
             f"estimate: {est.multipliers} multipliers, ~{est.cells} logic cells"
-            + (" (products in DSPs)" if est.in_dsps and dsps else "")
+            + (" (products in DSPs)" if est.in_dsps and device.dsps else "")
             + " (pocket_cnn.ir.estimate)",
         ]
     )

@@ -19,14 +19,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import the model (errors -> ModelError) and print the table."""
+    from pocket_cnn.boards.auto_target import auto_target
     from pocket_cnn.boards.spec import find_board
     from pocket_cnn.cli.check_table import table
     from pocket_cnn.onnx_import.host import describe
 
     net = load(args.model)
     board = find_board(args.board) if getattr(args, "board", None) else None
-    dsps = board.resources.dsp if board is not None else 0
-    print(table(net, resolve_args(args, net, board), dsps))
+    print(table(net, resolve_args(args, net, board), auto_target(board, None)))
     if net.host_ops:
         print(describe(net.host_ops, net.boundary))
     return 0

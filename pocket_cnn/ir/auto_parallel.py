@@ -68,6 +68,12 @@ class AutoTarget:
     device: str = ""
     #: block RAMs of the device (None: not counted)
     brams: int | None = None
+    #: yosys maps products with a choice of weights into DSPs (not on iCE40)
+    choice_dsp: bool = False
+
+    def estimate(self, net: Network, par: Sequence[Triple]) -> Estimate:
+        """The resource estimate of ``net`` at ``par`` on this device."""
+        return estimate(net, par, self.dsps, self.choice_dsp)
 
     def cycles(self, net: Network) -> int:
         """Clocks per image to meet: clock / rate, else the input port's bound."""
@@ -174,7 +180,7 @@ def choose(net: Network, target: AutoTarget | None = None) -> AutoChoice:
     def fits(par: tuple[Triple, ...]) -> bool:
         if target.cells is None:
             return True
-        return estimate(net, par, target.dsps).cells <= target.cells
+        return target.estimate(net, par).cells <= target.cells
 
     par, rep = _meet(net, cands, want)
     note = ""
@@ -185,7 +191,7 @@ def choose(net: Network, target: AutoTarget | None = None) -> AutoChoice:
         )
     if not fits(par):
         par, rep = _fastest_fitting(net, cands, want, fits)
-        est = estimate(net, par, target.dsps)
+        est = target.estimate(net, par)
         device = target.device or "device"
         note = (
             f"auto: {want} clocks per image does not fit the {device} (estimate); the "
@@ -199,7 +205,7 @@ def choose(net: Network, target: AutoTarget | None = None) -> AutoChoice:
         mem = mem_choice(net, target, want)
         if mem is not None and (not fits(par) or mem[1].steady < rep.steady):
             par, rep = mem
-            est = estimate(net, par, target.dsps)
+            est = target.estimate(net, par)
             note = (
                 ""
                 if rep.steady <= want
@@ -208,7 +214,7 @@ def choose(net: Network, target: AutoTarget | None = None) -> AutoChoice:
                 f"setting that fits takes {rep.steady} clocks per image "
                 f"({est.multipliers} multipliers, ~{est.cells} cells, {est.brams} block RAMs)"
             )
-    return AutoChoice(par, rep, estimate(net, par, target.dsps), note)
+    return AutoChoice(par, rep, target.estimate(net, par), note)
 
 
 def _mem_candidates(net: Network, i: int) -> list[tuple[int, int, int]]:
@@ -263,7 +269,7 @@ def mem_choice(
     budgets = sorted({want} | {c[0] for cs in cands for c in cs if c[0] >= want})
 
     def fits(par: tuple[Triple, ...]) -> bool:
-        est = estimate(net, par, target.dsps)
+        est = target.estimate(net, par)
         return est.cells <= (target.cells or 0) and (
             target.brams is None or est.brams <= target.brams
         )

@@ -11,7 +11,10 @@ per clock. What they cost depends on what pcnn_conv multiplies, three kinds:
 - ``xmux``: input channels or taps folded: both operands change, a real multiplier.
 
 yosys ``-dsp`` maps const and xmux products into DSPs (``dsp_const`` and ``dsp_xmux``
-DSPs each, plus ``dsp_base`` for the rest of the network: the GAP's divider); when that
+DSPs each, plus ``dsp_base`` for the rest of the network: the GAP's divider), and on
+families other than iCE40 (``choice_dsp``) the wmux products too (``dsp_wmux`` each:
+``synth_ecp5`` put conv_3x2_1x1_max_2x1's 13 wmux products at ``1,1;4,1`` into 12
+MULT18X18D, ``synth_ice40`` none into SB_MAC16, 2026-12-05); when that
 exceeds the device's DSPs, ``pocket-cnn synth`` (and the board flows' yosys) keeps every
 multiplier in LUTs, and each product costs its ``lut_*`` cells, else its ``dsp_*_cells``.
 
@@ -74,6 +77,7 @@ COEF: dict[str, float] = {
     "dsp_base": 2.0,  # DSPs yosys asks for outside the PEs (the GAP's divider)
     "dsp_const": 1.25,  # DSPs yosys asks for per constant-weight product
     "dsp_xmux": 2.25,  # DSPs yosys asks for per real multiplier
+    "dsp_wmux": 1.0,  # DSPs per product with a choice of weights (choice_dsp families)
     "mem_pe": 580.0,  # cells per memory-form PE: counters, address, accumulators, requant
     "mem_bit": 1.0,  # cells per output pixel / pool line bit of a memory-form PE
     "dsp_mem_cells": 10.0,  # cells per memory-form product in a DSP
@@ -221,9 +225,13 @@ def mem_pe_brams(net: Network, i: int, par: tuple[int, int, int]) -> int:
     return ring + (blocks(words, bits) if wrom_in_bram(words, bits) else 0)
 
 
-def estimate(net: Network, par: Sequence[tuple[int, int, int]], dsps: int = 0) -> Estimate:
+def estimate(
+    net: Network, par: Sequence[tuple[int, int, int]], dsps: int = 0, choice_dsp: bool = False
+) -> Estimate:
     """Multipliers, DSPs and logic cells of ``net`` at ``par`` on a device with ``dsps``
-    DSPs (0: every multiplier in LUTs); ``par_k`` <= 0: the memory form (module text)."""
+    DSPs (0: every multiplier in LUTs) whose yosys flow maps products with a choice of
+    weights into DSPs too (``choice_dsp``: not iCE40); ``par_k`` <= 0: the memory form
+    (module text)."""
     mem = [p[2] <= 0 for p in par]
     kinds = [
         "mem" if m else product_kind(_pe_dims(net, i), p)
@@ -231,8 +239,9 @@ def estimate(net: Network, par: Sequence[tuple[int, int, int]], dsps: int = 0) -
     ]
     prods = [p[0] * p[1] if m else pe_products(p) for p, m in zip(par, mem, strict=True)]
     base_dsp = COEF["dsp_base"] if net.gap is not None or not any(mem) else 0.0
+    in_dsp_kinds = ("const", "xmux", "wmux") if choice_dsp else ("const", "xmux")
     want = base_dsp + sum(
-        COEF[f"dsp_{k}"] * n for k, n in zip(kinds, prods, strict=True) if k not in ("wmux", "mem")
+        COEF[f"dsp_{k}"] * n for k, n in zip(kinds, prods, strict=True) if k in in_dsp_kinds
     )
     want += sum(n for p, n, m in zip(par, prods, mem, strict=True) if m and p[2] == 0)
     in_dsps = want <= dsps
