@@ -108,6 +108,30 @@ def test_choice_products_in_dsps_off_ice40() -> None:
     assert ecp5.dsps == round(COEF["dsp_base"] + 13 * COEF["dsp_wmux"])
 
 
+def test_general_requantisers_count_as_dsps_off_ice40() -> None:
+    """Off iCE40 each output lane of a register-form PE with a mult/exact requantiser
+    adds dsp_rq_lane DSPs; a power-of-two (shift) stage adds none."""
+    from pocket_cnn.ir.rq_serial import Requant, requant_mode
+    from pocket_cnn.onnx_import import from_onnx
+    from pocket_cnn.zoo.random_quant import random_quant_model
+
+    ecp5 = auto_target(find_board("ulx3s"), None)
+    ice40 = auto_target(find_board("icebreaker"), None)
+    for seed in range(20):
+        net = from_onnx(random_quant_model(seed))
+        if requant_mode(net.stages[0]) is Requant.SHIFT or net.stages[0].ch_out < 2:
+            continue
+        dims = pe_dims(net)
+        par = [(1, 1, kk) for _, _, _, kk in dims]
+        wide = [(1, dims[0][2], dims[0][3]), *par[1:]]
+        grow = ecp5.estimate(net, wide).dsps - ecp5.estimate(net, par).dsps
+        lanes = dims[0][2] - 1
+        assert grow >= round(COEF["dsp_rq_lane"] * lanes) - 1
+        assert ice40.estimate(net, wide).dsps - ice40.estimate(net, par).dsps < grow
+        return
+    pytest.fail("no random model with a general first stage")
+
+
 @pytest.mark.parametrize("name", sorted(ZOO))
 def test_auto_on_a_big_device_stays_within_its_cap(name: str) -> None:
     """On the ECP5-85F auto fills at most AUTO_MAX_CELLS (synthesis in minutes) and keeps

@@ -78,6 +78,10 @@ COEF: dict[str, float] = {
     "dsp_const": 1.25,  # DSPs yosys asks for per constant-weight product
     "dsp_xmux": 2.25,  # DSPs yosys asks for per real multiplier
     "dsp_wmux": 1.0,  # DSPs per product with a choice of weights (choice_dsp families)
+    # DSPs per output lane of a register-form PE with a general (mult/exact)
+    # requantiser, choice_dsp families: the digits small CNN at 1,4,3;1,16,3;1,2 took 178
+    # MULT18X18D for 62 products and 22 such lanes (ECP5, 2026-12-05)
+    "dsp_rq_lane": 2.0,
     "mem_pe": 580.0,  # cells per memory-form PE: counters, address, accumulators, requant
     "mem_bit": 1.0,  # cells per output pixel / pool line bit of a memory-form PE
     "dsp_mem_cells": 10.0,  # cells per memory-form product in a DSP
@@ -225,6 +229,15 @@ def mem_pe_brams(net: Network, i: int, par: tuple[int, int, int]) -> int:
     return ring + (blocks(words, bits) if wrom_in_bram(words, bits) else 0)
 
 
+def _rq_lanes(net: Network, i: int, par: tuple[int, int, int]) -> int:
+    """Output lanes of register-form PE ``i`` with a general (mult/exact) requantiser."""
+    n = len(net.stages)
+    st = net.stages[i] if i < n else net.fc[i - n]
+    if requant_mode(st) is Requant.SHIFT:
+        return 0
+    return min(par[1], _pe_dims(net, i)[1])
+
+
 def estimate(
     net: Network, par: Sequence[tuple[int, int, int]], dsps: int = 0, choice_dsp: bool = False
 ) -> Estimate:
@@ -244,6 +257,10 @@ def estimate(
         COEF[f"dsp_{k}"] * n for k, n in zip(kinds, prods, strict=True) if k in in_dsp_kinds
     )
     want += sum(n for p, n, m in zip(par, prods, mem, strict=True) if m and p[2] == 0)
+    if choice_dsp:
+        want += COEF["dsp_rq_lane"] * sum(
+            _rq_lanes(net, i, p) for i, (p, m) in enumerate(zip(par, mem, strict=True)) if not m
+        )
     in_dsps = want <= dsps
     cells = COEF["base"]
     brams = 0.0
