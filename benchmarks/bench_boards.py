@@ -27,8 +27,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from pocket_cnn.boards.auto_target import auto_target
 from pocket_cnn.boards.spec import Board, board_file, load_board
-from pocket_cnn.cli.parallel_opts import auto_target
 from pocket_cnn.errors import ModelError
 from pocket_cnn.ip import ROOT, build_root
 from pocket_cnn.ir import Network

@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from pocket_cnn.boards.auto_target import auto_target
 from pocket_cnn.boards.spec import find_board
-from pocket_cnn.cli.parallel_opts import auto_target
 from pocket_cnn.ir.cycles import cycle_report
 from pocket_cnn.ir.estimate import estimate
 from pocket_cnn.ir.parallel import resolve_parallel
