@@ -41,9 +41,9 @@ entity pcnn_gap is
     s_ready : out std_logic;
     s_data  : in  std_logic_vector(G_CFG.ch * 8 - 1 downto 0);
     -- output stream: the ch int8 averages of one image per beat, m_last always '1'
+    -- (serial: one channel result per 8-bit beat, m_last on the image's last channel)
     m_valid : out std_logic;
     m_ready : in  std_logic;
-    -- (serial: one channel result per beat, 8 bits)
     m_data  : out std_logic_vector(pcnn_gap_out_ch(G_CFG) * 8 - 1 downto 0);
     m_last  : out std_logic
   );

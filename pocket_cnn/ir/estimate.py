@@ -62,7 +62,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pocket_cnn.ir.cycles import pool_fused
-from pocket_cnn.ir.network import Network
+from pocket_cnn.ir.network import ConvStage, FcStage, Network
 from pocket_cnn.ir.rq_serial import Requant, m_bits, pool_in_pe, requant_mode, rq_digit
 
 #: Coefficients of the estimate (see the module docstring).
@@ -123,6 +123,12 @@ def window_bits(ch: int, h: int, w: int, k: int, s: int, p: int) -> int:
     rows = k + 2 if s == 1 or p >= k else k + 1
     line = rows * w * ch * 8 if w * ch * 8 <= 64 else 0
     return line + k * k * ch * 8
+
+
+def _pe_stage(net: Network, i: int) -> ConvStage | FcStage:
+    """The conv stage or FC layer of PE ``i``."""
+    n = len(net.stages)
+    return net.stages[i] if i < n else net.fc[i - n]
 
 
 def _pe_dims(net: Network, i: int) -> tuple[int, int, int]:
@@ -201,8 +207,7 @@ def mem_pe_cells(net: Network, i: int, fused: bool = False) -> float:
 def mem_rq_cells(net: Network, i: int, par: tuple[int, int, int]) -> float:
     """Logic cells of memory-form PE ``i``'s general (mult/exact) requantisation: the
     serial requantiser, or one requantiser per lane (:mod:`pocket_cnn.ir.rq_serial`)."""
-    n = len(net.stages)
-    st = net.stages[i] if i < n else net.fc[i - n]
+    st = _pe_stage(net, i)
     mode = requant_mode(st)
     ci, co, _, _, k, _, _, _ = mem_geometry(net, i)
     pi, po = min(par[0], ci), min(par[1], co)
@@ -231,9 +236,7 @@ def mem_pe_brams(net: Network, i: int, par: tuple[int, int, int]) -> int:
 
 def _rq_lanes(net: Network, i: int, par: tuple[int, int, int]) -> int:
     """Output lanes of register-form PE ``i`` with a general (mult/exact) requantiser."""
-    n = len(net.stages)
-    st = net.stages[i] if i < n else net.fc[i - n]
-    if requant_mode(st) is Requant.SHIFT:
+    if requant_mode(_pe_stage(net, i)) is Requant.SHIFT:
         return 0
     return min(par[1], _pe_dims(net, i)[1])
 
