@@ -9,13 +9,16 @@ Prints progress and a markdown table: LUT, FF, MULT18 per setting and each folde
 setting's LUTs as a share of full parallelism's; writes the rows as JSON (default
 build/bench_folding/results.json). Runs over ``--timeout`` seconds (per tool step)
 are reported as such.
+``--nodsp`` runs ``synth_ecp5 -nodsp``: every product in LUTs on both sides (with DSPs,
+full parallelism hides 66-174 products in MULT18X18D and its LUT count leaves them out).
 Usage: python benchmarks/bench_folding.py [--models A B | --all] [--settings 1 1k m]
-[--timeout S]. Yosys on the large models at full parallelism takes many minutes.
+[--timeout S] [--nodsp]. Yosys on the large models at full parallelism takes many minutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import sys
@@ -64,15 +67,17 @@ def parallel_text(net: Network, setting: str) -> str:
     raise ModelError(f"unknown setting {setting!r}: use 1, 1k or m", node="--settings")
 
 
-def measure(model: str, setting: str, work: Path, timeout: float) -> Row:
-    """Synthesise ``model`` at ``setting`` for the ECP5 (yosys counts)."""
+def measure(model: str, setting: str, work: Path, timeout: float, nodsp: bool = False) -> Row:
+    """Synthesise ``model`` at ``setting`` for the ECP5 (yosys counts; ``nodsp``: no
+    MULT18X18D, every product in LUTs)."""
+    family = dataclasses.replace(ECP5, synth=ECP5.synth_nodsp) if nodsp else ECP5
     net = build(model)
     text = parallel_text(net, setting)
     t0 = time.monotonic()
     try:
         par = resolve_parallel(net, text)
         netlist = synth_netlist(net, work / "ghdl", parallel=par, timeout=timeout)
-        _, cells = run_yosys(netlist, "pcnn_net", ECP5, work, timeout)
+        _, cells = run_yosys(netlist, "pcnn_net", family, work, timeout)
     except ModelError as err:
         return Row(model, setting, text, None, None, None, time.monotonic() - t0, str(err))
     got = usage_from_cells(ECP5, cells)
@@ -117,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=SETTINGS)
     p.add_argument("--timeout", type=float, default=900.0, help="seconds per tool step")
     p.add_argument("--out", type=Path, default=build_root() / "bench_folding")
+    p.add_argument("--nodsp", action="store_true", help="synth_ecp5 -nodsp: products in LUTs")
     args = p.parse_args(argv)
     models = sorted(ZOO) if args.all else args.models
     rows: list[Row] = []
@@ -128,10 +134,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
             flush=True,
         )
-        rows.append(measure(model, setting, args.out / model / setting, args.timeout))
+        work = args.out / model / setting
+        rows.append(measure(model, setting, work, args.timeout, args.nodsp))
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "results.json").write_text(json.dumps([asdict(r) for r in rows], indent=1))
-    print(f"Folding on the ECP5-85F (yosys counts), {datetime.date.today()}, ", end="")
+    how = "synth_ecp5 -nodsp" if args.nodsp else "synth_ecp5"
+    print(f"Folding on the ECP5-85F (yosys {how} counts), {datetime.date.today()}, ", end="")
     print(f"{tool_version('ghdl')}; {tool_version('yosys')}\n")
     print(table(rows, args.settings))
     return 0

@@ -303,6 +303,18 @@ def test_one_route_to_nextpnr_flags(tmp_path: Path, name: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "name", [b for b in BOARDS if load_board(ROOT / "boards" / f"{b}.yaml").toolchain in FAMILIES]
+)
+def test_one_yosys_command(name: str) -> None:
+    """The board target in pocket_cnn.core gives yosys the options ``pocket-cnn synth``
+    uses (pocket_cnn.synth.yosys), so both build the same netlist."""
+    board = load_board(ROOT / "boards" / f"{name}.yaml")
+    target = CORE["targets"][name]
+    core = target.get("flow_options", {}).get("yosys_synth_options", [])
+    assert FAMILIES[board.toolchain].synth.split()[1:] == core
+
+
+@pytest.mark.parametrize(
     ("params", "words"),
     [
         ({"board": "nosuch"}, "'nosuch': no such board in"),

@@ -90,7 +90,7 @@ def test_user_model_on_icebreaker(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert rows["DSP"][0] == rows["DSP"][1] == "1"  # the one multiplier, in an SB_MAC16
     assert re.search(r"critical path: from \S+ to \S+", cap.out)
     assert re.search(r"time: ghdl --synth [\d.]+ s, yosys .* nextpnr-ice40 [\d.]+ s", cap.out)
-    for step in ("ghdl --synth", "yosys synth_ice40 -dsp", "nextpnr-ice40"):
+    for step in ("ghdl --synth", f"yosys {ICE40.synth}", "nextpnr-ice40"):
         assert f"{step} ..." in cap.err and re.search(rf"{step} done \([\d.]+ s\)", cap.err)
 
 
@@ -189,7 +189,7 @@ def test_too_many_multipliers_for_the_dsps_go_into_luts(
     cap = capsys.readouterr()
     assert code == 0, cap.err
     assert "do not fit the 8 DSPs: mapped into LUTs instead" in cap.out
-    assert "yosys synth_ice40 ..." in cap.err  # the second run, without -dsp
+    assert f"yosys {ICE40.synth_nodsp} ..." in cap.err  # the second run, without -dsp
     rows = _counts(cap.out)
     assert rows["DSP"][0] == "0", cap.out
     assert re.search(r"fmax: [\d.]+ MHz", cap.out), cap.out
