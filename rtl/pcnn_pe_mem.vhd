@@ -25,8 +25,9 @@
 --     starts an output row when every input row it needs is written (the last output row
 --     of an image waits for the whole image), the writer waits while the ring is full.
 -- Weights: ROM of par_in*par_out-byte words (og, ky, kx, ig), read at a registered
--- address (block RAM when G_CFG.wrom_bram). Pipeline: counters -> memory/ROM read
--- registers -> product registers -> accumulators -> output pixel register; a stall of
+-- address (block RAM when G_CFG.wrom_bram). Pipeline: counters -> memory read / ROM
+-- address registers -> masked word / ROM read registers -> product registers ->
+-- accumulators -> output pixel register; a stall of
 -- the output with a finished accumulator waiting freezes the reader pipeline (one
 -- enable), the writer keeps filling the ring.
 library ieee;
@@ -360,12 +361,18 @@ architecture rtl of pcnn_pe_mem is
   signal r_ok    : std_logic;
   signal r_step  : std_logic;
 
-  -- stage 1 (memory and ROM read registers) and stage 2 (products) tags
+  -- stage 1 (memory read register, ROM address register), stage 1b (masked word, ROM
+  -- read register: the block RAM's clock-to-out and the pad mask end at a register, the
+  -- multipliers start at one) and stage 2 (products) tags
   signal m1_q                                   : mword_t;
-  signal w1_q                                   : wword_t;
+  signal w_a1                                   : natural range 0 to C_NW - 1;
   signal t1_valid, t1_mask, t1_first, t1_lastst : std_logic;
   signal t1_last                                : std_logic;
   signal t1_og                                  : natural range 0 to C_NOG - 1;
+  signal x1b                                    : mword_t;
+  signal w1_q                                   : wword_t;
+  signal u_valid, u_first, u_lastst, u_last     : std_logic;
+  signal u_og                                   : natural range 0 to C_NOG - 1;
   signal p2                                     : prod_arr_t;
   signal t2_valid, t2_first, t2_lastst, t2_last : std_logic;
   signal t2_og                                  : natural range 0 to C_NOG - 1;
@@ -518,7 +525,8 @@ begin
           a(C_GB - 1 downto 0) := to_unsigned(r_ig, C_GB);
         end if;
         m1_q <= ring(to_integer(a));
-        w1_q <= C_WROM(r_wa);
+        w_a1 <= r_wa;
+        w1_q <= C_WROM(w_a1);
       end if;
     end if;
   end process;
@@ -538,6 +546,10 @@ begin
           if t1_mask = '1' then
             xw := C_PAD_WORD;
           end if;
+          x1b <= xw;
+        end if;
+        if u_valid = '1' then
+          xw := x1b;
           for j in 0 to C_PO - 1 loop
             for i in 0 to C_PI - 1 loop
               wb := w1_q((j * C_PI + i) * 8 + 7 downto (j * C_PI + i) * 8);
@@ -745,11 +757,16 @@ begin
         t1_lastst <= tsl(r_ky = C_K - 1 and r_kx = C_K - 1 and r_ig = C_NIG - 1);
         t1_og     <= r_og;
         t1_last   <= tsl(lastp);
-        t2_valid  <= t1_valid;
-        t2_first  <= t1_first;
-        t2_lastst <= t1_lastst;
-        t2_og     <= t1_og;
-        t2_last   <= t1_last;
+        u_valid   <= t1_valid;
+        u_first   <= t1_first;
+        u_lastst  <= t1_lastst;
+        u_og      <= t1_og;
+        u_last    <= t1_last;
+        t2_valid  <= u_valid;
+        t2_first  <= u_first;
+        t2_lastst <= u_lastst;
+        t2_og     <= u_og;
+        t2_last   <= u_last;
         b_valid   <= t2_valid and t2_lastst;
         b_og      <= t2_og;
         b_last    <= t2_last;
@@ -806,6 +823,7 @@ begin
 
       if rst = '1' then
         t1_valid  <= '0';
+        u_valid   <= '0';
         t2_valid  <= '0';
         b_valid   <= '0';
         m_valid_r <= '0';

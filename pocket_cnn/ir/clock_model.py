@@ -477,8 +477,8 @@ class MemPe(Block):
     with the last) into a
     ring of ``r`` rows; the reader steps through ``nog * k * k * nig`` words per output
     pixel once the rows of its output row are written (the last row of an image waits
-    for the whole image); tags (read register, product register) -> accumulator B ->
-    output register, one enable. ``eng`` > 0: the serial requantiser
+    for the whole image); tags (read register, masked-word register, product register)
+    -> accumulator B -> output register, one enable. ``eng`` > 0: the serial requantiser
     (:mod:`pocket_cnn.ir.rq_serial`), busy ``eng`` clocks per output group; a finished
     group waits for it, the pixel is out when it is done with the last group."""
 
@@ -507,8 +507,10 @@ class MemPe(Block):
         self.w_ig = self.w_x = self.w_rows = 0
         self.r_oy = self.r_ox = self.r_wa = self.r_img = 0
         self.r_by = -p
-        #: (valid, last step of the output group, output group): read, product registers
+        #: (valid, last step of the output group, output group): read, masked-word,
+        #: product registers
         self.t1 = (False, False, 0)
+        self.u = (False, False, 0)
         self.t2 = (False, False, 0)
         self.b_valid = self.b_final = False
         self.eng = eng
@@ -591,7 +593,8 @@ class MemPe(Block):
             t2 = self.t2
             self.b_valid = t2[0] and t2[1]
             self.b_final = t2[2] == self.nog - 1
-            self.t2 = self.t1
+            self.t2 = self.u
+            self.u = self.t1
             st = self.r_wa % self.steps
             self.t1 = (r_ok, st == self.steps - 1, self.r_wa // self.steps)
             if r_ok:
