@@ -222,13 +222,15 @@ architecture rtl of pcnn_conv is
   -- adder tree over the C_NPROD products, padded to a power of two
   constant C_TREE_N : positive := pcnn_pow2_ceil(C_NPROD);
   constant C_LEVELS : natural  := pcnn_log2_ceil(C_TREE_N);
-  -- adder-tree levels done with the products (1 with constant weights: constant
-  -- multipliers are shallow), levels per later register stage, and the number of tree
-  -- register stages after the product register
+  -- adder-tree levels done with the products (with constant weights, 1 where the tree
+  -- has an odd number of levels: it saves a register stage; with an even number the
+  -- stages are as many without, and the products end at their register: yosys puts
+  -- constant products into DSPs too), levels per later register stage, and the number
+  -- of tree register stages after the product register
   function first_levels return natural is
   begin
     if not C_FOLD then
-      return pcnn_min(1, C_LEVELS);
+      return C_LEVELS mod 2;
     end if;
     return 0;
   end function;
@@ -272,6 +274,12 @@ architecture rtl of pcnn_conv is
   signal tg_valid, tg_first, tg_lastst, tg_last : sl_pipe_t;
   signal tg_og                                  : og_pipe_t;
   signal d                                      : node_pipe_t;
+  -- product registers when no adder level sits with them (C_L0 = 0): one signal element
+  -- per product, each written by its own process (element j * NPROD + p), so that every
+  -- multiplier ends at a register of its own (yosys 0.23's ice40_dsp folds a register
+  -- shared by several multipliers wrongly into their SB_MAC16s)
+  type prod_flat_t is array (0 to C_PO * C_NPROD - 1) of prod_int_t;
+  signal prq                                    : prod_flat_t;
   -- accumulators (partial sums while folding; finished when b_valid)
   signal b_valid, b_last, b_final : std_logic;
   signal b_og                     : natural range 0 to C_NOG - 1;
@@ -443,7 +451,7 @@ begin
       if en = '1' then
         -- products of the step (step register; else the window on s_data, one step per
         -- output group, and the constant or output-group weight word)
-        if (C_SREG and xs_valid = '1') or ((not C_SREG) and i_valid = '1') then
+        if C_L0 > 0 and ((C_SREG and xs_valid = '1') or ((not C_SREG) and i_valid = '1')) then
           ww := C_WROM(0);
           if C_SREG then
             ww := ws;
@@ -485,6 +493,12 @@ begin
           if tg_valid(s - 1) = '1' then
             for j in 0 to C_PO - 1 loop
               t := d(s - 1)(j);
+              if s = 1 and C_L0 = 0 then
+                t := (others => 0);
+                for p in 0 to C_NPROD - 1 loop
+                  t(p) := prq(j * C_NPROD + p);
+                end loop;
+              end if;
               for lvl in C_L0 + (s - 1) * C_LPS to pcnn_min(C_L0 + s * C_LPS, C_LEVELS) - 1 loop
                 for i in 0 to C_TREE_N / 2 - 1 loop
                   if i < C_TREE_N / 2 ** (lvl + 1) then
@@ -521,12 +535,56 @@ begin
             else
               sa := b_acc(j);
             end if;
-            b_acc(j) <= sa + to_signed(d(C_NSTG)(j)(0), C_ACC_W);
+            if C_NSTG = 0 and C_L0 = 0 then
+              b_acc(j) <= sa + to_signed(prq(j * C_NPROD), C_ACC_W);
+            else
+              b_acc(j) <= sa + to_signed(d(C_NSTG)(j)(0), C_ACC_W);
+            end if;
           end loop;
         end if;
       end if;
     end if;
   end process;
+
+  g_prod : if C_L0 = 0 generate
+    g_po : for j in 0 to C_PO - 1 generate
+      g_pp : for p in 0 to C_NPROD - 1 generate
+        -- product p of output channel j of the step, into its own register
+        p_prod : process (clk)
+          variable xb : std_logic_vector(7 downto 0);
+          variable xv : x_int_t;
+          variable wv : integer range -128 to 127;
+          variable ww : wword_t;
+        begin
+          if rising_edge(clk) then
+            if en = '1' and ((C_SREG and xs_valid = '1') or ((not C_SREG) and i_valid = '1')) then
+              ww := C_WROM(0);
+              if C_SREG then
+                ww := ws;
+              elsif C_FOLD then
+                ww := wrom_logic(og, 0);
+              end if;
+              if C_SREG then
+                xb := xs(p);
+              else
+                xb := (others => '0');
+                if C_XSEL(0, p) >= 0 then
+                  xb := i_data(C_XSEL(0, p) * 8 + 7 downto C_XSEL(0, p) * 8);
+                end if;
+              end if;
+              wv := to_integer(signed(ww((j * C_NPROD + p) * 8 + 7 downto (j * C_NPROD + p) * 8)));
+              -- unsigned conversion + sign correction (faster than signed)
+              xv := to_integer(unsigned(xb));
+              if G_CFG.in_signed and xb(7) = '1' then
+                xv := xv - 256;
+              end if;
+              prq(j * C_NPROD + p) <= xv * wv;
+            end if;
+          end if;
+        end process;
+      end generate g_pp;
+    end generate g_po;
+  end generate g_prod;
 
   p_seq : process (clk)
     variable y  : signed(7 downto 0);

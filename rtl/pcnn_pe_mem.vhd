@@ -531,10 +531,9 @@ begin
     end if;
   end process;
 
-  -- MAC datapath: products of the word (pad byte where masked), then the accumulator
+  -- MAC datapath: the masked word, then (products in g_po) the accumulator
   p_mac : process (clk)
     variable xw : mword_t;
-    variable wb : std_logic_vector(7 downto 0);
     variable sa : signed(C_ACC_W - 1 downto 0);
     variable sm : integer;
     variable bw : bword_t;
@@ -547,19 +546,6 @@ begin
             xw := C_PAD_WORD;
           end if;
           x1b <= xw;
-        end if;
-        if u_valid = '1' then
-          xw := x1b;
-          for j in 0 to C_PO - 1 loop
-            for i in 0 to C_PI - 1 loop
-              wb := w1_q((j * C_PI + i) * 8 + 7 downto (j * C_PI + i) * 8);
-              if G_CFG.mul_logic then
-                p2(j, i) <= mul_sa(xval(xw(i * 8 + 7 downto i * 8)), wb);
-              else
-                p2(j, i) <= xval(xw(i * 8 + 7 downto i * 8)) * to_integer(signed(wb));
-              end if;
-            end loop;
-          end loop;
         end if;
         if t2_valid = '1' then
           bw := C_BROM(t2_og);
@@ -579,6 +565,27 @@ begin
       end if;
     end if;
   end process;
+
+  -- products: each in its own register, written by its own process (yosys 0.23's
+  -- ice40_dsp folds a register shared by several multipliers wrongly into their SB_MAC16s)
+  g_po : for j in 0 to C_PO - 1 generate
+    g_pi : for i in 0 to C_PI - 1 generate
+      p_prod : process (clk)
+        variable wb : std_logic_vector(7 downto 0);
+      begin
+        if rising_edge(clk) then
+          if en = '1' and u_valid = '1' then
+            wb := w1_q((j * C_PI + i) * 8 + 7 downto (j * C_PI + i) * 8);
+            if G_CFG.mul_logic then
+              p2(j, i) <= mul_sa(xval(x1b(i * 8 + 7 downto i * 8)), wb);
+            else
+              p2(j, i) <= xval(x1b(i * 8 + 7 downto i * 8)) * to_integer(signed(wb));
+            end if;
+          end if;
+        end if;
+      end process;
+    end generate g_pi;
+  end generate g_po;
 
   p_seq : process (clk)
     variable y     : signed(7 downto 0);

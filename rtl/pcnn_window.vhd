@@ -307,6 +307,8 @@ begin
     -- sc: column (of the reader's output row) last shifted into the window register;
     -- mgood: the right-edge shifts of this row carried the next row's columns so far
     signal sc    : signed(C_CB - 1 downto 0) := to_signed(-1, C_CB);
+    -- c_nx: sc + 1, kept beside sc (no adder in front of the decision's compares)
+    signal c_nx  : signed(C_CB - 1 downto 0) := to_signed(0, C_CB);
     signal mgood : std_logic := '1';
 
     -- decision of this clock (from registers only): a token (shift a column in and/or
@@ -315,6 +317,8 @@ begin
     signal d_iss, d_shift, d_emit, d_read, d_nxt, d_brk : std_logic;
     signal d_addr                                       : unsigned(C_XB - 1 downto 0) := (others => '0');
     signal d_c                                          : signed(C_CB - 1 downto 0) := (others => '0');
+    -- d_c + 1 and d_c + 1 - (W + D), formed from registers beside the decision
+    signal d_c1, d_c1m                                  : signed(C_CB - 1 downto 0) := (others => '0');
     -- d_c >= W + D, formed beside the decision (no comparator after it)
     signal d_cge                                        : boolean;
     signal write_ok                                     : std_logic;
@@ -416,18 +420,23 @@ begin
       variable ew      : signed(C_EB - 1 downto 0);
       variable xw      : signed(C_CB - 1 downto 0);
       variable c, j    : signed(C_CB - 1 downto 0);
+      variable c1      : signed(C_CB - 1 downto 0);
       variable started : boolean;
+      variable cge     : boolean;
     begin
       ew := signed(resize(wy, C_EB));
       xw := signed(resize(wx, C_CB));
       -- the writer has written a pixel of the reader's image (e - wy = image difference * H)
       started := e > ew or (e = ew and (wy /= 0 or wx /= 0));
-      c := sc + 1;
+      c  := c_nx;
+      c1 := c_nx + 1;
       -- windows further apart than they are wide: skip the columns between them
       if C_S > C_K and c < col_lo then
-        c := col_lo;
+        c  := col_lo;
+        c1 := col_lo + 1;
       end if;
-      j := c - to_signed(C_W + C_D, C_CB);
+      j   := c - to_signed(C_W + C_D, C_CB);
+      cge := c >= to_signed(C_W + C_D, C_CB);  -- j >= 0, without the subtraction
       d_iss   <= '0';
       d_shift <= '0';
       d_emit  <= '0';
@@ -436,6 +445,8 @@ begin
       d_brk   <= '0';
       d_addr  <= (others => '0');
       d_c     <= sc;
+      d_c1    <= c_nx;
+      d_c1m   <= c_nx - to_signed(C_W + C_D, C_CB);
       d_cge   <= sc >= to_signed(C_W + C_D, C_CB);
       if rinfo.none = '1' or cinfo.none = '1' then
         -- needs no pixel: leave once the writer is in this image (no window runs ahead)
@@ -449,7 +460,9 @@ begin
         d_emit <= '1';
       else
         d_c   <= c;
-        d_cge <= j >= 0;
+        d_c1  <= c1;
+        d_c1m <= c1 - to_signed(C_W + C_D, C_CB);
+        d_cge <= cge;
         if c = cinfo.chi then
           d_emit <= '1';
         end if;
@@ -461,7 +474,7 @@ begin
             d_shift <= '1';
             d_read  <= '1';
           end if;
-        elsif C_MERGE and j >= 0 and mgood = '1' and ninfo.none = '0' then
+        elsif C_MERGE and cge and mgood = '1' and ninfo.none = '0' then
           -- a right padding column: carry column j of the next output row
           d_addr <= resize(unsigned(j), C_XB);
           if e > ninfo.hi or (e = ninfo.hi and xw > j) then
@@ -478,7 +491,7 @@ begin
           -- a right padding column left empty
           d_iss   <= '1';
           d_shift <= '1';
-          if j >= 0 then
+          if cge then
             d_brk <= '1';
           end if;
         end if;
@@ -495,6 +508,7 @@ begin
       variable cl_v  : signed(C_CB - 1 downto 0);
       variable nrl_v : signed(C_RB - 1 downto 0);
       variable sc_v  : signed(C_CB - 1 downto 0);
+      variable c1_v  : signed(C_CB - 1 downto 0);
       variable mg_v  : std_logic;
       variable oy_v  : natural range 0 to C_HO - 1;
       variable lo    : natural;
@@ -574,6 +588,7 @@ begin
         -- reader position and everything derived from it
         if iss then
           sc_v  := d_c;
+          c1_v  := d_c1;
           mg_v  := mgood and not d_brk;
           if d_emit = '1' then
             if ox = C_WO - 1 then
@@ -582,8 +597,10 @@ begin
               cl_v := to_signed(-C_P, C_CB);
               if C_MERGE and mg_v = '1' and d_cge then
                 sc_v  := sc_v - to_signed(C_W + C_D, C_CB);
+                c1_v  := d_c1m;
               else
                 sc_v  := to_signed(-1, C_CB);
+                c1_v  := to_signed(0, C_CB);
               end if;
               mg_v := '1';
               if oy = C_HO - 1 then
@@ -618,6 +635,7 @@ begin
             cinfo  <= col_info(cl_v);
           end if;
           sc    <= sc_v;
+          c_nx  <= c1_v;
           mgood <= mg_v;
         end if;
         -- e: the sums are formed from e alone, the decisions only choose one
@@ -650,6 +668,7 @@ begin
           ninfo     <= C_NI0;
           nrs       <= C_NRS0;
           sc        <= to_signed(-1, C_CB);
+          c_nx      <= to_signed(0, C_CB);
           mgood     <= '1';
           b_valid   <= '0';
           m_valid_r <= '0';

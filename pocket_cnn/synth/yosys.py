@@ -1,9 +1,13 @@
 """Yosys: the ``ghdl --synth`` Verilog netlist -> a placed-and-routable JSON netlist.
 
-``synth_ice40 -dsp -abc9`` (multipliers into SB_MAC16 where yosys can; ABC9's
-delay-driven mapping: 5-28 % more fmax and about 5 % fewer logic cells than ABC on the
-zoo models, 2026-12-05; ``-abc9 -dff`` was faster still but its netlist of the default
-model stopped answering in a gate-level simulation, so it is not used) for iCE40,
+``synth_ice40 -abc9`` for iCE40: ABC9's delay-driven mapping (5-28 % more fmax and
+about 5 % fewer logic cells than ABC on the zoo models, 2026-12-05; ``-abc9 -dff`` was
+faster still but its netlist of the default model stopped answering in a gate-level
+simulation, so it is not used), and no ``-dsp``: yosys 0.23's ice40_dsp folded product
+registers into SB_MAC16s wrongly (a 3x3 conv lost its line buffers and window; a folded
+LeNet layer kept 9 of its 25 products), so every multiplier stays in LUTs (the default
+model's netlist simulates equal to the reference, gate level, in Verilator with yosys's
+cell models; with -dsp it did not),
 ``synth_ecp5`` for ECP5 (``-abc9`` there lost 8 % fmax on the default model);
 ``stat -json`` gives the cell counts that are checked against the board's totals before
 nextpnr runs.
@@ -36,7 +40,7 @@ class Family:
 
 ICE40 = Family(
     name="ice40",
-    synth="synth_ice40 -dsp -abc9",
+    synth="synth_ice40 -abc9",
     synth_nodsp="synth_ice40 -abc9",
     nextpnr="nextpnr-ice40",
     lut_cells={"SB_LUT4": 1},
