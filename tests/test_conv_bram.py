@@ -58,7 +58,8 @@ def test_folded_weights_in_block_ram(tmp_path: Path, family: object) -> None:
     use = usage_from_cells(family, cells)  # type: ignore[arg-type]
     print(f"{family.name}: {use}")  # type: ignore[attr-defined]
     assert 1 <= use.bram <= 2, cells
-    assert use.dsp == 1, cells  # one 9 x 8 product: one SB_MAC16 / MULT18X18D
+    # one 9 x 8 product: one MULT18X18D; none on iCE40 (its flow keeps products in LUTs)
+    assert use.dsp == (0 if family is ICE40 else 1), cells
 
 
 @pytest.mark.requires_tools("ghdl", "iverilog", "vvp")

@@ -1,6 +1,6 @@
 """Exact resource regression of the synthesis library (pocket_cnn.synth): small networks
 without GAP, at full parallelism and folded, through ``ghdl --synth`` and yosys
-(``synth_ice40 -dsp -abc9`` / ``synth_ecp5``) use exactly the LUTs, FFs, block RAMs and DSPs
+(``synth_ice40 -abc9`` / ``synth_ecp5``) use exactly the LUTs, FFs, block RAMs and DSPs
 in RESOURCES (yosys' cell counts, pocket_cnn.synth.yosys.usage_from_cells).
 
 The figures belong to the design *and* the tools: they were measured with the versions in
@@ -73,24 +73,23 @@ BRAM_ROWS = {"long_rows": 5}
 #: network -> (SB_RAM40_4K, most LUTs, most FFs) on iCE40 at parallelism 1,1: the rows are
 #: in block RAM, not in logic (the 8-channel rows alone are 7 x 14 x 64 = 6,272 bits; its
 #: 1,600 window-register FFs are the 5 x 5 x 8 window itself, as many again its hold copy
-#: in the folded conv). Measured (yosys 0.23, 2026-12-05): 1,329 LUT / 813 FF and 4,905
-#: LUT / 4,267 FF (25 SB_MAC16, one per product; before each product had a register of its
-#: own, ice40_dsp folded the shared product register wrongly and dropped logic: 2,430 /
-#: 1,798 then).
+#: in the folded conv). Measured (yosys 0.23, 2026-12-05, every multiplier in LUTs: the
+#: iCE40 flow has no -dsp, pocket_cnn/synth/yosys.py): 3,157 LUT / 893 FF and 9,172 LUT /
+#: 4,667 FF.
 ICE40_ROWS = {
-    "lenet_rows_1ch": (8, 1660, 1020),
-    "lenet_rows_8ch": (28, 5400, 4700),
+    "lenet_rows_1ch": (8, 3500, 1000),
+    "lenet_rows_8ch": (28, 10000, 5100),
 }
 FAMILIES = {"ice40": ICE40, "ecp5": ECP5}
 
 #: (network, parallel, family) -> yosys' counts.
 RESOURCES: dict[tuple[str, str, str], Usage] = {
-    ("tiny", "full", "ice40"): Usage(lut=102, ff=66, bram=0, dsp=1),
+    ("tiny", "full", "ice40"): Usage(lut=144, ff=77, bram=0, dsp=0),
     ("tiny", "full", "ecp5"): Usage(lut=154, ff=77, bram=0, dsp=1),
-    ("two_ch", "full", "ice40"): Usage(lut=186, ff=139, bram=0, dsp=3),
-    ("two_ch", "1,1", "ice40"): Usage(lut=174, ff=139, bram=0, dsp=1),
+    ("two_ch", "full", "ice40"): Usage(lut=329, ff=139, bram=0, dsp=0),
+    ("two_ch", "1,1", "ice40"): Usage(lut=338, ff=155, bram=0, dsp=0),
     ("two_ch", "1,1", "ecp5"): Usage(lut=188, ff=155, bram=0, dsp=1),
-    ("window", "full", "ice40"): Usage(lut=908, ff=531, bram=0, dsp=9),
+    ("window", "full", "ice40"): Usage(lut=1358, ff=651, bram=0, dsp=0),
 }
 
 
