@@ -247,6 +247,26 @@ architecture rtl of pcnn_conv is
   -- (SB_MAC16; MULT18X18D on ECP5), 17 would take two SB_MAC16
   subtype prod_int_t is integer range -2 ** 15 to 2 ** 15 - 1;
   type byte_arr_t is array (natural range <>) of std_logic_vector(7 downto 0);
+
+  -- product p of output channel j of a step: input byte xb times weight byte j * NPROD + p
+  -- of the word ww (the input byte converted unsigned, then sign-corrected: faster than
+  -- a signed conversion)
+  function step_product(
+    xb : std_logic_vector(7 downto 0);
+    ww : wword_t;
+    j  : natural;
+    p  : natural
+  ) return prod_int_t is
+    variable xv : x_int_t;
+    variable wv : integer range -128 to 127;
+  begin
+    wv := to_integer(signed(ww((j * C_NPROD + p) * 8 + 7 downto (j * C_NPROD + p) * 8)));
+    xv := to_integer(unsigned(xb));
+    if G_CFG.in_signed and xb(7) = '1' then
+      xv := xv - 256;
+    end if;
+    return xv * wv;
+  end function;
   -- tree nodes of one output channel, of all output channels, of every stage
   type node_arr_t is array (0 to C_TREE_N - 1) of node_int_t;
   type node_po_t is array (0 to C_PO - 1) of node_arr_t;
@@ -280,6 +300,11 @@ architecture rtl of pcnn_conv is
   -- shared by several multipliers wrongly into their SB_MAC16s)
   type prod_flat_t is array (0 to C_PO * C_NPROD - 1) of prod_int_t;
   signal prq                                    : prod_flat_t;
+  -- what the products of a step read, formed once for all of them: the input bytes and
+  -- the weight word (the step register; else the window on i_data and the constant or
+  -- the output group's word)
+  signal x_step                                 : byte_arr_t(0 to C_NPROD - 1);
+  signal w_step                                 : wword_t;
   -- accumulators (partial sums while folding; finished when b_valid)
   signal b_valid, b_last, b_final : std_logic;
   signal b_og                     : natural range 0 to C_NOG - 1;
@@ -438,13 +463,8 @@ begin
   -- C_ACC_W bits wide. Exact as long as acc_bits never overflows (it cannot, pcnn ir
   -- acc_bits bound).
   p_mac : process (clk)
-    variable xb : std_logic_vector(7 downto 0);
-    variable xv : x_int_t;
-    variable wv : integer range -128 to 127;
     variable t  : node_arr_t;
-    variable pr : prod_int_t;
     variable bw : bword_t;
-    variable ww : wword_t;
     variable sa : signed(C_ACC_W - 1 downto 0);
   begin
     if rising_edge(clk) then
@@ -452,31 +472,10 @@ begin
         -- products of the step (step register; else the window on s_data, one step per
         -- output group, and the constant or output-group weight word)
         if C_L0 > 0 and ((C_SREG and xs_valid = '1') or ((not C_SREG) and i_valid = '1')) then
-          ww := C_WROM(0);
-          if C_SREG then
-            ww := ws;
-          elsif C_FOLD then
-            ww := wrom_logic(og, 0);
-          end if;
           for j in 0 to C_PO - 1 loop
             t := (others => 0);
             for p in 0 to C_NPROD - 1 loop
-              if C_SREG then
-                xb := xs(p);
-              else
-                xb := (others => '0');
-                if C_XSEL(0, p) >= 0 then
-                  xb := i_data(C_XSEL(0, p) * 8 + 7 downto C_XSEL(0, p) * 8);
-                end if;
-              end if;
-              wv := to_integer(signed(ww((j * C_NPROD + p) * 8 + 7 downto (j * C_NPROD + p) * 8)));
-              -- unsigned conversion + sign correction (faster than signed)
-              xv := to_integer(unsigned(xb));
-              if G_CFG.in_signed and xb(7) = '1' then
-                xv := xv - 256;
-              end if;
-              pr   := xv * wv;
-              t(p) := pr;
+              t(p) := step_product(x_step(p), w_step, j, p);
             end loop;
             for lvl in 0 to C_L0 - 1 loop
               for i in 0 to C_TREE_N / 2 - 1 loop
@@ -546,42 +545,39 @@ begin
     end if;
   end process;
 
+  -- the step's input bytes and weight word (combinational: one selection for every product)
+  p_step : process (all)
+  begin
+    if C_SREG then
+      w_step <= ws;
+      x_step <= xs;
+    else
+      w_step <= C_WROM(0);
+      if C_FOLD then
+        w_step <= wrom_logic(og, 0);
+      end if;
+      for p in 0 to C_NPROD - 1 loop
+        x_step(p) <= (others => '0');
+        if C_XSEL(0, p) >= 0 then
+          x_step(p) <= i_data(C_XSEL(0, p) * 8 + 7 downto C_XSEL(0, p) * 8);
+        end if;
+      end loop;
+    end if;
+  end process;
+
   g_prod : if C_L0 = 0 generate
     g_po : for j in 0 to C_PO - 1 generate
       g_pp : for p in 0 to C_NPROD - 1 generate
         -- product p of output channel j of the step, into its own register
         p_prod : process (clk)
-          variable xb : std_logic_vector(7 downto 0);
-          variable xv : x_int_t;
-          variable wv : integer range -128 to 127;
-          variable ww : wword_t;
         begin
           if rising_edge(clk) then
             if en = '1' and ((C_SREG and xs_valid = '1') or ((not C_SREG) and i_valid = '1')) then
-              ww := C_WROM(0);
-              if C_SREG then
-                ww := ws;
-              elsif C_FOLD then
-                ww := wrom_logic(og, 0);
-              end if;
-              if C_SREG then
-                xb := xs(p);
-              else
-                xb := (others => '0');
-                if C_XSEL(0, p) >= 0 then
-                  xb := i_data(C_XSEL(0, p) * 8 + 7 downto C_XSEL(0, p) * 8);
-                end if;
-              end if;
-              wv := to_integer(signed(ww((j * C_NPROD + p) * 8 + 7 downto (j * C_NPROD + p) * 8)));
-              -- unsigned conversion + sign correction (faster than signed)
-              xv := to_integer(unsigned(xb));
-              if G_CFG.in_signed and xb(7) = '1' then
-                xv := xv - 256;
-              end if;
-              prq(j * C_NPROD + p) <= xv * wv;
+              prq(j * C_NPROD + p) <= step_product(x_step(p), w_step, j, p);
             end if;
           end if;
         end process;
+
       end generate g_pp;
     end generate g_po;
   end generate g_prod;

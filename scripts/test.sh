@@ -27,4 +27,4 @@ if [ -f sim/run.py ]; then
   python sim/run.py --num-threads 2 --output-path build/vunit_out "$@"
 fi
 echo "== pytest"
-pytest -n 2 tests
+pytest -n 2 --durations=25 tests
