@@ -16,7 +16,7 @@ import itertools
 import numpy as np
 import pytest
 
-from pocket_cnn.boards.auto_target import auto_target
+from pocket_cnn.boards.auto_target import BOARD_TOP_CELLS, auto_target
 from pocket_cnn.boards.spec import find_board
 from pocket_cnn.emit.vhdl import context
 from pocket_cnn.errors import ModelError
@@ -111,17 +111,17 @@ def lenet_auto() -> PeParallel:
 
 
 def test_auto_picks_the_memory_form_for_lenet_on_the_up5k() -> None:
-    """>= 50 images/s at 12 MHz (<= 240,000 clocks per image) within the estimate's
-    cells (the iCE40 flow keeps every multiplier in LUTs: no DSPs) and the 30 block RAMs;
-    the note says the input rate is missed. (Issue 13 asks for 100: with SB_MAC16s auto
-    reached 153, but yosys 0.23's DSP mapping was wrong, pocket_cnn/synth/yosys.py.)"""
+    """>= 100 images/s at 12 MHz (<= 120,000 clocks per image, issue 13) within the
+    estimate's cells (the iCE40 flow keeps every multiplier in LUTs: no DSPs) and the 30
+    block RAMs; the note says the input rate is missed. (benchmarks/bench_boards.py
+    measures the placed cells.)"""
     net = build("lenet_mnist8")
     par = lenet_auto()
     assert par.mem == (True, True, True), str(par)
     triples = par.triples(net)
-    assert cycle_report(net, triples).steady <= 240_000
+    assert cycle_report(net, triples).steady <= 120_000
     est = estimate(net, triples, 0)
-    assert est.cells <= 5280 and est.brams <= 30
+    assert est.cells <= 5280 - BOARD_TOP_CELLS and est.brams <= 30
     assert "memory-window form" in par.note
     # both max-pools run in their PE's serial requantiser (no pcnn_maxpool_line)
     assert [pool_fused(net, i, triples[i]) for i in range(2)] == [True, True]

@@ -1,6 +1,6 @@
 """Block RAM and logic of the memory-window form (pcnn_pe_mem) through ``ghdl --synth``
-and yosys ``synth_ice40 -dsp``: the window is not registers any more, its rows and the
-weights are SB_RAM40_4K, the products SB_MAC16 (or logic where asked: ``ml``).
+and yosys ``synth_ice40 -abc9`` (the iCE40 flow: no ``-dsp``): the window is not
+registers any more, its rows and the weights are SB_RAM40_4K, the products logic.
 
 Bounds, not exact pins (the tools' versions move logic by a few cells): the block count
 is the rings' and ROMs' (pocket_cnn.ir.estimate.mem_pe_brams) within the estimate's
@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pocket_cnn.boards.auto_target import auto_target
+from pocket_cnn.boards.spec import find_board
 from pocket_cnn.ir import Activation, PoolSpec
 from pocket_cnn.ir.estimate import estimate, mem_pe_brams
 from pocket_cnn.ir.parallel import resolve_parallel
@@ -45,11 +47,11 @@ def test_lenet_conv2_rows_in_one_memory(tmp_path: Path) -> None:
 
 
 def test_lenet_auto_setting_within_the_up5k(tmp_path: Path) -> None:
-    """lenet_mnist8 at the setting ``auto`` picks on the iCEBreaker (1,2m;1,6m;1,1ml):
-    at most the estimate's block RAMs (23), no DSPs (the iCE40 flow keeps products in
-    LUTs)."""
+    """lenet_mnist8 at the setting ``auto`` picks on the iCEBreaker: at most the
+    estimate's block RAMs, no DSPs (the iCE40 flow keeps products in LUTs)."""
     net = load("zoo:lenet_mnist8")
-    par = resolve_parallel(net, "1,2m;1,6m;1,1ml")
+    par = resolve_parallel(net, "auto", auto_target(find_board("icebreaker"), None))
+    assert all(par.mem), str(par)
     est = estimate(net, par.triples(net), 0)
     path = synth_netlist(net, tmp_path / "n", parallel=par, timeout=600)
     _, cells = run_yosys(path, "pcnn_net", ICE40, tmp_path, 1200)

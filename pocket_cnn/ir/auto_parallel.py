@@ -70,6 +70,8 @@ class AutoTarget:
     brams: int | None = None
     #: yosys maps products with a choice of weights into DSPs (not on iCE40)
     choice_dsp: bool = False
+    #: logic cells for the memory-window form (None: ``cells``); its estimate is closer
+    mem_cells: int | None = None
 
     def estimate(self, net: Network, par: Sequence[Triple]) -> Estimate:
         """The resource estimate of ``net`` at ``par`` on this device."""
@@ -219,14 +221,15 @@ def choose(net: Network, target: AutoTarget | None = None) -> AutoChoice:
 
 def _mem_candidates(net: Network, i: int) -> list[tuple[int, int, int]]:
     """(clocks per image, par_in, par_out) of memory-form PE ``i``: per product count
-    the fastest, slowest first."""
+    the fastest (of those as fast, the fewest output lanes: each has its accumulator
+    and requantiser holding register), slowest first."""
     ci, co, _, _, k, _, _, pixels = mem_geometry(net, i)
     best: dict[int, tuple[int, int, int]] = {}
     for pi in range(1, ci + 1):
         for po in range(1, min(co, MEM_MAX_PRODUCTS // pi) + 1):
             cyc = pixels * -(-co // po) * k * k * -(-ci // pi)
             n = pi * po
-            if n not in best or cyc < best[n][0]:
+            if n not in best or (cyc, po) < (best[n][0], best[n][2]):
                 best[n] = (cyc, pi, po)
     return [best[n] for n in sorted(best)]
 
@@ -270,9 +273,8 @@ def mem_choice(
 
     def fits(par: tuple[Triple, ...]) -> bool:
         est = target.estimate(net, par)
-        return est.cells <= (target.cells or 0) and (
-            target.brams is None or est.brams <= target.brams
-        )
+        cells = target.mem_cells if target.mem_cells is not None else target.cells
+        return est.cells <= (cells or 0) and (target.brams is None or est.brams <= target.brams)
 
     chosen = None
     for b in budgets:
