@@ -270,7 +270,11 @@ architecture rtl of pcnn_conv is
   -- tree nodes of one output channel, of all output channels, of every stage
   type node_arr_t is array (0 to C_TREE_N - 1) of node_int_t;
   type node_po_t is array (0 to C_PO - 1) of node_arr_t;
-  type node_pipe_t is array (0 to C_NSTG) of node_po_t;
+  -- tree stage registers after stage 0 (stage 0, the products with the first C_L0
+  -- levels, is d0, used only where C_L0 > 0: else the products sit in prq; an undriven
+  -- part of one signal would be a wide constant of Z in GHDL's netlist, 98,304 bits for
+  -- a 200-product conv at 16 outputs, beyond what Verilator reads in one literal)
+  type node_pipe_t is array (1 to C_NSTG) of node_po_t;
 
   -- input counters: step of the output group, output group, weight word (og*NS + st,
   -- block RAM only)
@@ -293,6 +297,7 @@ architecture rtl of pcnn_conv is
   type og_pipe_t is array (0 to C_NSTG) of natural range 0 to C_NOG - 1;
   signal tg_valid, tg_first, tg_lastst, tg_last : sl_pipe_t;
   signal tg_og                                  : og_pipe_t;
+  signal d0                                     : node_po_t;
   signal d                                      : node_pipe_t;
   -- product registers when no adder level sits with them (C_L0 = 0): one signal element
   -- per product, each written by its own process (element j * NPROD + p), so that every
@@ -484,15 +489,18 @@ begin
                 end if;
               end loop;
             end loop;
-            d(0)(j) <= t;
+            d0(j) <= t;
           end loop;
         end if;
         -- adder tree stages, C_LPS levels each, in place
         for s in 1 to C_NSTG loop
           if tg_valid(s - 1) = '1' then
             for j in 0 to C_PO - 1 loop
-              t := d(s - 1)(j);
-              if s = 1 and C_L0 = 0 then
+              if s > 1 then
+                t := d(s - 1)(j);
+              elsif C_L0 > 0 then
+                t := d0(j);
+              else
                 t := (others => 0);
                 for p in 0 to C_NPROD - 1 loop
                   t(p) := prq(j * C_NPROD + p);
@@ -534,10 +542,12 @@ begin
             else
               sa := b_acc(j);
             end if;
-            if C_NSTG = 0 and C_L0 = 0 then
-              b_acc(j) <= sa + to_signed(prq(j * C_NPROD), C_ACC_W);
-            else
+            if C_NSTG > 0 then
               b_acc(j) <= sa + to_signed(d(C_NSTG)(j)(0), C_ACC_W);
+            elsif C_L0 > 0 then
+              b_acc(j) <= sa + to_signed(d0(j)(0), C_ACC_W);
+            else
+              b_acc(j) <= sa + to_signed(prq(j * C_NPROD), C_ACC_W);
             end if;
           end loop;
         end if;

@@ -8,6 +8,7 @@ the netlist computes something else (so the comparison can fail).
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -39,6 +40,8 @@ CASES = [
     ("conv_3x2_1x1_max_2x1_padding", "1,2m;2,3ml"),
 ]
 IMAGES = 3
+#: A constant of high-impedance bits: GHDL's netlist for signal bits nothing drives.
+UNDRIVEN = re.compile(r"\b\d+'b[zZ]+\b")
 
 
 @pytest.mark.parametrize(("model", "parallel"), CASES)
@@ -63,6 +66,9 @@ def test_netlist_matches_reference(tmp_path: Path, model: str, parallel: str) ->
     text = res.netlist.read_text()
     assert not BIT_STRING.search(text), "a quoted bit string is left in the netlist"
     assert not DROPPED_EDGE.search(text), "a memory write port GHDL's Verilog drops"
+    # no undriven register bits: GHDL writes them as a Z literal, which at full
+    # parallelism of a big conv outgrew what Verilator reads (98,304 bits, 2026-12-05)
+    assert not UNDRIVEN.search(text), UNDRIVEN.findall(text)[:3]
 
 
 def test_quoted_constants_break_the_netlist(tmp_path: Path) -> None:

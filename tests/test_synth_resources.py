@@ -89,7 +89,7 @@ RESOURCES: dict[tuple[str, str, str], Usage] = {
     ("two_ch", "full", "ice40"): Usage(lut=327, ff=139, bram=0, dsp=0),
     ("two_ch", "1,1", "ice40"): Usage(lut=338, ff=155, bram=0, dsp=0),
     ("two_ch", "1,1", "ecp5"): Usage(lut=188, ff=155, bram=0, dsp=1),
-    ("window", "full", "ice40"): Usage(lut=1358, ff=651, bram=0, dsp=0),
+    ("window", "full", "ice40"): Usage(lut=1356, ff=651, bram=0, dsp=0),
 }
 
 
