@@ -97,6 +97,19 @@ def test_board_limits_the_setting() -> None:
     assert choose(net, auto_target(find_board("ulx3s"), None)).par == unlimited.par
 
 
+def test_nothing_fits_takes_the_smaller_form() -> None:
+    """Where no setting of either form fits, auto takes the smaller of the two smallest
+    settings by the estimate (LeNet: the memory form's, one product per PE) and says so."""
+    net = build("lenet_mnist8")
+    target = AutoTarget(cells=1000, mem_cells=1000, dsps=0, device="tiny", brams=30)
+    choice = choose(net, target)
+    assert all(k < 0 for _, _, k in choice.par), choice.par
+    assert all(a * b == 1 for a, b, _ in choice.par), choice.par
+    assert "no setting fits the tiny" in choice.note and "memory-window" in choice.note
+    register_smallest = [(1, 1, 1)] * len(choice.par)
+    assert choice.estimate.cells < target.estimate(net, register_smallest).cells
+
+
 def test_choice_products_in_dsps_off_ice40() -> None:
     """Products with a choice of weights count as DSPs where yosys maps them so (ECP5:
     conv_3x2_1x1_max_2x1 at 1,1;4,1 measured 14 MULT18X18D), not on iCE40 (1 SB_MAC16)."""

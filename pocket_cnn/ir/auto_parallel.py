@@ -216,7 +216,31 @@ def choose(net: Network, target: AutoTarget | None = None) -> AutoChoice:
                 f"setting that fits takes {rep.steady} clocks per image "
                 f"({est.multipliers} multipliers, ~{est.cells} cells, {est.brams} block RAMs)"
             )
+        elif mem is None and not fits(par):
+            # nothing fits either form: the smaller of the two smallest settings
+            small = mem_smallest(net, target)
+            if small is not None:
+                est = target.estimate(net, small)
+                if est.cells < target.estimate(net, par).cells:
+                    par, rep = small, cycle_report(net, small)
+                    note = (
+                        f"auto: no setting fits the {target.device or 'device'} by the "
+                        f"estimate; using the smallest, the memory-window form's "
+                        f"{rep.steady} clocks per image ({est.multipliers} multipliers, "
+                        f"~{est.cells} cells, {est.brams} block RAMs)"
+                    )
     return AutoChoice(par, rep, target.estimate(net, par), note)
+
+
+def mem_smallest(net: Network, target: AutoTarget) -> tuple[Triple, ...] | None:
+    """The memory-window form's smallest setting (one product per PE, in DSPs as far as
+    the device has them), or None where the form cannot run the network."""
+    for f in net.fc[:1]:
+        if f.in_shape[1] != f.in_shape[2]:
+            return None
+    cands = [_mem_candidates(net, i) for i in range(len(net.stages) + len(net.fc))]
+    base = 2 if net.gap is not None else 0  # the GAP's divider
+    return _mem_assign([cs[0] for cs in cands], target.dsps, base)
 
 
 def _mem_candidates(net: Network, i: int) -> list[tuple[int, int, int]]:
