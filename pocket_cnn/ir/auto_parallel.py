@@ -235,12 +235,24 @@ def choose(net: Network, target: AutoTarget | None = None) -> AutoChoice:
 def mem_smallest(net: Network, target: AutoTarget) -> tuple[Triple, ...] | None:
     """The memory-window form's smallest setting (one product per PE, in DSPs as far as
     the device has them), or None where the form cannot run the network."""
+    cands = _mem_network_candidates(net)
+    if cands is None:
+        return None
+    return _mem_assign([cs[0] for cs in cands], target.dsps, _mem_dsp_base(net))
+
+
+def _mem_network_candidates(net: Network) -> list[list[tuple[int, int, int]]] | None:
+    """:func:`_mem_candidates` of every PE, or None where the form cannot run the
+    network (a first FC over a map that is not square)."""
     for f in net.fc[:1]:
         if f.in_shape[1] != f.in_shape[2]:
             return None
-    cands = [_mem_candidates(net, i) for i in range(len(net.stages) + len(net.fc))]
-    base = 2 if net.gap is not None else 0  # the GAP's divider
-    return _mem_assign([cs[0] for cs in cands], target.dsps, base)
+    return [_mem_candidates(net, i) for i in range(len(net.stages) + len(net.fc))]
+
+
+def _mem_dsp_base(net: Network) -> int:
+    """DSPs the memory-form network takes outside its PEs: the GAP's divider."""
+    return 2 if net.gap is not None else 0
 
 
 def _mem_candidates(net: Network, i: int) -> list[tuple[int, int, int]]:
@@ -286,13 +298,10 @@ def mem_choice(
     """The memory-window form on every PE: the smallest clock budget from ``want`` up
     whose setting fits ``target``'s device (None: an FC that the form cannot run, or no
     device)."""
-    if target.cells is None:
+    cands = _mem_network_candidates(net)
+    if target.cells is None or cands is None:
         return None
-    for f in net.fc[:1]:
-        if f.in_shape[1] != f.in_shape[2]:
-            return None
-    cands = [_mem_candidates(net, i) for i in range(len(net.stages) + len(net.fc))]
-    base = 2 if net.gap is not None else 0  # the GAP's divider
+    base = _mem_dsp_base(net)
     budgets = sorted({want} | {c[0] for cs in cands for c in cs if c[0] >= want})
 
     def fits(par: tuple[Triple, ...]) -> bool:
