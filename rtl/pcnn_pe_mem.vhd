@@ -10,7 +10,8 @@
 --     (G_CFG.pad_value) by masking. par_in x par_out products per clock, one accumulator
 --     per output channel of the group, requantisation/activation as pcnn_conv.
 --   G_CFG.mul_logic: the products as shift-and-add logic (no DSP; for small PEs when the
---     device's DSPs go to the big ones).
+--     device's DSPs go to the big ones), each as two half products (low and high weight
+--     nibble) that the lane's adder tree sums.
 --   G_CFG.rq_digit > 0 (mult/exact requantisation): one serial requantiser instead of
 --     one per lane: a finished output group is copied to a holding bank, and each lane
 --     in turn is multiplied by its mantissa rq_digit bits per clock (shift-and-add, most
@@ -26,8 +27,10 @@
 --     of an image waits for the whole image), the writer waits while the ring is full.
 -- Weights: ROM of par_in*par_out-byte words (og, ky, kx, ig), read at a registered
 -- address (block RAM when G_CFG.wrom_bram). Pipeline: counters -> memory read / ROM
--- address registers -> masked word / ROM read registers -> product registers ->
--- accumulators -> output pixel register; a stall of
+-- address registers -> masked word / ROM read registers -> product registers -> lane
+-- sum registers (balanced adder tree; where a lane has more than one term) ->
+-- accumulators -> output pixel register; the
+-- writer's room flag is a register (computed a clock ahead); a stall of
 -- the output with a finished accumulator waiting freezes the reader pipeline (one
 -- enable), the writer keeps filling the ring.
 library ieee;
@@ -286,52 +289,103 @@ architecture rtl of pcnn_pe_mem is
     return '0';
   end function;
 
-  -- x * w as shift-and-add (no multiplier cell, so no DSP: G_CFG.mul_logic); x in
-  -- -128 .. 255, w int8, |x * w| < 2**15
-  -- (the eight partial products summed as a tree: three adder levels, not seven)
-  function mul_sa(x : integer; w : std_logic_vector(7 downto 0)) return integer is
-    type pp_t is array (0 to 7) of signed(16 downto 0);
+  -- half of x * w as shift-and-add (no multiplier cell, so no DSP: G_CFG.mul_logic):
+  -- hi = 0: x * w(3 downto 0), hi = 1: x * (w - w(3 downto 0)) (bit 7 negative); the
+  -- two halves are summed in the lane's adder tree. x in -128 .. 255, w int8, each half
+  -- |.| < 2**15; four partial products summed as a tree (two adder levels)
+  function mul_half(x : integer; w : std_logic_vector(7 downto 0); hi : natural)
+    return integer is
+    type pp_t is array (0 to 3) of signed(16 downto 0);
 
     variable xs : signed(16 downto 0);
     variable pp : pp_t;
   begin
     xs := to_signed(x, 17);
-    for i in 0 to 7 loop
+    for i in 0 to 3 loop
       pp(i) := (others => '0');
-      if w(i) = '1' then
-        pp(i) := shift_left(xs, i);
+      if w(4 * hi + i) = '1' then
+        pp(i) := shift_left(xs, 4 * hi + i);
       end if;
     end loop;
-    pp(7) := -pp(7);
-    for i in 0 to 3 loop
-      pp(i) := pp(2 * i) + pp(2 * i + 1);
-    end loop;
+    if hi = 1 then
+      pp(3) := -pp(3);
+    end if;
     pp(0) := (pp(0) + pp(1)) + (pp(2) + pp(3));
     return to_integer(pp(0));
   end function;
 
+  -- term h of x * w: the product, or with products in logic its half h
+  function prod_term(x : integer; w : std_logic_vector(7 downto 0); h : natural)
+    return integer is
+  begin
+    if G_CFG.mul_logic then
+      return mul_half(x, w, h);
+    end if;
+    return x * to_integer(signed(w));
+  end function;
+
   subtype cnt_t is unsigned(C_CB - 1 downto 0);
 
-  -- rows (global count) written before output row oy (window base row by) of the image
-  -- starting at row img may start: its windows' rows, the whole image for the last one
-  function need_of(oy : natural; by : integer; img : cnt_t) return cnt_t is
+  -- rows written before output row oy may start, from its image's row 0: its windows'
+  -- rows, the whole image for the last one (oy >= C_HO: a row of the next image)
+  function need_off(oy : natural) return natural is
+    variable by : integer;
   begin
-    if oy /= C_HO - 1 and by + C_K < C_H then
-      return img + to_unsigned(pcnn_max(by + C_K, 0), C_CB);
+    if oy >= C_HO then
+      return C_H + need_off(oy - C_HO);
     end if;
-    return img + to_unsigned(C_H, C_CB);
+    by := -C_P + oy * C_S;
+    if oy /= C_HO - 1 and by + C_K < C_H then
+      return pcnn_max(by + C_K, 0);
+    end if;
+    return C_H;
   end function;
 
-  -- lowest row (global count) the reader needs at window base row by
-  function low_of(by : integer; img : cnt_t) return cnt_t is
+  -- lowest row output row oy needs, from its image's row 0 (oy >= C_HO: next image)
+  function low_off(oy : natural) return natural is
   begin
-    if by > 0 then
-      return img + to_unsigned(by, C_CB);
+    if oy >= C_HO then
+      return C_H + low_off(oy - C_HO);
     end if;
-    return img;
+    return pcnn_max(-C_P + oy * C_S, 0);
   end function;
+
+  -- the next output row's offsets per output row (constant tables: the reader adds one
+  -- to its image's first row, no arithmetic on row numbers in the loop)
+  type rowoff_t is array (0 to C_HO - 1) of cnt_t;
+
+  -- (ahead: 1 the next row, 2 the one after it)
+  function next_offs(need : boolean; ahead : positive) return rowoff_t is
+    variable t : rowoff_t;
+  begin
+    for oy in 0 to C_HO - 1 loop
+      if need then
+        t(oy) := to_unsigned(need_off(oy + ahead) mod 2 ** C_CB, C_CB);
+      else
+        t(oy) := to_unsigned(low_off(oy + ahead) mod 2 ** C_CB, C_CB);
+      end if;
+    end loop;
+    return t;
+  end function;
+
+  constant C_NEED_NX : rowoff_t := next_offs(true, 1);
+  constant C_LOW_NX2 : rowoff_t := next_offs(false, 2);
+  constant C_NEED0   : cnt_t    := to_unsigned(need_off(0), C_CB);
+  constant C_LOW0    : cnt_t    := to_unsigned(low_off(0), C_CB);
+  constant C_LOW1    : cnt_t    := to_unsigned(low_off(1) mod 2 ** C_CB, C_CB);
+
   subtype prod_int_t is integer range -2 ** 15 to 2 ** 15 - 1;
-  type prod_arr_t is array (0 to C_PO - 1, 0 to C_PI - 1) of prod_int_t;
+  -- a lane's products padded to a power of two for the adder tree
+  -- terms per product: 2 with products in logic (two half products), else 1
+  constant C_NH     : positive := 1 + boolean'pos(G_CFG.mul_logic);
+  constant C_LV     : natural  := pcnn_log2_ceil(C_NH * C_PI);
+  constant C_NPAD   : positive := 2 ** C_LV;
+  -- more than one term per lane: their sum gets a register of its own (stage 3)
+  constant C_SUMREG : boolean  := C_NH * C_PI > 1;
+  subtype sum_int_t is integer range -(2 ** 15) * C_NPAD to (2 ** 15 - 1) * C_NPAD;
+  type tree_t is array (0 to C_NPAD - 1) of sum_int_t;
+  type sum_arr_t is array (0 to C_PO - 1) of sum_int_t;
+  type prod_arr_t is array (0 to C_PO - 1, 0 to C_NH * C_PI - 1) of prod_int_t;
   type acc_arr_t is array (0 to C_PO - 1) of signed(C_ACC_W - 1 downto 0);
 
   signal ring : ring_t;
@@ -341,8 +395,13 @@ architecture rtl of pcnn_pe_mem is
   signal w_ig    : natural range 0 to C_NIG - 1;
   signal w_x     : natural range 0 to C_W - 1;
   signal w_rows  : cnt_t;
-  signal w_room  : std_logic;
+  signal w_room  : std_logic := '0';
   signal w_go    : std_logic;
+  -- this clock the writer finishes a row / the reader leaves an output row
+  signal w_rdone : std_logic;
+  signal r_rdone : std_logic;
+  -- the lowest row the reader needs once it leaves its output row (a register)
+  signal r_lnext : cnt_t;
 
   -- reader counters: output pixel (oy, ox), base input row / column of its window,
   -- group/tap counters, weight address, first row (global) of the reader's image
@@ -376,6 +435,10 @@ architecture rtl of pcnn_pe_mem is
   signal p2                                     : prod_arr_t;
   signal t2_valid, t2_first, t2_lastst, t2_last : std_logic;
   signal t2_og                                  : natural range 0 to C_NOG - 1;
+  -- stage 3 (C_SUMREG): each lane's sum (a tree over its C_NH * C_PI terms), its tags
+  signal s3                                     : sum_arr_t;
+  signal t3_valid, t3_first, t3_lastst, t3_last : std_logic;
+  signal t3_og                                  : natural range 0 to C_NOG - 1;
   -- accumulators (finished when b_valid)
   signal b_valid, b_last, b_final : std_logic;
   signal b_og                     : natural range 0 to C_NOG - 1;
@@ -434,7 +497,33 @@ begin
   -- still needs (the first row of its current window, or of its image)
   -- (r_low, kept by the reader; signed: the writer may be below that row, rows the
   -- reader skips at stride > K)
-  w_room <= '1' when signed(w_rows - r_low) < C_R else '0';
+  -- w_room is a register (s_ready must not wait for the compare's carry chain): its
+  -- next value is picked from the four compares of the rows written (or one more) against
+  -- the reader's lowest row (or the one it moves to)
+  w_rdone <= w_go and tsl(w_ig = C_NIG - 1 and w_x = C_W - 1);
+  r_rdone <= r_step and tsl(r_ig = C_NIG - 1 and r_kx = C_K - 1 and r_ky = C_K - 1 and
+                            r_og = C_NOG - 1 and r_ox = C_WO - 1);
+
+  p_room : process (clk)
+    variable d_low, d_next : signed(C_CB - 1 downto 0);
+  begin
+    if rising_edge(clk) then
+      d_low  := signed(w_rows - r_low);
+      d_next := signed(w_rows - r_lnext);
+      if r_rdone = '1' and w_rdone = '1' then
+        w_room <= tsl(d_next < C_R - 1);
+      elsif r_rdone = '1' then
+        w_room <= tsl(d_next < C_R);
+      elsif w_rdone = '1' then
+        w_room <= tsl(d_low < C_R - 1);
+      else
+        w_room <= tsl(d_low < C_R);
+      end if;
+      if rst = '1' then
+        w_room <= '1';  -- no row written, the reader at row 0
+      end if;
+    end if;
+  end process;
 
   -- the input beat is written straight from s_data, one word per clock (the source holds
   -- it until s_ready: AXI), and taken with its last word
@@ -533,10 +622,31 @@ begin
 
   -- MAC datapath: the masked word, then (products in g_po) the accumulator
   p_mac : process (clk)
-    variable xw : mword_t;
-    variable sa : signed(C_ACC_W - 1 downto 0);
-    variable sm : integer;
-    variable bw : bword_t;
+    variable xw   : mword_t;
+    variable sa   : signed(C_ACC_W - 1 downto 0);
+    variable bw   : bword_t;
+    variable sm   : sum_int_t;
+    variable a_v  : std_logic;
+    variable a_f  : std_logic;
+    variable a_og : natural range 0 to C_NOG - 1;
+
+    -- lane j's terms summed as a balanced tree (log2 of their count adders deep)
+    function lane_sum(pp : prod_arr_t; j : natural) return sum_int_t is
+      variable tv : tree_t;
+    begin
+      for i in 0 to C_NPAD - 1 loop
+        tv(i) := 0;
+        if i < C_NH * C_PI then
+          tv(i) := pp(j, i);
+        end if;
+      end loop;
+      for l in 1 to C_LV loop
+        for i in 0 to C_NPAD / 2 ** l - 1 loop
+          tv(i) := tv(2 * i) + tv(2 * i + 1);
+        end loop;
+      end loop;
+      return tv(0);
+    end function;
   begin
     if rising_edge(clk) then
       if en = '1' then
@@ -547,14 +657,31 @@ begin
           end if;
           x1b <= xw;
         end if;
-        if t2_valid = '1' then
-          bw := C_BROM(t2_og);
+        if C_SUMREG and t2_valid = '1' then
           for j in 0 to C_PO - 1 loop
-            sm := 0;
-            for i in 0 to C_PI - 1 loop
-              sm := sm + p2(j, i);
-            end loop;
-            if t2_first = '1' then
+            s3(j) <= lane_sum(p2, j);
+          end loop;
+        end if;
+        -- the accumulator: bias (first step of an output group) or itself, plus the
+        -- lane's sum (stage 3's register, or with one term per lane stage 2's product)
+        if C_SUMREG then
+          a_v  := t3_valid;
+          a_f  := t3_first;
+          a_og := t3_og;
+        else
+          a_v  := t2_valid;
+          a_f  := t2_first;
+          a_og := t2_og;
+        end if;
+        if a_v = '1' then
+          bw := C_BROM(a_og);
+          for j in 0 to C_PO - 1 loop
+            if C_SUMREG then
+              sm := s3(j);
+            else
+              sm := lane_sum(p2, j);
+            end if;
+            if a_f = '1' then
               sa := bw((j + 1) * C_ACC_W - 1 downto j * C_ACC_W);
             else
               sa := b_acc(j);
@@ -570,20 +697,19 @@ begin
   -- ice40_dsp folds a register shared by several multipliers wrongly into their SB_MAC16s)
   g_po : for j in 0 to C_PO - 1 generate
     g_pi : for i in 0 to C_PI - 1 generate
-      p_prod : process (clk)
-        variable wb : std_logic_vector(7 downto 0);
-      begin
-        if rising_edge(clk) then
-          if en = '1' and u_valid = '1' then
-            wb := w1_q((j * C_PI + i) * 8 + 7 downto (j * C_PI + i) * 8);
-            if G_CFG.mul_logic then
-              p2(j, i) <= mul_sa(xval(x1b(i * 8 + 7 downto i * 8)), wb);
-            else
-              p2(j, i) <= xval(x1b(i * 8 + 7 downto i * 8)) * to_integer(signed(wb));
+      -- one process per term (products in logic: two half products each)
+      g_term : for h in 0 to C_NH - 1 generate
+        p_prod : process (clk)
+          variable wb : std_logic_vector(7 downto 0);
+        begin
+          if rising_edge(clk) then
+            if en = '1' and u_valid = '1' then
+              wb := w1_q((j * C_PI + i) * 8 + 7 downto (j * C_PI + i) * 8);
+              p2(j, C_NH * i + h) <= prod_term(xval(x1b(i * 8 + 7 downto i * 8)), wb, h);
             end if;
           end if;
-        end if;
-      end process;
+        end process;
+      end generate g_term;
     end generate g_pi;
   end generate g_po;
 
@@ -774,10 +900,22 @@ begin
         t2_lastst <= u_lastst;
         t2_og     <= u_og;
         t2_last   <= u_last;
-        b_valid   <= t2_valid and t2_lastst;
-        b_og      <= t2_og;
-        b_last    <= t2_last;
-        b_final   <= tsl(t2_og = C_NOG - 1);
+        t3_valid  <= t2_valid;
+        t3_first  <= t2_first;
+        t3_lastst <= t2_lastst;
+        t3_og     <= t2_og;
+        t3_last   <= t2_last;
+        if C_SUMREG then
+          b_valid <= t3_valid and t3_lastst;
+          b_og    <= t3_og;
+          b_last  <= t3_last;
+          b_final <= tsl(t3_og = C_NOG - 1);
+        else
+          b_valid <= t2_valid and t2_lastst;
+          b_og    <= t2_og;
+          b_last  <= t2_last;
+          b_final <= tsl(t2_og = C_NOG - 1);
+        end if;
       end if;
 
       -- reader counters: ig fastest, then kx, ky, og; then the output pixel
@@ -812,14 +950,16 @@ begin
                   if r_oy /= C_HO - 1 then
                     r_oy   <= r_oy + 1;
                     r_by   <= r_by + C_S;
-                    r_need <= need_of(r_oy + 1, r_by + C_S, r_img);
-                    r_low  <= low_of(r_by + C_S, r_img);
+                    r_need  <= r_img + C_NEED_NX(r_oy);
+                    r_low   <= r_lnext;
+                    r_lnext <= r_img + C_LOW_NX2(r_oy);
                   else
                     r_oy   <= 0;
                     r_by   <= -C_P;
                     r_img  <= r_img + C_H;
-                    r_need <= need_of(0, -C_P, r_img + C_H);
-                    r_low  <= low_of(-C_P, r_img + C_H);
+                    r_need  <= r_img + C_NEED_NX(r_oy);
+                    r_low   <= r_lnext;
+                    r_lnext <= r_img + C_LOW_NX2(r_oy);
                   end if;
                 end if;
               end if;
@@ -832,6 +972,7 @@ begin
         t1_valid  <= '0';
         u_valid   <= '0';
         t2_valid  <= '0';
+        t3_valid  <= '0';
         b_valid   <= '0';
         m_valid_r <= '0';
         m_last    <= '0';
@@ -845,8 +986,9 @@ begin
         r_ig      <= 0;
         r_wa      <= 0;
         r_img     <= (others => '0');
-        r_need    <= need_of(0, -C_P, (others => '0'));
-        r_low     <= low_of(-C_P, (others => '0'));
+        r_need    <= C_NEED0;
+        r_low     <= C_LOW0;
+        r_lnext   <= C_LOW1;
         e_cnt     <= 0;
         f_v       <= '0';
         q_v       <= '0';

@@ -15,8 +15,8 @@
 -- its last column is in. Padding is a mask on the taps (one bit per window row and per
 -- window column), not a choice of positions. Right-edge padding columns are filled with
 -- the next output row's first columns (masked), so at stride 1 every shift emits a window.
--- A 1x1 window at stride 1 without padding is the stream itself (no register, the
--- handshake passes through; m_last counted).
+-- A 1x1 window at stride 1 without padding is the stream itself, through a skid slice
+-- (pcnn_skid: a registered s_ready that cuts the PEs' ready chain; m_last counted).
 -- Area: the read path is one R:1 slot choice per window row; everything the reader
 -- derives from its position is registered with it.
 library ieee;
@@ -255,20 +255,27 @@ architecture rtl of pcnn_window is
 begin
 
   g_pass : if C_PASS generate
-    -- no register: the pixel passes through, the handshake too; only m_last is counted
-    signal cnt   : unsigned(pcnn_clog2(C_H * C_W + 1) - 1 downto 0) := (others => '0');
+    -- no window register: the pixel passes through a skid slice (pcnn_skid: s_ready is
+    -- a register, so the ready chain of the PEs is cut here); only m_last is counted
+    signal cnt     : unsigned(pcnn_clog2(C_H * C_W + 1) - 1 downto 0) := (others => '0');
     -- set by the first reset: before it the upstream valid may be undefined
-    signal alive : std_logic := '0';
+    signal alive   : std_logic := '0';
+    signal k_valid : std_logic;
   begin
-    s_ready <= m_ready;
-    m_valid <= s_valid and alive;
-    m_data  <= s_data;
+    u_skid : entity pocket_cnn.pcnn_skid
+      generic map (G_WIDTH => C_PIX_W)
+      port map (
+        clk => clk, rst => rst,
+        s_valid => s_valid, s_ready => s_ready, s_data => s_data,
+        m_valid => k_valid, m_ready => m_ready, m_data => m_data);
+
+    m_valid <= k_valid and alive;
     m_last  <= '1' when cnt = C_H * C_W - 1 else '0';
 
     p_pass : process (clk)
     begin
       if rising_edge(clk) then
-        if s_valid = '1' and m_ready = '1' then
+        if k_valid = '1' and m_ready = '1' then
           if cnt = C_H * C_W - 1 then
             cnt <= (others => '0');
           else

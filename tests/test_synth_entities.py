@@ -22,6 +22,7 @@ pytestmark = pytest.mark.requires_tools("ghdl")
 #: The files of this core in compile order (read from pocket_cnn.core).
 ENTITY_FILES = (
     "pcnn_pkg.vhd",
+    "pcnn_skid.vhd",
     "pcnn_window.vhd",
     "pcnn_conv.vhd",
     "pcnn_pe_mem.vhd",
@@ -62,6 +63,7 @@ WINDOW_SETS = [
     (2, 5, 6, 5, 2, 2),
     (1, 3, 3, 1, 1, 2),
     (3, 6, 5, 2, 3, 0),
+    (4, 3, 5, 1, 1, 0),
 ]
 
 
@@ -69,6 +71,11 @@ WINDOW_SETS = [
 def test_synth_window(tmp_path: Path, ch: int, h: int, w: int, k: int, s: int, p: int) -> None:
     gens = [f"-gG_CHANNELS={ch}", f"-gG_HEIGHT={h}", f"-gG_WIDTH={w}", f"-gG_KERNEL={k}"]
     _synth(tmp_path, "pcnn_window", [], [*gens, f"-gG_STRIDE={s}", f"-gG_PAD={p}"])
+
+
+@pytest.mark.parametrize("width", [1, 24])
+def test_synth_skid(tmp_path: Path, width: int) -> None:
+    _synth(tmp_path, "pcnn_skid", [], [f"-gG_WIDTH={width}"])
 
 
 @pytest.mark.parametrize(("ch", "k"), [(1, 2), (4, 3)])

@@ -84,11 +84,11 @@ FAMILIES = {"ice40": ICE40, "ecp5": ECP5}
 
 #: (network, parallel, family) -> yosys' counts.
 RESOURCES: dict[tuple[str, str, str], Usage] = {
-    ("tiny", "full", "ice40"): Usage(lut=145, ff=77, bram=0, dsp=0),
-    ("tiny", "full", "ecp5"): Usage(lut=154, ff=77, bram=0, dsp=1),
-    ("two_ch", "full", "ice40"): Usage(lut=327, ff=139, bram=0, dsp=0),
-    ("two_ch", "1,1", "ice40"): Usage(lut=338, ff=155, bram=0, dsp=0),
-    ("two_ch", "1,1", "ecp5"): Usage(lut=188, ff=155, bram=0, dsp=1),
+    ("tiny", "full", "ice40"): Usage(lut=154, ff=86, bram=0, dsp=0),
+    ("tiny", "full", "ecp5"): Usage(lut=150, ff=86, bram=0, dsp=1),
+    ("two_ch", "full", "ice40"): Usage(lut=361, ff=156, bram=0, dsp=0),
+    ("two_ch", "1,1", "ice40"): Usage(lut=354, ff=172, bram=0, dsp=0),
+    ("two_ch", "1,1", "ecp5"): Usage(lut=202, ff=172, bram=0, dsp=1),
     ("window", "full", "ice40"): Usage(lut=1356, ff=651, bram=0, dsp=0),
 }
 

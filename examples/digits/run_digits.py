@@ -178,14 +178,23 @@ def _synth(net: Network, parallel: str, board: str, work: Path) -> dict:
     cycles = cycle_report(net, par.triples(net)).steady
     rep = synthesize(net, spec, work / f"synth_{board}", par, 7200)
     use = rep.placed if rep.placed is not None else rep.synthesised
+
+    def count(key: str) -> int | None:
+        # nextpnr's iCE40 report counts logic cells only: FFs come from yosys there
+        for source in (use, rep.synthesised):
+            value = None if source is None else source.get(key)
+            if value is not None:
+                return value
+        return None
+
     fmax = None if rep.pnr is None else rep.pnr.fmax_mhz
     return {
         "parallel": str(par),
         "cycles_per_image": cycles,
-        "lut": None if use is None else use.get("lut"),
-        "ff": None if use is None else use.get("ff"),
-        "bram": None if use is None else use.get("bram"),
-        "dsp": None if use is None else use.get("dsp"),
+        "lut": count("lut"),
+        "ff": count("ff"),
+        "bram": count("bram"),
+        "dsp": count("dsp"),
         "fmax_mhz": fmax,
         "clock_mhz": spec.clock.hz / 1e6,
         "fits": rep.fits,

@@ -15,7 +15,7 @@ blocks and their control registers are the RTL's, by the same names:
   image accumulates meanwhile, else the sums drain in place);
 - :class:`Window` (pcnn_window: writer row/column, the reader's token decision
   ``p_dec`` and its position update, the token in flight, the window register) and
-  :class:`PassWindow` (its 1x1 pass-through, no register);
+  :class:`PassWindow` (its 1x1 form: a skid slice, pcnn_skid);
 - :class:`Conv` (pcnn_conv: the hold register of a folded PE, the input counters
   (output group, step), the MAC pipeline tags, accumulator B, output register),
   :class:`MaxPool` (after a pool
@@ -241,17 +241,24 @@ class MaxPoolLine(Block):
 
 
 class PassWindow(Block):
-    """pcnn_window with K = 1, stride 1, no pad: no register, the handshake passes
-    through."""
+    """pcnn_window with K = 1, stride 1, no pad: no window register, the pixel goes
+    through a skid slice (pcnn_skid): ``full`` while a word waits in it; ``s_ready`` is
+    that register's complement, valid passes through while it is empty."""
+
+    def __init__(self) -> None:
+        self.full = False
 
     def out_valid(self, s_valid: bool) -> bool:
-        return s_valid
+        return self.full or s_valid
 
     def ready(self, m_ready: bool) -> bool:
-        return m_ready
+        return not self.full
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
-        pass
+        if self.full:
+            self.full = not m_ready
+        else:
+            self.full = s_valid and not m_ready
 
 
 def conv_tree_stages(par_in: int, kk: int, steps: int) -> int:
@@ -478,10 +485,12 @@ class MemPe(Block):
     with the last) into a
     ring of ``r`` rows; the reader steps through ``nog * k * k * nig`` words per output
     pixel once the rows of its output row are written (the last row of an image waits
-    for the whole image); tags (read register, masked-word register, product register)
-    -> accumulator B -> output register, one enable. ``eng`` > 0: the serial requantiser
-    (:mod:`pocket_cnn.ir.rq_serial`), busy ``eng`` clocks per output group; a finished
-    group waits for it, the pixel is out when it is done with the last group."""
+    for the whole image); tags (read register, masked-word register, product register,
+    lane sum register where a lane has more than one term) -> accumulator B -> output
+    register, one enable; ``logic``: products in logic (two half products each).
+    ``eng`` > 0: the serial requantiser (:mod:`pocket_cnn.ir.rq_serial`), busy ``eng``
+    clocks per output group; a finished group waits for it, the pixel is out when it is
+    done with the last group."""
 
     def __init__(
         self,
@@ -497,6 +506,7 @@ class MemPe(Block):
         eng: int = 0,
         pk: int = 0,
         ps: int = 1,
+        logic: bool = False,
     ) -> None:
         self.h, self.w, self.k, self.s, self.p = h, w, k, s, p
         self.ho, self.wo = conv_out(h, k, s, p), conv_out(w, k, s, p)
@@ -513,6 +523,10 @@ class MemPe(Block):
         self.t1 = (False, False, 0)
         self.u = (False, False, 0)
         self.t2 = (False, False, 0)
+        #: a lane sums more than one term (products, or with ``logic`` two half products
+        #: each): the sum has a register of its own (stage 3)
+        self.sumreg = min(pi, ch) * (2 if logic else 1) > 1
+        self.t3 = (False, False, 0)
         self.b_valid = self.b_final = False
         self.eng = eng
         self.e_cnt = 0
@@ -591,9 +605,10 @@ class MemPe(Block):
                 self.valid = True
             self.b_valid = False
         if en:
-            t2 = self.t2
-            self.b_valid = t2[0] and t2[1]
-            self.b_final = t2[2] == self.nog - 1
+            acc = self.t3 if self.sumreg else self.t2
+            self.b_valid = acc[0] and acc[1]
+            self.b_final = acc[2] == self.nog - 1
+            self.t3 = self.t2
             self.t2 = self.u
             self.u = self.t1
             st = self.r_wa % self.steps

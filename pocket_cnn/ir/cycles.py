@@ -155,10 +155,12 @@ def mem_pe_cycles(
     pi: int,
     po: int,
     eng: tuple[int, int, int] = (0, 0, 1),
+    logic: bool = False,
 ) -> int:
     """Clocks per image of pcnn_pe_mem alone (input always valid, output always ready),
-    clocked (:class:`pocket_cnn.ir.clock_model.MemPe`; ``eng``: as :func:`mem_eng`)."""
-    blk = MemPe(ch, h, w, k, s, p, ch_out, pi, po, *eng)
+    clocked (:class:`pocket_cnn.ir.clock_model.MemPe`; ``eng``: as :func:`mem_eng`;
+    ``logic``: products in logic)."""
+    blk = MemPe(ch, h, w, k, s, p, ch_out, pi, po, *eng, logic=logic)
     per_img = conv_out(h, k, s, p) * conv_out(w, k, s, p) * blk.nw
     ends = run_images(
         [blk],
@@ -191,6 +193,11 @@ def is_mem(par: Triple) -> bool:
     return par[2] <= MEM_K
 
 
+def is_logic(par: Triple) -> bool:
+    """The PE's setting asks for the memory-window form with its products in logic."""
+    return par[2] == MEM_LOGIC_K
+
+
 def fc_map_input(net: Network) -> bool:
     """The first FC reads the conv map itself (memory-window form, no flatten): see
     :func:`fc_geometry`."""
@@ -217,7 +224,8 @@ def pe_stages(net: Network, i: int, par: Triple) -> list[StageCycles]:
     k, s, p = st.kernel, st.stride, st.pad
     _, ho, wo = st.conv_shape
     if is_mem(par):
-        cyc = mem_pe_cycles(c, h, w, k, s, p, st.ch_out, par[0], par[1], mem_eng(st, c, k, par))
+        eng = mem_eng(st, c, k, par)
+        cyc = mem_pe_cycles(c, h, w, k, s, p, st.ch_out, par[0], par[1], eng, is_logic(par))
         out = [StageCycles(f"{st.name}.pe_mem", cyc, i)]
     else:
         out = [
@@ -270,7 +278,8 @@ def stage_cycles(
                 ci, fh, fw, fk = fc_geometry(net, j, par[n + j])
                 pi, po, _ = par[n + j]
                 eng = mem_eng(f, ci, fk, par[n + j])
-                cyc = mem_pe_cycles(ci, fh, fw, fk, 1, 0, f.n_out, pi, po, eng)
+                logic = is_logic(par[n + j])
+                cyc = mem_pe_cycles(ci, fh, fw, fk, 1, 0, f.n_out, pi, po, eng, logic)
                 stages.append(StageCycles(f"{f.name}.pe_mem", cyc, n + j))
                 continue
             cyc = conv_steps(f.n_in, f.n_out, 1, par[n + j])
@@ -315,7 +324,8 @@ def network_blocks(net: Network, par: Sequence[Triple], banked: bool | None = No
         if is_mem(par[i]):
             pi, po, _ = par[i]
             eng = mem_eng(st, ci, k, par[i])
-            blocks.append(MemPe(ci, hh, ww, k, st.stride, st.pad, st.ch_out, pi, po, *eng))
+            geo = (ci, hh, ww, k, st.stride, st.pad, st.ch_out, pi, po)
+            blocks.append(MemPe(*geo, *eng, logic=is_logic(par[i])))
         else:
             blocks.append(window(ci, hh, ww, k, st.stride, st.pad))
             blocks.append(conv_block(ci, st.ch_out, k * k, par[i]))
@@ -343,7 +353,8 @@ def network_blocks(net: Network, par: Sequence[Triple], banked: bool | None = No
                 ci, fh, fw, fk = fc_geometry(net, j, par[n + j])
                 pi, po, _ = par[n + j]
                 eng = mem_eng(f, ci, fk, par[n + j])
-                blocks.append(MemPe(ci, fh, fw, fk, 1, 0, f.n_out, pi, po, *eng))
+                logic = is_logic(par[n + j])
+                blocks.append(MemPe(ci, fh, fw, fk, 1, 0, f.n_out, pi, po, *eng, logic=logic))
                 continue
             blocks.append(PassWindow())
             blocks.append(conv_block(f.n_in, f.n_out, 1, par[n + j]))
