@@ -14,7 +14,7 @@
 -- (full parallelism): constants, multiplied straight from s_data. Several words: read
 -- at a registered address into a registered word as a memory (G_CFG.wrom_bram: the form
 -- yosys maps to block RAM), or a multiplexer of constants in logic, registered with the
--- step's bytes when an output group has several steps (else read straight).
+-- step's bytes.
 -- Pipeline: [step register: input bytes, weight word [-> one more register after a block
 -- RAM]] -> product registers (9 x 8 bit
 -- signed products; constant-weight products also take the first adder level) -> adder
@@ -69,10 +69,10 @@ architecture rtl of pcnn_conv is
   constant C_NOG   : positive := pcnn_ceil_div(C_CO, C_PO);
   constant C_NW    : positive := C_NOG * C_NS;  -- weight words = clocks per window
   constant C_FOLD  : boolean  := C_NW > 1;
-  -- step register: needed by a step multiplexer (several steps per output group) and by
-  -- the block-RAM read; folded over output groups only, the products take the window
-  -- and a constant-multiplexer weight word straight away
-  constant C_SREG  : boolean  := C_FOLD and (C_NS > 1 or G_CFG.wrom_bram);
+  -- step register of every folded PE: after a step multiplexer (several steps per output
+  -- group), the block-RAM read, or the output group's constant-multiplexer weight word,
+  -- so the multipliers start at registers
+  constant C_SREG  : boolean  := C_FOLD;
   constant C_ACC_W : positive := pcnn_max(G_CFG.acc_bits, 2);
   constant C_NPROD : positive := C_PI * C_PK;   -- products per output channel and step
   constant C_WW    : positive := C_PO * C_NPROD * 8; -- bits of a weight word
@@ -306,8 +306,7 @@ architecture rtl of pcnn_conv is
   type prod_flat_t is array (0 to C_PO * C_NPROD - 1) of prod_int_t;
   signal prq                                    : prod_flat_t;
   -- what the products of a step read, formed once for all of them: the input bytes and
-  -- the weight word (the step register; else the window on i_data and the constant or
-  -- the output group's word)
+  -- the weight word (the step register; else the window on i_data and the constant word)
   signal x_step                                 : byte_arr_t(0 to C_NPROD - 1);
   signal w_step                                 : wword_t;
   -- accumulators (partial sums while folding; finished when b_valid)
@@ -556,16 +555,13 @@ begin
   end process;
 
   -- the step's input bytes and weight word (combinational: one selection for every product)
-  p_step : process (all)
+  p_stepsel : process (all)
   begin
     if C_SREG then
       w_step <= ws;
       x_step <= xs;
     else
-      w_step <= C_WROM(0);
-      if C_FOLD then
-        w_step <= wrom_logic(og, 0);
-      end if;
+      w_step <= C_WROM(0);  -- one clock per window: one weight word, constant
       for p in 0 to C_NPROD - 1 loop
         x_step(p) <= (others => '0');
         if C_XSEL(0, p) >= 0 then

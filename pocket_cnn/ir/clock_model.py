@@ -334,9 +334,8 @@ class Conv(Block):
 
 def conv_front_stages(steps: int, out_groups: int, bram: bool) -> int:
     """pcnn_conv's registers ahead of the product register: the step register when
-    folded with several steps per output group or with block-RAM weights (C_SREG), and
-    one more after a block-RAM read."""
-    sreg = steps * out_groups > 1 and (steps > 1 or bram)
+    folded (C_SREG), and one more after a block-RAM read."""
+    sreg = steps * out_groups > 1
     return int(sreg) + int(sreg and bram)
 
 
