@@ -11,9 +11,13 @@
 --     dropped up to and including the next word with s_last; the image is bad.
 -- Every image, good or bad, goes on whole (one result each); o_image pulses for one
 -- clock when an image's last word is taken, o_bad with it for a bad image.
+-- The pixel leaves through a skid slice (pcnn_skid): the gather's enables see a
+-- registered ready, not the first PE's ready logic.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
+
+library pocket_cnn;
 
 entity pcnn_axis_gather is
   generic (
@@ -57,9 +61,13 @@ architecture rtl of pcnn_axis_gather is
   -- the word taken this clock: from s_data, or a zero word while filling
   signal take     : std_logic;
   signal word     : std_logic_vector(7 downto 0);
+  -- the skid slice: its registered ready, its input and output words (last & pixel)
+  signal k_ready  : std_logic;
+  signal k_in     : std_logic_vector(G_CH * 8 downto 0);
+  signal k_out    : std_logic_vector(G_CH * 8 downto 0);
 begin
   -- a non-final word always fits; the final word needs a free output register
-  rdy  <= '1' when word_cnt /= G_CH - 1 or out_vld = '0' or m_ready = '1' else '0';
+  rdy  <= '1' when word_cnt /= G_CH - 1 or out_vld = '0' or k_ready = '1' else '0';
   take <= rdy when fill = '1' else rdy and s_valid and not drop;
   word <= (others => '0') when fill = '1' else s_data;
 
@@ -70,7 +78,7 @@ begin
     if rising_edge(clk) then
       img_p <= '0';
       bad_p <= '0';
-      if m_ready = '1' then
+      if k_ready = '1' then
         out_vld <= '0';
       end if;
       if drop = '1' and s_valid = '1' and s_last = '1' then
@@ -133,9 +141,17 @@ begin
   end process;
 
   s_ready <= drop or (rdy and not fill);
-  m_valid <= out_vld;
-  m_data  <= out_data;
-  m_last  <= out_last;
+  k_in    <= out_last & out_data;
+
+  u_skid : entity pocket_cnn.pcnn_skid
+    generic map (G_WIDTH => G_CH * 8 + 1)
+    port map (
+      clk => clk, rst => rst,
+      s_valid => out_vld, s_ready => k_ready, s_data => k_in,
+      m_valid => m_valid, m_ready => m_ready, m_data => k_out);
+
+  m_data  <= k_out(G_CH * 8 - 1 downto 0);
+  m_last  <= k_out(G_CH * 8);
   o_image <= img_p;
   o_bad   <= bad_p;
 end architecture rtl;

@@ -77,6 +77,16 @@ architecture rtl of pcnn_conv is
   constant C_NPROD : positive := C_PI * C_PK;   -- products per output channel and step
   constant C_WW    : positive := C_PO * C_NPROD * 8; -- bits of a weight word
 
+  -- a_end's value at (st, og) = (0, 0): '1' with one step per window
+  function end0 return std_logic is
+  begin
+    if C_NW = 1 then
+      return '1';
+    end if;
+    return '0';
+  end function;
+
+  constant C_END0 : std_logic := end0;
   constant C_WTS  : pcnn_int_array_t(0 to G_WEIGHTS'length - 1) := G_WEIGHTS;
   constant C_BIAS : pcnn_int_array_t(0 to G_BIAS'length - 1)    := G_BIAS;
 
@@ -317,7 +327,8 @@ architecture rtl of pcnn_conv is
   signal m_valid_r                : std_logic;
 
   -- en: the whole MAC pipeline (input -> step -> products -> tree stages -> B) advances
-  signal out_free, b_move, en, a_step, a_end : std_logic;
+  signal out_free, b_move, en, a_step, a_pen : std_logic;
+  signal a_end                               : std_logic := C_END0;
   -- the window the steps read: the hold register of a folded PE, else s_data
   signal i_valid, i_last : std_logic;
   signal i_data          : std_logic_vector(s_data'range);
@@ -340,7 +351,10 @@ begin
   b_move   <= b_valid and out_free;
   en       <= (not b_valid) or out_free;
   a_step   <= i_valid and en;
-  a_end    <= '1' when st = C_NS - 1 and og = C_NOG - 1 else '0';
+  -- a_end (the window's last step: st = NS - 1 and og = NOG - 1) is a register, set by
+  -- the step before it (a_pen), so the ready the window sees skips the counter compares
+  a_pen    <= '1' when C_NW = 1 or (C_NS > 1 and st = C_NS - 2 and og = C_NOG - 1) or
+                       (C_NS = 1 and og = C_NOG - 2) else '0';
   m_valid  <= m_valid_r;
 
   -- input window: a folded PE (several clocks per window) copies it into a hold register,
@@ -678,6 +692,7 @@ begin
 
       -- input: step through the (output group, step) pairs of the window
       if a_step = '1' then
+        a_end <= a_pen;
         if C_FOLD and G_CFG.wrom_bram then
           if addr = C_NW - 1 then
             addr <= 0;
@@ -706,6 +721,7 @@ begin
         st        <= 0;
         og        <= 0;
         addr      <= 0;
+        a_end     <= C_END0;
       end if;
     end if;
   end process;

@@ -84,12 +84,12 @@ FAMILIES = {"ice40": ICE40, "ecp5": ECP5}
 
 #: (network, parallel, family) -> yosys' counts.
 RESOURCES: dict[tuple[str, str, str], Usage] = {
-    ("tiny", "full", "ice40"): Usage(lut=154, ff=86, bram=0, dsp=0),
-    ("tiny", "full", "ecp5"): Usage(lut=150, ff=86, bram=0, dsp=1),
-    ("two_ch", "full", "ice40"): Usage(lut=361, ff=156, bram=0, dsp=0),
-    ("two_ch", "1,1", "ice40"): Usage(lut=354, ff=172, bram=0, dsp=0),
-    ("two_ch", "1,1", "ecp5"): Usage(lut=202, ff=172, bram=0, dsp=1),
-    ("window", "full", "ice40"): Usage(lut=1356, ff=651, bram=0, dsp=0),
+    ("tiny", "full", "ice40"): Usage(lut=175, ff=95, bram=0, dsp=0),
+    ("tiny", "full", "ecp5"): Usage(lut=159, ff=95, bram=0, dsp=1),
+    ("two_ch", "full", "ice40"): Usage(lut=382, ff=173, bram=0, dsp=0),
+    ("two_ch", "1,1", "ice40"): Usage(lut=373, ff=190, bram=0, dsp=0),
+    ("two_ch", "1,1", "ecp5"): Usage(lut=222, ff=190, bram=0, dsp=1),
+    ("window", "full", "ice40"): Usage(lut=1372, ff=660, bram=0, dsp=0),
 }
 
 

@@ -8,7 +8,8 @@ block's ``s_ready`` depends on its registers and on its ``m_ready`` only, AXI ru
 then every block takes its clock edge. The
 blocks and their control registers are the RTL's, by the same names:
 
-- :class:`Gather` (pcnn_axis_gather), :class:`Serialize` (pcnn_axis_serialize: no
+- :class:`Gather` (pcnn_axis_gather; its output skid slice is a :class:`Skid`, pcnn_skid,
+  after it), :class:`Serialize` (pcnn_axis_serialize: no
   pixel register, valid passes through), :class:`Flatten` (pcnn_flatten), :class:`Gap`
   (pcnn_gap: sums drained one channel per clock into the 4-register divide pipeline,
   result register; banked: an input register and a bank of finished sums, so the next
@@ -240,10 +241,9 @@ class MaxPoolLine(Block):
                 self.x = x + 1
 
 
-class PassWindow(Block):
-    """pcnn_window with K = 1, stride 1, no pad: no window register, the pixel goes
-    through a skid slice (pcnn_skid): ``full`` while a word waits in it; ``s_ready`` is
-    that register's complement, valid passes through while it is empty."""
+class Skid(Block):
+    """pcnn_skid: ``full`` while a word waits in it; ``s_ready`` is that register's
+    complement, valid passes through while it is empty."""
 
     def __init__(self) -> None:
         self.full = False
@@ -259,6 +259,11 @@ class PassWindow(Block):
             self.full = not m_ready
         else:
             self.full = s_valid and not m_ready
+
+
+class PassWindow(Skid):
+    """pcnn_window with K = 1, stride 1, no pad: no window register, the pixel goes
+    through a skid slice."""
 
 
 def conv_tree_stages(par_in: int, kk: int, steps: int) -> int:

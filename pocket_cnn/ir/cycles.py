@@ -63,6 +63,7 @@ from pocket_cnn.ir.clock_model import (
     MemPe,
     PassWindow,
     Serialize,
+    Skid,
     conv_front_stages,
     conv_tree_stages,
     run_images,
@@ -317,7 +318,7 @@ def conv_block(ch_in: int, ch_out: int, kk: int, par: Triple) -> Conv:
 def network_blocks(net: Network, par: Sequence[Triple], banked: bool | None = None) -> list[Block]:
     """The chain of blocks of the generated network top at ``par``, in stream order;
     ``banked``: the GAP's form (None: as :func:`gap_banked` picks it)."""
-    blocks: list[Block] = [Gather(net.input_shape[0])]
+    blocks: list[Block] = [Gather(net.input_shape[0]), Skid()]
     for i, st in enumerate(net.stages):
         ci, hh, ww = st.in_shape
         k = st.kernel
