@@ -27,9 +27,9 @@
 --     of an image waits for the whole image), the writer waits while the ring is full.
 -- Weights: ROM of par_in*par_out-byte words (og, ky, kx, ig), read at a registered
 -- address (block RAM when G_CFG.wrom_bram). Pipeline: counters -> memory read / ROM
--- address registers -> masked word / ROM read registers -> product registers -> lane
--- sum registers (balanced adder tree; where a lane has more than one term) ->
--- accumulators -> output pixel register; the
+-- address registers -> masked word / ROM read registers -> product registers -> each
+-- lane's balanced adder tree over its terms, a register after every two levels (none
+-- with one term) -> accumulators -> output pixel register; the
 -- writer's room flag is a register (computed a clock ahead); a stall of
 -- the output with a finished accumulator waiting freezes the reader pipeline (one
 -- enable), the writer keeps filling the ring.
@@ -380,11 +380,16 @@ architecture rtl of pcnn_pe_mem is
   constant C_NH     : positive := 1 + boolean'pos(G_CFG.mul_logic);
   constant C_LV     : natural  := pcnn_log2_ceil(C_NH * C_PI);
   constant C_NPAD   : positive := 2 ** C_LV;
-  -- more than one term per lane: their sum gets a register of its own (stage 3)
-  constant C_SUMREG : boolean  := C_NH * C_PI > 1;
+  -- the lane's adder tree: a register after every two levels (C_TS stages; none with one
+  -- term per lane); C_TSI indexes the last stage (1 when there is none)
+  constant C_TS     : natural  := (C_LV + 1) / 2;
+  constant C_TSI    : positive := pcnn_max(C_TS, 1);
   subtype sum_int_t is integer range -(2 ** 15) * C_NPAD to (2 ** 15 - 1) * C_NPAD;
   type tree_t is array (0 to C_NPAD - 1) of sum_int_t;
-  type sum_arr_t is array (0 to C_PO - 1) of sum_int_t;
+  type lane_trees_t is array (0 to C_PO - 1) of tree_t;
+  type tree_pipe_t is array (1 to C_TSI) of lane_trees_t;
+  type tsl_pipe_t is array (1 to C_TSI) of std_logic;
+  type tog_pipe_t is array (1 to C_TSI) of natural range 0 to C_NOG - 1;
   type prod_arr_t is array (0 to C_PO - 1, 0 to C_NH * C_PI - 1) of prod_int_t;
   type acc_arr_t is array (0 to C_PO - 1) of signed(C_ACC_W - 1 downto 0);
 
@@ -435,10 +440,10 @@ architecture rtl of pcnn_pe_mem is
   signal p2                                     : prod_arr_t;
   signal t2_valid, t2_first, t2_lastst, t2_last : std_logic;
   signal t2_og                                  : natural range 0 to C_NOG - 1;
-  -- stage 3 (C_SUMREG): each lane's sum (a tree over its C_NH * C_PI terms), its tags
-  signal s3                                     : sum_arr_t;
-  signal t3_valid, t3_first, t3_lastst, t3_last : std_logic;
-  signal t3_og                                  : natural range 0 to C_NOG - 1;
+  -- adder-tree stages (each lane's C_NH * C_PI terms, two levels per stage), their tags
+  signal ts                                     : tree_pipe_t;
+  signal ts_valid, ts_first, ts_lastst, ts_last : tsl_pipe_t;
+  signal ts_og                                  : tog_pipe_t;
   -- accumulators (finished when b_valid)
   signal b_valid, b_last, b_final : std_logic;
   signal b_og                     : natural range 0 to C_NOG - 1;
@@ -630,22 +635,32 @@ begin
     variable a_f  : std_logic;
     variable a_og : natural range 0 to C_NOG - 1;
 
-    -- lane j's terms summed as a balanced tree (log2 of their count adders deep)
-    function lane_sum(pp : prod_arr_t; j : natural) return sum_int_t is
-      variable tv : tree_t;
+    variable tv   : tree_t;
+    variable iv   : std_logic;
+
+    -- lane j's terms, padded with zeros to C_NPAD
+    function terms(pp : prod_arr_t; j : natural) return tree_t is
+      variable t : tree_t;
     begin
       for i in 0 to C_NPAD - 1 loop
-        tv(i) := 0;
+        t(i) := 0;
         if i < C_NH * C_PI then
-          tv(i) := pp(j, i);
+          t(i) := pp(j, i);
         end if;
       end loop;
-      for l in 1 to C_LV loop
+      return t;
+    end function;
+
+    -- adder levels 2s - 1 and 2s of the tree (stage s)
+    function reduce(v : tree_t; st : positive) return tree_t is
+      variable t : tree_t := v;
+    begin
+      for l in 2 * st - 1 to pcnn_min(2 * st, C_LV) loop
         for i in 0 to C_NPAD / 2 ** l - 1 loop
-          tv(i) := tv(2 * i) + tv(2 * i + 1);
+          t(i) := t(2 * i) + t(2 * i + 1);
         end loop;
       end loop;
-      return tv(0);
+      return t;
     end function;
   begin
     if rising_edge(clk) then
@@ -657,17 +672,30 @@ begin
           end if;
           x1b <= xw;
         end if;
-        if C_SUMREG and t2_valid = '1' then
-          for j in 0 to C_PO - 1 loop
-            s3(j) <= lane_sum(p2, j);
-          end loop;
-        end if;
+        -- the tree stages: stage 1 takes the products, stage s stage s - 1's nodes
+        for st in 1 to C_TS loop
+          if st = 1 then
+            iv := t2_valid;
+          else
+            iv := ts_valid(pcnn_max(st - 1, 1));
+          end if;
+          if iv = '1' then
+            for j in 0 to C_PO - 1 loop
+              if st = 1 then
+                tv := terms(p2, j);
+              else
+                tv := ts(pcnn_max(st - 1, 1))(j);
+              end if;
+              ts(st)(j) <= reduce(tv, st);
+            end loop;
+          end if;
+        end loop;
         -- the accumulator: bias (first step of an output group) or itself, plus the
-        -- lane's sum (stage 3's register, or with one term per lane stage 2's product)
-        if C_SUMREG then
-          a_v  := t3_valid;
-          a_f  := t3_first;
-          a_og := t3_og;
+        -- lane's sum (the last tree stage's node 0, or with one term stage 2's product)
+        if C_TS > 0 then
+          a_v  := ts_valid(C_TSI);
+          a_f  := ts_first(C_TSI);
+          a_og := ts_og(C_TSI);
         else
           a_v  := t2_valid;
           a_f  := t2_first;
@@ -676,10 +704,10 @@ begin
         if a_v = '1' then
           bw := C_BROM(a_og);
           for j in 0 to C_PO - 1 loop
-            if C_SUMREG then
-              sm := s3(j);
+            if C_TS > 0 then
+              sm := ts(C_TSI)(j)(0);
             else
-              sm := lane_sum(p2, j);
+              sm := p2(j, 0);
             end if;
             if a_f = '1' then
               sa := bw((j + 1) * C_ACC_W - 1 downto j * C_ACC_W);
@@ -900,16 +928,23 @@ begin
         t2_lastst <= u_lastst;
         t2_og     <= u_og;
         t2_last   <= u_last;
-        t3_valid  <= t2_valid;
-        t3_first  <= t2_first;
-        t3_lastst <= t2_lastst;
-        t3_og     <= t2_og;
-        t3_last   <= t2_last;
-        if C_SUMREG then
-          b_valid <= t3_valid and t3_lastst;
-          b_og    <= t3_og;
-          b_last  <= t3_last;
-          b_final <= tsl(t3_og = C_NOG - 1);
+        for st in C_TSI downto 2 loop
+          ts_valid(st)  <= ts_valid(st - 1);
+          ts_first(st)  <= ts_first(st - 1);
+          ts_lastst(st) <= ts_lastst(st - 1);
+          ts_og(st)     <= ts_og(st - 1);
+          ts_last(st)   <= ts_last(st - 1);
+        end loop;
+        ts_valid(1)  <= t2_valid;
+        ts_first(1)  <= t2_first;
+        ts_lastst(1) <= t2_lastst;
+        ts_og(1)     <= t2_og;
+        ts_last(1)   <= t2_last;
+        if C_TS > 0 then
+          b_valid <= ts_valid(C_TSI) and ts_lastst(C_TSI);
+          b_og    <= ts_og(C_TSI);
+          b_last  <= ts_last(C_TSI);
+          b_final <= tsl(ts_og(C_TSI) = C_NOG - 1);
         else
           b_valid <= t2_valid and t2_lastst;
           b_og    <= t2_og;
@@ -972,7 +1007,7 @@ begin
         t1_valid  <= '0';
         u_valid   <= '0';
         t2_valid  <= '0';
-        t3_valid  <= '0';
+        ts_valid  <= (others => '0');
         b_valid   <= '0';
         m_valid_r <= '0';
         m_last    <= '0';

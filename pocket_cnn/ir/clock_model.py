@@ -490,7 +490,7 @@ class MemPe(Block):
     ring of ``r`` rows; the reader steps through ``nog * k * k * nig`` words per output
     pixel once the rows of its output row are written (the last row of an image waits
     for the whole image); tags (read register, masked-word register, product register,
-    lane sum register where a lane has more than one term) -> accumulator B -> output
+    the lane adder tree's stages, one per two levels) -> accumulator B -> output
     register, one enable; ``logic``: products in logic (two half products each).
     ``eng`` > 0: the serial requantiser (:mod:`pocket_cnn.ir.rq_serial`), busy ``eng``
     clocks per output group; a finished group waits for it, the pixel is out when it is
@@ -527,10 +527,10 @@ class MemPe(Block):
         self.t1 = (False, False, 0)
         self.u = (False, False, 0)
         self.t2 = (False, False, 0)
-        #: a lane sums more than one term (products, or with ``logic`` two half products
-        #: each): the sum has a register of its own (stage 3)
-        self.sumreg = min(pi, ch) * (2 if logic else 1) > 1
-        self.t3 = (False, False, 0)
+        #: a lane's adder tree over its terms (products, or with ``logic`` two half
+        #: products each): a register stage after every two levels
+        levels = _log2_ceil(min(pi, ch) * (2 if logic else 1))
+        self.ts: list[tuple[bool, bool, int]] = [(False, False, 0)] * ((levels + 1) // 2)
         self.b_valid = self.b_final = False
         self.eng = eng
         self.e_cnt = 0
@@ -609,10 +609,11 @@ class MemPe(Block):
                 self.valid = True
             self.b_valid = False
         if en:
-            acc = self.t3 if self.sumreg else self.t2
+            acc = self.ts[-1] if self.ts else self.t2
             self.b_valid = acc[0] and acc[1]
             self.b_final = acc[2] == self.nog - 1
-            self.t3 = self.t2
+            if self.ts:
+                self.ts = [self.t2, *self.ts[:-1]]
             self.t2 = self.u
             self.u = self.t1
             st = self.r_wa % self.steps
