@@ -226,9 +226,10 @@ def table(rows: list[dict]) -> str:
             cyc = v["cycles_per_image"]
             rate = f"{mhz * 1e6 / cyc:.0f}" if cyc and mhz else "-"
             fits = "yes" if v["fits"] else "no"
+            fmax = "-" if v["fmax_mhz"] is None else f"{v['fmax_mhz']:.1f} MHz"
             out.append(
                 f"| {net} | {b} | {v['parallel']} | {cyc} | {v['lut']} | {v['ff']} | "
-                f"{v['bram']} | {v['dsp']} | {fits} | {v['fmax_mhz']} MHz | {rate} |"
+                f"{v['bram']} | {v['dsp']} | {fits} | {fmax} | {rate} |"
             )
     return "\n".join(out)
 
