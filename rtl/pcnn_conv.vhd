@@ -68,25 +68,16 @@ architecture rtl of pcnn_conv is
   constant C_NS    : positive := C_NIG * C_NKG; -- steps per output group
   constant C_NOG   : positive := pcnn_ceil_div(C_CO, C_PO);
   constant C_NW    : positive := C_NOG * C_NS;  -- weight words = clocks per window
+  -- folded: several clocks per window; every folded PE has a step register (after the
+  -- step multiplexer, the block-RAM read or the output group's constant-multiplexer
+  -- weight word), so the multipliers start at registers
   constant C_FOLD  : boolean  := C_NW > 1;
-  -- step register of every folded PE: after a step multiplexer (several steps per output
-  -- group), the block-RAM read, or the output group's constant-multiplexer weight word,
-  -- so the multipliers start at registers
-  constant C_SREG  : boolean  := C_FOLD;
   constant C_ACC_W : positive := pcnn_max(G_CFG.acc_bits, 2);
   constant C_NPROD : positive := C_PI * C_PK;   -- products per output channel and step
   constant C_WW    : positive := C_PO * C_NPROD * 8; -- bits of a weight word
 
   -- a_end's value at (st, og) = (0, 0): '1' with one step per window
-  function end0 return std_logic is
-  begin
-    if C_NW = 1 then
-      return '1';
-    end if;
-    return '0';
-  end function;
-
-  constant C_END0 : std_logic := end0;
+  constant C_END0 : std_logic := pcnn_sl(C_NW = 1);
   constant C_WTS  : pcnn_int_array_t(0 to G_WEIGHTS'length - 1) := G_WEIGHTS;
   constant C_BIAS : pcnn_int_array_t(0 to G_BIAS'length - 1)    := G_BIAS;
 
@@ -398,7 +389,7 @@ begin
 
   -- step register of a folded PE: the bytes of the step (a multiplexer over the steps
   -- indexed by the step counter) and the weight word read at the registered address
-  g_step : if C_SREG generate
+  g_step : if C_FOLD generate
 
     p_step : process (clk)
       variable cand : byte_arr_t(0 to C_NS - 1);
@@ -489,7 +480,7 @@ begin
       if en = '1' then
         -- products of the step (step register; else the window on s_data, one step per
         -- output group, and the constant or output-group weight word)
-        if C_L0 > 0 and ((C_SREG and xs_valid = '1') or ((not C_SREG) and i_valid = '1')) then
+        if C_L0 > 0 and ((C_FOLD and xs_valid = '1') or ((not C_FOLD) and i_valid = '1')) then
           for j in 0 to C_PO - 1 loop
             t := (others => 0);
             for p in 0 to C_NPROD - 1 loop
@@ -535,7 +526,7 @@ begin
         if C_BREG then
           if C_NSTG > 0 then
             b_sel <= brom_logic(tg_og(pcnn_max(C_NSTG - 1, 0)));
-          elsif C_SREG then
+          elsif C_FOLD then
             b_sel <= brom_logic(xs_og);
           else
             b_sel <= brom_logic(og);
@@ -571,7 +562,7 @@ begin
   -- the step's input bytes and weight word (combinational: one selection for every product)
   p_stepsel : process (all)
   begin
-    if C_SREG then
+    if C_FOLD then
       w_step <= ws;
       x_step <= xs;
     else
@@ -592,7 +583,7 @@ begin
         p_prod : process (clk)
         begin
           if rising_edge(clk) then
-            if en = '1' and ((C_SREG and xs_valid = '1') or ((not C_SREG) and i_valid = '1')) then
+            if en = '1' and ((C_FOLD and xs_valid = '1') or ((not C_FOLD) and i_valid = '1')) then
               prq(j * C_NPROD + p) <= step_product(x_step(p), w_step, j, p);
             end if;
           end if;
@@ -660,7 +651,7 @@ begin
         end if;
         x0_og   <= og;
         x0_last <= i_last;
-        if C_SREG then
+        if C_FOLD then
           tg_valid(0)  <= xs_valid;
           tg_first(0)  <= xs_first;
           tg_lastst(0) <= xs_lastst;

@@ -281,14 +281,6 @@ architecture rtl of pcnn_pe_mem is
     return to_integer(unsigned(b));
   end function;
 
-  function tsl(b : boolean) return std_logic is
-  begin
-    if b then
-      return '1';
-    end if;
-    return '0';
-  end function;
-
   -- half of x * w as shift-and-add (no multiplier cell, so no DSP: G_CFG.mul_logic):
   -- hi = 0: x * w(3 downto 0), hi = 1: x * (w - w(3 downto 0)) (bit 7 negative); the
   -- two halves are summed in the lane's adder tree. x in -128 .. 255, w int8, each half
@@ -375,9 +367,9 @@ architecture rtl of pcnn_pe_mem is
   constant C_LOW1    : cnt_t    := to_unsigned(low_off(1) mod 2 ** C_CB, C_CB);
 
   subtype prod_int_t is integer range -2 ** 15 to 2 ** 15 - 1;
-  -- a lane's products padded to a power of two for the adder tree
   -- terms per product: 2 with products in logic (two half products), else 1
   constant C_NH     : positive := 1 + boolean'pos(G_CFG.mul_logic);
+  -- a lane's terms padded to a power of two for the adder tree (C_LV levels)
   constant C_LV     : natural  := pcnn_log2_ceil(C_NH * C_PI);
   constant C_NPAD   : positive := 2 ** C_LV;
   -- the lane's adder tree: a register after every two levels (C_TS stages; none with one
@@ -505,9 +497,9 @@ begin
   -- w_room is a register (s_ready must not wait for the compare's carry chain): its
   -- next value is picked from the four compares of the rows written (or one more) against
   -- the reader's lowest row (or the one it moves to)
-  w_rdone <= w_go and tsl(w_ig = C_NIG - 1 and w_x = C_W - 1);
-  r_rdone <= r_step and tsl(r_ig = C_NIG - 1 and r_kx = C_K - 1 and r_ky = C_K - 1 and
-                            r_og = C_NOG - 1 and r_ox = C_WO - 1);
+  w_rdone <= w_go and pcnn_sl(w_ig = C_NIG - 1 and w_x = C_W - 1);
+  r_rdone <= r_step and pcnn_sl(r_ig = C_NIG - 1 and r_kx = C_K - 1 and r_ky = C_K - 1 and
+                                r_og = C_NOG - 1 and r_ox = C_WO - 1);
 
   p_room : process (clk)
     variable d_low, d_next : signed(C_CB - 1 downto 0);
@@ -516,13 +508,13 @@ begin
       d_low  := signed(w_rows - r_low);
       d_next := signed(w_rows - r_lnext);
       if r_rdone = '1' and w_rdone = '1' then
-        w_room <= tsl(d_next < C_R - 1);
+        w_room <= pcnn_sl(d_next < C_R - 1);
       elsif r_rdone = '1' then
-        w_room <= tsl(d_next < C_R);
+        w_room <= pcnn_sl(d_next < C_R);
       elsif w_rdone = '1' then
-        w_room <= tsl(d_low < C_R - 1);
+        w_room <= pcnn_sl(d_low < C_R - 1);
       else
-        w_room <= tsl(d_low < C_R);
+        w_room <= pcnn_sl(d_low < C_R);
       end if;
       if rst = '1' then
         w_room <= '1';  -- no row written, the reader at row 0
@@ -534,7 +526,7 @@ begin
   -- it until s_ready: AXI), and taken with its last word
   w_pix   <= std_logic_vector(resize(unsigned(s_data), w_pix'length));
   w_go    <= s_valid and w_room;
-  s_ready <= w_room and tsl(w_ig = C_NIG - 1);
+  s_ready <= w_room and pcnn_sl(w_ig = C_NIG - 1);
 
   p_write : process (clk)
     variable a : unsigned(C_AB - 1 downto 0);
@@ -589,9 +581,9 @@ begin
   out_free <= (not m_valid_r) or m_ready;
   e_idle   <= '1' when not C_SER or e_cnt = 0 else '0';
   -- pool: the engine's pixel is in a window / its first / its last pixel
-  p_win    <= tsl(e_dx < C_PK and e_dy < C_PK and e_px < C_WP and e_py < C_HP);
-  p_first  <= tsl(e_dx = 0 and e_dy = 0);
-  p_out    <= tsl(e_dx = C_PK - 1 and e_dy = C_PK - 1 and e_px < C_WP and e_py < C_HP);
+  p_win    <= pcnn_sl(e_dx < C_PK and e_dy < C_PK and e_px < C_WP and e_py < C_HP);
+  p_first  <= pcnn_sl(e_dx = 0 and e_dy = 0);
+  p_out    <= pcnn_sl(e_dx = C_PK - 1 and e_dy = C_PK - 1 and e_px < C_WP and e_py < C_HP);
   b_move   <= b_valid and out_free and e_idle;
   en       <= (not b_valid) or (out_free and e_idle);
   r_step   <= en and r_ok;
@@ -634,7 +626,6 @@ begin
     variable a_v  : std_logic;
     variable a_f  : std_logic;
     variable a_og : natural range 0 to C_NOG - 1;
-
     variable tv   : tree_t;
     variable iv   : std_logic;
 
@@ -831,7 +822,7 @@ begin
             m_last    <= e_last;
             m_valid_r <= '1';
           elsif p_out = '1' then
-            m_last    <= tsl(e_px = C_WP - 1 and e_py = C_HP - 1);
+            m_last    <= pcnn_sl(e_px = C_WP - 1 and e_py = C_HP - 1);
             m_valid_r <= '1';
           end if;
           -- the next conv pixel: window phase and pooled position
@@ -913,11 +904,11 @@ begin
         cx        := r_bx + r_kx;
         lastp     := r_oy = C_HO - 1 and r_ox = C_WO - 1;
         t1_valid  <= r_ok;
-        t1_mask   <= tsl(cy < 0 or cy >= C_H or cx < 0 or cx >= C_W);
-        t1_first  <= tsl(r_ky = 0 and r_kx = 0 and r_ig = 0);
-        t1_lastst <= tsl(r_ky = C_K - 1 and r_kx = C_K - 1 and r_ig = C_NIG - 1);
+        t1_mask   <= pcnn_sl(cy < 0 or cy >= C_H or cx < 0 or cx >= C_W);
+        t1_first  <= pcnn_sl(r_ky = 0 and r_kx = 0 and r_ig = 0);
+        t1_lastst <= pcnn_sl(r_ky = C_K - 1 and r_kx = C_K - 1 and r_ig = C_NIG - 1);
         t1_og     <= r_og;
-        t1_last   <= tsl(lastp);
+        t1_last   <= pcnn_sl(lastp);
         u_valid   <= t1_valid;
         u_first   <= t1_first;
         u_lastst  <= t1_lastst;
@@ -944,12 +935,12 @@ begin
           b_valid <= ts_valid(C_TSI) and ts_lastst(C_TSI);
           b_og    <= ts_og(C_TSI);
           b_last  <= ts_last(C_TSI);
-          b_final <= tsl(ts_og(C_TSI) = C_NOG - 1);
+          b_final <= pcnn_sl(ts_og(C_TSI) = C_NOG - 1);
         else
           b_valid <= t2_valid and t2_lastst;
           b_og    <= t2_og;
           b_last  <= t2_last;
-          b_final <= tsl(t2_og = C_NOG - 1);
+          b_final <= pcnn_sl(t2_og = C_NOG - 1);
         end if;
       end if;
 
@@ -982,19 +973,17 @@ begin
                 else
                   r_ox <= 0;
                   r_bx <= -C_P;
+                  -- the next row's bounds (the tables count into the next image)
+                  r_need  <= r_img + C_NEED_NX(r_oy);
+                  r_low   <= r_lnext;
+                  r_lnext <= r_img + C_LOW_NX2(r_oy);
                   if r_oy /= C_HO - 1 then
-                    r_oy   <= r_oy + 1;
-                    r_by   <= r_by + C_S;
-                    r_need  <= r_img + C_NEED_NX(r_oy);
-                    r_low   <= r_lnext;
-                    r_lnext <= r_img + C_LOW_NX2(r_oy);
+                    r_oy <= r_oy + 1;
+                    r_by <= r_by + C_S;
                   else
-                    r_oy   <= 0;
-                    r_by   <= -C_P;
-                    r_img  <= r_img + C_H;
-                    r_need  <= r_img + C_NEED_NX(r_oy);
-                    r_low   <= r_lnext;
-                    r_lnext <= r_img + C_LOW_NX2(r_oy);
+                    r_oy  <= 0;
+                    r_by  <= -C_P;
+                    r_img <= r_img + C_H;
                   end if;
                 end if;
               end if;

@@ -139,10 +139,20 @@ package pcnn_pkg is
   function pcnn_mem_pool(cfg : pcnn_pe_cfg_t) return boolean;
   -- Channel results per output beat of the GAP: 1 (serial) or all of them.
   function pcnn_gap_out_ch(cfg : pcnn_gap_cfg_t) return positive;
+  -- '1' for true, '0' for false.
+  function pcnn_sl(b : boolean) return std_logic;
 
 end package pcnn_pkg;
 
 package body pcnn_pkg is
+
+  function pcnn_sl(b : boolean) return std_logic is
+  begin
+    if b then
+      return '1';
+    end if;
+    return '0';
+  end function;
 
   function pcnn_max(a : integer; b : integer) return integer is
   begin

@@ -339,7 +339,7 @@ class Conv(Block):
 
 def conv_front_stages(steps: int, out_groups: int, bram: bool) -> int:
     """pcnn_conv's registers ahead of the product register: the step register when
-    folded (C_SREG), and one more after a block-RAM read."""
+    folded (C_FOLD), and one more after a block-RAM read."""
     sreg = steps * out_groups > 1
     return int(sreg) + int(sreg and bram)
 
