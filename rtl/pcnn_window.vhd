@@ -223,6 +223,25 @@ architecture rtl of pcnn_window is
     return ci;
   end function;
 
+  -- the writer at (row e, column x) is past pixel (row hi, column c): (e, x) > (hi, c) in
+  -- raster order, one comparator over the rows and columns side by side (c in 0 .. W-1;
+  -- c < 0 only where windows skip columns with left padding: then row hi is enough)
+  function written(
+    e  : signed(C_EB - 1 downto 0);
+    x  : unsigned(C_WB - 1 downto 0);
+    hi : signed(C_EB - 1 downto 0);
+    c  : signed(C_CB - 1 downto 0)
+  ) return boolean is
+    variable a, b : signed(C_EB + C_XB - 1 downto 0);
+  begin
+    if C_S > C_K and C_P > 0 and c < 0 then
+      return e >= hi;
+    end if;
+    a := e & signed(resize(x, C_XB));
+    b := hi & signed(resize(unsigned(c), C_XB));
+    return a > b;
+  end function;
+
   -- slots of the rows rl0 + ky (rows counted from slot 0 = row 0 of the first image)
   function init_slots(rl0 : integer) return slots_t is
     variable s : slots_t;
@@ -317,6 +336,13 @@ begin
     -- c_nx: sc + 1, kept beside sc (no adder in front of the decision's compares)
     signal c_nx  : signed(C_CB - 1 downto 0) := to_signed(0, C_CB);
     signal mgood : std_logic := '1';
+    -- the writer against the reader's image, kept as registers so the decision needs no
+    -- comparator on e: wk = (e - wy) / H (images the writer is ahead; |e - wy| < (R + 4) * H
+    -- by e's range), wnz: the writer is
+    -- past the first pixel of its image, w_st: it has written a pixel of the reader's image
+    signal wk    : integer range -C_R - 4 to C_R + 4 := 0;
+    signal wnz   : std_logic := '0';
+    signal w_st  : std_logic := '0';
 
     -- decision of this clock (from registers only): a token (shift a column in and/or
     -- emit the window), whether it reads the memories (at d_addr, rows of the next output
@@ -338,6 +364,10 @@ begin
     signal q                                : pixels_t := (others => (others => '0'));
     signal b_addr                           : unsigned(C_XB - 1 downto 0) := (others => '0');
     signal b_lor                            : signed(C_EB - 1 downto 0) := (others => '0');
+    -- short rows: the registered read address stays a register in front of the memory
+    -- (merged into the read port, the decision would run through the memory's read)
+    attribute keep           : boolean;
+    attribute keep of b_addr : signal is true;
 
     -- window register (element ky*K+kx) and the masks of the window it shows; data
     -- registers start at 0 (no reset needed)
@@ -424,17 +454,10 @@ begin
 
     -- Next token (from registers only).
     p_dec : process (all)
-      variable ew      : signed(C_EB - 1 downto 0);
-      variable xw      : signed(C_CB - 1 downto 0);
       variable c, j    : signed(C_CB - 1 downto 0);
       variable c1      : signed(C_CB - 1 downto 0);
-      variable started : boolean;
       variable cge     : boolean;
     begin
-      ew := signed(resize(wy, C_EB));
-      xw := signed(resize(wx, C_CB));
-      -- the writer has written a pixel of the reader's image (e - wy = image difference * H)
-      started := e > ew or (e = ew and (wy /= 0 or wx /= 0));
       c  := c_nx;
       c1 := c_nx + 1;
       -- windows further apart than they are wide: skip the columns between them
@@ -457,7 +480,7 @@ begin
       d_cge   <= sc >= to_signed(C_W + C_D, C_CB);
       if rinfo.none = '1' or cinfo.none = '1' then
         -- needs no pixel: leave once the writer is in this image (no window runs ahead)
-        if started then
+        if w_st = '1' then
           d_iss  <= '1';
           d_emit <= '1';
         end if;
@@ -476,7 +499,7 @@ begin
         if c <= to_signed(C_W - 1, C_CB) then
           -- an image column: read it once the writer has written it in the last row needed
           d_addr <= resize(unsigned(c), C_XB);
-          if e > rinfo.hi or (e = rinfo.hi and xw > c) then
+          if written(e, wx, rinfo.hi, c) then
             d_iss   <= '1';
             d_shift <= '1';
             d_read  <= '1';
@@ -484,7 +507,7 @@ begin
         elsif C_MERGE and cge and mgood = '1' and ninfo.none = '0' then
           -- a right padding column: carry column j of the next output row
           d_addr <= resize(unsigned(j), C_XB);
-          if e > ninfo.hi or (e = ninfo.hi and xw > j) then
+          if written(e, wx, ninfo.hi, j) then
             d_iss   <= '1';
             d_shift <= '1';
             d_read  <= '1';
@@ -512,6 +535,8 @@ begin
       variable blr_n : signed(C_EB - 1 downto 0);
       variable bv_n  : std_logic;
       variable e_drp : boolean;
+      variable wk_v  : integer range -C_R - 4 to C_R + 4;
+      variable wnz_v : std_logic;
       variable cl_v  : signed(C_CB - 1 downto 0);
       variable nrl_v : signed(C_RB - 1 downto 0);
       variable sc_v  : signed(C_CB - 1 downto 0);
@@ -577,7 +602,14 @@ begin
         -- writer
         e_inc := false;
         e_drp := false;
+        wk_v  := wk;
+        wnz_v := wnz;
         if wen = '1' then
+          wnz_v := '1';
+          if wx = C_W - 1 and wy = C_H - 1 then
+            wk_v  := wk + 1;
+            wnz_v := '0';
+          end if;
           if wx = C_W - 1 then
             wx    <= (others => '0');
             wslot <= slot_add(wslot, 1);
@@ -645,6 +677,18 @@ begin
           c_nx  <= c1_v;
           mgood <= mg_v;
         end if;
+        -- wk, w_st: both outcomes of the reader's image change formed first, e_drp chooses
+        if e_drp then
+          wk <= wk_v - 1;
+        else
+          wk <= wk_v;
+        end if;
+        wnz <= wnz_v;
+        if e_drp then
+          w_st <= pcnn_sl(wk_v > 1 or (wk_v = 1 and wnz_v = '1'));
+        else
+          w_st <= pcnn_sl(wk_v > 0 or (wk_v = 0 and wnz_v = '1'));
+        end if;
         -- e: the sums are formed from e alone, the decisions only choose one
         if e_inc and e_drp then
           e_n := e + to_signed(1 - C_H, C_EB);
@@ -664,6 +708,9 @@ begin
           wx        <= (others => '0');
           wslot     <= (others => '0');
           e         <= (others => '0');
+          wk        <= 0;
+          wnz       <= '0';
+          w_st      <= '0';
           oy        <= 0;
           ox        <= 0;
           col_lo    <= to_signed(-C_P, C_CB);
