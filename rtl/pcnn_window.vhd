@@ -264,6 +264,8 @@ architecture rtl of pcnn_window is
   constant C_NXT0 : boolean    := C_HO = 1;
   constant C_RI0  : row_info_t := row_info(to_signed(-C_P, C_RB), false);
   constant C_NI0  : row_info_t := row_info(to_signed(next_rl0, C_RB), C_NXT0);
+  -- the info of the next image's first output row (as the next row)
+  constant C_NIW  : row_info_t := row_info(to_signed(-C_P, C_RB), true);
   constant C_CI0  : col_info_t := col_info(to_signed(-C_P, C_CB));
   constant C_RS0  : slots_t    := init_slots(-C_P);
   constant C_NRS0 : slots_t    := init_slots(next_rl0 + C_H * boolean'pos(C_NXT0));
@@ -327,6 +329,8 @@ begin
     signal rs      : slots_t := C_RS0;
     signal cinfo   : col_info_t := C_CI0;
     signal nrow_lo : signed(C_RB - 1 downto 0) := to_signed(next_rl0, C_RB);
+    -- nrow_lo + S, kept beside it (no adder in front of the next row's row_info)
+    signal nrow_ls : signed(C_RB - 1 downto 0) := to_signed(next_rl0 + C_S, C_RB);
     signal nwrap   : std_logic := '0';
     signal ninfo   : row_info_t := C_NI0;
     signal nrs     : slots_t := C_NRS0;
@@ -335,6 +339,8 @@ begin
     signal sc    : signed(C_CB - 1 downto 0) := to_signed(-1, C_CB);
     -- c_nx: sc + 1, kept beside sc (no adder in front of the decision's compares)
     signal c_nx  : signed(C_CB - 1 downto 0) := to_signed(0, C_CB);
+    -- c_nxm: c_nx - (W + D), the next row's column a merge would carry, kept beside it
+    signal c_nxm : signed(C_CB - 1 downto 0) := to_signed(-C_W - C_D, C_CB);
     signal mgood : std_logic := '1';
     -- the writer against the reader's image, kept as registers so the decision needs no
     -- comparator on e: wk = (e - wy) / H (images the writer is ahead; |e - wy| < (R + 4) * H
@@ -352,6 +358,10 @@ begin
     signal d_c                                          : signed(C_CB - 1 downto 0) := (others => '0');
     -- d_c + 1 and d_c + 1 - (W + D), formed from registers beside the decision
     signal d_c1, d_c1m                                  : signed(C_CB - 1 downto 0) := (others => '0');
+    -- d_c1 - 2 (W + D) (c_nxm after a merge)
+    signal d_c1mm                                       : signed(C_CB - 1 downto 0) := (others => '0');
+    -- d_c - (W + D), formed from registers beside the decision (the merge's new column)
+    signal d_cm                                         : signed(C_CB - 1 downto 0) := (others => '0');
     -- d_c >= W + D, formed beside the decision (no comparator after it)
     signal d_cge                                        : boolean;
     signal write_ok                                     : std_logic;
@@ -455,17 +465,24 @@ begin
     -- Next token (from registers only).
     p_dec : process (all)
       variable c, j    : signed(C_CB - 1 downto 0);
-      variable c1      : signed(C_CB - 1 downto 0);
+      variable c1, c1m : signed(C_CB - 1 downto 0);
+      variable c1mm    : signed(C_CB - 1 downto 0);
       variable cge     : boolean;
     begin
-      c  := c_nx;
-      c1 := c_nx + 1;
+      -- every sum from one register and a constant (none after another)
+      c   := c_nx;
+      c1  := c_nx + 1;
+      c1m := c_nx + to_signed(1 - C_W - C_D, C_CB);
+      c1mm := c_nx + to_signed(1 - 2 * (C_W + C_D), C_CB);
+      j   := c_nxm;
       -- windows further apart than they are wide: skip the columns between them
       if C_S > C_K and c < col_lo then
-        c  := col_lo;
-        c1 := col_lo + 1;
+        c   := col_lo;
+        c1  := col_lo + 1;
+        c1m := col_lo + to_signed(1 - C_W - C_D, C_CB);
+        c1mm := col_lo + to_signed(1 - 2 * (C_W + C_D), C_CB);
+        j   := col_lo - to_signed(C_W + C_D, C_CB);
       end if;
-      j   := c - to_signed(C_W + C_D, C_CB);
       cge := c >= to_signed(C_W + C_D, C_CB);  -- j >= 0, without the subtraction
       d_iss   <= '0';
       d_shift <= '0';
@@ -476,7 +493,9 @@ begin
       d_addr  <= (others => '0');
       d_c     <= sc;
       d_c1    <= c_nx;
-      d_c1m   <= c_nx - to_signed(C_W + C_D, C_CB);
+      d_c1m   <= c_nxm;
+      d_c1mm  <= c_nxm - to_signed(C_W + C_D, C_CB);
+      d_cm    <= sc - to_signed(C_W + C_D, C_CB);
       d_cge   <= sc >= to_signed(C_W + C_D, C_CB);
       if rinfo.none = '1' or cinfo.none = '1' then
         -- needs no pixel: leave once the writer is in this image (no window runs ahead)
@@ -491,7 +510,9 @@ begin
       else
         d_c   <= c;
         d_c1  <= c1;
-        d_c1m <= c1 - to_signed(C_W + C_D, C_CB);
+        d_c1m <= c1m;
+        d_c1mm <= c1mm;
+        d_cm  <= j;
         d_cge <= cge;
         if c = cinfo.chi then
           d_emit <= '1';
@@ -535,12 +556,13 @@ begin
       variable blr_n : signed(C_EB - 1 downto 0);
       variable bv_n  : std_logic;
       variable e_drp : boolean;
-      variable wk_v  : integer range -C_R - 4 to C_R + 4;
+      variable w_inc : boolean;
       variable wnz_v : std_logic;
       variable cl_v  : signed(C_CB - 1 downto 0);
       variable nrl_v : signed(C_RB - 1 downto 0);
       variable sc_v  : signed(C_CB - 1 downto 0);
       variable c1_v  : signed(C_CB - 1 downto 0);
+      variable c1m_v : signed(C_CB - 1 downto 0);
       variable mg_v  : std_logic;
       variable oy_v  : natural range 0 to C_HO - 1;
       variable lo    : natural;
@@ -602,12 +624,12 @@ begin
         -- writer
         e_inc := false;
         e_drp := false;
-        wk_v  := wk;
+        w_inc := false;
         wnz_v := wnz;
         if wen = '1' then
           wnz_v := '1';
           if wx = C_W - 1 and wy = C_H - 1 then
-            wk_v  := wk + 1;
+            w_inc := true;
             wnz_v := '0';
           end if;
           if wx = C_W - 1 then
@@ -628,6 +650,7 @@ begin
         if iss then
           sc_v  := d_c;
           c1_v  := d_c1;
+          c1m_v := d_c1m;
           mg_v  := mgood and not d_brk;
           if d_emit = '1' then
             if ox = C_WO - 1 then
@@ -635,11 +658,13 @@ begin
               ox   <= 0;
               cl_v := to_signed(-C_P, C_CB);
               if C_MERGE and mg_v = '1' and d_cge then
-                sc_v  := sc_v - to_signed(C_W + C_D, C_CB);
+                sc_v  := d_cm;
                 c1_v  := d_c1m;
+                c1m_v := d_c1mm;
               else
                 sc_v  := to_signed(-1, C_CB);
                 c1_v  := to_signed(0, C_CB);
+                c1m_v := to_signed(-C_W - C_D, C_CB);
               end if;
               mg_v := '1';
               if oy = C_HO - 1 then
@@ -652,20 +677,23 @@ begin
               rinfo <= row_info(nrow_lo, false);
               rs    <= nrs;
               if oy_v = C_HO - 1 then
+                -- row 0 of the next image: its row info is a constant
                 nrl_v := to_signed(-C_P, C_RB);
                 nwrap <= '1';
+                ninfo <= C_NIW;
                 for ky in 0 to C_K - 1 loop
                   nrs(ky) <= slot_add(nrs(ky), C_ROFF);
                 end loop;
               else
-                nrl_v := nrow_lo + C_S;
+                nrl_v := nrow_ls;
                 nwrap <= '0';
+                ninfo <= row_info(nrow_ls, false);
                 for ky in 0 to C_K - 1 loop
                   nrs(ky) <= slot_add(nrs(ky), C_S);
                 end loop;
               end if;
               nrow_lo <= nrl_v;
-              ninfo   <= row_info(nrl_v, oy_v = C_HO - 1);
+              nrow_ls <= nrl_v + C_S;
             else
               ox   <= ox + 1;
               cl_v := col_lo + C_S;
@@ -675,19 +703,25 @@ begin
           end if;
           sc    <= sc_v;
           c_nx  <= c1_v;
+          c_nxm <= c1m_v;
           mgood <= mg_v;
         end if;
         -- wk, w_st: both outcomes of the reader's image change formed first, e_drp chooses
-        if e_drp then
-          wk <= wk_v - 1;
-        else
-          wk <= wk_v;
+        -- (wk after the writer's step: wk + 1 with a new image, its pixel count then 0)
+        if w_inc and not e_drp then
+          wk <= wk + 1;
+        elsif e_drp and not w_inc then
+          wk <= wk - 1;
         end if;
         wnz <= wnz_v;
-        if e_drp then
-          w_st <= pcnn_sl(wk_v > 1 or (wk_v = 1 and wnz_v = '1'));
+        if w_inc and e_drp then
+          w_st <= pcnn_sl(wk >= 1);
+        elsif w_inc then
+          w_st <= pcnn_sl(wk >= 0);
+        elsif e_drp then
+          w_st <= pcnn_sl(wk > 1 or (wk = 1 and wnz_v = '1'));
         else
-          w_st <= pcnn_sl(wk_v > 0 or (wk_v = 0 and wnz_v = '1'));
+          w_st <= pcnn_sl(wk > 0 or (wk = 0 and wnz_v = '1'));
         end if;
         -- e: the sums are formed from e alone, the decisions only choose one
         if e_inc and e_drp then
@@ -718,11 +752,13 @@ begin
           rs        <= C_RS0;
           cinfo     <= C_CI0;
           nrow_lo   <= to_signed(next_rl0, C_RB);
+          nrow_ls   <= to_signed(next_rl0 + C_S, C_RB);
           nwrap     <= '1' when C_NXT0 else '0';
           ninfo     <= C_NI0;
           nrs       <= C_NRS0;
           sc        <= to_signed(-1, C_CB);
           c_nx      <= to_signed(0, C_CB);
+          c_nxm     <= to_signed(-C_W - C_D, C_CB);
           mgood     <= '1';
           b_valid   <= '0';
           m_valid_r <= '0';
