@@ -26,8 +26,10 @@
 --     starts an output row when every input row it needs is written (the last output row
 --     of an image waits for the whole image), the writer waits while the ring is full.
 -- Weights: ROM of par_in*par_out-byte words (og, ky, kx, ig), read at a registered
--- address (block RAM when G_CFG.wrom_bram). Pipeline: counters -> memory read / ROM
--- address registers -> masked word / ROM read registers -> product registers -> each
+-- address (block RAM when G_CFG.wrom_bram: read at the counter, then one more register,
+-- so the block RAM's slow output ends at a register). Pipeline: counters -> memory read
+-- / ROM address (or block RAM data) registers -> masked word / ROM word registers ->
+-- product registers -> each
 -- lane's balanced adder tree over its terms, a register after every two levels (none
 -- with one term) -> accumulators -> output pixel register; the
 -- writer's room flag is a register (computed a clock ahead); a stall of
@@ -611,11 +613,40 @@ begin
           a(C_GB - 1 downto 0) := to_unsigned(r_ig, C_GB);
         end if;
         m1_q <= ring(to_integer(a));
-        w_a1 <= r_wa;
-        w1_q <= C_WROM(w_a1);
       end if;
     end if;
   end process;
+
+  -- weight word, in stage 1 like the ring word: a block RAM (G_CFG.wrom_bram) is read at
+  -- the counter itself into its own data register, then copied into w1_q (a block RAM's
+  -- clock-to-out, 5.8 ns on ECP5, ends at a register, not at the multipliers); a ROM in
+  -- logic is read at a registered address into w1_q. Both give w1_q = ROM(r_wa) one
+  -- clock after r_wa, as the ring word.
+  g_wbram : if G_CFG.wrom_bram generate
+    signal w0 : wword_t;
+  begin
+    p_wrom : process (clk)
+    begin
+      if rising_edge(clk) then
+        if en = '1' then
+          w0   <= C_WROM(r_wa);
+          w1_q <= w0;
+        end if;
+      end if;
+    end process;
+  end generate g_wbram;
+
+  g_wlogic : if not G_CFG.wrom_bram generate
+    p_wrom : process (clk)
+    begin
+      if rising_edge(clk) then
+        if en = '1' then
+          w_a1 <= r_wa;
+          w1_q <= C_WROM(w_a1);
+        end if;
+      end if;
+    end process;
+  end generate g_wlogic;
 
   -- MAC datapath: the masked word, then (products in g_po) the accumulator
   p_mac : process (clk)

@@ -19,6 +19,8 @@
 -- (pcnn_skid: a registered s_ready that cuts the PEs' ready chain; m_last counted).
 -- Area: the read path is one R:1 slot choice per window row; everything the reader
 -- derives from its position is registered with it.
+-- Clock: the reader's decision (one token per clock) starts at registers only; the sums
+-- it and its next state need are formed from one register and a constant beside it.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
