@@ -345,9 +345,9 @@ begin
     signal c_nxm : signed(C_CB - 1 downto 0) := to_signed(-C_W - C_D, C_CB);
     signal mgood : std_logic := '1';
     -- the writer against the reader's image, kept as registers so the decision needs no
-    -- comparator on e: wk = (e - wy) / H (images the writer is ahead; |e - wy| < (R + 4) * H
-    -- by e's range), wnz: the writer is
-    -- past the first pixel of its image, w_st: it has written a pixel of the reader's image
+    -- comparator on e: wk = (e - wy) / H, the images the writer is ahead (|e - wy| <
+    -- (R + 4) * H by e's range); wnz: the writer is past the first pixel of its image;
+    -- w_st: it has written a pixel of the reader's image
     signal wk    : integer range -C_R - 4 to C_R + 4 := 0;
     signal wnz   : std_logic := '0';
     signal w_st  : std_logic := '0';
