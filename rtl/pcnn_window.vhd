@@ -21,6 +21,10 @@
 -- derives from its position is registered with it.
 -- Clock: the reader's decision (one token per clock) starts at registers only; the sums
 -- it and its next state need are formed from one register and a constant beside it.
+-- Its two checks against the writer (f1, f2) and the writer's own (write_ok) are
+-- registers too: each is formed one clock ahead for every way the reader and the writer
+-- can move, and the decision only chooses one (no comparator between the decision and
+-- the registers it sets).
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -225,23 +229,32 @@ architecture rtl of pcnn_window is
     return ci;
   end function;
 
-  -- the writer at (row e, column x) is past pixel (row hi, column c): (e, x) > (hi, c) in
-  -- raster order, one comparator over the rows and columns side by side (c in 0 .. W-1;
-  -- c < 0 only where windows skip columns with left padding: then row hi is enough)
-  function written(
+  -- target rows of the reader's checks, counted from row 0 of its image: up to the row
+  -- after the next output row, which may lie in the image after the next one
+  constant C_HB : positive := C_EB + 1;
+  subtype hrow_t is signed(C_HB - 1 downto 0);
+
+  -- after this clock the writer is past pixel (row h, column c) in raster order: it is
+  -- at (row e, column x) now and writes that pixel now if wr; one comparator over the
+  -- rows and columns side by side (c in 0 .. W-1; c < 0 only where windows skip
+  -- columns with left padding: then row h is enough)
+  function past_next(
     e  : signed(C_EB - 1 downto 0);
     x  : unsigned(C_WB - 1 downto 0);
-    hi : signed(C_EB - 1 downto 0);
-    c  : signed(C_CB - 1 downto 0)
-  ) return boolean is
-    variable a, b : signed(C_EB + C_XB - 1 downto 0);
+    wr : std_logic;
+    h  : hrow_t;
+    c  : signed
+  ) return std_logic is
+    variable a, b : signed(C_HB + C_XB - 1 downto 0);
+    variable eh   : hrow_t;
   begin
+    eh := resize(e, C_HB);
     if C_S > C_K and C_P > 0 and c < 0 then
-      return e >= hi;
+      return pcnn_sl(eh >= h or (wr = '1' and eh + 1 = h and x = C_W - 1));
     end if;
-    a := e & signed(resize(x, C_XB));
-    b := hi & signed(resize(unsigned(c), C_XB));
-    return a > b;
+    a := eh & signed(resize(x, C_XB));
+    b := h & signed(resize(unsigned(c), C_XB));
+    return pcnn_sl(a > b or (wr = '1' and a = b));
   end function;
 
   -- slots of the rows rl0 + ky (rows counted from slot 0 = row 0 of the first image)
@@ -271,6 +284,8 @@ architecture rtl of pcnn_window is
   constant C_CI0  : col_info_t := col_info(to_signed(-C_P, C_CB));
   constant C_RS0  : slots_t    := init_slots(-C_P);
   constant C_NRS0 : slots_t    := init_slots(next_rl0 + C_H * boolean'pos(C_NXT0));
+  -- nlor at reset: the next output row's first row needed (+ H: it is in the next image)
+  constant C_NLOR0 : signed(C_EB downto 0) := resize(C_NI0.lor, C_EB + 1) + C_H * boolean'pos(C_HO = 1);
 
   -- a 1x1 window with stride 1 and no padding is the pixel itself: no register
   constant C_PASS : boolean := C_K = 1 and C_S = 1 and C_P = 0;
@@ -351,11 +366,41 @@ begin
     signal wk    : integer range -C_R - 4 to C_R + 4 := 0;
     signal wnz   : std_logic := '0';
     signal w_st  : std_logic := '0';
+    -- the decision's two checks as registers: f1, the writer is past the reader's next
+    -- column (c) in the last row its output row needs; f2, past the column a merge would
+    -- carry (j) in the last row the next output row needs. Each is formed one clock ahead
+    -- for the reader's position after the clock, for every way it can move (no token:
+    -- fa; a token within the row or a row change that carries the merge: fb; a row
+    -- change afresh: fd, where j < 0 and f2 is not looked at), the decision only chooses
+    signal f1, f2        : std_logic := '0';
+    signal fa1, fa2      : std_logic;
+    signal fb1, fb2, fd1 : std_logic;
+    -- the decision's column and merge column (c, j), for the flags of the next clock
+    signal t_c, t_j      : signed(C_CB - 1 downto 0);
+    -- windows not further apart than wide: the columns of every check target, c_nx plus
+    -- a constant (C_OFF), kept as registers beside c_nx (no adder in front of the checks)
+    constant C_M   : integer := C_W + C_D;
+    type offs_t is array (0 to 5) of integer;
+    constant C_OFF : offs_t := (0, 1, -C_M, 1 - C_M, 1 - 2 * C_M, -2 * C_M);
+    subtype qcol_t is signed(C_CB + 1 downto 0);
+    type qcols_t is array (0 to 5) of qcol_t;
+    function init_cq return qcols_t is
+      variable r : qcols_t;
+    begin
+      for i in 0 to 5 loop
+        r(i) := to_signed(C_OFF(i), C_CB + 2);
+      end loop;
+      return r;
+    end function;
+    constant C_CQ0 : qcols_t := init_cq;
+    signal cq      : qcols_t := C_CQ0;
 
     -- decision of this clock (from registers only): a token (shift a column in and/or
     -- emit the window), whether it reads the memories (at d_addr, rows of the next output
     -- row when d_nxt), whether it gives up the merge; d_c: sc after it
     signal d_iss, d_shift, d_emit, d_read, d_nxt, d_brk : std_logic;
+    -- the decision moves the column on (d_c1 = c + 1), else it stays (d_c1 = c_nx)
+    signal d_adv                                        : std_logic;
     signal d_addr                                       : unsigned(C_XB - 1 downto 0) := (others => '0');
     signal d_c                                          : signed(C_CB - 1 downto 0) := (others => '0');
     -- d_c + 1 and d_c + 1 - (W + D), formed from registers beside the decision
@@ -366,7 +411,14 @@ begin
     signal d_cm                                         : signed(C_CB - 1 downto 0) := (others => '0');
     -- d_c >= W + D, formed beside the decision (no comparator after it)
     signal d_cge                                        : boolean;
-    signal write_ok                                     : std_logic;
+    -- the writer may write (a register: e < rinfo.lor, and for short rows not into the
+    -- row of the token in flight), formed one clock ahead for every move like f1 and f2
+    signal write_ok                                     : std_logic := '1';
+    signal wo_x1, wo_x2, wo_y1, wo_y2, wo_z1, wo_z2     : boolean;
+    -- e + 1, kept beside e; ninfo.lor (+ H while the reader is on its image's last output
+    -- row: then the next output row's rows are counted from the next image)
+    signal e1                                           : signed(C_HB - 1 downto 0) := to_signed(1, C_HB);
+    signal nlor                                         : signed(C_HB - 1 downto 0) := C_NLOR0;
     signal a_can, w_free, wen, ren                      : std_logic;
 
     -- token in flight (its column is at the memories' read registers q)
@@ -454,15 +506,28 @@ begin
     end generate g_nomask;
 
     -- the window register may change: its window is taken or there is none
-    w_free   <= (not m_valid_r) or m_ready;
+    w_free  <= (not m_valid_r) or m_ready;
     -- a new token may be issued: the one in flight moves on (or there is none)
-    a_can    <= (not b_valid) or w_free;
+    a_can   <= (not b_valid) or w_free;
+    -- e (+ 1) against the rows the checks of the next clock may see: the reader's first
+    -- row needed (+ R), the next output row's (after the reader's image change: + H),
+    -- the token in flight's
+    p_wo : process (all)
+      variable ew : hrow_t;
+    begin
+      ew    := resize(e, C_HB);
+      wo_x1 <= ew < resize(rinfo.lor, C_HB);
+      wo_x2 <= e1 < resize(rinfo.lor, C_HB);
+      wo_y1 <= ew < nlor;
+      wo_y2 <= e1 < nlor;
+      wo_z1 <= ew < resize(b_lor, C_HB);
+      wo_z2 <= e1 < resize(b_lor, C_HB);
+    end process;
     -- writing row e overwrites row e - R: allowed if the reader's output row needs it no
     -- more, nor (short rows: read at b_addr until it moves on) the token in flight
-    write_ok <= '1' when e < rinfo.lor and (C_SYNC or b_valid = '0' or e < b_lor) else '0';
-    s_ready  <= write_ok;
-    wen      <= s_valid and write_ok;
-    ren      <= a_can and d_iss and d_read;
+    s_ready <= write_ok;
+    wen     <= s_valid and write_ok;
+    ren     <= a_can and d_iss and d_read;
 
     -- Next token (from registers only).
     p_dec : process (all)
@@ -486,12 +551,15 @@ begin
         j   := col_lo - to_signed(C_W + C_D, C_CB);
       end if;
       cge := c >= to_signed(C_W + C_D, C_CB);  -- j >= 0, without the subtraction
+      t_c <= c;
+      t_j <= j;
       d_iss   <= '0';
       d_shift <= '0';
       d_emit  <= '0';
       d_read  <= '0';
       d_nxt   <= '0';
       d_brk   <= '0';
+      d_adv   <= '0';
       d_addr  <= (others => '0');
       d_c     <= sc;
       d_c1    <= c_nx;
@@ -510,6 +578,7 @@ begin
         d_iss  <= '1';
         d_emit <= '1';
       else
+        d_adv <= '1';
         d_c   <= c;
         d_c1  <= c1;
         d_c1m <= c1m;
@@ -522,7 +591,7 @@ begin
         if c <= to_signed(C_W - 1, C_CB) then
           -- an image column: read it once the writer has written it in the last row needed
           d_addr <= resize(unsigned(c), C_XB);
-          if written(e, wx, rinfo.hi, c) then
+          if f1 = '1' then
             d_iss   <= '1';
             d_shift <= '1';
             d_read  <= '1';
@@ -530,7 +599,7 @@ begin
         elsif C_MERGE and cge and mgood = '1' and ninfo.none = '0' then
           -- a right padding column: carry column j of the next output row
           d_addr <= resize(unsigned(j), C_XB);
-          if written(e, wx, ninfo.hi, j) then
+          if f2 = '1' then
             d_iss   <= '1';
             d_shift <= '1';
             d_read  <= '1';
@@ -551,6 +620,85 @@ begin
       end if;
     end process;
 
+    -- The checks for the next clock (from registers, beside the decision; it only
+    -- chooses among them).
+    p_flags : process (all)
+      variable rc     : boolean;                   -- a token here changes the row
+      variable cn, jn : signed(C_CB - 1 downto 0); -- c_nx, c_nxm after a token
+      variable cl     : signed(C_CB - 1 downto 0); -- col_lo after a token
+      variable h1, h2 : hrow_t;                    -- rows of the checks after a token
+      variable hn     : hrow_t;                    -- last row needed by the row after next
+      variable rh, nh : hrow_t;
+      -- the reader's columns after every move (no skip: c = c_nx, j = c_nxm = c - (W + D))
+      variable pa, pb, pc, pd, pf, pg : std_logic;
+    begin
+      rh := resize(rinfo.hi, C_HB);
+      nh := resize(ninfo.hi, C_HB);
+      -- the row after the next output row, counted from the reader's image
+      if (C_HO = 1 and oy = C_HO - 1) or (C_HO > 1 and oy = C_HO - 2) then
+        hn := resize(C_NIW.hi, C_HB);
+      else
+        hn := resize(row_info(nrow_ls, false).hi, C_HB);
+      end if;
+      if oy = C_HO - 1 then
+        hn := hn + C_H;
+      end if;
+      rc := d_emit = '1' and ox = C_WO - 1;
+      -- a row change afresh: column 0 of the next output row (f2 is not looked at)
+      fd1 <= past_next(e, wx, wen, nh, to_signed(0, C_CB));
+      if C_S > C_K then
+        -- windows skip columns: the columns after a token, then the skip, then the checks
+        fa1 <= past_next(e, wx, wen, rh, t_c);
+        fa2 <= past_next(e, wx, wen, nh, t_j);
+        if rc then
+          -- a row change carrying the merge: the next row's columns, its rows
+          cn := d_c1m;
+          jn := d_c1mm;
+          cl := to_signed(-C_P, C_CB);
+          h1 := nh;
+          h2 := hn;
+        else
+          cn := d_c1;
+          jn := d_c1m;
+          cl := col_lo;
+          if d_emit = '1' then
+            cl := col_lo + C_S;
+          end if;
+          h1 := rh;
+          h2 := nh;
+        end if;
+        if cn < cl then
+          cn := cl;
+          jn := cl - to_signed(C_W + C_D, C_CB);
+        end if;
+        fb1 <= past_next(e, wx, wen, h1, cn);
+        fb2 <= past_next(e, wx, wen, h2, jn);
+      else
+        -- every target from a register and a constant; the moves only choose
+        pa := past_next(e, wx, wen, rh, cq(0));
+        pb := past_next(e, wx, wen, rh, cq(1));
+        pc := past_next(e, wx, wen, nh, cq(2));
+        pd := past_next(e, wx, wen, nh, cq(3));
+        pf := past_next(e, wx, wen, hn, cq(4));
+        pg := past_next(e, wx, wen, hn, cq(5));
+        fa1 <= pa;
+        fa2 <= pc;
+        if C_MERGE and rc and d_adv = '1' then
+          fb1 <= pd;
+          fb2 <= pf;
+        elsif C_MERGE and rc then
+          fb1 <= pc;
+          fb2 <= pg;
+        elsif d_adv = '1' then
+          fb1 <= pb;
+          fb2 <= pd;
+        else
+          fb1 <= pa;
+          fb2 <= pc;
+        end if;
+      end if;
+    end process;
+
     p_main : process (clk)
       variable iss   : boolean;
       variable e_inc : boolean;
@@ -558,6 +706,8 @@ begin
       variable blr_n : signed(C_EB - 1 downto 0);
       variable bv_n  : std_logic;
       variable e_drp : boolean;
+      variable ok1   : boolean;
+      variable ok2   : boolean;
       variable w_inc : boolean;
       variable wnz_v : std_logic;
       variable cl_v  : signed(C_CB - 1 downto 0);
@@ -683,6 +833,7 @@ begin
                 nrl_v := to_signed(-C_P, C_RB);
                 nwrap <= '1';
                 ninfo <= C_NIW;
+                nlor  <= resize(C_NIW.lor, C_HB) + C_H;
                 for ky in 0 to C_K - 1 loop
                   nrs(ky) <= slot_add(nrs(ky), C_ROFF);
                 end loop;
@@ -690,6 +841,7 @@ begin
                 nrl_v := nrow_ls;
                 nwrap <= '0';
                 ninfo <= row_info(nrow_ls, false);
+                nlor  <= resize(row_info(nrow_ls, false).lor, C_HB);
                 for ky in 0 to C_K - 1 loop
                   nrs(ky) <= slot_add(nrs(ky), C_S);
                 end loop;
@@ -707,6 +859,32 @@ begin
           c_nx  <= c1_v;
           c_nxm <= c1m_v;
           mgood <= mg_v;
+        end if;
+        -- the checks of the next clock: the decision chooses among the flags formed, and
+        -- the check columns move with c_nx (+ 1 on a shift, - (W + D) with the merge, the
+        -- offsets alone afresh)
+        if not iss then
+          f1 <= fa1;
+          f2 <= fa2;
+        elsif d_emit = '1' and ox = C_WO - 1 and
+              not (C_MERGE and mgood = '1' and d_brk = '0' and d_cge) then
+          f1 <= fd1;
+          f2 <= '0';
+          cq <= C_CQ0;
+        else
+          f1 <= fb1;
+          f2 <= fb2;
+          for i in 0 to 5 loop
+            if d_emit = '1' and ox = C_WO - 1 then
+              if d_adv = '1' then
+                cq(i) <= cq(i) + (1 - C_M);
+              else
+                cq(i) <= cq(i) - C_M;
+              end if;
+            elsif d_adv = '1' then
+              cq(i) <= cq(i) + 1;
+            end if;
+          end loop;
         end if;
         -- wk, w_st: both outcomes of the reader's image change formed first, e_drp chooses
         -- (wk after the writer's step: wk + 1 with a new image, its pixel count then 0)
@@ -728,25 +906,47 @@ begin
         -- e: the sums are formed from e alone, the decisions only choose one
         if e_inc and e_drp then
           e_n := e + to_signed(1 - C_H, C_EB);
+          e1  <= resize(e, C_HB) + (2 - C_H);
         elsif e_inc then
           e_n := e + 1;
+          e1  <= resize(e, C_HB) + 2;
         elsif e_drp then
           e_n := e - to_signed(C_H, C_EB);
+          e1  <= resize(e, C_HB) + (1 - C_H);
         else
           e_n := e;
         end if;
         e       <= e_n;
         b_valid <= bv_n;
         b_lor   <= blr_n;
+        -- write_ok after this clock: e + e_inc against the rows after it (at the reader's
+        -- image change e and the rows drop by H together)
+        if iss and d_emit = '1' and ox = C_WO - 1 then
+          ok1 := (e_inc and wo_y2) or (not e_inc and wo_y1);
+        else
+          ok1 := (e_inc and wo_x2) or (not e_inc and wo_x1);
+        end if;
+        if iss then
+          ok2 := (e_inc and wo_x2) or (not e_inc and wo_x1);
+        else
+          ok2 := (e_inc and wo_z2) or (not e_inc and wo_z1);
+        end if;
+        write_ok <= pcnn_sl(ok1 and (C_SYNC or bv_n = '0' or ok2));
 
         if rst = '1' then
           wy        <= (others => '0');
           wx        <= (others => '0');
           wslot     <= (others => '0');
           e         <= (others => '0');
+          e1        <= to_signed(1, C_HB);
+          nlor      <= C_NLOR0;
           wk        <= 0;
           wnz       <= '0';
           w_st      <= '0';
+          f1        <= '0';
+          f2        <= '0';
+          write_ok  <= '1';
+          cq        <= C_CQ0;
           oy        <= 0;
           ox        <= 0;
           col_lo    <= to_signed(-C_P, C_CB);
