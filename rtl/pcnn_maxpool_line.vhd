@@ -7,8 +7,13 @@
 -- Per channel the maximum of a window row runs in one register (h); at the last column
 -- of a window row it meets the maximum of the rows above, kept per output column in a
 -- line memory of Wo pixels (read at the window's first column, written at its last),
--- and the last window row sends the result out. Line memories of more than 64 bits are
--- read through a data register (block RAM), shorter ones are flip-flops.
+-- and the last window row sends the result out. The line memory is read a clock ahead
+-- (at the next pixel's output column) into a data register: block RAM where it is long,
+-- LUT RAM or flip-flops where it is short, and the compare starts at a register either
+-- way. Only with one output column can that read meet the write of the clock before it
+-- (the row wraps onto the column just written): then the written pixel is forwarded.
+-- The input passes a skid slice (pcnn_skid): s_ready is a register, so the block in
+-- front does not see this one's ready (which follows the next block's).
 -- One pixel per clock whenever m_ready is high.
 library ieee;
 use ieee.std_logic_1164.all;
@@ -47,9 +52,8 @@ architecture rtl of pcnn_maxpool_line is
   constant C_S     : positive := G_STRIDE;
   constant C_HO    : positive := pcnn_conv_out(G_HEIGHT, G_KERNEL, G_STRIDE, 0);
   constant C_WO    : positive := pcnn_conv_out(G_WIDTH, G_KERNEL, G_STRIDE, 0);
-  -- a line memory is needed above kernel 1; long ones are read through a data register
+  -- a line memory is needed above kernel 1
   constant C_LINE  : boolean  := C_K > 1;
-  constant C_SYNC  : boolean  := C_WO * C_PIX_W > 64;
 
   subtype pixel_t is std_logic_vector(C_PIX_W - 1 downto 0);
   type line_t is array (0 to C_WO - 1) of pixel_t;
@@ -74,15 +78,30 @@ architecture rtl of pcnn_maxpool_line is
   signal wen   : std_logic;      -- the line takes cand at ox
   signal fin   : std_logic;      -- cand is the window's maximum
 
+  -- the input after the skid slice
+  signal k_valid   : std_logic;
+  signal k_data    : std_logic_vector(C_PIX_W - 1 downto 0);
   signal take      : std_logic;
   signal ready     : std_logic;
   signal m_valid_r : std_logic := '0';
   signal m_last_r  : std_logic := '0';
 begin
 
+  u_skid : entity pocket_cnn.pcnn_skid
+    generic map (G_WIDTH => C_PIX_W)
+    port map (
+      clk     => clk,
+      rst     => rst,
+      s_valid => s_valid,
+      s_ready => s_ready,
+      s_data  => s_data,
+      m_valid => k_valid,
+      m_ready => ready,
+      m_data  => k_data
+    );
+
   ready   <= (not m_valid_r) or m_ready;
-  take    <= s_valid and ready;
-  s_ready <= ready;
+  take    <= k_valid and ready;
   m_valid <= m_valid_r;
   m_last  <= m_last_r;
   -- h holds the result until it is taken (no pixel is taken meanwhile)
@@ -100,8 +119,8 @@ begin
     end if;
     for c in 0 to G_CHANNELS - 1 loop
       if (px = 0 and py = 0) or
-         signed(s_data(c * 8 + 7 downto c * 8)) > signed(base(c * 8 + 7 downto c * 8)) then
-        cand(c * 8 + 7 downto c * 8) <= s_data(c * 8 + 7 downto c * 8);
+         signed(k_data(c * 8 + 7 downto c * 8)) > signed(base(c * 8 + 7 downto c * 8)) then
+        cand(c * 8 + 7 downto c * 8) <= k_data(c * 8 + 7 downto c * 8);
       else
         cand(c * 8 + 7 downto c * 8) <= base(c * 8 + 7 downto c * 8);
       end if;
@@ -113,6 +132,7 @@ begin
 
   g_line : if C_LINE generate
     signal line : line_t := (others => (others => '0'));
+    signal q    : pixel_t := (others => '0');
   begin
     p_wr : process (clk)
     begin
@@ -123,30 +143,31 @@ begin
       end if;
     end process;
 
-    g_sync : if C_SYNC generate
-      signal q   : pixel_t := (others => '0');
+    p_rd : process (clk)
+    begin
+      if rising_edge(clk) then
+        q <= line(ox_nxt);
+      end if;
+    end process;
+
+    -- one output column: the next pixel may read the column written this clock
+    g_fwd : if C_WO = 1 generate
       signal fwd : pixel_t := (others => '0');
       signal hit : std_logic := '0';
     begin
-      -- read every clock at the next ox (block RAM, registered data); a write to that
-      -- address in the same clock is forwarded
-      p_rd : process (clk)
+      p_fwd : process (clk)
       begin
         if rising_edge(clk) then
-          q   <= line(ox_nxt);
           fwd <= cand;
-          hit <= '0';
-          if wen = '1' and ox = ox_nxt then
-            hit <= '1';
-          end if;
+          hit <= wen;
         end if;
       end process;
       above <= fwd when hit = '1' else q;
-    end generate g_sync;
+    end generate g_fwd;
 
-    g_async : if not C_SYNC generate
-      above <= line(ox);
-    end generate g_async;
+    g_nofwd : if C_WO > 1 generate
+      above <= q;
+    end generate g_nofwd;
   end generate g_line;
 
   g_noline : if not C_LINE generate

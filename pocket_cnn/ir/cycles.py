@@ -12,8 +12,8 @@ own, with its input always valid and its output always ready (:func:`stage_cycle
   clocking the window alone (:func:`window_cycles`);
 - ``conv`` (pcnn_conv): ``ceil(Cin/PI) * ceil(Cout/PO) * ceil(K*K/PK)`` clocks per
   window, fully pipelined;
-- ``pool`` (pcnn_maxpool_line, windows that do not overlap: stride >= kernel): one
-  conv output pixel per clock, ``Hc*Wc``;
+- ``pool`` (pcnn_maxpool_line, windows that do not overlap: stride >= kernel; its
+  input through a skid slice): one conv output pixel per clock, ``Hc*Wc``;
 - ``pool_window`` and ``maxpool`` (overlapping pools, pool geometry): the window as
   above; the max tree takes one window per clock;
 - ``gap`` (pcnn_gap): one pixel per clock, its divide bank drains one channel per
@@ -334,6 +334,7 @@ def network_blocks(net: Network, par: Sequence[Triple], banked: bool | None = No
             pass  # the max-pool runs in the PE's serial requantiser
         elif st.pool is not None and st.pool.stride >= st.pool.kernel:
             _, ho, wo = st.conv_shape
+            blocks.append(Skid())  # pcnn_maxpool_line's input skid slice
             blocks.append(MaxPoolLine(ho, wo, st.pool.kernel, st.pool.stride))
         elif st.pool is not None:
             co, ho, wo = st.conv_shape
