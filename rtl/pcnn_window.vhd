@@ -380,8 +380,13 @@ begin
     -- windows not further apart than wide: the columns of every check target, c_nx plus
     -- a constant (C_OFF), kept as registers beside c_nx (no adder in front of the checks)
     constant C_M   : integer := C_W + C_D;
+    -- whether the first decision after a row change that carried the merge can look at
+    -- f2 (its column c_nx <= C_CLL + 1 - M reaches M: only on rows of one or two
+    -- pixels); where it cannot, f2 is not formed for that move (it is formed exactly
+    -- again on the clock after)
+    constant C_F2RC : boolean := C_CLL + 2 - C_M >= C_M;
     type offs_t is array (0 to 5) of integer;
-    constant C_OFF : offs_t := (0, 1, -C_M, 1 - C_M, 1 - 2 * C_M, -2 * C_M);
+    constant C_OFF  : offs_t := (0, 1, -C_M, 1 - C_M, 1 - 2 * C_M, -2 * C_M);
     subtype qcol_t is signed(C_CB + 1 downto 0);
     type qcols_t is array (0 to 5) of qcol_t;
     function init_cq return qcols_t is
@@ -392,8 +397,11 @@ begin
       end loop;
       return r;
     end function;
-    constant C_CQ0 : qcols_t := init_cq;
-    signal cq      : qcols_t := C_CQ0;
+    constant C_CQ0  : qcols_t := init_cq;
+    signal cq       : qcols_t := C_CQ0;
+    -- c_nx is an image column (c_nx <= W - 1), kept beside it: the read address is c_nx
+    -- or the merge's c_nxm by a register, not by the decision's compares
+    signal c_img   : std_logic := '1';
 
     -- decision of this clock (from registers only): a token (shift a column in and/or
     -- emit the window), whether it reads the memories (at d_addr, rows of the next output
@@ -535,6 +543,7 @@ begin
       variable c1, c1m : signed(C_CB - 1 downto 0);
       variable c1mm    : signed(C_CB - 1 downto 0);
       variable cge     : boolean;
+      variable img     : boolean;
     begin
       -- every sum from one register and a constant (none after another)
       c   := c_nx;
@@ -551,6 +560,11 @@ begin
         j   := col_lo - to_signed(C_W + C_D, C_CB);
       end if;
       cge := c >= to_signed(C_W + C_D, C_CB);  -- j >= 0, without the subtraction
+      -- windows not further apart than wide: whether c is an image column is a register
+      img := c <= to_signed(C_W - 1, C_CB);
+      if C_S <= C_K then
+        img := c_img = '1';
+      end if;
       t_c <= c;
       t_j <= j;
       d_iss   <= '0';
@@ -588,7 +602,7 @@ begin
         if c = cinfo.chi then
           d_emit <= '1';
         end if;
-        if c <= to_signed(C_W - 1, C_CB) then
+        if img then
           -- an image column: read it once the writer has written it in the last row needed
           d_addr <= resize(unsigned(c), C_XB);
           if f1 = '1' then
@@ -616,6 +630,15 @@ begin
           if cge then
             d_brk <= '1';
           end if;
+        end if;
+      end if;
+      -- windows not further apart than wide: the address by c_img alone (it is only
+      -- used by a read, and a read is of c_nx when that is an image column, else of j)
+      if C_S <= C_K then
+        if c_img = '1' then
+          d_addr <= resize(unsigned(c_nx), C_XB);
+        else
+          d_addr <= resize(unsigned(c_nxm), C_XB);
         end if;
       end if;
     end process;
@@ -679,8 +702,12 @@ begin
         pb := past_next(e, wx, wen, rh, cq(1));
         pc := past_next(e, wx, wen, nh, cq(2));
         pd := past_next(e, wx, wen, nh, cq(3));
-        pf := past_next(e, wx, wen, hn, cq(4));
-        pg := past_next(e, wx, wen, hn, cq(5));
+        pf := '0';
+        pg := '0';
+        if C_F2RC then
+          pf := past_next(e, wx, wen, hn, cq(4));
+          pg := past_next(e, wx, wen, hn, cq(5));
+        end if;
         fa1 <= pa;
         fa2 <= pc;
         if C_MERGE and rc and d_adv = '1' then
@@ -868,9 +895,10 @@ begin
           f2 <= fa2;
         elsif d_emit = '1' and ox = C_WO - 1 and
               not (C_MERGE and mgood = '1' and d_brk = '0' and d_cge) then
-          f1 <= fd1;
-          f2 <= '0';
-          cq <= C_CQ0;
+          f1    <= fd1;
+          f2    <= '0';
+          cq    <= C_CQ0;
+          c_img <= '1';
         else
           f1 <= fb1;
           f2 <= fb2;
@@ -885,6 +913,16 @@ begin
               cq(i) <= cq(i) + 1;
             end if;
           end loop;
+          -- cq(1) = c_nx + 1, cq(2) = c_nx - M, cq(3) = c_nx + 1 - M
+          if d_emit = '1' and ox = C_WO - 1 then
+            if d_adv = '1' then
+              c_img <= pcnn_sl(cq(3) <= C_W - 1);
+            else
+              c_img <= pcnn_sl(cq(2) <= C_W - 1);
+            end if;
+          elsif d_adv = '1' then
+            c_img <= pcnn_sl(cq(1) <= C_W - 1);
+          end if;
         end if;
         -- wk, w_st: both outcomes of the reader's image change formed first, e_drp chooses
         -- (wk after the writer's step: wk + 1 with a new image, its pixel count then 0)
@@ -947,6 +985,7 @@ begin
           f2        <= '0';
           write_ok  <= '1';
           cq        <= C_CQ0;
+          c_img     <= '1';
           oy        <= 0;
           ox        <= 0;
           col_lo    <= to_signed(-C_P, C_CB);

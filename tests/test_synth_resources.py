@@ -89,7 +89,7 @@ RESOURCES: dict[tuple[str, str, str], Usage] = {
     ("two_ch", "full", "ice40"): Usage(lut=382, ff=173, bram=0, dsp=0),
     ("two_ch", "1,1", "ice40"): Usage(lut=373, ff=190, bram=0, dsp=0),
     ("two_ch", "1,1", "ecp5"): Usage(lut=222, ff=190, bram=0, dsp=1),
-    ("window", "full", "ice40"): Usage(lut=1543, ff=720, bram=0, dsp=0),
+    ("window", "full", "ice40"): Usage(lut=1567, ff=732, bram=0, dsp=0),
 }
 
 
