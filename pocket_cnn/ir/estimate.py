@@ -23,7 +23,8 @@ iCE40 logic cells, one LUT4 + one FF each, placed by nextpnr, or yosys' LUTs + 0
 its FFs where the design was not placed):
 
     cells = base + per PE (pe + window_bit * bits of its window(s): R*W*C*8 line
-            buffer for rows of at most 64 bits, K*K*C*8 window register)
+            buffer for rows of at most 64 bits, K*K*C*8 window register; + window
+            per register window)
           + per product: lut_const | lut_wmux | lut_xmux   (multipliers in LUTs)
                          or 0 | 0 | dsp_xmux_cells          (multipliers in DSPs)
 
@@ -87,6 +88,10 @@ COEF: dict[str, float] = {
     "base": 1400.0,  # cells: gather, serializer, status counters, GAP
     "pe": 420.0,  # cells per PE: window and conv control, requantiser
     "window_bit": 1.0,  # cells per line buffer / window register bit
+    # cells per register window (a pcnn_window that is not the 1x1 pass-through) beyond
+    # its bits: its reader's checks formed a clock ahead (2026-12-06: the window test net
+    # 1,404 -> 1,567 iCE40 LUTs with the max-pool line's skid slice and data register)
+    "window": 150.0,
     "lut_const": 83.0,  # cells per constant-weight product in LUTs
     "lut_wmux": 240.0,  # cells per product with a choice of weights, in LUTs
     "lut_xmux": 260.0,  # cells per real multiplier in LUTs
@@ -175,10 +180,12 @@ def pe_cells(net: Network, i: int) -> float:
     st = net.stages[i]
     c, h, w = st.in_shape
     bits = window_bits(c, h, w, st.kernel, st.stride, st.pad)
+    windows = int(not (st.kernel == 1 and st.stride == 1 and st.pad == 0))
     if st.pool is not None:
         co, ho, wo = st.conv_shape
         bits += window_bits(co, ho, wo, st.pool.kernel, st.pool.stride, 0)
-    return COEF["pe"] + COEF["window_bit"] * bits
+        windows += int(st.pool.stride < st.pool.kernel)
+    return COEF["pe"] + COEF["window_bit"] * bits + COEF["window"] * windows
 
 
 def product_kind(dims: tuple[int, int, int], par: tuple[int, int, int]) -> str:
