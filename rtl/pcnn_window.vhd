@@ -249,7 +249,8 @@ architecture rtl of pcnn_window is
     variable eh   : hrow_t;
   begin
     eh := resize(e, C_HB);
-    if C_S > C_K and C_P > 0 and c < 0 then
+    -- c < 0 by its sign bit (ghdl --synth does not fold "<" on an unconstrained signed)
+    if C_S > C_K and C_P > 0 and c(c'high) = '1' then
       return pcnn_sl(eh >= h or (wr = '1' and eh + 1 = h and x = C_W - 1));
     end if;
     a := eh & signed(resize(x, C_XB));
