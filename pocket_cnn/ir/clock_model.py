@@ -646,9 +646,15 @@ class MemPe(Block):
                 self.w_ig += 1
 
 
+def pass_window(k: int, s: int, p: int) -> bool:
+    """Whether pcnn_window of kernel k, stride s, pad p is its pass-through (no window
+    register: a 1x1 window at stride 1 without padding is the stream itself)."""
+    return k == 1 and s == 1 and p == 0
+
+
 def window(ch: int, h: int, w: int, k: int, s: int, p: int) -> Block:
     """The pcnn_window of this geometry (the pass-through for 1x1/1/0)."""
-    if k == 1 and s == 1 and p == 0:
+    if pass_window(k, s, p):
         return PassWindow()
     return Window(ch, h, w, k, s, p)
 

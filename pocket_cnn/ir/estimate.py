@@ -79,6 +79,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pocket_cnn.ir.clock_model import pass_window
 from pocket_cnn.ir.cycles import pool_fused
 from pocket_cnn.ir.network import ConvStage, FcStage, Network
 from pocket_cnn.ir.rq_serial import Requant, m_bits, pool_in_pe, requant_mode, rq_digit
@@ -151,7 +152,7 @@ def pe_products(par: tuple[int, int, int]) -> int:
 def window_bits(ch: int, h: int, w: int, k: int, s: int, p: int) -> int:
     """Line buffer (rows of at most 64 bits; longer ones go to block RAM) and window
     register bits of one pcnn_window (the 1x1 pass-through: one pixel register)."""
-    if k == 1 and s == 1 and p == 0:
+    if pass_window(k, s, p):
         return ch * 8
     rows = k + 2 if s == 1 or p >= k else k + 1
     line = rows * w * ch * 8 if w * ch * 8 <= 64 else 0
@@ -180,7 +181,7 @@ def pe_cells(net: Network, i: int) -> float:
     st = net.stages[i]
     c, h, w = st.in_shape
     bits = window_bits(c, h, w, st.kernel, st.stride, st.pad)
-    windows = int(not (st.kernel == 1 and st.stride == 1 and st.pad == 0))
+    windows = int(not pass_window(st.kernel, st.stride, st.pad))
     if st.pool is not None:
         co, ho, wo = st.conv_shape
         bits += window_bits(co, ho, wo, st.pool.kernel, st.pool.stride, 0)
