@@ -10,14 +10,14 @@
 --     (G_CFG.pad_value) by masking. par_in x par_out products per clock, one accumulator
 --     per output channel of the group, requantisation/activation as pcnn_conv.
 --   G_CFG.mul_logic: the products as shift-and-add logic (no DSP; for small PEs when the
---     device's DSPs go to the big ones), each as two half products (low and high weight
---     nibble) that the lane's adder tree sums.
+--     device's DSPs go to the big ones), each as four quarter products (two weight bits
+--     each, one adder) that the lane's adder tree sums.
 --   G_CFG.rq_digit > 0 (mult/exact requantisation): one serial requantiser instead of
 --     one per lane: a finished output group is copied to a holding bank, and each lane
 --     in turn is multiplied by its mantissa rq_digit bits per clock (shift-and-add, most
---     significant digit first), rounded and shifted, then clamped/activated and shifted
---     into the output pixel register; PO * ceil(m_bits / rq_digit) + 2 clocks per group
---     (pocket_cnn.ir.rq_serial picks rq_digit so that this hides behind the reader).
+--     significant digit first), rounded and shifted, clamped/activated (a register), then
+--     shifted into the output pixel register; PO * ceil(m_bits / rq_digit) + 3 clocks per
+--     group (pocket_cnn.ir.rq_serial picks rq_digit so that this hides behind the reader).
 --     A shift-only PE takes this path (one clock per lane) to pool: with a max-pool
 --     whose windows do not overlap (pcnn_mem_pool), the bytes meet the running maxima
 --     of their pooled column in a line memory (one byte per pooled column and channel,
@@ -29,10 +29,11 @@
 -- address (block RAM when G_CFG.wrom_bram: read at the counter, then one more register,
 -- so the block RAM's slow output ends at a register). Pipeline: counters -> memory read
 -- / ROM address (or block RAM data) registers -> masked word / ROM word registers ->
--- product registers -> each
--- lane's balanced adder tree over its terms, a register after every two levels (none
--- with one term) -> accumulators -> output pixel register; the
--- writer's room flag is a register (computed a clock ahead); a stall of
+-- product registers -> each lane's balanced adder tree over its terms, a register after
+-- every two levels (every level with products in logic; none with one term) ->
+-- accumulators -> output pixel register. The control's flags are registers: the
+-- writer's room flag (computed a clock ahead), the reader's go (the sign of its count of
+-- missing rows), its pixel-end flag and the serial requantiser's idle flag; a stall of
 -- the output with a finished accumulator waiting freezes the reader pipeline (one
 -- enable), the writer keeps filling the ring.
 library ieee;
@@ -104,7 +105,7 @@ architecture rtl of pcnn_pe_mem is
   type ring_t is array (0 to C_DEPTH - 1) of mword_t;
 
   subtype wword_t is std_logic_vector(C_WW - 1 downto 0);
-  type wrom_t is array (0 to C_NW - 1) of wword_t;
+  type wrom_t is array (C_NW - 1 downto 0) of wword_t;
 
   -- weight word ((og*K + ky)*K + kx)*NIG + ig, byte j*PI + i = w(og*PO + j, ig*PI + i,
   -- ky, kx) (0 where padded)
@@ -138,7 +139,7 @@ architecture rtl of pcnn_pe_mem is
 
   -- bias per output group, C_ACC_W bits per channel j
   subtype bword_t is signed(C_PO * C_ACC_W - 1 downto 0);
-  type brom_t is array (0 to C_NOG - 1) of bword_t;
+  type brom_t is array (C_NOG - 1 downto 0) of bword_t;
 
   function build_brom return brom_t is
     variable rom : brom_t := (others => (others => '0'));
@@ -236,7 +237,7 @@ architecture rtl of pcnn_pe_mem is
   constant C_DG  : positive := pcnn_max(G_CFG.rq_digit, 1);
   constant C_ND  : positive := lane_clocks;
   constant C_MD  : positive := C_ND * C_DG;      -- mantissa register bits
-  constant C_E   : positive := C_PO * C_ND + 2;  -- busy clocks per output group
+  constant C_E   : positive := C_PO * C_ND + 3;  -- busy clocks per output group
   constant C_AW  : positive := C_ACC_W + 1;      -- accumulator (rounded to 24 bits)
   constant C_PW  : positive := C_AW + C_MD + 1;  -- product bits
   constant C_NCH : positive := C_NOG * C_PO;     -- channels incl. padded lanes
@@ -283,37 +284,36 @@ architecture rtl of pcnn_pe_mem is
     return to_integer(unsigned(b));
   end function;
 
-  -- half of x * w as shift-and-add (no multiplier cell, so no DSP: G_CFG.mul_logic):
-  -- hi = 0: x * w(3 downto 0), hi = 1: x * (w - w(3 downto 0)) (bit 7 negative); the
-  -- two halves are summed in the lane's adder tree. x in -128 .. 255, w int8, each half
-  -- |.| < 2**15; four partial products summed as a tree (two adder levels)
-  function mul_half(x : integer; w : std_logic_vector(7 downto 0); hi : natural)
+  -- quarter h of x * w as shift-and-add (no multiplier cell, so no DSP:
+  -- G_CFG.mul_logic): x * w(2h+1 .. 2h) * 4**h, bit 7 of w negative (h = 3); the four
+  -- quarters are summed in the lane's adder tree. x in -128 .. 255, w int8, each
+  -- quarter |.| < 2**15; two partial products, one adder
+  function mul_quarter(x : integer; w : std_logic_vector(7 downto 0); h : natural)
     return integer is
-    type pp_t is array (0 to 3) of signed(16 downto 0);
-
-    variable xs : signed(16 downto 0);
-    variable pp : pp_t;
+    variable xs     : signed(17 downto 0);
+    variable lo, hi : signed(17 downto 0);
   begin
-    xs := to_signed(x, 17);
-    for i in 0 to 3 loop
-      pp(i) := (others => '0');
-      if w(4 * hi + i) = '1' then
-        pp(i) := shift_left(xs, 4 * hi + i);
-      end if;
-    end loop;
-    if hi = 1 then
-      pp(3) := -pp(3);
+    xs := to_signed(x, 18);
+    lo := (others => '0');
+    hi := (others => '0');
+    if w(2 * h) = '1' then
+      lo := shift_left(xs, 2 * h);
     end if;
-    pp(0) := (pp(0) + pp(1)) + (pp(2) + pp(3));
-    return to_integer(pp(0));
+    if w(2 * h + 1) = '1' then
+      hi := shift_left(xs, 2 * h + 1);
+    end if;
+    if h = 3 then
+      return to_integer(lo - hi);
+    end if;
+    return to_integer(lo + hi);
   end function;
 
-  -- term h of x * w: the product, or with products in logic its half h
+  -- term h of x * w: the product, or with products in logic its quarter h
   function prod_term(x : integer; w : std_logic_vector(7 downto 0); h : natural)
     return integer is
   begin
     if G_CFG.mul_logic then
-      return mul_half(x, w, h);
+      return mul_quarter(x, w, h);
     end if;
     return x * to_integer(signed(w));
   end function;
@@ -344,39 +344,50 @@ architecture rtl of pcnn_pe_mem is
     return pcnn_max(-C_P + oy * C_S, 0);
   end function;
 
-  -- the next output row's offsets per output row (constant tables: the reader adds one
-  -- to its image's first row, no arithmetic on row numbers in the loop)
-  type rowoff_t is array (0 to C_HO - 1) of cnt_t;
+  -- the lowest row of the output row after the next one, per output row (a constant
+  -- table: the reader adds it to its image's first row, no arithmetic on row numbers in
+  -- the loop)
+  type rowoff_t is array (C_HO - 1 downto 0) of cnt_t;
 
-  -- (ahead: 1 the next row, 2 the one after it)
-  function next_offs(need : boolean; ahead : positive) return rowoff_t is
+  function low_offs2 return rowoff_t is
     variable t : rowoff_t;
   begin
     for oy in 0 to C_HO - 1 loop
-      if need then
-        t(oy) := to_unsigned(need_off(oy + ahead) mod 2 ** C_CB, C_CB);
-      else
-        t(oy) := to_unsigned(low_off(oy + ahead) mod 2 ** C_CB, C_CB);
-      end if;
+      t(oy) := to_unsigned(low_off(oy + 2) mod 2 ** C_CB, C_CB);
     end loop;
     return t;
   end function;
 
-  constant C_NEED_NX : rowoff_t := next_offs(true, 1);
-  constant C_LOW_NX2 : rowoff_t := next_offs(false, 2);
-  constant C_NEED0   : cnt_t    := to_unsigned(need_off(0), C_CB);
+  constant C_LOW_NX2 : rowoff_t := low_offs2;
   constant C_LOW0    : cnt_t    := to_unsigned(low_off(0), C_CB);
   constant C_LOW1    : cnt_t    := to_unsigned(low_off(1) mod 2 ** C_CB, C_CB);
 
+  -- rows the next output row needs beyond those of output row oy (into the next image
+  -- after the last row)
+  type dneed_t is array (C_HO - 1 downto 0) of natural;
+
+  function need_steps return dneed_t is
+    variable t : dneed_t;
+  begin
+    for oy in 0 to C_HO - 1 loop
+      t(oy) := need_off(oy + 1) - need_off(oy);
+    end loop;
+    return t;
+  end function;
+
+  constant C_DNEED : dneed_t := need_steps;
+
   subtype prod_int_t is integer range -2 ** 15 to 2 ** 15 - 1;
-  -- terms per product: 2 with products in logic (two half products), else 1
-  constant C_NH     : positive := 1 + boolean'pos(G_CFG.mul_logic);
+  -- terms per product: 4 with products in logic (four quarter products), else 1
+  constant C_NH     : positive := 1 + 3 * boolean'pos(G_CFG.mul_logic);
   -- a lane's terms padded to a power of two for the adder tree (C_LV levels)
   constant C_LV     : natural  := pcnn_log2_ceil(C_NH * C_PI);
   constant C_NPAD   : positive := 2 ** C_LV;
-  -- the lane's adder tree: a register after every two levels (C_TS stages; none with one
-  -- term per lane); C_TSI indexes the last stage (1 when there is none)
-  constant C_TS     : natural  := (C_LV + 1) / 2;
+  -- the lane's adder tree: a register after every C_LPS levels (two; one with products in
+  -- logic, the iCE40's slow carry chains) (C_TS stages; none with one term per lane);
+  -- C_TSI indexes the last stage (1 when there is none)
+  constant C_LPS    : positive := 2 - boolean'pos(G_CFG.mul_logic);
+  constant C_TS     : natural  := (C_LV + C_LPS - 1) / C_LPS;
   constant C_TSI    : positive := pcnn_max(C_TS, 1);
   subtype sum_int_t is integer range -(2 ** 15) * C_NPAD to (2 ** 15 - 1) * C_NPAD;
   type tree_t is array (0 to C_NPAD - 1) of sum_int_t;
@@ -413,8 +424,10 @@ architecture rtl of pcnn_pe_mem is
   signal r_kx    : natural range 0 to C_K - 1;
   signal r_ig    : natural range 0 to C_NIG - 1;
   signal r_wa    : natural range 0 to C_NW - 1;
+  signal r_pend  : std_logic; -- the current step is its output pixel's last (r_wa = NW - 1)
   signal r_img   : cnt_t;
-  signal r_need  : cnt_t; -- rows written before the current output row may start
+  -- rows the current output row still waits for, less one
+  signal r_miss  : signed(C_CB - 1 downto 0);
   signal r_low   : cnt_t; -- lowest row the reader still needs
   signal r_ok    : std_logic;
   signal r_step  : std_logic;
@@ -434,7 +447,7 @@ architecture rtl of pcnn_pe_mem is
   signal p2                                     : prod_arr_t;
   signal t2_valid, t2_first, t2_lastst, t2_last : std_logic;
   signal t2_og                                  : natural range 0 to C_NOG - 1;
-  -- adder-tree stages (each lane's C_NH * C_PI terms, two levels per stage), their tags
+  -- adder-tree stages (each lane's C_NH * C_PI terms, C_LPS levels per stage), their tags
   signal ts                                     : tree_pipe_t;
   signal ts_valid, ts_first, ts_lastst, ts_last : tsl_pipe_t;
   signal ts_og                                  : tog_pipe_t;
@@ -442,12 +455,16 @@ architecture rtl of pcnn_pe_mem is
   signal b_valid, b_last, b_final : std_logic;
   signal b_og                     : natural range 0 to C_NOG - 1;
   signal b_acc                    : acc_arr_t;
+  -- the bias word of the output group entering the accumulator, the og of that stage
+  -- and of the one before it
+  signal b_bias                   : bword_t;
+  signal acc_og, pre_og           : natural range 0 to C_NOG - 1;
   signal m_valid_r                : std_logic;
 
   signal out_free, b_move, en : std_logic;
 
   -- serial requantiser: busy count, group flags, holding bank, lane digit / channel,
-  -- mantissa register, product; rounding stage (f) and output stage (q) tags
+  -- mantissa register, product; rounding (f), activation (q) and output (o) stage tags
   type hacc_arr_t is array (0 to C_PO - 1) of signed(C_AW - 1 downto 0);
 
   signal e_cnt               : natural range 0 to C_E;
@@ -464,6 +481,12 @@ architecture rtl of pcnn_pe_mem is
   signal f_k                 : natural range 0 to C_NCH - 1;
   signal q_k                 : natural range 0 to C_NCH - 1;
   signal q_val               : signed(C_PW + 1 downto 0);
+  signal o_v                 : std_logic;
+  signal o_k                 : natural range 0 to C_NCH - 1;
+  signal o_y                 : signed(7 downto 0);
+  signal o_first             : std_logic;
+  signal o_win               : std_logic;
+  signal o_out               : std_logic;
   -- pool: the engine's conv pixel (column, row), its window phase and pooled position;
   -- line memory of running maxima (pooled column, channel) and its read register
   type pline_t is array (0 to C_WP * C_CO - 1) of std_logic_vector(7 downto 0);
@@ -479,6 +502,7 @@ architecture rtl of pcnn_pe_mem is
   signal p_out               : std_logic;
   signal pline               : pline_t;
   signal pl_q                : std_logic_vector(7 downto 0);
+  signal o_pa                : natural range 0 to (C_WO / C_PS) * C_CO + C_NCH;
 
 begin
 
@@ -500,8 +524,7 @@ begin
   -- next value is picked from the four compares of the rows written (or one more) against
   -- the reader's lowest row (or the one it moves to)
   w_rdone <= w_go and pcnn_sl(w_ig = C_NIG - 1 and w_x = C_W - 1);
-  r_rdone <= r_step and pcnn_sl(r_ig = C_NIG - 1 and r_kx = C_K - 1 and r_ky = C_K - 1 and
-                                r_og = C_NOG - 1 and r_ox = C_WO - 1);
+  r_rdone <= r_step and r_pend and pcnn_sl(r_ox = C_WO - 1);
 
   p_room : process (clk)
     variable d_low, d_next : signed(C_CB - 1 downto 0);
@@ -577,11 +600,38 @@ begin
   -- reader -----------------------------------------------------------------------------
   -- an output row may start when the input rows of its windows are written (the last
   -- one waits for the whole image, so the next image's rows follow in the ring)
-  -- (r_need, the row count it waits for, kept by the reader: one short compare)
-  r_ok <= '1' when signed(w_rows - r_need) >= 0 else '0';
+  -- (r_miss: the rows still missing for the current output row, less one, kept as a
+  -- count: a row written takes one off, the reader leaving its row adds the next row's
+  -- extra rows, a constant per row; r_ok is its sign bit, a register bit itself)
+  -- (both sums are formed, the reader's row change picks one: its step is not on a
+  -- carry chain)
+  p_miss : process (clk)
+    variable inc      : signed(C_CB - 1 downto 0);
+    variable stay, nx : signed(C_CB - 1 downto 0);
+  begin
+    if rising_edge(clk) then
+      inc := to_signed(C_DNEED(r_oy), C_CB);
+      if w_rdone = '1' then
+        stay := r_miss - 1;
+        inc  := inc - 1;
+      else
+        stay := r_miss;
+      end if;
+      nx := r_miss + inc;
+      if r_rdone = '1' then
+        r_miss <= nx;
+      else
+        r_miss <= stay;
+      end if;
+      if rst = '1' then
+        r_miss <= to_signed(need_off(0) - 1, C_CB);  -- no row written
+      end if;
+    end if;
+  end process;
+
+  r_ok <= r_miss(C_CB - 1);
 
   out_free <= (not m_valid_r) or m_ready;
-  e_idle   <= '1' when not C_SER or e_cnt = 0 else '0';
   -- pool: the engine's pixel is in a window / its first / its last pixel
   p_win    <= pcnn_sl(e_dx < C_PK and e_dy < C_PK and e_px < C_WP and e_py < C_HP);
   p_first  <= pcnn_sl(e_dx = 0 and e_dy = 0);
@@ -590,6 +640,18 @@ begin
   en       <= (not b_valid) or (out_free and e_idle);
   r_step   <= en and r_ok;
   m_valid  <= m_valid_r;
+
+  -- the serial requantiser is idle (e_cnt = 0): a register formed a clock ahead, so the
+  -- reader's enable is one LUT of registers and the output's ready
+  p_idle : process (clk)
+  begin
+    if rising_edge(clk) then
+      e_idle <= pcnn_sl(not C_SER or (b_move = '0' and e_cnt <= 1));
+      if rst = '1' then
+        e_idle <= '1';
+      end if;
+    end if;
+  end process;
 
   -- stage 1: ring word (registered read at the tap's address, enable only) and weight word
   p_read : process (clk)
@@ -652,11 +714,9 @@ begin
   p_mac : process (clk)
     variable xw   : mword_t;
     variable sa   : signed(C_ACC_W - 1 downto 0);
-    variable bw   : bword_t;
     variable sm   : sum_int_t;
     variable a_v  : std_logic;
     variable a_f  : std_logic;
-    variable a_og : natural range 0 to C_NOG - 1;
     variable tv   : tree_t;
     variable iv   : std_logic;
 
@@ -673,11 +733,11 @@ begin
       return t;
     end function;
 
-    -- adder levels 2s - 1 and 2s of the tree (stage s)
+    -- adder levels C_LPS * (s - 1) + 1 .. C_LPS * s of the tree (stage s)
     function reduce(v : tree_t; st : positive) return tree_t is
       variable t : tree_t := v;
     begin
-      for l in 2 * st - 1 to pcnn_min(2 * st, C_LV) loop
+      for l in C_LPS * (st - 1) + 1 to pcnn_min(C_LPS * st, C_LV) loop
         for i in 0 to C_NPAD / 2 ** l - 1 loop
           t(i) := t(2 * i) + t(2 * i + 1);
         end loop;
@@ -717,14 +777,11 @@ begin
         if C_TS > 0 then
           a_v  := ts_valid(C_TSI);
           a_f  := ts_first(C_TSI);
-          a_og := ts_og(C_TSI);
         else
           a_v  := t2_valid;
           a_f  := t2_first;
-          a_og := t2_og;
         end if;
         if a_v = '1' then
-          bw := C_BROM(a_og);
           for j in 0 to C_PO - 1 loop
             if C_TS > 0 then
               sm := ts(C_TSI)(j)(0);
@@ -732,7 +789,7 @@ begin
               sm := p2(j, 0);
             end if;
             if a_f = '1' then
-              sa := bw((j + 1) * C_ACC_W - 1 downto j * C_ACC_W);
+              sa := b_bias((j + 1) * C_ACC_W - 1 downto j * C_ACC_W);
             else
               sa := b_acc(j);
             end if;
@@ -743,11 +800,39 @@ begin
     end if;
   end process;
 
+  -- the bias word of the group entering the accumulator: up to four groups a LUT level
+  -- beside the accumulator's first-step select; more groups read it a stage ahead into a
+  -- register (the og moves with the stages; one group: a constant, ghdl --synth fails on
+  -- a ROM of depth 1)
+  acc_og <= ts_og(C_TSI) when C_TS > 0 else t2_og;
+  pre_og <= ts_og(pcnn_max(C_TSI - 1, 1)) when C_TS > 1 else
+    t2_og when C_TS = 1 else
+    u_og;
+
+  g_bias1 : if C_NOG = 1 generate
+    b_bias <= C_BROM(0);
+  end generate g_bias1;
+
+  g_bias_rom : if C_NOG > 1 and C_NOG <= 4 generate
+    b_bias <= C_BROM(acc_og);
+  end generate g_bias_rom;
+
+  g_bias_reg : if C_NOG > 4 generate
+    p_bias : process (clk)
+    begin
+      if rising_edge(clk) then
+        if en = '1' then
+          b_bias <= C_BROM(pre_og);
+        end if;
+      end if;
+    end process;
+  end generate g_bias_reg;
+
   -- products: each in its own register, written by its own process (yosys 0.23's
   -- ice40_dsp folds a register shared by several multipliers wrongly into their SB_MAC16s)
   g_po : for j in 0 to C_PO - 1 generate
     g_pi : for i in 0 to C_PI - 1 generate
-      -- one process per term (products in logic: two half products each)
+      -- one process per term (products in logic: four quarter products each)
       g_term : for h in 0 to C_NH - 1 generate
         p_prod : process (clk)
           variable wb : std_logic_vector(7 downto 0);
@@ -779,27 +864,43 @@ begin
       end if;
 
       if C_SER then
-        -- output stage: clamp, zero point, activation; shifted in (channel order)
-        if q_v = '1' and q_k < C_CO then
-          if G_CFG.requant = PCNN_RQ_SHIFT then
-            y := pcnn_requant_act(resize(q_val, C_ACC_W), G_CFG.shift, G_CFG.act);
-          else
-            y := act_out(clamp_zp(q_val));
-          end if;
+        -- output stage: the pool's running maximum, the byte shifted in (channel order)
+        o_v <= q_v;
+        o_k <= q_k;
+        if o_v = '1' and o_k < C_CO then
+          y := o_y;
           if C_POOL then
-            if p_first = '0' and signed(pl_q) > y then
+            if o_first = '0' and signed(pl_q) > y then
               y := signed(pl_q);
             end if;
-            if p_win = '1' then
-              pline(e_px * C_CO + q_k) <= std_logic_vector(y);
+            if o_win = '1' then
+              pline(o_pa) <= std_logic_vector(y);
             end if;
-            if p_out = '1' then
+            if o_out = '1' then
               m_data <= std_logic_vector(y) & m_data(m_data'high downto 8);
             end if;
           else
             m_data <= std_logic_vector(y) & m_data(m_data'high downto 8);
           end if;
         end if;
+        -- activation stage: clamp, zero point, activation into o_y; the pool line's byte
+        -- of the lane read (a clock ahead of its compare)
+        if q_v = '1' then
+          if G_CFG.requant = PCNN_RQ_SHIFT then
+            o_y <= q_val(7 downto 0);
+          else
+            o_y <= act_out(clamp_zp(q_val));
+          end if;
+          if C_POOL and p_win = '1' and q_k < C_CO then
+            pl_q <= pline(e_px * C_CO + q_k);
+          end if;
+        end if;
+        -- the pool's flags and line address for the output stage (the engine's pixel
+        -- counters step after the last lane's output stage)
+        o_first <= p_first;
+        o_win   <= p_win;
+        o_out   <= p_out;
+        o_pa    <= e_px * C_CO + q_k;
         -- rounding stage: the finished product (24 significant bits in exact), shift
         q_v <= f_v;
         q_k <= f_k;
@@ -809,20 +910,20 @@ begin
             t := pcnn_round_f32(e_p);
           end if;
           if G_CFG.requant = PCNN_RQ_SHIFT then
-            q_val <= resize(t, C_PW + 2);
+            q_val <= resize(e_p(7 downto 0), C_PW + 2);
           else
             q_val <= pcnn_rne_shift_var(t, C_MSHIFT(f_k));
-          end if;
-          if C_POOL and p_win = '1' and f_k < C_CO then
-            pl_q <= pline(e_px * C_CO + f_k);
           end if;
         end if;
         -- multiply: one digit of the lane's mantissa per clock, most significant first
         f_v <= '0';
-        if e_cnt > 2 then
+        if e_cnt > 3 then
           pd := resize(mul_digit(h_acc(0), e_m(C_MD - 1 downto C_MD - C_DG)), C_PW);
           if G_CFG.requant = PCNN_RQ_SHIFT then
-            pd := resize(h_acc(0), C_PW);
+            -- a shift stage is requantised and activated here (its byte, sign-extended;
+            -- the later stages carry it)
+            pd := resize(pcnn_requant_act(resize(h_acc(0), C_ACC_W), G_CFG.shift,
+                  G_CFG.act), C_PW);
           end if;
           if e_dig = 0 then
             e_p <= pd;
@@ -975,13 +1076,16 @@ begin
         end if;
       end if;
 
-      -- reader counters: ig fastest, then kx, ky, og; then the output pixel
+      -- reader counters: ig fastest, then kx, ky, og; then the output pixel (on the
+      -- pixel's last step, r_pend: a register, so the pixel and row counters' enable is
+      -- the step and one flag)
       if r_step = '1' then
-        if r_wa = C_NW - 1 then
+        if r_pend = '1' then
           r_wa <= 0;
         else
           r_wa <= r_wa + 1;
         end if;
+        r_pend <= pcnn_sl(C_NW = 1 or r_wa = C_NW - 2);
         if r_ig /= C_NIG - 1 then
           r_ig <= r_ig + 1;
         else
@@ -998,26 +1102,27 @@ begin
                 r_og <= r_og + 1;
               else
                 r_og <= 0;
-                if r_ox /= C_WO - 1 then
-                  r_ox <= r_ox + 1;
-                  r_bx <= r_bx + C_S;
-                else
-                  r_ox <= 0;
-                  r_bx <= -C_P;
-                  -- the next row's bounds (the tables count into the next image)
-                  r_need  <= r_img + C_NEED_NX(r_oy);
-                  r_low   <= r_lnext;
-                  r_lnext <= r_img + C_LOW_NX2(r_oy);
-                  if r_oy /= C_HO - 1 then
-                    r_oy <= r_oy + 1;
-                    r_by <= r_by + C_S;
-                  else
-                    r_oy  <= 0;
-                    r_by  <= -C_P;
-                    r_img <= r_img + C_H;
-                  end if;
-                end if;
               end if;
+            end if;
+          end if;
+        end if;
+        if r_pend = '1' then
+          if r_ox /= C_WO - 1 then
+            r_ox <= r_ox + 1;
+            r_bx <= r_bx + C_S;
+          else
+            r_ox <= 0;
+            r_bx <= -C_P;
+            -- the next row's bounds (the tables count into the next image)
+            r_low   <= r_lnext;
+            r_lnext <= r_img + C_LOW_NX2(r_oy);
+            if r_oy /= C_HO - 1 then
+              r_oy <= r_oy + 1;
+              r_by <= r_by + C_S;
+            else
+              r_oy  <= 0;
+              r_by  <= -C_P;
+              r_img <= r_img + C_H;
             end if;
           end if;
         end if;
@@ -1040,13 +1145,14 @@ begin
         r_kx      <= 0;
         r_ig      <= 0;
         r_wa      <= 0;
+        r_pend    <= pcnn_sl(C_NW = 1);
         r_img     <= (others => '0');
-        r_need    <= C_NEED0;
         r_low     <= C_LOW0;
         r_lnext   <= C_LOW1;
         e_cnt     <= 0;
         f_v       <= '0';
         q_v       <= '0';
+        o_v       <= '0';
         e_ox      <= 0;
         e_oy      <= 0;
         e_dx      <= 0;

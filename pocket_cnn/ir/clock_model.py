@@ -491,7 +491,8 @@ class MemPe(Block):
     pixel once the rows of its output row are written (the last row of an image waits
     for the whole image); tags (read register, masked-word register, product register,
     the lane adder tree's stages, one per two levels) -> accumulator B -> output
-    register, one enable; ``logic``: products in logic (two half products each).
+    register, one enable; ``logic``: products in logic (four quarter products each,
+    a tree stage per level).
     ``eng`` > 0: the serial requantiser (:mod:`pocket_cnn.ir.rq_serial`), busy ``eng``
     clocks per output group; a finished group waits for it, the pixel is out when it is
     done with the last group."""
@@ -527,10 +528,12 @@ class MemPe(Block):
         self.t1 = (False, False, 0)
         self.u = (False, False, 0)
         self.t2 = (False, False, 0)
-        #: a lane's adder tree over its terms (products, or with ``logic`` two half
-        #: products each): a register stage after every two levels
-        levels = _log2_ceil(min(pi, ch) * (2 if logic else 1))
-        self.ts: list[tuple[bool, bool, int]] = [(False, False, 0)] * ((levels + 1) // 2)
+        #: a lane's adder tree over its terms (products, or with ``logic`` four quarter
+        #: products each): a register stage after every two levels (every level in
+        #: logic)
+        levels = _log2_ceil(min(pi, ch) * (4 if logic else 1))
+        per = 1 if logic else 2
+        self.ts: list[tuple[bool, bool, int]] = [(False, False, 0)] * -(-levels // per)
         self.b_valid = self.b_final = False
         self.eng = eng
         self.e_cnt = 0

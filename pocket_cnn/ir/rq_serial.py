@@ -10,17 +10,17 @@ In the memory-window PE (pcnn_pe_mem) a MULT/EXACT requantisation would need one
 requantiser per PE takes the finished accumulators of an output group one lane after
 another and multiplies each by ``m`` digit by digit (``r`` bits of ``m`` per clock,
 most significant first, as shift-and-add logic): ``n = ceil(m_bits / r)`` clocks per
-lane, then the rounding/shift and the clamp/activation stages, ``po * n + 2`` clocks
-per group in all. It is used when it costs no clock per image: the reader needs
-``k * k * nig`` clocks per group, the requantiser must be done with a group before
-the next one finishes (``po * n + 3 <= k * k * nig``). ``r`` is the smallest of
+lane, then the rounding/shift, the clamp/activation and the output stages,
+``po * n + 3`` clocks per group in all. It is used when it costs no clock per image:
+the reader needs ``k * k * nig`` clocks per group, the requantiser must be done with a
+group when the next one finishes (``po * n + 3 <= k * k * nig``). ``r`` is the smallest of
 :data:`DIGITS` that meets that; where none does, the PE keeps one requantiser per lane.
 
 The serial path also does a following max-pool whose windows do not overlap (stride
 >= kernel) byte by byte: a line memory of the pooled row's running maxima, one byte
 per (pooled column, channel), read and written as the bytes leave, instead of a
 pcnn_maxpool_line on whole pixels. A SHIFT stage with such a pool takes the serial
-path for that alone (one clock per lane: ``po + 2`` per group).
+path for that alone (one clock per lane: ``po + 3`` per group).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def rq_digit(mode: Requant, mbits: int, po: int, steps: int, pool: bool = False)
 
 def rq_clocks(mode: Requant, mbits: int, po: int, r: int) -> int:
     """Clocks the serial requantiser is busy with one output group (0: none)."""
-    return po * lane_clocks(mode, mbits, r) + 2 if r > 0 else 0
+    return po * lane_clocks(mode, mbits, r) + 3 if r > 0 else 0
 
 
 def pool_in_pe(st: ConvStage | FcStage) -> bool:
