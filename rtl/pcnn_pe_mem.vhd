@@ -344,38 +344,26 @@ architecture rtl of pcnn_pe_mem is
     return pcnn_max(-C_P + oy * C_S, 0);
   end function;
 
-  -- the lowest row of the output row after the next one, per output row (a constant
-  -- table: the reader adds it to its image's first row, no arithmetic on row numbers in
-  -- the loop)
-  type rowoff_t is array (C_HO - 1 downto 0) of cnt_t;
+  -- per output row oy: how many more rows the next output row needs (need) / how many
+  -- rows higher its lowest row is (low), into the next image after the last row
+  -- (constants: the reader's row bookkeeping adds one, no arithmetic on row numbers)
+  type rowstep_t is array (C_HO - 1 downto 0) of natural;
 
-  function low_offs2 return rowoff_t is
-    variable t : rowoff_t;
+  function row_steps(need : boolean) return rowstep_t is
+    variable t : rowstep_t;
   begin
     for oy in 0 to C_HO - 1 loop
-      t(oy) := to_unsigned(low_off(oy + 2) mod 2 ** C_CB, C_CB);
+      if need then
+        t(oy) := need_off(oy + 1) - need_off(oy);
+      else
+        t(oy) := low_off(oy + 1) - low_off(oy);
+      end if;
     end loop;
     return t;
   end function;
 
-  constant C_LOW_NX2 : rowoff_t := low_offs2;
-  constant C_LOW0    : cnt_t    := to_unsigned(low_off(0), C_CB);
-  constant C_LOW1    : cnt_t    := to_unsigned(low_off(1) mod 2 ** C_CB, C_CB);
-
-  -- rows the next output row needs beyond those of output row oy (into the next image
-  -- after the last row)
-  type dneed_t is array (C_HO - 1 downto 0) of natural;
-
-  function need_steps return dneed_t is
-    variable t : dneed_t;
-  begin
-    for oy in 0 to C_HO - 1 loop
-      t(oy) := need_off(oy + 1) - need_off(oy);
-    end loop;
-    return t;
-  end function;
-
-  constant C_DNEED : dneed_t := need_steps;
+  constant C_DNEED : rowstep_t := row_steps(true);
+  constant C_DLOW  : rowstep_t := row_steps(false);
 
   subtype prod_int_t is integer range -2 ** 15 to 2 ** 15 - 1;
   -- terms per product: 4 with products in logic (four quarter products), else 1
@@ -405,13 +393,13 @@ architecture rtl of pcnn_pe_mem is
   signal w_ig    : natural range 0 to C_NIG - 1;
   signal w_x     : natural range 0 to C_W - 1;
   signal w_rows  : cnt_t;
-  signal w_room  : std_logic := '0';
+  signal w_room  : std_logic;
   signal w_go    : std_logic;
+  -- rows the writer may still start before the ring is full, less one (see p_room)
+  signal w_left  : signed(C_CB - 1 downto 0);
   -- this clock the writer finishes a row / the reader leaves an output row
   signal w_rdone : std_logic;
   signal r_rdone : std_logic;
-  -- the lowest row the reader needs once it leaves its output row (a register)
-  signal r_lnext : cnt_t;
 
   -- reader counters: output pixel (oy, ox), base input row / column of its window,
   -- group/tap counters, weight address, first row (global) of the reader's image
@@ -419,6 +407,9 @@ architecture rtl of pcnn_pe_mem is
   signal r_ox    : natural range 0 to C_WO - 1;
   signal r_by    : integer range -C_P to C_H + C_S;
   signal r_bx    : integer range -C_P to C_W + C_S;
+  -- a tap's input row / column (base + kernel offset: narrow adders, not 32-bit ones)
+  subtype tap_row_t is integer range -C_P to C_H + C_S + C_K;
+  subtype tap_col_t is integer range -C_P to C_W + C_S + C_K;
   signal r_og    : natural range 0 to C_NOG - 1;
   signal r_ky    : natural range 0 to C_K - 1;
   signal r_kx    : natural range 0 to C_K - 1;
@@ -428,7 +419,6 @@ architecture rtl of pcnn_pe_mem is
   signal r_img   : cnt_t;
   -- rows the current output row still waits for, less one
   signal r_miss  : signed(C_CB - 1 downto 0);
-  signal r_low   : cnt_t; -- lowest row the reader still needs
   signal r_ok    : std_logic;
   signal r_step  : std_logic;
 
@@ -517,35 +507,40 @@ begin
 
   -- writer ---------------------------------------------------------------------------
   -- room: the row being written is at most R - 1 rows above the lowest row the reader
-  -- still needs (the first row of its current window, or of its image)
-  -- (r_low, kept by the reader; signed: the writer may be below that row, rows the
-  -- reader skips at stride > K)
-  -- w_room is a register (s_ready must not wait for the compare's carry chain): its
-  -- next value is picked from the four compares of the rows written (or one more) against
-  -- the reader's lowest row (or the one it moves to)
+  -- still needs (the first row of its current window, or of its image); kept as a count,
+  -- w_left = lowest needed row + R - 1 - rows written (negative: the writer may be below
+  -- that row, rows the reader skips at stride > K): a row written takes one off, the
+  -- reader leaving its output row adds the rise of its lowest row (a constant per row).
+  -- w_room is its sign bit, a register bit itself (s_ready waits for no carry chain);
+  -- both sums are formed, the reader's row change picks one.
   w_rdone <= w_go and pcnn_sl(w_ig = C_NIG - 1 and w_x = C_W - 1);
   r_rdone <= r_step and r_pend and pcnn_sl(r_ox = C_WO - 1);
 
   p_room : process (clk)
-    variable d_low, d_next : signed(C_CB - 1 downto 0);
+    variable inc      : signed(C_CB - 1 downto 0);
+    variable stay, nx : signed(C_CB - 1 downto 0);
   begin
     if rising_edge(clk) then
-      d_low  := signed(w_rows - r_low);
-      d_next := signed(w_rows - r_lnext);
-      if r_rdone = '1' and w_rdone = '1' then
-        w_room <= pcnn_sl(d_next < C_R - 1);
-      elsif r_rdone = '1' then
-        w_room <= pcnn_sl(d_next < C_R);
-      elsif w_rdone = '1' then
-        w_room <= pcnn_sl(d_low < C_R - 1);
+      inc := to_signed(C_DLOW(r_oy), C_CB);
+      if w_rdone = '1' then
+        stay := w_left - 1;
+        inc  := inc - 1;
       else
-        w_room <= pcnn_sl(d_low < C_R);
+        stay := w_left;
+      end if;
+      nx := w_left + inc;
+      if r_rdone = '1' then
+        w_left <= nx;
+      else
+        w_left <= stay;
       end if;
       if rst = '1' then
-        w_room <= '1';  -- no row written, the reader at row 0
+        w_left <= to_signed(low_off(0) + C_R - 1, C_CB);  -- no row written, reader at row 0
       end if;
     end if;
   end process;
+
+  w_room <= not w_left(C_CB - 1);
 
   -- the input beat is written straight from s_data, one word per clock (the source holds
   -- it until s_ready: AXI), and taken with its last word
@@ -655,7 +650,8 @@ begin
 
   -- stage 1: ring word (registered read at the tap's address, enable only) and weight word
   p_read : process (clk)
-    variable cy, cx : integer;
+    variable cy     : tap_row_t;
+    variable cx     : tap_col_t;
     variable a      : unsigned(C_AB - 1 downto 0);
     variable row    : cnt_t;
   begin
@@ -854,8 +850,8 @@ begin
     variable pd    : signed(C_PW - 1 downto 0);
     variable k     : integer;
     variable co    : integer;
-    variable cy    : integer;
-    variable cx    : integer;
+    variable cy    : tap_row_t;
+    variable cx    : tap_col_t;
     variable lastp : boolean;
   begin
     if rising_edge(clk) then
@@ -1113,9 +1109,6 @@ begin
           else
             r_ox <= 0;
             r_bx <= -C_P;
-            -- the next row's bounds (the tables count into the next image)
-            r_low   <= r_lnext;
-            r_lnext <= r_img + C_LOW_NX2(r_oy);
             if r_oy /= C_HO - 1 then
               r_oy <= r_oy + 1;
               r_by <= r_by + C_S;
@@ -1147,8 +1140,6 @@ begin
         r_wa      <= 0;
         r_pend    <= pcnn_sl(C_NW = 1);
         r_img     <= (others => '0');
-        r_low     <= C_LOW0;
-        r_lnext   <= C_LOW1;
         e_cnt     <= 0;
         f_v       <= '0';
         q_v       <= '0';
