@@ -452,6 +452,14 @@ architecture rtl of pcnn_pe_mem is
   signal m_valid_r                : std_logic;
 
   signal out_free, b_move, en : std_logic;
+  -- stage C (one requantiser per lane): the bytes of a group, its tags; C is free / moves
+  -- into the output pixel register / B may move (into C, or the serial requantiser)
+  type cy_arr_t is array (0 to C_PO - 1) of signed(7 downto 0);
+
+  signal c_y                      : cy_arr_t;
+  signal c_og                     : natural range 0 to C_NOG - 1;
+  signal c_valid, c_final, c_last : std_logic;
+  signal c_free, c_move, b_go     : std_logic;
 
   -- serial requantiser: busy count, group flags, holding bank, lane digit / channel,
   -- mantissa register, product; rounding (f), activation (q) and output (o) stage tags
@@ -631,8 +639,11 @@ begin
   p_win    <= pcnn_sl(e_dx < C_PK and e_dy < C_PK and e_px < C_WP and e_py < C_HP);
   p_first  <= pcnn_sl(e_dx = 0 and e_dy = 0);
   p_out    <= pcnn_sl(e_dx = C_PK - 1 and e_dy = C_PK - 1 and e_px < C_WP and e_py < C_HP);
-  b_move   <= b_valid and out_free and e_idle;
-  en       <= (not b_valid) or (out_free and e_idle);
+  c_free   <= (not c_valid) or out_free;
+  c_move   <= c_valid and out_free;
+  b_go     <= (out_free and e_idle) when C_SER else c_free;
+  b_move   <= b_valid and b_go;
+  en       <= (not b_valid) or b_go;
   r_step   <= en and r_ok;
   m_valid  <= m_valid_r;
 
@@ -998,32 +1009,45 @@ begin
           e_m     <= to_unsigned(C_MULT(b_og * C_PO), C_MD);
           b_valid <= '0';
         end if;
-      -- requantise, activate, write the output group's bytes; the pixel is out on the
-      -- last group
-      elsif b_move = '1' then
-        for j in 0 to C_PO - 1 loop
-          if G_CFG.requant = PCNN_RQ_SHIFT then
-            y := pcnn_requant_act(b_acc(j), G_CFG.shift, G_CFG.act);
-          else
-            k := j;
-            if C_NOG > 1 then
-              k := b_og * C_PO + j;
-            end if;
-            y := act_out(pcnn_requant_mult(b_acc(j), C_MULT(k), C_MSHIFT(k),
-                  G_CFG.requant = PCNN_RQ_EXACT, G_CFG.clamp_lo, G_CFG.clamp_hi, G_CFG.zp));
+      -- (one requantiser per lane) stage C: the requantised, activated bytes of a group
+      -- (a register), then written into the output pixel register when it is free; the
+      -- pixel is out with the last group
+      else
+        if c_move = '1' then
+          for j in 0 to C_PO - 1 loop
+            for g in 0 to C_NOG - 1 loop
+              co := g * C_PO + j;
+              if c_og = g and co < C_CO then
+                m_data(co * 8 + 7 downto co * 8) <= std_logic_vector(c_y(j));
+              end if;
+            end loop;
+          end loop;
+          if c_final = '1' then
+            m_last    <= c_last;
+            m_valid_r <= '1';
           end if;
-          for g in 0 to C_NOG - 1 loop
-            co := g * C_PO + j;
-            if b_og = g and co < C_CO then
-              m_data(co * 8 + 7 downto co * 8) <= std_logic_vector(y);
+          c_valid <= '0';
+        end if;
+        if b_move = '1' then
+          for j in 0 to C_PO - 1 loop
+            if G_CFG.requant = PCNN_RQ_SHIFT then
+              c_y(j) <= pcnn_requant_act(b_acc(j), G_CFG.shift, G_CFG.act);
+            else
+              k := j;
+              if C_NOG > 1 then
+                k := b_og * C_PO + j;
+              end if;
+              c_y(j) <= act_out(pcnn_requant_mult(b_acc(j), C_MULT(k), C_MSHIFT(k),
+                    G_CFG.requant = PCNN_RQ_EXACT, G_CFG.clamp_lo, G_CFG.clamp_hi,
+                    G_CFG.zp));
             end if;
           end loop;
-        end loop;
-        if b_final = '1' then
-          m_last    <= b_last;
-          m_valid_r <= '1';
+          c_og    <= b_og;
+          c_final <= b_final;
+          c_last  <= b_last;
+          c_valid <= '1';
+          b_valid <= '0';
         end if;
-        b_valid <= '0';
       end if;
 
       if en = '1' then
@@ -1127,6 +1151,7 @@ begin
         t2_valid  <= '0';
         ts_valid  <= (others => '0');
         b_valid   <= '0';
+        c_valid   <= '0';
         m_valid_r <= '0';
         m_last    <= '0';
         r_oy      <= 0;

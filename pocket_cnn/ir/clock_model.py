@@ -490,9 +490,9 @@ class MemPe(Block):
     ring of ``r`` rows; the reader steps through ``nog * k * k * nig`` words per output
     pixel once the rows of its output row are written (the last row of an image waits
     for the whole image); tags (read register, masked-word register, product register,
-    the lane adder tree's stages, one per two levels) -> accumulator B -> output
-    register, one enable; ``logic``: products in logic (four quarter products each,
-    a tree stage per level).
+    the lane adder tree's stages, one per two levels) -> accumulator B -> (one
+    requantiser per lane) the group's bytes C -> output register, one enable;
+    ``logic``: products in logic (four quarter products each, a tree stage per level).
     ``eng`` > 0: the serial requantiser (:mod:`pocket_cnn.ir.rq_serial`), busy ``eng``
     clocks per output group; a finished group waits for it, the pixel is out when it is
     done with the last group."""
@@ -535,6 +535,8 @@ class MemPe(Block):
         per = 1 if logic else 2
         self.ts: list[tuple[bool, bool, int]] = [(False, False, 0)] * -(-levels // per)
         self.b_valid = self.b_final = False
+        #: stage C (one requantiser per lane): a group's bytes before the output register
+        self.c_valid = self.c_final = False
         self.eng = eng
         self.e_cnt = 0
         self.e_final = False
@@ -592,8 +594,10 @@ class MemPe(Block):
     def clock(self, s_valid: bool, m_ready: bool) -> None:
         out_free = not self.valid or m_ready
         idle = self.e_cnt == 0
-        b_move = self.b_valid and out_free and idle
-        en = not self.b_valid or (out_free and idle)
+        c_move = self.c_valid and out_free
+        b_go = (out_free and idle) if self.eng else (not self.c_valid or out_free)
+        b_move = self.b_valid and b_go
+        en = not self.b_valid or b_go
         r_ok = self._ok()
         w_go = s_valid and self._room()
         if m_ready:
@@ -607,10 +611,14 @@ class MemPe(Block):
                 self.e_cnt = self.eng
                 self.e_final = self.b_final
                 self.b_valid = False
-        elif b_move:
-            if self.b_final:
-                self.valid = True
-            self.b_valid = False
+        else:
+            if c_move:
+                if self.c_final:
+                    self.valid = True
+                self.c_valid = False
+            if b_move:
+                self.c_valid, self.c_final = True, self.b_final
+                self.b_valid = False
         if en:
             acc = self.ts[-1] if self.ts else self.t2
             self.b_valid = acc[0] and acc[1]
