@@ -389,12 +389,13 @@ architecture rtl of pcnn_pe_mem is
   signal ring : ring_t;
 
   -- writer: pixel hold, input group, column, rows written (global count)
-  signal w_pix   : std_logic_vector(C_PI * C_NIG * 8 - 1 downto 0);
-  signal w_ig    : natural range 0 to C_NIG - 1;
-  signal w_x     : natural range 0 to C_W - 1;
-  signal w_rows  : cnt_t;
-  signal w_room  : std_logic;
-  signal w_go    : std_logic;
+  signal w_pix     : std_logic_vector(C_PI * C_NIG * 8 - 1 downto 0);
+  signal w_ig      : natural range 0 to C_NIG - 1;
+  signal w_x       : natural range 0 to C_W - 1;
+  signal w_rows    : cnt_t;
+  signal w_room    : std_logic;
+  signal s_ready_r : std_logic;  -- s_ready (w_room and the pixel's last input group)
+  signal w_go      : std_logic;
   -- rows the writer may still start before the ring is full, less one (see p_room)
   signal w_left  : signed(C_CB - 1 downto 0);
   -- this clock the writer finishes a row / the reader leaves an output row
@@ -524,9 +525,12 @@ begin
   w_rdone <= w_go and pcnn_sl(w_ig = C_NIG - 1 and w_x = C_W - 1);
   r_rdone <= r_step and r_pend and pcnn_sl(r_ox = C_WO - 1);
 
+  -- s_ready is a register too (room and the pixel's last word next clock): the upstream
+  -- block's enable starts at a register bit
   p_room : process (clk)
     variable inc      : signed(C_CB - 1 downto 0);
     variable stay, nx : signed(C_CB - 1 downto 0);
+    variable ig_last  : boolean;
   begin
     if rising_edge(clk) then
       inc := to_signed(C_DLOW(r_oy), C_CB);
@@ -538,12 +542,19 @@ begin
       end if;
       nx := w_left + inc;
       if r_rdone = '1' then
-        w_left <= nx;
-      else
-        w_left <= stay;
+        stay := nx;
       end if;
+      w_left <= stay;
+      -- the writer's input group next clock is its last
+      if w_go = '1' then
+        ig_last := C_NIG = 1 or w_ig = C_NIG - 2;
+      else
+        ig_last := w_ig = C_NIG - 1;
+      end if;
+      s_ready_r <= (not stay(C_CB - 1)) and pcnn_sl(ig_last);
       if rst = '1' then
-        w_left <= to_signed(low_off(0) + C_R - 1, C_CB);  -- no row written, reader at row 0
+        w_left    <= to_signed(low_off(0) + C_R - 1, C_CB);  -- no row written, reader at row 0
+        s_ready_r <= pcnn_sl(C_NIG = 1);
       end if;
     end if;
   end process;
@@ -554,7 +565,7 @@ begin
   -- it until s_ready: AXI), and taken with its last word
   w_pix   <= std_logic_vector(resize(unsigned(s_data), w_pix'length));
   w_go    <= s_valid and w_room;
-  s_ready <= w_room and pcnn_sl(w_ig = C_NIG - 1);
+  s_ready <= s_ready_r;
 
   p_write : process (clk)
     variable a : unsigned(C_AB - 1 downto 0);
