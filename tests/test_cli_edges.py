@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -48,10 +47,17 @@ def test_ctrl_c_in_simulate_is_one_line(tmp_path: Path) -> None:
         text=True,
         start_new_session=True,
     )
-    time.sleep(4)
+    # Ctrl-C while the images are being simulated: after the first progress line (a
+    # fixed sleep landed in different phases on a loaded machine)
+    assert proc.stderr is not None
+    first = ""
+    while "/400" not in first:
+        line = proc.stderr.readline()
+        assert line, first  # the CLI ended before simulating
+        first += line
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal sends it: to the whole group
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, out + err
+    assert proc.returncode == 130, out + first + err
     assert "Traceback" not in err
     assert err.strip().splitlines() == ["pocket-cnn: interrupted"]
     assert not (tmp_path / "hw.npy").exists()
