@@ -365,6 +365,26 @@ architecture rtl of pcnn_pe_mem is
   constant C_DNEED : rowstep_t := row_steps(true);
   constant C_DLOW  : rowstep_t := row_steps(false);
 
+  -- the next value of a row count of the control (r_miss, w_left): one less for a row
+  -- written (wd), plus this output row's constant step when the reader leaves it (rd);
+  -- both sums are formed and rd picks one (the reader's step is not on a carry chain)
+  function row_count_next(cnt : signed; step : natural; wd, rd : std_logic)
+    return signed is
+    variable inc, stay : signed(cnt'range);
+  begin
+    inc := to_signed(step, cnt'length);
+    if wd = '1' then
+      stay := cnt - 1;
+      inc  := inc - 1;
+    else
+      stay := cnt;
+    end if;
+    if rd = '1' then
+      return cnt + inc;
+    end if;
+    return stay;
+  end function;
+
   subtype prod_int_t is integer range -2 ** 15 to 2 ** 15 - 1;
   -- terms per product: 4 with products in logic (four quarter products), else 1
   constant C_NH     : positive := 1 + 3 * boolean'pos(G_CFG.mul_logic);
@@ -520,38 +540,26 @@ begin
   -- w_left = lowest needed row + R - 1 - rows written (negative: the writer may be below
   -- that row, rows the reader skips at stride > K): a row written takes one off, the
   -- reader leaving its output row adds the rise of its lowest row (a constant per row).
-  -- w_room is its sign bit, a register bit itself (s_ready waits for no carry chain);
-  -- both sums are formed, the reader's row change picks one.
+  -- w_room is its sign bit, a register bit itself (s_ready waits for no carry chain).
   w_rdone <= w_go and pcnn_sl(w_ig = C_NIG - 1 and w_x = C_W - 1);
   r_rdone <= r_step and r_pend and pcnn_sl(r_ox = C_WO - 1);
 
   -- s_ready is a register too (room and the pixel's last word next clock): the upstream
   -- block's enable starts at a register bit
   p_room : process (clk)
-    variable inc      : signed(C_CB - 1 downto 0);
-    variable stay, nx : signed(C_CB - 1 downto 0);
-    variable ig_last  : boolean;
+    variable nx      : signed(C_CB - 1 downto 0);
+    variable ig_last : boolean;
   begin
     if rising_edge(clk) then
-      inc := to_signed(C_DLOW(r_oy), C_CB);
-      if w_rdone = '1' then
-        stay := w_left - 1;
-        inc  := inc - 1;
-      else
-        stay := w_left;
-      end if;
-      nx := w_left + inc;
-      if r_rdone = '1' then
-        stay := nx;
-      end if;
-      w_left <= stay;
+      nx     := row_count_next(w_left, C_DLOW(r_oy), w_rdone, r_rdone);
+      w_left <= nx;
       -- the writer's input group next clock is its last
       if w_go = '1' then
         ig_last := C_NIG = 1 or w_ig = C_NIG - 2;
       else
         ig_last := w_ig = C_NIG - 1;
       end if;
-      s_ready_r <= (not stay(C_CB - 1)) and pcnn_sl(ig_last);
+      s_ready_r <= (not nx(C_CB - 1)) and pcnn_sl(ig_last);
       if rst = '1' then
         w_left    <= to_signed(low_off(0) + C_R - 1, C_CB);  -- no row written, reader at row 0
         s_ready_r <= pcnn_sl(C_NIG = 1);
@@ -617,26 +625,10 @@ begin
   -- (r_miss: the rows still missing for the current output row, less one, kept as a
   -- count: a row written takes one off, the reader leaving its row adds the next row's
   -- extra rows, a constant per row; r_ok is its sign bit, a register bit itself)
-  -- (both sums are formed, the reader's row change picks one: its step is not on a
-  -- carry chain)
   p_miss : process (clk)
-    variable inc      : signed(C_CB - 1 downto 0);
-    variable stay, nx : signed(C_CB - 1 downto 0);
   begin
     if rising_edge(clk) then
-      inc := to_signed(C_DNEED(r_oy), C_CB);
-      if w_rdone = '1' then
-        stay := r_miss - 1;
-        inc  := inc - 1;
-      else
-        stay := r_miss;
-      end if;
-      nx := r_miss + inc;
-      if r_rdone = '1' then
-        r_miss <= nx;
-      else
-        r_miss <= stay;
-      end if;
+      r_miss <= row_count_next(r_miss, C_DNEED(r_oy), w_rdone, r_rdone);
       if rst = '1' then
         r_miss <= to_signed(need_off(0) - 1, C_CB);  -- no row written
       end if;
