@@ -124,6 +124,10 @@ architecture rtl of pcnn_window is
   -- ECP5 when long enough), shorter ones at a registered address (LUT RAM on ECP5,
   -- flip-flops on iCE40, without a data register)
   constant C_SYNC : boolean := C_W * C_PIX_W > 64;
+  -- a window with no image row or no image column exists only where the padding is at
+  -- least the kernel (rl < 1 - K or rl > H - 1 needs P >= K; the same for columns): else
+  -- the reader's "needs no pixel" branch and its writer-in-this-image flag are left out
+  constant C_NONE : boolean := G_PAD >= G_KERNEL;
   -- slot offset from the last output row of an image to the first of the next
   constant C_ROFF : natural := (C_H - (C_HO - 1) * C_S) mod C_R;
 
@@ -582,7 +586,7 @@ begin
       d_c1mm  <= c_nxm - to_signed(C_W + C_D, C_CB);
       d_cm    <= sc - to_signed(C_W + C_D, C_CB);
       d_cge   <= sc >= to_signed(C_W + C_D, C_CB);
-      if rinfo.none = '1' or cinfo.none = '1' then
+      if C_NONE and (rinfo.none = '1' or cinfo.none = '1') then
         -- needs no pixel: leave once the writer is in this image (no window runs ahead)
         if w_st = '1' then
           d_iss  <= '1';
@@ -611,7 +615,7 @@ begin
             d_shift <= '1';
             d_read  <= '1';
           end if;
-        elsif C_MERGE and cge and mgood = '1' and ninfo.none = '0' then
+        elsif C_MERGE and cge and mgood = '1' and (not C_NONE or ninfo.none = '0') then
           -- a right padding column: carry column j of the next output row
           d_addr <= resize(unsigned(j), C_XB);
           if f2 = '1' then

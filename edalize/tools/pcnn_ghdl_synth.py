@@ -9,6 +9,13 @@ top is converted with ``ghdl --synth --out=verilog`` into ``<top>_synth.v`` (con
 repaired by ``python3 -m pocket_cnn.synth.verilog_fix``, see there) and that file goes
 on to yosys as ``verilogSource`` (after a small ``tclSource`` that sets
 ``verilog_defaults -add -nolatches``, see below); every other file passes through.
+
+When the flow's yosys step is ``synth_ice40`` (edalize's ``synth`` procedure, icestorm),
+that Tcl file also splits it at ``map_ffs`` around the ``dfflegalize`` of
+:func:`pocket_cnn.synth.yosys.ice40_ff_legalize`, as ``pocket-cnn synth`` does: clock
+enables and sync resets shared by a few flip-flops go into the LUTs, so the iCE40's
+logic tiles (one enable and one set/reset per 8 cells) are not spent on control sets of
+one or two flip-flops each. The FuseSoC builds of full UP5Ks place with it.
 The netlist depends on every VHDL file, so an RTL edit rebuilds it.
 
 Tool options (flow options of the same name):
@@ -28,6 +35,8 @@ from typing import Any
 from edalize.tools.edatool import Edatool
 from edalize.utils import EdaCommands
 
+from pocket_cnn.synth.yosys import ICE40_SPLIT, ice40_ff_legalize
+
 _VHDL = ("vhdlSource", "vhdlSource-87", "vhdlSource-93", "vhdlSource-2008")
 _WORKDIR = "ghdl_synth"
 #: Sourced by yosys before it reads the netlist (a tclSource file in the EDAM).
@@ -37,10 +46,26 @@ _YOSYS_TCL = "pcnn_ghdl_synth_yosys.tcl"
 # (logic loops, which nextpnr rejects) for those unreachable codes; -nolatches makes
 # them don't-care instead. ghdl itself refuses real latches (unless --latches), so no
 # latch the VHDL asks for is lost.
-_YOSYS_TCL_TEXT = """\
+_YOSYS_TCL_TEXT = f"""\
 # written by the pcnn_ghdl_synth edalize plugin: unreachable case codes of the ghdl
 # netlist are don't-care, not latches
 verilog_defaults -add -nolatches
+# iCE40 (edalize's synth procedure is one synth_ice40 command): run it in two parts
+# around a dfflegalize that keeps clock enables and sync resets of a few flip-flops in
+# LUTs (control sets; see pocket_cnn/synth/yosys.py)
+if {{[llength [info procs synth]] && ![llength [info procs pcnn_edalize_synth]]}} {{
+    set pcnn_command [string trim [info body synth]]
+    if {{[string match "synth_ice40 *" $pcnn_command]
+         && [llength [split $pcnn_command "\\n;"]] == 1}} {{
+        rename synth pcnn_edalize_synth
+        proc synth {{top}} {{
+            set command [string trim [info body pcnn_edalize_synth]]
+            eval "$command -run :{ICE40_SPLIT}"
+            {ice40_ff_legalize("{}")}
+            eval "$command -run {ICE40_SPLIT}:"
+        }}
+    }}
+}}
 """
 
 

@@ -13,11 +13,12 @@ into cells) is relaxed to the fastest one that fits; a target that cannot be met
 all gives the fastest setting. Either way :attr:`AutoChoice.note` says so in one line.
 
 With a device whose cells the register form misses (by the estimate), or where the
-memory-window form (pcnn_pe_mem, :func:`mem_choice`) is faster within the device, auto
-takes that form: per PE the fewest products (par_in * par_out) meeting a clock budget,
-products in DSPs as far as the device has them and the PEs with the fewest products
-in shift-and-add logic beyond that, and the smallest budget (from the target up) whose
-setting fits the device's cells and block RAMs (:func:`pocket_cnn.ir.estimate.estimate`).
+memory-window form (pcnn_pe_mem, :func:`mem_choice`) is faster within the device (or as
+fast in fewer estimated cells), auto takes that form: per PE the fewest products
+(par_in * par_out) meeting a clock budget, products in DSPs as far as the device has
+them and the PEs with the fewest products in shift-and-add logic beyond that, and the
+smallest budget (from the target up) whose setting fits the device's cells and block
+RAMs (:func:`pocket_cnn.ir.estimate.estimate`).
 
 Kernel-tap folding (par_k < K*K) is a candidate with :data:`FOLD_TAPS` (on: pcnn_conv
 steps through ``ceil(K*K/PK)`` tap groups per input group).
@@ -205,7 +206,14 @@ def choose(net: Network, target: AutoTarget | None = None) -> AutoChoice:
         )
     if target.cells is not None and (note or rep.steady > want):
         mem = mem_choice(net, target, want)
-        if mem is not None and (not fits(par) or mem[1].steady < rep.steady):
+        if mem is not None and (
+            not fits(par)
+            or mem[1].steady < rep.steady
+            or (
+                mem[1].steady == rep.steady
+                and target.estimate(net, mem[0]).cells < target.estimate(net, par).cells
+            )
+        ):
             par, rep = mem
             est = target.estimate(net, par)
             note = (

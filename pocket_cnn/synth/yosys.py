@@ -8,7 +8,18 @@ registers into SB_MAC16s wrongly (a 3x3 conv lost its line buffers and window; a
 LeNet layer kept 9 of its 25 products), so every multiplier stays in LUTs (the default
 model's netlist simulates equal to the reference, gate level, in Verilator with yosys's
 cell models; with -dsp it did not),
-``synth_ecp5`` for ECP5 (``-abc9`` there lost 8 % fmax on the default model);
+``synth_ecp5`` for ECP5 (``-abc9`` there lost 8 % fmax on the default model).
+
+iCE40 control sets: the eight cells of a logic tile share one clock enable and one
+set/reset net. Left alone, yosys turns every "register is zero when X" into a sync reset
+with X as its net and every small enable into a clock enable, so a design gets many
+control sets of one or two flip-flops, each holding a tile of its own (a FuseSoC build of
+conv_3x1_1x1_max_3x1 at 4,784 of 5,280 cells: 173 control sets, 53 of them single flip-
+flops; nextpnr-ice40 found no legal placement, 2026-12-06). ``synth_ice40`` is therefore
+run in two parts around one ``dfflegalize`` (:func:`ice40_ff_legalize`) that puts enables
+shared by fewer than 4 flip-flops and sync resets shared by fewer than 8 back into the
+LUTs: 103 control sets, 4,723 cells, placed and routed. The FuseSoC flow does the same
+(``edalize/tools/pcnn_ghdl_synth.py`` takes the command from here);
 ``stat -json`` gives the cell counts that are checked against the board's totals before
 nextpnr runs.
 """
@@ -21,6 +32,30 @@ from pathlib import Path
 
 from pocket_cnn.synth.resources import Usage
 from pocket_cnn.tools import check_run, find_tool, run_tool
+
+#: The flip-flop cells ``synth_ice40``'s own ``map_ffs`` step legalises to (yosys 0.23).
+ICE40_FF_CELLS = (
+    ("$_DFF_?_", "0"),
+    ("$_DFFE_?P_", "0"),
+    ("$_DFF_?P?_", "0"),
+    ("$_DFFE_?P?P_", "0"),
+    ("$_SDFF_?P?_", "0"),
+    ("$_SDFFCE_?P?P_", "0"),
+    ("$_DLATCH_?_", "x"),
+)
+#: Fewest flip-flops that keep a shared clock enable / sync set-reset net (fewer: in LUTs).
+ICE40_MIN_CE = 4
+ICE40_MIN_SRST = 8
+#: Where ``synth_ice40`` is split for :data:`ICE40_FF_LEGALIZE`.
+ICE40_SPLIT = "map_ffs"
+
+
+def ice40_ff_legalize(quote: str = "") -> str:
+    """The ``dfflegalize`` between the two parts of ``synth_ice40``; ``quote`` wraps each
+    cell pattern (``{}`` in a Tcl script, where ``$`` would substitute)."""
+    left, right = (quote[0], quote[1]) if quote else ("", "")
+    cells = " ".join(f"-cell {left}{c}{right} {v}" for c, v in ICE40_FF_CELLS)
+    return f"dfflegalize {cells} -mince {ICE40_MIN_CE} -minsrst {ICE40_MIN_SRST}"
 
 
 @dataclass(frozen=True)
@@ -36,6 +71,8 @@ class Family:
     bram_cell: str
     dsp_cell: str
     placed: dict[str, str]  # resource key -> nextpnr BEL type in its utilisation
+    ff_legalize: str = ""  # a pass between the two halves of the synth command (at split)
+    split: str = ""  # the synth command's label where ff_legalize runs
 
 
 ICE40 = Family(
@@ -48,6 +85,8 @@ ICE40 = Family(
     bram_cell="SB_RAM40_4K",
     dsp_cell="SB_MAC16",
     placed={"lut": "ICESTORM_LC", "bram": "ICESTORM_RAM", "dsp": "ICESTORM_DSP"},
+    ff_legalize=ice40_ff_legalize(),
+    split=ICE40_SPLIT,
 )
 ECP5 = Family(
     name="ecp5",
@@ -90,10 +129,14 @@ def run_yosys(
     workdir, netlist = Path(workdir).resolve(), Path(netlist).resolve()  # yosys runs in workdir
     json_out = workdir / f"{top}_{family.name}.json"
     stat = workdir / f"stat_{family.name}.json"
-    script = (
-        f"read_verilog {netlist}; {command} -top {top} -json {json_out}; "
-        f"tee -q -o {stat} stat -json"
-    )
+    if family.ff_legalize:
+        synth = (
+            f"{command} -top {top} -run :{family.split}; {family.ff_legalize}; "
+            f"{command} -top {top} -run {family.split}: -json {json_out}"
+        )
+    else:
+        synth = f"{command} -top {top} -json {json_out}"
+    script = f"read_verilog {netlist}; {synth}; tee -q -o {stat} stat -json"
     log = workdir / f"yosys_{family.name}{'' if use_dsp else '_nodsp'}.log"
     check_run(run_tool([exe, "-q", "-p", script], workdir, timeout, log), f"yosys {command}")
     data = json.loads(stat.read_text())
