@@ -17,6 +17,16 @@ from pocket_cnn.cli import main as cli
 from pocket_cnn.ip import core_version
 
 CLI = [sys.executable, "-m", "pocket_cnn"]
+#: The CLI as a terminal starts it, SIGINT at Python's default handler. A runner that
+#: starts the tests in the background (``cmd &`` in a script, as CI does) hands SIGINT
+#: down as ignored, and Python keeps an ignored SIGINT ignored: the Ctrl-C would be lost
+#: (the simulation went on, 2026-12-06).
+CLI_TERMINAL = [
+    sys.executable,
+    "-c",
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('pocket_cnn', run_name='__main__', alter_sys=True)",
+]
 MODEL = "conv_3x1_1x1_max_2x2"
 
 
@@ -40,7 +50,7 @@ def test_ctrl_c_in_simulate_is_one_line(tmp_path: Path) -> None:
     net = zoo.build("conv_2x_3x1_1x1_max_2x2_mt")
     np.save(tmp_path / "in.npy", zoo.net_input(net, 400, seed=1))
     proc = subprocess.Popen(
-        [*CLI, "simulate", "zoo:conv_2x_3x1_1x1_max_2x2_mt", "in.npy", "-o", "hw.npy"],
+        [*CLI_TERMINAL, "simulate", "zoo:conv_2x_3x1_1x1_max_2x2_mt", "in.npy", "-o", "hw.npy"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
