@@ -16,9 +16,11 @@
 -- it leaves the divide pipeline (channel 0 first, m_last on the last; no result bank,
 -- for a network whose GAP feeds the byte output straight). Divide steps per channel
 -- (s = sum), one register after each:
---   1. c = clamp(s, LO, HI)          2. k = c*A + B (>= 0)        3. p = k*M
---   4. q0 = (p >> S) - K0, tie = (p mod 2**S) < M
---   5. q = q0 - 1 if tie and q0 odd (clears bit 0), sat8 -> result shift register.
+--   1. c = clamp(s, LO, HI)          2. k = c*A + B (>= 0)
+--   3. k*ML and k*MH (M = MH*2**H + ML: the constant product in two halves)
+--   4. p = k*MH*2**H + k*ML = k*M
+--   5. q0 = (p >> S) - K0, tie = (p mod 2**S) < M
+--   6. q = q0 - 1 if tie and q0 odd (clears bit 0), sat8 -> result shift register.
 -- One enable (adv) moves the drain, pipeline and result register together; it is low only
 -- while a finished, unread result would be overwritten (backpressure safe).
 library ieee;
@@ -60,6 +62,10 @@ architecture rtl of pcnn_gap is
   -- results kept for the output beat: all channels, or one (serial)
   constant C_OUT      : positive := pcnn_gap_out_ch(G_CFG);
   constant C_P_BITS   : positive := C_K_BITS + C_M_BITS;
+  -- M's low half: bits H-1 .. 0 (ML), and the rest (MH)
+  constant C_H        : natural  := C_M_BITS / 2;
+  constant C_ML       : natural  := G_CFG.mul_m mod 2 ** C_H;
+  constant C_MH       : natural  := G_CFG.mul_m / 2 ** C_H;
   -- k = c*A + B fits C_T_BITS signed, q0 = (p >> S) - K0 fits C_Q_BITS signed
   constant C_A_BITS : positive := pcnn_ubits(G_CFG.mul_a) + 1;
   constant C_T_BITS : positive := pcnn_max(C_ACC_BITS + C_A_BITS, pcnn_ubits(G_CFG.add_b) + 1) + 1;
@@ -89,11 +95,13 @@ architecture rtl of pcnn_gap is
   -- divide pipeline: the value after each step
   signal c_r       : signed(C_ACC_BITS - 1 downto 0) := (others => '0');
   signal k_r       : unsigned(C_K_BITS - 1 downto 0) := (others => '0');
+  signal pl_r      : unsigned(C_P_BITS - 1 downto 0) := (others => '0');
+  signal ph_r      : unsigned(C_P_BITS - 1 downto 0) := (others => '0');
   signal p_r       : unsigned(C_P_BITS - 1 downto 0) := (others => '0');
   signal q_r       : signed(C_Q_BITS - 1 downto 0) := (others => '0');
   signal tie_r     : std_logic := '0';
   -- and the valid flag after each step
-  signal c_v, k_v, p_v, q_v : std_logic := '0';
+  signal c_v, k_v, h_v, p_v, q_v : std_logic := '0';
   -- results
   signal res       : word_array_t := (others => (others => '0'));
   signal res_cnt   : natural range 0 to C_CH - 1 := 0;
@@ -158,6 +166,7 @@ begin
         bank_cnt  <= 0;
         c_v       <= '0';
         k_v       <= '0';
+        h_v       <= '0';
         p_v       <= '0';
         q_v       <= '0';
         res_cnt   <= 0;
@@ -198,8 +207,11 @@ begin
           end if;
           k_v <= c_v;
           k_r <= scale(c_r);
-          p_v <= k_v;
-          p_r <= k_r * to_unsigned(G_CFG.mul_m, C_M_BITS);
+          h_v  <= k_v;
+          pl_r <= resize(k_r * to_unsigned(C_ML, C_M_BITS), C_P_BITS);
+          ph_r <= resize(k_r * to_unsigned(C_MH, C_M_BITS), C_P_BITS);
+          p_v  <= h_v;
+          p_r  <= shift_left(ph_r, C_H) + pl_r;
           q_v <= p_v;
           q_r <= signed(resize(p_r(C_P_BITS - 1 downto C_SHIFT), C_Q_BITS))
             - to_signed(G_CFG.k0, C_Q_BITS);

@@ -84,12 +84,12 @@ FAMILIES = {"ice40": ICE40, "ecp5": ECP5}
 
 #: (network, parallel, family) -> yosys' counts.
 RESOURCES: dict[tuple[str, str, str], Usage] = {
-    ("tiny", "full", "ice40"): Usage(lut=182, ff=96, bram=0, dsp=0),
-    ("tiny", "full", "ecp5"): Usage(lut=159, ff=96, bram=0, dsp=1),
-    ("two_ch", "full", "ice40"): Usage(lut=394, ff=174, bram=0, dsp=0),
-    ("two_ch", "1,1", "ice40"): Usage(lut=370, ff=191, bram=0, dsp=0),
-    ("two_ch", "1,1", "ecp5"): Usage(lut=220, ff=191, bram=0, dsp=1),
-    ("window", "full", "ice40"): Usage(lut=1565, ff=733, bram=0, dsp=0),
+    ("tiny", "full", "ice40"): Usage(lut=185, ff=106, bram=0, dsp=0),
+    ("tiny", "full", "ecp5"): Usage(lut=170, ff=106, bram=0, dsp=1),
+    ("two_ch", "full", "ice40"): Usage(lut=384, ff=184, bram=0, dsp=0),
+    ("two_ch", "1,1", "ice40"): Usage(lut=380, ff=201, bram=0, dsp=0),
+    ("two_ch", "1,1", "ecp5"): Usage(lut=233, ff=201, bram=0, dsp=1),
+    ("window", "full", "ice40"): Usage(lut=1560, ff=730, bram=0, dsp=0),
 }
 
 

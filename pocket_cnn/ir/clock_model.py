@@ -11,7 +11,7 @@ blocks and their control registers are the RTL's, by the same names:
 - :class:`Gather` (pcnn_axis_gather; its output skid slice is a :class:`Skid`, pcnn_skid,
   after it), :class:`Serialize` (pcnn_axis_serialize: no
   pixel register, valid passes through), :class:`Flatten` (pcnn_flatten), :class:`Gap`
-  (pcnn_gap: sums drained one channel per clock into the 4-register divide pipeline,
+  (pcnn_gap: sums drained one channel per clock into the 5-register divide pipeline,
   result register; banked: an input register and a bank of finished sums, so the next
   image accumulates meanwhile, else the sums drain in place);
 - :class:`Window` (pcnn_window: writer row/column, the reader's token decision
@@ -138,7 +138,7 @@ class Flatten(Block):
 
 
 class Gap(Block):
-    """pcnn_gap: per-channel sums, drained one channel per clock into the 4-register
+    """pcnn_gap: per-channel sums, drained one channel per clock into the 5-register
     divide pipeline, result register. ``banked``: an input register and a second bank
     of sums (the next image accumulates while one drains); else the sums drain in place
     and the input waits meanwhile (``busy`` = the RTL's bank_busy). ``serial``: one beat
@@ -150,7 +150,7 @@ class Gap(Block):
         self.pix_cnt = 0
         self.bank_busy = False
         self.bank_cnt = 0
-        self.pipe = [False, False, False, False]  # c_v, k_v, p_v, q_v
+        self.pipe = [False] * 5  # c_v, k_v, h_v, p_v, q_v
         self.res_cnt = 0
 
     def _acc_rdy(self) -> bool:
@@ -173,7 +173,7 @@ class Gap(Block):
         if m_ready:
             self.valid = False
         if adv:
-            c_v, k_v, p_v, q_v = self.pipe
+            q_v = self.pipe[-1]
             busy = self.bank_busy
             if busy:
                 if self.bank_cnt == self.ch - 1:
@@ -181,7 +181,7 @@ class Gap(Block):
                     self.bank_busy = False
                 else:
                     self.bank_cnt += 1
-            self.pipe = [busy, c_v, k_v, p_v]
+            self.pipe = [busy, *self.pipe[:-1]]
             if q_v:
                 if self.res_cnt == self.ch - 1:
                     self.res_cnt = 0
@@ -199,17 +199,22 @@ class Gap(Block):
 
 
 class MaxPool(Block):
-    """pcnn_maxpool: ``ceil(log2(K*K))`` (at least 1) register stages, one enable."""
+    """pcnn_maxpool: a skid slice (:class:`Skid`, its ``s_ready``) in front of
+    ``ceil(log2(K*K))`` (at least 1) register stages that move on one enable."""
 
     def __init__(self, kernel: int) -> None:
         self.stages = [False] * max(1, _log2_ceil(kernel * kernel))
+        self.skid = Skid()
 
     def ready(self, m_ready: bool) -> bool:
-        return not self.stages[-1] or m_ready
+        return self.skid.ready(m_ready)
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
-        if self.ready(m_ready):
-            self.stages = [s_valid, *self.stages[:-1]]
+        en = not self.stages[-1] or m_ready
+        into = self.skid.out_valid(s_valid)
+        self.skid.clock(s_valid, en)
+        if en:
+            self.stages = [into, *self.stages[:-1]]
         self.valid = self.stages[-1]
 
 

@@ -362,6 +362,7 @@ def network_blocks(net: Network, par: Sequence[Triple], banked: bool | None = No
             blocks.append(conv_block(f.n_in, f.n_out, 1, par[n + j]))
     out_c = net.output_words if (net.gap is not None or net.fc) else net.stages[-1].out_shape[0]
     blocks.append(Serialize(1 if gap_serial(net) else out_c))
+    blocks.append(Skid())  # the network top's output slice (m_axis_tready -> a register)
     return blocks
 
 

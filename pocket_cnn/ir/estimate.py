@@ -159,6 +159,12 @@ def window_bits(ch: int, h: int, w: int, k: int, s: int, p: int) -> int:
     return line + k * k * ch * 8
 
 
+def maxpool_skid_bits(ch: int, k: int) -> int:
+    """pcnn_maxpool's skid slice: the first compare level's maxima (ceil(K*K/2) pixels)
+    and last."""
+    return -(-k * k // 2) * ch * 8 + 1
+
+
 def _pe_stage(net: Network, i: int) -> ConvStage | FcStage:
     """The conv stage or FC layer of PE ``i``."""
     n = len(net.stages)
@@ -185,7 +191,9 @@ def pe_cells(net: Network, i: int) -> float:
     if st.pool is not None:
         co, ho, wo = st.conv_shape
         bits += window_bits(co, ho, wo, st.pool.kernel, st.pool.stride, 0)
-        windows += int(st.pool.stride < st.pool.kernel)
+        if st.pool.stride < st.pool.kernel:
+            windows += 1
+            bits += maxpool_skid_bits(co, st.pool.kernel)
     return COEF["pe"] + COEF["window_bit"] * bits + COEF["window"] * windows
 
 
@@ -238,7 +246,7 @@ def mem_pe_cells(net: Network, i: int, fused: bool = False, logic: bool = False)
             bits += (wo // ps) * co * 8
         else:
             pool_bits = window_bits(co, ho, wo, pk, ps, 0)
-            bits += pool_bits
+            bits += pool_bits + maxpool_skid_bits(co, pk)
             if logic:  # an overlapping max-pool's register window (pcnn_maxpool)
                 extra = COEF["logic_pool_win"] + COEF["logic_pool_win_bit"] * pool_bits
     return COEF["logic_pe" if logic else "mem_pe"] + COEF["mem_bit"] * bits + extra
