@@ -199,23 +199,34 @@ class Gap(Block):
 
 
 class MaxPool(Block):
-    """pcnn_maxpool: a skid slice (:class:`Skid`, its ``s_ready``) in front of
-    ``ceil(log2(K*K))`` (at least 1) register stages that move on one enable."""
+    """pcnn_maxpool: ``ceil(log2(K*K))`` (at least 1) register stages that each move
+    while empty or while the next one moves (bubbles close up), then a skid slice
+    (:class:`Skid`) of one output pixel; ``s_ready`` is a register: whether the words
+    held (stages and slice) will be fewer than the slots after this clock."""
 
     def __init__(self, kernel: int) -> None:
         self.stages = [False] * max(1, _log2_ceil(kernel * kernel))
         self.skid = Skid()
+        self.count = 0
+        self.rdy = True
 
     def ready(self, m_ready: bool) -> bool:
-        return self.skid.ready(m_ready)
+        return self.rdy
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
-        en = not self.stages[-1] or m_ready
-        into = self.skid.out_valid(s_valid)
-        self.skid.clock(s_valid, en)
-        if en:
-            self.stages = [into, *self.stages[:-1]]
-        self.valid = self.stages[-1]
+        take = s_valid and self.rdy
+        pop = (self.skid.full or self.stages[-1]) and m_ready
+        moves = [False] * len(self.stages)
+        mv = self.skid.ready(m_ready)
+        for i in reversed(range(len(self.stages))):
+            mv = not self.stages[i] or mv
+            moves[i] = mv
+        self.skid.clock(self.stages[-1], m_ready)
+        before = [take, *self.stages[:-1]]
+        self.stages = [b if m else v for b, m, v in zip(before, moves, self.stages, strict=True)]
+        self.count += int(take) - int(pop)
+        self.rdy = self.count < len(self.stages) + 1
+        self.valid = self.skid.full or self.stages[-1]
 
 
 class MaxPoolLine(Block):

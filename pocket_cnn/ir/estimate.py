@@ -159,10 +159,9 @@ def window_bits(ch: int, h: int, w: int, k: int, s: int, p: int) -> int:
     return line + k * k * ch * 8
 
 
-def maxpool_skid_bits(ch: int, k: int) -> int:
-    """pcnn_maxpool's skid slice: the first compare level's maxima (ceil(K*K/2) pixels)
-    and last."""
-    return -(-k * k // 2) * ch * 8 + 1
+def maxpool_skid_bits(ch: int) -> int:
+    """pcnn_maxpool's output skid slice (one pixel and last) and its slot count."""
+    return ch * 8 + 4
 
 
 def _pe_stage(net: Network, i: int) -> ConvStage | FcStage:
@@ -193,7 +192,7 @@ def pe_cells(net: Network, i: int) -> float:
         bits += window_bits(co, ho, wo, st.pool.kernel, st.pool.stride, 0)
         if st.pool.stride < st.pool.kernel:
             windows += 1
-            bits += maxpool_skid_bits(co, st.pool.kernel)
+            bits += maxpool_skid_bits(co)
     return COEF["pe"] + COEF["window_bit"] * bits + COEF["window"] * windows
 
 
@@ -246,7 +245,7 @@ def mem_pe_cells(net: Network, i: int, fused: bool = False, logic: bool = False)
             bits += (wo // ps) * co * 8
         else:
             pool_bits = window_bits(co, ho, wo, pk, ps, 0)
-            bits += pool_bits + maxpool_skid_bits(co, pk)
+            bits += pool_bits + maxpool_skid_bits(co)
             if logic:  # an overlapping max-pool's register window (pcnn_maxpool)
                 extra = COEF["logic_pool_win"] + COEF["logic_pool_win_bit"] * pool_bits
     return COEF["logic_pe" if logic else "mem_pe"] + COEF["mem_bit"] * bits + extra
