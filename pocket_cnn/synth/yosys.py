@@ -46,7 +46,7 @@ ICE40_FF_CELLS = (
 #: Fewest flip-flops that keep a shared clock enable / sync set-reset net (fewer: in LUTs).
 ICE40_MIN_CE = 4
 ICE40_MIN_SRST = 8
-#: Where ``synth_ice40`` is split for :data:`ICE40_FF_LEGALIZE`.
+#: Where ``synth_ice40`` is split for :func:`ice40_ff_legalize`.
 ICE40_SPLIT = "map_ffs"
 
 
