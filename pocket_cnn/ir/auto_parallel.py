@@ -317,15 +317,22 @@ def mem_choice(
         cells = target.mem_cells if target.mem_cells is not None else target.cells
         return est.cells <= (cells or 0) and (target.brams is None or est.brams <= target.brams)
 
-    chosen = None
     for b in budgets:
-        par = _mem_assign([_mem_pick(cs, b) for cs in cands], target.dsps, base)
+        picks = [_mem_pick(cs, b) for cs in cands]
+        par = _mem_assign(picks, target.dsps, base)
         if fits(par):
-            chosen = par
             break
-    if chosen is None:
+    else:
         return None
-    return chosen, cycle_report(net, chosen)
+    report = cycle_report(net, par)
+    # A PE that cannot meet the budget paces the network: the others need be no faster.
+    pace = max(c[0] for c in picks)
+    relaxed = _mem_assign([_mem_pick(cs, pace) for cs in cands], target.dsps, base)
+    if relaxed != par and fits(relaxed):
+        slow = cycle_report(net, relaxed)
+        if slow.steady <= report.steady:
+            return relaxed, slow
+    return par, report
 
 
 def _fastest_fitting(
