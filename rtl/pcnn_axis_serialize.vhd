@@ -34,6 +34,9 @@ end entity pcnn_axis_serialize;
 
 architecture rtl of pcnn_axis_serialize is
   signal idx     : natural range 0 to G_CH - 1 := 0;
+  -- idx = G_CH - 1 as a register of its own (G_CH > 1): s_ready is then one gate of two
+  -- flip-flops (the last PE's pipeline enable hangs off it)
+  signal at_last : std_logic := '0';
   signal pix_cnt : natural range 0 to G_PIXELS - 1 := 0;
   signal word    : std_logic_vector(7 downto 0);
   -- set by the first reset: before it the upstream valid may be undefined
@@ -44,7 +47,8 @@ begin
     if rising_edge(clk) then
       if s_valid = '1' and m_ready = '1' then
         if idx = G_CH - 1 then
-          idx <= 0;
+          idx     <= 0;
+          at_last <= '0';
           if pix_cnt = G_PIXELS - 1 then
             pix_cnt <= 0;
           else
@@ -52,10 +56,14 @@ begin
           end if;
         else
           idx <= idx + 1;
+          if idx = G_CH - 2 then
+            at_last <= '1';
+          end if;
         end if;
       end if;
       if rst = '1' then
         idx     <= 0;
+        at_last <= '0';
         pix_cnt <= 0;
         alive   <= '1';
       end if;
@@ -64,7 +72,14 @@ begin
 
   word <= s_data(8 * idx + 7 downto 8 * idx);
 
-  s_ready <= '1' when m_ready = '1' and idx = G_CH - 1 else '0';
+  g_one : if G_CH = 1 generate
+    s_ready <= m_ready;
+  end generate g_one;
+
+  g_many : if G_CH > 1 generate
+    s_ready <= m_ready and at_last;
+  end generate g_many;
+
   m_valid <= s_valid and alive;
 
   g_keep : if not G_FLIP generate

@@ -320,6 +320,23 @@ architecture rtl of pcnn_pe_mem is
 
   subtype cnt_t is unsigned(C_CB - 1 downto 0);
 
+  -- the ring address of word ig of column x in the slot of (global) row ``row``
+  function ring_addr(row : cnt_t; x : natural; ig : natural) return unsigned is
+    variable a : unsigned(C_AB - 1 downto 0);
+  begin
+    a := (others => '0');
+    if C_RB > 0 then
+      a(C_AB - 1 downto C_AB - C_RB) := row(C_RB - 1 downto 0);
+    end if;
+    if C_XB > 0 then
+      a(C_XB + C_GB - 1 downto C_GB) := to_unsigned(x, C_XB);
+    end if;
+    if C_GB > 0 then
+      a(C_GB - 1 downto 0) := to_unsigned(ig, C_GB);
+    end if;
+    return a;
+  end function;
+
   -- rows written before output row oy may start, from its image's row 0: its windows'
   -- rows, the whole image for the last one (oy >= C_HO: a row of the next image)
   function need_off(oy : natural) return natural is
@@ -406,7 +423,13 @@ architecture rtl of pcnn_pe_mem is
   type prod_arr_t is array (0 to C_PO - 1, 0 to C_NH * C_PI - 1) of prod_int_t;
   type acc_arr_t is array (0 to C_PO - 1) of signed(C_ACC_W - 1 downto 0);
 
-  signal ring : ring_t;
+  -- the ring memory. Its name marks it for yosys as free of read-write collisions
+  -- (pocket_cnn.synth.yosys.NO_RW_CHECK): the reader reads only rows the writer has
+  -- finished and the writer writes no row the reader still needs (w_left), so a read
+  -- and a write of one address at one clock is a masked pad tap, whose word is unused.
+  -- Without the mark yosys 0.23 emulates the read-first order around every iCE40 block
+  -- RAM (address compares and a bypass: ~40 cells, on the reader's address path).
+  signal ring_nrw : ring_t;
 
   -- writer: pixel hold, input group, column, rows written (global count)
   signal w_pix     : std_logic_vector(C_PI * C_NIG * 8 - 1 downto 0);
@@ -442,6 +465,11 @@ architecture rtl of pcnn_pe_mem is
   signal r_miss  : signed(C_CB - 1 downto 0);
   signal r_ok    : std_logic;
   signal r_step  : std_logic;
+  -- the current step's tap (row, column), its ring address (read), and the writer's
+  signal r_cy    : tap_row_t;
+  signal r_cx    : tap_col_t;
+  signal r_addr  : unsigned(C_AB - 1 downto 0);
+  signal w_addr  : unsigned(C_AB - 1 downto 0);
 
   -- stage 1 (memory read register, ROM address register), stage 1b (masked word, ROM
   -- read register: the block RAM's clock-to-out and the pad mask end at a register, the
@@ -575,22 +603,13 @@ begin
   w_go    <= s_valid and w_room;
   s_ready <= s_ready_r;
 
+  w_addr <= ring_addr(w_rows, w_x, w_ig);
+
   p_write : process (clk)
-    variable a : unsigned(C_AB - 1 downto 0);
   begin
     if rising_edge(clk) then
       if w_go = '1' then
-        a := (others => '0');
-        if C_RB > 0 then
-          a(C_AB - 1 downto C_AB - C_RB) := w_rows(C_RB - 1 downto 0);
-        end if;
-        if C_XB > 0 then
-          a(C_XB + C_GB - 1 downto C_GB) := to_unsigned(w_x, C_XB);
-        end if;
-        if C_GB > 0 then
-          a(C_GB - 1 downto 0) := to_unsigned(w_ig, C_GB);
-        end if;
-        ring(to_integer(a)) <= w_pix((w_ig + 1) * C_MW - 1 downto w_ig * C_MW);
+        ring_nrw(to_integer(w_addr)) <= w_pix((w_ig + 1) * C_MW - 1 downto w_ig * C_MW);
       end if;
     end if;
   end process;
@@ -663,29 +682,29 @@ begin
   end process;
 
   -- stage 1: ring word (registered read at the tap's address, enable only) and weight word
+  r_cy   <= r_by + r_ky;
+  r_cx   <= r_bx + r_kx;
+  r_addr <= ring_addr(r_img + to_unsigned(r_cy mod 2 ** C_CB, C_CB), r_cx mod 2 ** C_XB, r_ig);
+
   p_read : process (clk)
-    variable cy     : tap_row_t;
-    variable cx     : tap_col_t;
-    variable a      : unsigned(C_AB - 1 downto 0);
-    variable row    : cnt_t;
   begin
     if rising_edge(clk) then
       if en = '1' then
-        cy  := r_by + r_ky;
-        cx  := r_bx + r_kx;
-        row := r_img + to_unsigned(cy mod 2 ** C_CB, C_CB);
-        a   := (others => '0');
-        if C_RB > 0 then
-          a(C_AB - 1 downto C_AB - C_RB) := row(C_RB - 1 downto 0);
-        end if;
-        if C_XB > 0 then
-          a(C_XB + C_GB - 1 downto C_GB) := to_unsigned(cx mod 2 ** C_XB, C_XB);
-        end if;
-        if C_GB > 0 then
-          a(C_GB - 1 downto 0) := to_unsigned(r_ig, C_GB);
-        end if;
-        m1_q <= ring(to_integer(a));
+        m1_q <= ring_nrw(to_integer(r_addr));
       end if;
+    end if;
+  end process;
+
+  -- simulation only (ghdl --synth --no-formal drops it): what the ring's mark (ring_nrw,
+  -- no read-write collision check) rests on. A step that reads a tap inside the image
+  -- never reads the address the writer writes at the same clock.
+  p_nrw_check : process (clk)
+  begin
+    if rising_edge(clk) then
+      assert rst = '1' or r_step = '0' or w_go = '0' or r_addr /= w_addr
+             or r_cy < 0 or r_cy >= C_H or r_cx < 0 or r_cx >= C_W
+        report "pcnn_pe_mem: the ring is read and written at one address in one clock"
+        severity failure;
     end if;
   end process;
 
@@ -864,8 +883,6 @@ begin
     variable pd    : signed(C_PW - 1 downto 0);
     variable k     : integer;
     variable co    : integer;
-    variable cy    : tap_row_t;
-    variable cx    : tap_col_t;
     variable lastp : boolean;
   begin
     if rising_edge(clk) then
@@ -1055,11 +1072,9 @@ begin
 
       if en = '1' then
         -- tags: stage 1 (read), stage 2 (products), B (accumulator)
-        cy        := r_by + r_ky;
-        cx        := r_bx + r_kx;
         lastp     := r_oy = C_HO - 1 and r_ox = C_WO - 1;
         t1_valid  <= r_ok;
-        t1_mask   <= pcnn_sl(cy < 0 or cy >= C_H or cx < 0 or cx >= C_W);
+        t1_mask   <= pcnn_sl(r_cy < 0 or r_cy >= C_H or r_cx < 0 or r_cx >= C_W);
         t1_first  <= pcnn_sl(r_ky = 0 and r_kx = 0 and r_ig = 0);
         t1_lastst <= pcnn_sl(r_ky = C_K - 1 and r_kx = C_K - 1 and r_ig = C_NIG - 1);
         t1_og     <= r_og;

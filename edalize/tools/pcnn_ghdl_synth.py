@@ -16,6 +16,8 @@ that Tcl file also splits it at ``map_ffs`` around the ``dfflegalize`` of
 enables and sync resets shared by a few flip-flops go into the LUTs, so the iCE40's
 logic tiles (one enable and one set/reset per 8 cells) are not spent on control sets of
 one or two flip-flops each. The FuseSoC builds of full UP5Ks place with it.
+Before that (any family) it marks pcnn_pe_mem's ring memories as free of read-write
+collisions (:data:`pocket_cnn.synth.yosys.NO_RW_CHECK`), as ``pocket-cnn synth`` does.
 The netlist depends on every VHDL file, so an RTL edit rebuilds it.
 
 Tool options (flow options of the same name):
@@ -35,7 +37,7 @@ from typing import Any
 from edalize.tools.edatool import Edatool
 from edalize.utils import EdaCommands
 
-from pocket_cnn.synth.yosys import ICE40_SPLIT, ice40_ff_legalize
+from pocket_cnn.synth.yosys import ICE40_SPLIT, NO_RW_CHECK, ice40_ff_legalize
 
 _VHDL = ("vhdlSource", "vhdlSource-87", "vhdlSource-93", "vhdlSource-2008")
 _WORKDIR = "ghdl_synth"
@@ -50,19 +52,26 @@ _YOSYS_TCL_TEXT = f"""\
 # written by the pcnn_ghdl_synth edalize plugin: unreachable case codes of the ghdl
 # netlist are don't-care, not latches
 verilog_defaults -add -nolatches
-# iCE40 (edalize's synth procedure is one synth_ice40 command): run it in two parts
-# around a dfflegalize that keeps clock enables and sync resets of a few flip-flops in
-# LUTs (control sets; see pocket_cnn/synth/yosys.py)
+# edalize's synth procedure runs after the netlist is read: it first marks pcnn_pe_mem's
+# ring memories as free of read-write collisions (see pocket_cnn/synth/yosys.py); for
+# iCE40 (one synth_ice40 command) it then runs that in two parts around a dfflegalize
+# that keeps clock enables and sync resets of a few flip-flops in LUTs (control sets)
 if {{[llength [info procs synth]] && ![llength [info procs pcnn_edalize_synth]]}} {{
     set pcnn_command [string trim [info body synth]]
+    rename synth pcnn_edalize_synth
     if {{[string match "synth_ice40 *" $pcnn_command]
          && [llength [split $pcnn_command "\\n;"]] == 1}} {{
-        rename synth pcnn_edalize_synth
         proc synth {{top}} {{
+            {NO_RW_CHECK}
             set command [string trim [info body pcnn_edalize_synth]]
             eval "$command -run :{ICE40_SPLIT}"
             {ice40_ff_legalize("{}")}
             eval "$command -run {ICE40_SPLIT}:"
+        }}
+    }} else {{
+        proc synth {{top}} {{
+            {NO_RW_CHECK}
+            pcnn_edalize_synth $top
         }}
     }}
 }}

@@ -48,6 +48,11 @@ ICE40_MIN_CE = 4
 ICE40_MIN_SRST = 8
 #: Where ``synth_ice40`` is split for :func:`ice40_ff_legalize`.
 ICE40_SPLIT = "map_ffs"
+#: Run after reading the netlist: pcnn_pe_mem's ring memory (named ``ring_nrw`` for
+#: this) never reads an address the same clock it writes it, except for a padding tap
+#: whose word is masked, so yosys need not keep the read-first order there (on iCE40 it
+#: would emulate it around the block RAM: ~40 cells and the reader's address path).
+NO_RW_CHECK = "setattr -set no_rw_check 1 */m:ring_nrw"
 
 
 def ice40_ff_legalize(quote: str = "") -> str:
@@ -136,7 +141,7 @@ def run_yosys(
         )
     else:
         synth = f"{command} -top {top} -json {json_out}"
-    script = f"read_verilog {netlist}; {synth}; tee -q -o {stat} stat -json"
+    script = f"read_verilog {netlist}; {NO_RW_CHECK}; {synth}; tee -q -o {stat} stat -json"
     log = workdir / f"yosys_{family.name}{'' if use_dsp else '_nodsp'}.log"
     check_run(run_tool([exe, "-q", "-p", script], workdir, timeout, log), f"yosys {command}")
     data = json.loads(stat.read_text())
