@@ -52,8 +52,9 @@ _YOSYS_TCL_TEXT = f"""\
 # written by the pcnn_ghdl_synth edalize plugin: unreachable case codes of the ghdl
 # netlist are don't-care, not latches
 verilog_defaults -add -nolatches
-# edalize's synth procedure runs after the netlist is read: it first marks pcnn_pe_mem's
-# ring memories as free of read-write collisions (see pocket_cnn/synth/yosys.py); for
+# edalize's synth procedure runs after the netlist is read (deferred: hierarchy builds
+# the modules): it first marks pcnn_pe_mem's ring memories as free of read-write
+# collisions (see pocket_cnn/synth/yosys.py); for
 # iCE40 (one synth_ice40 command) it then runs that in two parts around a dfflegalize
 # that keeps clock enables and sync resets of a few flip-flops in LUTs (control sets)
 if {{[llength [info procs synth]] && ![llength [info procs pcnn_edalize_synth]]}} {{
@@ -62,6 +63,7 @@ if {{[llength [info procs synth]] && ![llength [info procs pcnn_edalize_synth]]}
     if {{[string match "synth_ice40 *" $pcnn_command]
          && [llength [split $pcnn_command "\\n;"]] == 1}} {{
         proc synth {{top}} {{
+            hierarchy -top $top
             {NO_RW_CHECK}
             set command [string trim [info body pcnn_edalize_synth]]
             eval "$command -run :{ICE40_SPLIT}"
@@ -70,6 +72,7 @@ if {{[llength [info procs synth]] && ![llength [info procs pcnn_edalize_synth]]}
         }}
     }} else {{
         proc synth {{top}} {{
+            hierarchy -top $top
             {NO_RW_CHECK}
             pcnn_edalize_synth $top
         }}
