@@ -10,16 +10,14 @@ Needs yosys (skipped without it, a failure under CI: tests/_support/tools.py).
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from _support.tools import require_tools
+from _support.yosys_flow import run_flow
 
 from edalize.tools import pcnn_ghdl_synth
 from pocket_cnn.synth.yosys import ICE40, ICE40_MIN_CE, ICE40_MIN_SRST, run_yosys
-from pocket_cnn.tools import find_tool
 
 #: q: one flip-flop with a sync reset (b); r: a clock enable (c) shared by 8 flip-flops;
 #: s: a clock enable (e) of one flip-flop; t: a sync reset (f) shared by 8.
@@ -32,15 +30,6 @@ module t(input clk, input a, b, c, d, e, f, output reg q, output reg [7:0] r,
   always @(posedge clk) u <= f ? 8'd0 : {u[6:0], a};
 endmodule
 """
-
-
-def cell_types(json_path: Path) -> dict[str, int]:
-    """Cell type -> count in module ``t`` of a yosys JSON netlist."""
-    cells = json.loads(json_path.read_text())["modules"]["t"]["cells"]
-    out: dict[str, int] = {}
-    for c in cells.values():
-        out[c["type"]] = out.get(c["type"], 0) + 1
-    return out
 
 
 def test_thresholds_keep_the_shared_nets() -> None:
@@ -62,30 +51,11 @@ def test_pocket_cnn_synth_route(tmp_path: Path) -> None:
 
 
 def yosys_tcl(tmp_path: Path, with_plugin: bool) -> dict[str, int]:
-    """The edalize icestorm flow's Tcl shape: ``synth`` is one ``synth_ice40`` command,
-    the plugin's Tcl is sourced among the files, then ``synth $top``."""
+    """The edalize icestorm flow: ``synth`` is one ``synth_ice40`` command."""
     src = tmp_path / "t.v"
     src.write_text(DESIGN)
-    plugin = tmp_path / "plugin.tcl"
-    plugin.write_text(pcnn_ghdl_synth._YOSYS_TCL_TEXT if with_plugin else "")
-    out = tmp_path / f"out_{int(with_plugin)}.json"
-    script = tmp_path / "flow.tcl"
-    script.write_text(
-        "yosys -import\n"
-        "proc synth {top} {\nsynth_ice40 -abc9 -top $top\n}\n"
-        f"proc read_files {{}} {{\nsource {{{plugin}}}\nread_verilog {{{src}}}\n}}\n"
-        "read_files\n"
-        "synth t\n"
-        f"write_json {{{out}}}\n"
-    )
-    subprocess.run(
-        [find_tool("yosys"), "-q", "-c", str(script)],
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return cell_types(out)
+    plugin = pcnn_ghdl_synth._YOSYS_TCL_TEXT if with_plugin else ""
+    return run_flow(tmp_path, src, "t", "synth_ice40 -abc9", plugin)
 
 
 @pytest.mark.parametrize("with_plugin", [True, False])

@@ -12,16 +12,14 @@ Needs yosys (skipped without it, a failure under CI: tests/_support/tools.py).
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from _support.tools import require_tools
+from _support.yosys_flow import run_flow
 
 from edalize.tools import pcnn_ghdl_synth
 from pocket_cnn.synth.yosys import ICE40, run_yosys
-from pocket_cnn.tools import find_tool
 
 
 def design(memory: str) -> str:
@@ -39,15 +37,6 @@ endmodule
 """
 
 
-def cell_types(json_path: Path) -> dict[str, int]:
-    """Cell type -> count in module ``t`` of a flattened yosys JSON netlist."""
-    cells = json.loads(json_path.read_text())["modules"]["t"]["cells"]
-    out: dict[str, int] = {}
-    for c in cells.values():
-        out[c["type"]] = out.get(c["type"], 0) + 1
-    return out
-
-
 @pytest.mark.parametrize("memory", ["ring_nrw", "ring"])
 def test_pocket_cnn_synth_route(tmp_path: Path, memory: str) -> None:
     require_tools("yosys")
@@ -62,33 +51,12 @@ def test_pocket_cnn_synth_route(tmp_path: Path, memory: str) -> None:
 
 
 def flow_cells(tmp_path: Path, memory: str, with_plugin: bool, synth: str) -> dict[str, int]:
-    """The edalize yosys flow's Tcl shape: ``synth`` is one ``synth`` command, the
-    plugin's Tcl is sourced among the files, the netlist is read deferred, then
-    ``synth $top``."""
+    """The edalize yosys flow with ``synth`` as its synth command, the netlist read
+    deferred as edalize reads it."""
     src = tmp_path / "t.v"
     src.write_text(design(memory))
-    plugin = tmp_path / "plugin.tcl"
-    plugin.write_text(pcnn_ghdl_synth._YOSYS_TCL_TEXT if with_plugin else "")
-    out = tmp_path / "out.json"
-    script = tmp_path / "flow.tcl"
-    script.write_text(
-        "yosys -import\n"
-        f"proc synth {{top}} {{\n{synth} -top $top\n}}\n"
-        "proc read_files {} {\n"
-        f"source {{{plugin}}}\nverilog_defaults -add -defer\nread_verilog {{{src}}}\n"
-        "verilog_defaults -clear\n}\n"
-        "read_files\n"
-        "synth t\n"
-        f"write_json {{{out}}}\n"
-    )
-    subprocess.run(
-        [find_tool("yosys"), "-q", "-c", str(script)],
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return cell_types(out)
+    plugin = pcnn_ghdl_synth._YOSYS_TCL_TEXT if with_plugin else ""
+    return run_flow(tmp_path, src, "t", synth, plugin, defer=True)
 
 
 @pytest.mark.parametrize(
