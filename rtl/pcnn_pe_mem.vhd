@@ -465,9 +465,11 @@ architecture rtl of pcnn_pe_mem is
   signal r_miss  : signed(C_CB - 1 downto 0);
   signal r_ok    : std_logic;
   signal r_step  : std_logic;
-  -- the current step's tap (row, column), its ring address (read), and the writer's
+  -- the current step's tap (row, column), whether it is outside the image (padding),
+  -- its ring address (read), and the writer's
   signal r_cy    : tap_row_t;
   signal r_cx    : tap_col_t;
+  signal r_pad   : std_logic;
   signal r_addr  : unsigned(C_AB - 1 downto 0);
   signal w_addr  : unsigned(C_AB - 1 downto 0);
 
@@ -684,6 +686,7 @@ begin
   -- stage 1: ring word (registered read at the tap's address, enable only) and weight word
   r_cy   <= r_by + r_ky;
   r_cx   <= r_bx + r_kx;
+  r_pad  <= pcnn_sl(r_cy < 0 or r_cy >= C_H or r_cx < 0 or r_cx >= C_W);
   r_addr <= ring_addr(r_img + to_unsigned(r_cy mod 2 ** C_CB, C_CB), r_cx mod 2 ** C_XB, r_ig);
 
   p_read : process (clk)
@@ -701,8 +704,7 @@ begin
   p_nrw_check : process (clk)
   begin
     if rising_edge(clk) then
-      assert rst = '1' or r_step = '0' or w_go = '0' or r_addr /= w_addr
-             or r_cy < 0 or r_cy >= C_H or r_cx < 0 or r_cx >= C_W
+      assert rst = '1' or r_step = '0' or w_go = '0' or r_pad = '1' or r_addr /= w_addr
         report "pcnn_pe_mem: the ring is read and written at one address in one clock"
         severity failure;
     end if;
@@ -1074,7 +1076,7 @@ begin
         -- tags: stage 1 (read), stage 2 (products), B (accumulator)
         lastp     := r_oy = C_HO - 1 and r_ox = C_WO - 1;
         t1_valid  <= r_ok;
-        t1_mask   <= pcnn_sl(r_cy < 0 or r_cy >= C_H or r_cx < 0 or r_cx >= C_W);
+        t1_mask   <= r_pad;
         t1_first  <= pcnn_sl(r_ky = 0 and r_kx = 0 and r_ig = 0);
         t1_lastst <= pcnn_sl(r_ky = C_K - 1 and r_kx = C_K - 1 and r_ig = C_NIG - 1);
         t1_og     <= r_og;

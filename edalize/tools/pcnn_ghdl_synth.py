@@ -53,27 +53,23 @@ _YOSYS_TCL_TEXT = f"""\
 # netlist are don't-care, not latches
 verilog_defaults -add -nolatches
 # edalize's synth procedure runs after the netlist is read (deferred: hierarchy builds
-# the modules): it first marks pcnn_pe_mem's ring memories as free of read-write
-# collisions (see pocket_cnn/synth/yosys.py); for
-# iCE40 (one synth_ice40 command) it then runs that in two parts around a dfflegalize
-# that keeps clock enables and sync resets of a few flip-flops in LUTs (control sets)
+# the modules). The wrapper first marks pcnn_pe_mem's ring memories as free of
+# read-write collisions (see pocket_cnn/synth/yosys.py); when edalize's procedure is one
+# synth_ice40 command (iCE40), it runs that in two parts around a dfflegalize that keeps
+# clock enables and sync resets of a few flip-flops in LUTs (control sets), else it
+# calls edalize's procedure as it is
 if {{[llength [info procs synth]] && ![llength [info procs pcnn_edalize_synth]]}} {{
-    set pcnn_command [string trim [info body synth]]
     rename synth pcnn_edalize_synth
-    if {{[string match "synth_ice40 *" $pcnn_command]
-         && [llength [split $pcnn_command "\\n;"]] == 1}} {{
-        proc synth {{top}} {{
-            hierarchy -top $top
-            {NO_RW_CHECK}
-            set command [string trim [info body pcnn_edalize_synth]]
+    proc synth {{top}} {{
+        hierarchy -top $top
+        {NO_RW_CHECK}
+        set command [string trim [info body pcnn_edalize_synth]]
+        if {{[string match "synth_ice40 *" $command]
+             && [llength [split $command "\\n;"]] == 1}} {{
             eval "$command -run :{ICE40_SPLIT}"
             {ice40_ff_legalize("{}")}
             eval "$command -run {ICE40_SPLIT}:"
-        }}
-    }} else {{
-        proc synth {{top}} {{
-            hierarchy -top $top
-            {NO_RW_CHECK}
+        }} else {{
             pcnn_edalize_synth $top
         }}
     }}
