@@ -102,10 +102,12 @@ def generate_core(
     top: str = "pcnn_net",
     parallel: Any = DEFAULT,
     argmax: bool = False,
+    dsp: str = "infer",
 ) -> list[Path]:
     """Write the VHDL plus ``<top>.core`` (depending on the IP core) into ``outdir``, all or
-    nothing; returns the paths written. For flows that do not run FuseSoC generators."""
+    nothing; returns the paths written. For flows that do not run FuseSoC generators.
+    ``dsp``: the products' form, ``infer`` or ``ecp5`` (:func:`pocket_cnn.emit.emit`)."""
     from pocket_cnn.fusesoc.capi import write_generated_core
 
     net = _argmax(load(model), argmax)
-    return write_generated_core(net, outdir, top, resolve_parallel(net, parallel))
+    return write_generated_core(net, outdir, top, resolve_parallel(net, parallel), dsp=dsp)

@@ -22,6 +22,10 @@
 -- group, else the partial sum) -> requantise/activate into the output byte(s). A stall
 -- of the output with a finished accumulator waiting freezes every stage at once (one
 -- enable), so nothing is lost or duplicated.
+-- G_DSP = PCNN_DSP_ECP5 (ECP5 targets): a product that ends at its own register is an
+-- ECP5 block (pcnn_mul_ecp5) whose output register is the product register and, folded,
+-- whose input registers replace the last step register; same clocks, same latency. A
+-- constant weight of 0 or a power of two stays a shift (no block), as yosys makes it.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -36,7 +40,8 @@ entity pcnn_conv is
     G_BIAS    : pcnn_int_array_t; -- Cout biases (input zero point folded in)
     G_MULT    : pcnn_int_array_t := (0 => 1); -- Cout requant mantissas (mult, exact)
     G_MSHIFT  : pcnn_int_array_t := (0 => 0); -- Cout requant shifts (mult, exact)
-    G_TABLE   : pcnn_int_array_t := (0 => 0)  -- 256 output bytes of act table, index y + 128
+    G_TABLE   : pcnn_int_array_t := (0 => 0); -- 256 output bytes of act table, index y + 128
+    G_DSP     : pcnn_dsp_t := PCNN_DSP_INFER   -- products: inferred, or ECP5 blocks
   );
   port (
     -- clock, synchronous reset (active high)
@@ -113,6 +118,21 @@ architecture rtl of pcnn_conv is
   end function;
 
   constant C_WROM : wrom_t := build_wrom;
+
+  -- byte b of the weight words is one constant, 0 or +-2**n, in every word: the product
+  -- is a shift or 0, no multiplier (a DSP block would be wasted on it)
+  function w_trivial(b : natural) return boolean is
+    constant C_V : integer := to_integer(signed(C_WROM(0)(b * 8 + 7 downto b * 8)));
+  begin
+    for k in 1 to C_NW - 1 loop
+      if to_integer(signed(C_WROM(k)(b * 8 + 7 downto b * 8))) /= C_V then
+        return false;
+      end if;
+    end loop;
+    return C_V = 0 or C_V = -128 or C_V = 1 or C_V = -1 or C_V = 2 or C_V = -2 or
+           C_V = 4 or C_V = -4 or C_V = 8 or C_V = -8 or C_V = 16 or C_V = -16 or
+           C_V = 32 or C_V = -32 or C_V = 64 or C_V = -64;
+  end function;
 
   -- input byte of product slot p = i*PK + t at step s (-1: a padded slot, reads 0)
   type xsel_t is array (0 to C_NS - 1, 0 to C_NPROD - 1) of integer;
@@ -293,6 +313,12 @@ architecture rtl of pcnn_conv is
   signal ws                                     : wword_t;
   signal xs_valid, xs_first, xs_lastst, xs_last : std_logic;
   signal xs_og                                  : natural range 0 to C_NOG - 1;
+  -- what xs / ws take at the next enable (folded): ECP5 blocks take it into their own
+  -- input registers instead (G_DSP); xm_d / wq_d: what xm / wq take
+  signal x_pre                                  : byte_arr_t(0 to C_NPROD - 1);
+  signal xm_d                                   : byte_arr_t(0 to C_NPROD - 1);
+  signal w_pre                                  : wword_t;
+  signal wq_d                                   : wword_t;
   -- MAC pipeline tags: index 0 = product register, s = after tree stage s
   type sl_pipe_t is array (0 to C_NSTG) of std_logic;
   type og_pipe_t is array (0 to C_NSTG) of natural range 0 to C_NOG - 1;
@@ -391,22 +417,27 @@ begin
   -- indexed by the step counter) and the weight word read at the registered address
   g_step : if C_FOLD generate
 
-    p_step : process (clk)
+    p_stepmux : process (all)
       variable cand : byte_arr_t(0 to C_NS - 1);
       variable b    : integer;
     begin
+      for p in 0 to C_NPROD - 1 loop
+        for s in 0 to C_NS - 1 loop
+          b       := C_XSEL(s, p);
+          cand(s) := (others => '0');
+          if b >= 0 then
+            cand(s) := i_data(b * 8 + 7 downto b * 8);
+          end if;
+        end loop;
+        xm_d(p) <= cand(st);
+      end loop;
+    end process;
+
+    p_step : process (clk)
+    begin
       if rising_edge(clk) then
         if en = '1' and i_valid = '1' then
-          for p in 0 to C_NPROD - 1 loop
-            for s in 0 to C_NS - 1 loop
-              b       := C_XSEL(s, p);
-              cand(s) := (others => '0');
-              if b >= 0 then
-                cand(s) := i_data(b * 8 + 7 downto b * 8);
-              end if;
-            end loop;
-            xm(p) <= cand(st);
-          end loop;
+          xm <= xm_d;
         end if;
       end if;
     end process;
@@ -440,18 +471,25 @@ begin
           end if;
         end if;
       end process;
+
+      x_pre <= xm;
+      w_pre <= wq;
     end generate g_bram;
 
     g_logic : if not G_CFG.wrom_bram generate
+      wq_d <= wrom_logic(og, st);
+
       p_wrom : process (clk)
       begin
         if rising_edge(clk) then
           if en = '1' then
-            wq <= wrom_logic(og, st);
+            wq <= wq_d;
           end if;
         end if;
       end process;
 
+      x_pre     <= xm_d;
+      w_pre     <= wq_d;
       xs        <= xm;
       ws        <= wq;
       xs_valid  <= x0_valid;
@@ -579,15 +617,50 @@ begin
   g_prod : if C_L0 = 0 generate
     g_po : for j in 0 to C_PO - 1 generate
       g_pp : for p in 0 to C_NPROD - 1 generate
-        -- product p of output channel j of the step, into its own register
-        p_prod : process (clk)
-        begin
-          if rising_edge(clk) then
-            if en = '1' and ((C_FOLD and xs_valid = '1') or ((not C_FOLD) and i_valid = '1')) then
-              prq(j * C_NPROD + p) <= step_product(x_step(p), w_step, j, p);
+
+        g_infer : if G_DSP = PCNN_DSP_INFER or w_trivial(j * C_NPROD + p) generate
+          -- product p of output channel j of the step, into its own register
+          p_prod : process (clk)
+          begin
+            if rising_edge(clk) then
+              if en = '1' and ((C_FOLD and xs_valid = '1') or ((not C_FOLD) and i_valid = '1')) then
+                prq(j * C_NPROD + p) <= step_product(x_step(p), w_step, j, p);
+              end if;
             end if;
-          end if;
-        end process;
+          end process;
+        end generate g_infer;
+
+        -- the same product in an ECP5 block: folded, its input registers take what xs
+        -- and ws take (x_pre, w_pre); else the window and the constant weight enter it
+        -- directly. Every register moves with en: an entry the tags mark invalid is
+        -- never read.
+        g_ecp5 : if G_DSP = PCNN_DSP_ECP5 and not w_trivial(j * C_NPROD + p) generate
+          constant C_B : natural := j * C_NPROD + p;
+          signal   xb  : std_logic_vector(7 downto 0);
+          signal   wb  : std_logic_vector(7 downto 0);
+          signal   x9  : std_logic_vector(8 downto 0);
+          signal   pq  : std_logic_vector(15 downto 0);
+        begin
+          xb <= x_pre(p) when C_FOLD else x_step(p);
+          wb <= w_pre(C_B * 8 + 7 downto C_B * 8) when C_FOLD else
+            w_step(C_B * 8 + 7 downto C_B * 8);
+          -- the input byte as a 9-bit signed value (int8 sign-extended, uint8 zero-extended)
+          x9 <= (xb(7) and pcnn_sl(G_CFG.in_signed)) & xb;
+
+          u_mul : entity pocket_cnn.pcnn_mul_ecp5
+            generic map (
+              G_IN_REG => C_FOLD
+            )
+            port map (
+              clk => clk,
+              ce  => en,
+              x   => x9,
+              w   => wb,
+              p   => pq
+            );
+
+          prq(C_B) <= to_integer(signed(pq));
+        end generate g_ecp5;
 
       end generate g_pp;
     end generate g_po;

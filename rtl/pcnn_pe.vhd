@@ -5,6 +5,7 @@
 --   pcnn_maxpool.
 --   G_CFG.mem_form: pcnn_pe_mem (ring of rows in one memory, one word per clock) replaces
 --   pcnn_window -> pcnn_conv; the pool follows it the same way.
+-- G_DSP goes to the conv (pcnn_conv / pcnn_pe_mem): where its products come from.
 -- Input: one pixel (ch_in bytes) per beat, raster order, images back to back.
 -- Output: one pixel (ch_out bytes) per beat, m_last on the last pixel of an image.
 library ieee;
@@ -20,7 +21,8 @@ entity pcnn_pe is
     G_BIAS    : pcnn_int_array_t; -- Cout int32 biases (input zero point folded in)
     G_MULT    : pcnn_int_array_t := (0 => 1); -- Cout requant mantissas (mult, exact)
     G_MSHIFT  : pcnn_int_array_t := (0 => 0); -- Cout requant shifts (mult, exact)
-    G_TABLE   : pcnn_int_array_t := (0 => 0)  -- 256 output bytes of act table, index y + 128
+    G_TABLE   : pcnn_int_array_t := (0 => 0); -- 256 output bytes of act table, index y + 128
+    G_DSP     : pcnn_dsp_t := PCNN_DSP_INFER   -- products: inferred, or ECP5 blocks
   );
   port (
     -- clock, synchronous reset (active high)
@@ -83,7 +85,7 @@ begin
     u_conv : entity pocket_cnn.pcnn_pe_mem
       generic map (
         G_CFG => G_CFG, G_WEIGHTS => G_WEIGHTS, G_BIAS => G_BIAS,
-        G_MULT => G_MULT, G_MSHIFT => G_MSHIFT, G_TABLE => G_TABLE)
+        G_MULT => G_MULT, G_MSHIFT => G_MSHIFT, G_TABLE => G_TABLE, G_DSP => G_DSP)
       port map (
         clk     => clk,
         rst     => rst,
@@ -169,7 +171,7 @@ begin
     u_conv : entity pocket_cnn.pcnn_conv
       generic map (
         G_CFG => G_CFG, G_WEIGHTS => G_WEIGHTS, G_BIAS => G_BIAS,
-        G_MULT => G_MULT, G_MSHIFT => G_MSHIFT, G_TABLE => G_TABLE)
+        G_MULT => G_MULT, G_MSHIFT => G_MSHIFT, G_TABLE => G_TABLE, G_DSP => G_DSP)
       port map (
         clk     => clk,
         rst     => rst,
@@ -192,7 +194,7 @@ begin
     u_conv : entity pocket_cnn.pcnn_conv
       generic map (
         G_CFG => G_CFG, G_WEIGHTS => G_WEIGHTS, G_BIAS => G_BIAS,
-        G_MULT => G_MULT, G_MSHIFT => G_MSHIFT, G_TABLE => G_TABLE)
+        G_MULT => G_MULT, G_MSHIFT => G_MSHIFT, G_TABLE => G_TABLE, G_DSP => G_DSP)
       port map (
         clk     => clk,
         rst     => rst,
@@ -239,7 +241,7 @@ begin
     u_conv : entity pocket_cnn.pcnn_conv
       generic map (
         G_CFG => G_CFG, G_WEIGHTS => G_WEIGHTS, G_BIAS => G_BIAS,
-        G_MULT => G_MULT, G_MSHIFT => G_MSHIFT, G_TABLE => G_TABLE)
+        G_MULT => G_MULT, G_MSHIFT => G_MSHIFT, G_TABLE => G_TABLE, G_DSP => G_DSP)
       port map (
         clk     => clk,
         rst     => rst,

@@ -12,6 +12,9 @@
 --   G_CFG.mul_logic: the products as shift-and-add logic (no DSP; for small PEs when the
 --     device's DSPs go to the big ones), each as four quarter products (two weight bits
 --     each, one adder) that the lane's adder tree sums.
+--   G_DSP = PCNN_DSP_ECP5 (ECP5 targets, products not in logic): each product is an ECP5
+--     block (pcnn_mul_ecp5) whose input registers replace the masked word and weight word
+--     registers and whose output register is the product register: same latency.
 --   G_CFG.rq_digit > 0 (mult/exact requantisation): one serial requantiser instead of
 --     one per lane: a finished output group is copied to a holding bank, and each lane
 --     in turn is multiplied by its mantissa rq_digit bits per clock (shift-and-add, most
@@ -50,7 +53,8 @@ entity pcnn_pe_mem is
     G_BIAS    : pcnn_int_array_t; -- Cout biases (input zero point folded in)
     G_MULT    : pcnn_int_array_t := (0 => 1); -- Cout requant mantissas (mult, exact)
     G_MSHIFT  : pcnn_int_array_t := (0 => 0); -- Cout requant shifts (mult, exact)
-    G_TABLE   : pcnn_int_array_t := (0 => 0)  -- 256 output bytes of act table, index y + 128
+    G_TABLE   : pcnn_int_array_t := (0 => 0); -- 256 output bytes of act table, index y + 128
+    G_DSP     : pcnn_dsp_t := PCNN_DSP_INFER   -- products: inferred, or ECP5 blocks
   );
   port (
     -- clock, synchronous reset (active high)
@@ -483,6 +487,10 @@ architecture rtl of pcnn_pe_mem is
   signal t1_og                                  : natural range 0 to C_NOG - 1;
   signal x1b                                    : mword_t;
   signal w1_q                                   : wword_t;
+  -- what x1b and w1_q take at the next enable (ECP5 blocks take it into their own input
+  -- registers instead, G_DSP)
+  signal x1b_d                                  : mword_t;
+  signal w1_d                                   : wword_t;
   signal u_valid, u_first, u_lastst, u_last     : std_logic;
   signal u_og                                   : natural range 0 to C_NOG - 1;
   signal p2                                     : prod_arr_t;
@@ -727,23 +735,29 @@ begin
         end if;
       end if;
     end process;
+
+    w1_d <= w0;
   end generate g_wbram;
 
   g_wlogic : if not G_CFG.wrom_bram generate
+    w1_d <= C_WROM(w_a1);
+
     p_wrom : process (clk)
     begin
       if rising_edge(clk) then
         if en = '1' then
           w_a1 <= r_wa;
-          w1_q <= C_WROM(w_a1);
+          w1_q <= w1_d;
         end if;
       end if;
     end process;
   end generate g_wlogic;
 
+  -- the masked word (a pad tap reads the pad value)
+  x1b_d <= C_PAD_WORD when t1_mask = '1' else m1_q;
+
   -- MAC datapath: the masked word, then (products in g_po) the accumulator
   p_mac : process (clk)
-    variable xw   : mword_t;
     variable sa   : signed(C_ACC_W - 1 downto 0);
     variable sm   : sum_int_t;
     variable a_v  : std_logic;
@@ -779,11 +793,7 @@ begin
     if rising_edge(clk) then
       if en = '1' then
         if t1_valid = '1' then
-          xw := m1_q;
-          if t1_mask = '1' then
-            xw := C_PAD_WORD;
-          end if;
-          x1b <= xw;
+          x1b <= x1b_d;
         end if;
         -- the tree stages: stage 1 takes the products, stage s stage s - 1's nodes
         for st in 1 to C_TS loop
@@ -864,18 +874,47 @@ begin
   g_po : for j in 0 to C_PO - 1 generate
     g_pi : for i in 0 to C_PI - 1 generate
       -- one process per term (products in logic: four quarter products each)
-      g_term : for h in 0 to C_NH - 1 generate
-        p_prod : process (clk)
-          variable wb : std_logic_vector(7 downto 0);
-        begin
-          if rising_edge(clk) then
-            if en = '1' and u_valid = '1' then
-              wb := w1_q((j * C_PI + i) * 8 + 7 downto (j * C_PI + i) * 8);
-              p2(j, C_NH * i + h) <= prod_term(xval(x1b(i * 8 + 7 downto i * 8)), wb, h);
+      g_infer : if G_DSP = PCNN_DSP_INFER or G_CFG.mul_logic generate
+        g_term : for h in 0 to C_NH - 1 generate
+          p_prod : process (clk)
+            variable wb : std_logic_vector(7 downto 0);
+          begin
+            if rising_edge(clk) then
+              if en = '1' and u_valid = '1' then
+                wb := w1_q((j * C_PI + i) * 8 + 7 downto (j * C_PI + i) * 8);
+                p2(j, C_NH * i + h) <= prod_term(xval(x1b(i * 8 + 7 downto i * 8)), wb, h);
+              end if;
             end if;
-          end if;
-        end process;
-      end generate g_term;
+          end process;
+        end generate g_term;
+      end generate g_infer;
+
+      -- the same product in an ECP5 block: its input registers take what x1b and w1_q
+      -- take, its output register is the product register; every register moves with en
+      -- (an entry the tags mark invalid is never read)
+      g_ecp5 : if G_DSP = PCNN_DSP_ECP5 and not G_CFG.mul_logic generate
+        signal xb : std_logic_vector(7 downto 0);
+        signal x9 : std_logic_vector(8 downto 0);
+        signal pq : std_logic_vector(15 downto 0);
+      begin
+        xb <= x1b_d(i * 8 + 7 downto i * 8);
+        -- the input byte as a 9-bit signed value (int8 sign-extended, uint8 zero-extended)
+        x9 <= (xb(7) and pcnn_sl(G_CFG.in_signed)) & xb;
+
+        u_mul : entity pocket_cnn.pcnn_mul_ecp5
+          generic map (
+            G_IN_REG => true
+          )
+          port map (
+            clk => clk,
+            ce  => en,
+            x   => x9,
+            w   => w1_d((j * C_PI + i) * 8 + 7 downto (j * C_PI + i) * 8),
+            p   => pq
+          );
+
+        p2(j, i) <= to_integer(signed(pq));
+      end generate g_ecp5;
     end generate g_pi;
   end generate g_po;
 

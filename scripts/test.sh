@@ -19,7 +19,7 @@ echo "== vsg (VHDL style, vsg.yaml)"
 rm -rf build/vsg_top
 pocket-cnn generate zoo:conv_3x1_1x1_max_2x2 -o build/vsg_top >/dev/null
 shopt -s globstar
-vhdl=(rtl/**/*.vhd sim/tb/*.vhd build/vsg_top/*.vhd)
+vhdl=(rtl/**/*.vhd sim/tb/*.vhd sim/models/*.vhd build/vsg_top/*.vhd)
 vsg -c vsg.yaml -of syntastic -f "${vhdl[@]}"
 echo "vsg: ${#vhdl[@]} files clean"
 if [ -f sim/run.py ]; then

@@ -1,7 +1,8 @@
 """The open-source bitstreams: ``fusesoc run --clean --target=<board> pocket_cnn`` from a
 clean build directory (VHDL -> ghdl --synth inside the flow -> yosys -> nextpnr ->
 icepack / ecppack) gives the device's bitstream for the default model, meeting the
-board clock: icebreaker (iCE40UP5K .bin) and ulx3s (ECP5-85F .bit, YoWASP tools).
+board clock: icebreaker (iCE40UP5K .bin) and ulx3s (ECP5-85F .bit, YoWASP tools; its
+products as ECP5 blocks with their own registers, the generator's form for the board).
 
 Needs ghdl, yosys, nextpnr-ice40, icepack and the YoWASP ECP5 tools
 (scripts/setup_synth.sh). Without them the test is skipped -- except under CI (env CI
@@ -61,7 +62,10 @@ def test_board_bitstream(board: str, tmp_path: Path) -> None:
 
     # the netlist yosys read has its constants repaired (GHDL 2.0 quotes wide ones)
     (netlist,) = work.glob("*_synth.v")
-    assert not BIT_STRING.search(netlist.read_text()), "quoted bit string reached yosys"
+    text = netlist.read_text()
+    assert not BIT_STRING.search(text), "quoted bit string reached yosys"
+    if board == "ulx3s":  # the products: ECP5 blocks with their registers, text parameters
+        assert '.REG_OUTPUT_CLK("CLK0")' in text, "no registered MULT18X18D in the netlist"
 
     log = (work / "next.log").read_text()
     util = dict(re.findall(rf"^Info:\s+({cells}):\s+(\d+/\s*\d+)", log, re.MULTILINE))

@@ -2,8 +2,10 @@
 
 pcnn_window, pcnn_maxpool and pcnn_maxpool_line take plain integer generics (-g on the
 command line); pcnn_conv and pcnn_pe take the record / integer-array generics, set by a
-tiny generic-free wrapper written into tmp_path. The Verilog netlist is checked for the
-constructs that yosys 0.23 rejects (zero-width constants, $fatal) and the log for latches.
+tiny generic-free wrapper written into tmp_path, also with their products as ECP5 blocks
+(G_DSP, pcnn_mul_ecp5: a MULT18X18D black box in the netlist). The Verilog netlist is
+checked for the constructs that yosys 0.23 rejects (zero-width constants, $fatal) and the
+log for latches.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ ENTITY_FILES = (
     "pcnn_pkg.vhd",
     "pcnn_skid.vhd",
     "pcnn_window.vhd",
+    "pcnn_mul_ecp5.vhd",
     "pcnn_conv.vhd",
     "pcnn_pe_mem.vhd",
     "pcnn_maxpool.vhd",
@@ -43,8 +46,9 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
 
 
-def _synth(tmp_path: Path, top: str, extra: list[Path], generics: list[str]) -> None:
-    """Analyse the entity files (+ extra), synthesise ``top`` to Verilog, check the result."""
+def _synth(tmp_path: Path, top: str, extra: list[Path], generics: list[str]) -> str:
+    """Analyse the entity files (+ extra), synthesise ``top`` to Verilog, check the result;
+    the netlist."""
     ana = ["ghdl", "-a", "--std=08", "--work=pocket_cnn"]
     for src in [*_sources(), *extra]:
         res = _run([*ana, str(src)], tmp_path)
@@ -56,6 +60,7 @@ def _synth(tmp_path: Path, top: str, extra: list[Path], generics: list[str]) -> 
     assert not re.search(r"(?<![0-9])0'b", res.stdout), "zero-width constant in the netlist"
     assert "$fatal" not in res.stdout
     assert "module" in res.stdout
+    return res.stdout
 
 
 WINDOW_SETS = [
@@ -94,8 +99,11 @@ def test_synth_maxpool_line(tmp_path: Path, ch: int, h: int, w: int, k: int, s: 
     _synth(tmp_path, "pcnn_maxpool_line", [], [*gens, f"-gG_STRIDE={s}"])
 
 
-def _wrapper(path: Path, entity: str, cfg: dict[str, object], seed: int) -> Path:
-    """Write a generic-free wrapper ``synth_top`` around ``entity`` with seeded weights."""
+def _wrapper(
+    path: Path, entity: str, cfg: dict[str, object], seed: int, dsp: str = "PCNN_DSP_INFER"
+) -> Path:
+    """Write a generic-free wrapper ``synth_top`` around ``entity`` with seeded weights and
+    its products in the form ``dsp``."""
     rng = np.random.default_rng(seed)
     ci, co, k = int(cfg["ch_in"]), int(cfg["ch_out"]), int(cfg["kernel"])
     wts = rng.integers(-128, 128, size=co * ci * k * k)
@@ -124,7 +132,7 @@ architecture rtl of synth_top is
   constant C_B : pcnn_int_array_t(0 to {bias.size - 1}) := {agg(bias)};
 begin
   u : entity pocket_cnn.{entity}
-    generic map (G_CFG => C_CFG, G_WEIGHTS => C_W, G_BIAS => C_B)
+    generic map (G_CFG => C_CFG, G_WEIGHTS => C_W, G_BIAS => C_B, G_DSP => {dsp})
     port map (clk => clk, rst => rst, s_valid => s_valid, s_ready => s_ready,
               s_data => s_data, {last}m_valid => m_valid, m_ready => m_ready,
               m_data => m_data, m_last => m_last);
@@ -182,6 +190,31 @@ def test_synth_conv(tmp_path: Path, name: str) -> None:
 def test_synth_pe(tmp_path: Path, name: str) -> None:
     top = _wrapper(tmp_path / "synth_top.vhd", "pcnn_pe", PE_SETS[name], seed=2)
     _synth(tmp_path, "synth_top", [top], [])
+
+
+@pytest.mark.parametrize("in_reg", ["true", "false"])
+def test_synth_mul_ecp5(tmp_path: Path, in_reg: str) -> None:
+    netlist = _synth(tmp_path, "pcnn_mul_ecp5", [], [f"-gG_IN_REG={in_reg}"])
+    assert "MULT18X18D #(" in netlist
+
+
+#: the ECP5 block form of PEs: unfolded (an even number of adder levels: an odd one keeps
+#: its products inferred, each with the first adder level), folded with weights in logic
+#: and in block RAM, the memory form
+ECP5_SETS = {
+    "conv_full_k2_none_shift0": ("pcnn_conv", CONV_SETS["full_k2_none_shift0"]),
+    "conv_partial_k5_leaky": ("pcnn_conv", CONV_SETS["partial_k5_leaky"]),
+    "conv_taps2_k3_par1_bram": ("pcnn_conv", CONV_SETS["taps2_k3_par1_bram"]),
+    "pe_mem_k5_p2_pool2": ("pcnn_pe", PE_SETS["mem_k5_p2_pool2"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ECP5_SETS))
+def test_synth_ecp5_blocks(tmp_path: Path, name: str) -> None:
+    entity, cfg = ECP5_SETS[name]
+    top = _wrapper(tmp_path / "synth_top.vhd", entity, cfg, seed=4, dsp="PCNN_DSP_ECP5")
+    netlist = _synth(tmp_path, "synth_top", [top], [])
+    assert "MULT18X18D #(" in netlist
 
 
 def test_synth_pe_mem(tmp_path: Path) -> None:

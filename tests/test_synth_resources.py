@@ -85,10 +85,10 @@ FAMILIES = {"ice40": ICE40, "ecp5": ECP5}
 #: (network, parallel, family) -> yosys' counts.
 RESOURCES: dict[tuple[str, str, str], Usage] = {
     ("tiny", "full", "ice40"): Usage(lut=185, ff=106, bram=0, dsp=0),
-    ("tiny", "full", "ecp5"): Usage(lut=171, ff=106, bram=0, dsp=1),
+    ("tiny", "full", "ecp5"): Usage(lut=144, ff=102, bram=0, dsp=1),
     ("two_ch", "full", "ice40"): Usage(lut=391, ff=185, bram=0, dsp=0),
-    ("two_ch", "1,1", "ice40"): Usage(lut=382, ff=202, bram=0, dsp=0),
-    ("two_ch", "1,1", "ecp5"): Usage(lut=235, ff=202, bram=0, dsp=1),
+    ("two_ch", "1,1", "ice40"): Usage(lut=369, ff=202, bram=0, dsp=0),
+    ("two_ch", "1,1", "ecp5"): Usage(lut=228, ff=173, bram=0, dsp=1),
     ("window", "full", "ice40"): Usage(lut=1577, ff=730, bram=0, dsp=0),
 }
 
@@ -96,24 +96,24 @@ RESOURCES: dict[tuple[str, str, str], Usage] = {
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 @pytest.mark.parametrize("name", sorted(BRAM_ROWS))
 def test_line_buffers_in_block_ram(
-    netlist: Callable[[str, str], Path], tmp_path: Path, name: str, family: str
+    netlist: Callable[[str, str, str], Path], tmp_path: Path, name: str, family: str
 ) -> None:
     """Long rows go to block RAM (SB_RAM40_4K / DP16KD), one block per row slot, whatever
     the tool versions: the memory style of pcnn_window is one yosys infers."""
     fam: Family = FAMILIES[family]
-    _, cells = run_yosys(netlist(name, "full"), "pcnn_net", fam, tmp_path, 600)
+    _, cells = run_yosys(netlist(name, "full", fam.dsp_form), "pcnn_net", fam, tmp_path, 600)
     assert usage_from_cells(fam, cells).bram == BRAM_ROWS[name], cells
 
 
 @pytest.mark.parametrize("name", sorted(ICE40_ROWS))
 def test_long_rows_in_ice40_block_ram(
-    netlist: Callable[[str, str], Path], tmp_path: Path, name: str
+    netlist: Callable[[str, str, str], Path], tmp_path: Path, name: str
 ) -> None:
     """LeNet's line buffers go to SB_RAM40_4K (the UP5K has no LUT RAM): the block count
     is exact, the logic bounded (about 25 % above the measured figures), whatever the
     tool versions."""
     bram, most_lut, most_ff = ICE40_ROWS[name]
-    _, cells = run_yosys(netlist(name, "1,1"), "pcnn_net", ICE40, tmp_path, 1200)
+    _, cells = run_yosys(netlist(name, "1,1", "infer"), "pcnn_net", ICE40, tmp_path, 1200)
     got = usage_from_cells(ICE40, cells)
     assert got.bram == bram, cells
     assert got.lut <= most_lut and got.ff <= most_ff, cells
@@ -139,17 +139,20 @@ def versions() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def netlist(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Path]:
-    """``netlist(name, parallel)``: the ghdl --synth Verilog of a network (once per module)."""
-    cache: dict[tuple[str, str], Path] = {}
+def netlist(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str, str], Path]:
+    """``netlist(name, parallel, dsp)``: the ghdl --synth Verilog of a network with its
+    products in the form ``dsp`` (the family's, Family.dsp_form), once per module."""
+    cache: dict[tuple[str, str, str], Path] = {}
 
-    def make(name: str, parallel: str) -> Path:
-        if (name, parallel) not in cache:
+    def make(name: str, parallel: str, dsp: str) -> Path:
+        if (name, parallel, dsp) not in cache:
             net = build_network(NETS[name], np.random.default_rng(0))
-            work = tmp_path_factory.mktemp(f"{name}_{parallel.replace(',', '_')}")
-            path = synth_netlist(net, work, parallel=resolve_parallel(net, parallel), timeout=600)
-            cache[(name, parallel)] = path
-        return cache[(name, parallel)]
+            work = tmp_path_factory.mktemp(f"{name}_{parallel.replace(',', '_')}_{dsp}")
+            par = resolve_parallel(net, parallel)
+            cache[(name, parallel, dsp)] = synth_netlist(
+                net, work, parallel=par, timeout=600, dsp=dsp
+            )
+        return cache[(name, parallel, dsp)]
 
     return make
 
@@ -157,14 +160,15 @@ def netlist(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Pa
 @pytest.mark.parametrize(("name", "parallel", "family"), sorted(RESOURCES))
 def test_exact_resources(
     versions: dict[str, str],
-    netlist: Callable[[str, str], Path],
+    netlist: Callable[[str, str, str], Path],
     tmp_path: Path,
     name: str,
     parallel: str,
     family: str,
 ) -> None:
     fam: Family = FAMILIES[family]
-    json_netlist, cells = run_yosys(netlist(name, parallel), "pcnn_net", fam, tmp_path, 600)
+    verilog = netlist(name, parallel, fam.dsp_form)
+    json_netlist, cells = run_yosys(verilog, "pcnn_net", fam, tmp_path, 600)
     assert json_netlist.stat().st_size > 0
     got = usage_from_cells(fam, cells)
     if REPIN:

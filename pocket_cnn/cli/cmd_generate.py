@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pocket_cnn.cli.argmax_option import add_argmax, apply_argmax
 from pocket_cnn.cli.parallel_opts import add_parallel_options, resolve_args
+from pocket_cnn.emit.vhdl import DSP_FORMS
 from pocket_cnn.loader import load
 
 
@@ -21,6 +22,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", help="ONNX model file (or zoo:NAME[:SEED] for a zoo model)")
     p.add_argument("-o", "--output", required=True, type=Path, help="output directory")
     p.add_argument("--top", default="pcnn_net", help="entity name of the top (default pcnn_net)")
+    p.add_argument(
+        "--dsp",
+        choices=DSP_FORMS,
+        default="infer",
+        help="the products: 'infer' (any FPGA; the synthesis tool maps them) or 'ecp5' "
+        "(ECP5 MULT18X18D blocks with their own registers, faster there; simulation needs "
+        "the model sim/models/mult18x18d.vhd)",
+    )
     add_parallel_options(p)
     add_argmax(p)
     p.set_defaults(run=run)
@@ -32,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     net = apply_argmax(load(args.model), args)
     pairs = resolve_args(args, net)
-    written = write_generated_core(net, args.output, args.top, pairs)
+    written = write_generated_core(net, args.output, args.top, pairs, dsp=args.dsp)
     for path in written:
         print(path)
     return 0

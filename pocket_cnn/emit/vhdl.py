@@ -39,6 +39,9 @@ TEMPLATES = "emit/templates"
 #: Width of each counter of the network top's status port (images in, results out, framing
 #: errors; they wrap around). Few pins: the network alone still fits the iCE40UP5K's package.
 STATUS_BITS = 8
+#: Where the PEs' products come from (``emit(dsp=...)``): inferred, or ECP5 sysDSP blocks
+#: instantiated with their own registers (the G_DSP generic of pcnn_pe).
+DSP_FORMS = ("infer", "ecp5")
 _ACT = {
     Activation.NONE: "PCNN_ACT_NONE",
     Activation.RELU: "PCNN_ACT_RELU",
@@ -178,10 +181,16 @@ def net_gap_constants(net: Network) -> GapConstants | None:
 
 
 def context(
-    net: Network, top: str, parallel: PeParallel | Parallel, force: Requant | None = None
+    net: Network,
+    top: str,
+    parallel: PeParallel | Parallel,
+    force: Requant | None = None,
+    dsp: str = "infer",
 ) -> dict[str, Any]:
-    """Everything the templates need; ``parallel`` as :func:`emit` takes it, ``force`` a
-    requantisation mode for the stages that are not power-of-two ones (tests)."""
+    """Everything the templates need; ``parallel`` and ``dsp`` as :func:`emit` takes them,
+    ``force`` a requantisation mode for the stages that are not power-of-two ones (tests)."""
+    if dsp not in DSP_FORMS:
+        raise ModelError(f"unknown product form {dsp!r}: one of {', '.join(DSP_FORMS)}", node="dsp")
     if not net.stages:
         raise ModelError("the network has no convolution; nothing to emit", node=net.name)
     resolved = resolve_parallel(net, parallel)
@@ -261,6 +270,7 @@ def context(
         "argmax": argmax,
         "out_flip": "false" if net.argmax or net.output_q.signed else "true",
         "status_bits": STATUS_BITS,
+        "dsp_ecp5": dsp == "ecp5",
     }
 
 
@@ -270,14 +280,17 @@ def emit(
     top: str = "pcnn_net",
     parallel: PeParallel | Parallel = None,
     force: Requant | None = None,
+    dsp: str = "infer",
 ) -> list[Path]:
     """Write ``<top>_pkg.vhd``, ``<top>.vhd``, ``<top>_legacy.vhd``; return them, compile order.
 
     ``parallel``: the :class:`PeParallel` the caller resolved (used as is), None for full
-    parallelism, or (par_in, par_out) pairs (checked here).
+    parallelism, or (par_in, par_out) pairs (checked here). ``dsp``: where the products
+    come from (:data:`DSP_FORMS`): ``infer`` (any target; yosys picks) or ``ecp5`` (ECP5
+    blocks with their own registers, ``rtl/pcnn_mul_ecp5.vhd``: ECP5 targets only).
     """
     check_top_name(top)
-    ctx = context(net, top, parallel, force)
+    ctx = context(net, top, parallel, force, dsp)
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

@@ -64,16 +64,21 @@ def core_text(
 
 
 def write_generated_core(
-    net: Network, outdir: str | Path, top: str = "pcnn_net", parallel: PeParallel | None = None
+    net: Network,
+    outdir: str | Path,
+    top: str = "pcnn_net",
+    parallel: PeParallel | None = None,
+    dsp: str = "infer",
 ) -> list[Path]:
     """Write the VHDL plus ``<top>.core`` (depending on the IP core) into ``outdir``, all or
-    nothing; returns the paths written. ``parallel`` resolved by the caller (None: full)."""
+    nothing; returns the paths written. ``parallel`` resolved by the caller (None: full),
+    ``dsp`` the products' form (:func:`pocket_cnn.emit.emit`)."""
     out = Path(outdir)
     if out.exists() and not out.is_dir():
         raise ModelError("output exists and is not a directory; give another path", node=str(out))
     with tempfile.TemporaryDirectory(dir=existing_ancestor(out), prefix=".pcnn-gen-") as tmp_name:
         tmp = Path(tmp_name)
-        vhdl = emit(net, tmp, top, parallel)
+        vhdl = emit(net, tmp, top, parallel, dsp=dsp)
         core = tmp / f"{top}.core"
         core.write_text(
             core_text(

@@ -9,8 +9,10 @@ Parameters (see README "Use from FuseSoC"):
 - ``top``: entity name of the network top (default ``pcnn_net``);
 - ``parallel``: ``auto`` (default: per PE the fewest multipliers that keep up with the
   input port, or ``rate``), ``full`` or a list of ``[par_in, par_out(, par_k)]`` per PE;
-- ``board``: with ``auto``, a board name (``boards/NAME.yaml`` next to the calling core,
-  else the IP's): auto stays within its device and ``rate`` is at its clock;
+- ``board``: a board name (``boards/NAME.yaml`` next to the calling core, else the
+  IP's): ``auto`` stays within its device and ``rate`` is at its clock; on an ECP5 board
+  the products are ECP5 blocks with their own registers (``pcnn_mul_ecp5``; with
+  ``testbench`` the block's simulation model is written too);
 - ``rate``: with ``auto`` and ``board``, images per second to reach;
 - ``argmax``: ``true`` ends the network with the class index (pcnn_argmax): one byte per
   image (per pixel of a map), the index of the largest output channel (default false);
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from pocket_cnn.boards.auto_target import auto_target
-from pocket_cnn.boards.spec import find_board, load_board
+from pocket_cnn.boards.spec import Board, find_board, load_board
 from pocket_cnn.emit import emit
 from pocket_cnn.errors import ModelError
 from pocket_cnn.fusesoc import gapi
@@ -47,6 +49,7 @@ from pocket_cnn.loader import load
 from pocket_cnn.reference import run
 from pocket_cnn.simulation.stimuli import SimFiles, random_images, write_sim_files
 from pocket_cnn.simulation.testbench import write_sim_package, write_tb_run
+from pocket_cnn.synth.yosys import FAMILIES
 
 #: Top entity the shared network testbench instantiates.
 TB_TOP = "pcnn_net"
@@ -144,17 +147,30 @@ def parse_params(params: dict[str, Any] | None) -> GenParams:
     )
 
 
-def _target(p: GenParams, files_root: Path) -> AutoTarget:
-    """What ``parallel: auto`` aims at: the board's device and clock, ``rate``."""
+def _board(p: GenParams, files_root: Path) -> Board | None:
+    """The board named by ``board`` (the calling core's boards/NAME.yaml, else the IP's)."""
     if p.board is None:
+        return None
+    local = files_root / BOARDS_DIR / f"{p.board}.yaml"
+    return load_board(local) if local.is_file() else find_board(p.board)
+
+
+def _target(p: GenParams, board: Board | None) -> AutoTarget:
+    """What ``parallel: auto`` aims at: the board's device and clock, ``rate``."""
+    if board is None:
         if p.rate is not None:
             raise ModelError("needs the parameter board (its clock)", node="rate")
         return AutoTarget()
-    local = files_root / BOARDS_DIR / f"{p.board}.yaml"
-    board = load_board(local) if local.is_file() else find_board(p.board)
     # the one mapping board -> target, shared with ``check`` / ``synth --board``: the
     # device's logic cells, DSPs and block RAMs and the clock
     return auto_target(board, p.rate)
+
+
+def _dsp(board: Board | None) -> str:
+    """The products' form for the board's open-source flow (ECP5: blocks with their own
+    registers, as ``pocket-cnn synth`` emits them); inferred without a board."""
+    family = FAMILIES.get(board.toolchain) if board is not None else None
+    return family.dsp_form if family is not None else "infer"
 
 
 def write_testbench(net: Network, outdir: Path, p: GenParams) -> tuple[SimFiles, list[Path]]:
@@ -189,15 +205,21 @@ def generate(input_yml: Path, outdir: Path) -> list[Path]:
     net = load(model, files_root)
     if params.argmax:
         net = net.with_argmax()
-    par = resolve_parallel(net, params.parallel, _target(params, files_root))
+    board = _board(params, files_root)
+    par = resolve_parallel(net, params.parallel, _target(params, board))
     if par.note:
         print(f"pocket_cnn_gen.py: {par.note}", file=sys.stderr)
     on = f" on {params.board}" if params.board is not None else ""
     print(f"pocket_cnn_gen.py: parallelism{on}: {par}", file=sys.stderr)
-    rtl = emit(net, outdir, params.top, par)
+    dsp = _dsp(board)
+    rtl = emit(net, outdir, params.top, par, dsp=dsp)
     sim: list[Path] = []
     if params.testbench:
         _, sim = write_testbench(net, outdir, params)
+        if dsp != "infer":  # the vendor cells' models, for a GHDL run of this network
+            for src in fileset("sim_models"):
+                sim.insert(0, outdir / src.name)
+                shutil.copyfile(src, sim[0])
     core = outdir / f"{params.top}_gen.core"
     core.write_text(core_text(str(data["vlnv"]), rtl, sim, outdir))
     return [*rtl, *sim, core]

@@ -109,15 +109,19 @@ def prepare(
     workdir: Path,
     parallel: PeParallel | None = None,
     cache: Path = DEFAULT_CACHE,
+    dsp: str = "infer",
 ) -> Path:
     """Emit the network as ``pcnn_net`` into ``workdir`` and analyse it next to the RTL;
-    ``parallel`` resolved by the caller (None: full)."""
+    ``parallel`` resolved by the caller (None: full); ``dsp`` the products' form
+    (:func:`pocket_cnn.emit.emit`): ``ecp5`` adds the vendor cell models (fileset
+    ``sim_models``)."""
     lib = rtl_library(cache)
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    generated = emit(net, workdir / "vhdl", top="pcnn_net", parallel=parallel)
+    generated = emit(net, workdir / "vhdl", top="pcnn_net", parallel=parallel, dsp=dsp)
     shutil.copyfile(lib / CF_NAME, workdir / CF_NAME)
-    files = [str(p.resolve()) for p in [*generated, *tb_sources()]]
+    models = fileset("sim_models") if dsp != "infer" else []
+    files = [str(p.resolve()) for p in [*models, *generated, *tb_sources()]]
     _ghdl_call(["-a", *GHDL_FLAGS, f"--workdir={workdir}", *files], workdir, "GHDL analysis")
     return workdir
 
@@ -257,14 +261,16 @@ def simulate_chunks(
     chunk: int = 16,
     progress: Callable[[int, int], None] | None = None,
     wave: Path | None = None,
+    dsp: str = "infer",
 ) -> SimRun:
     """Analyse once, then simulate images ``x`` ``chunk`` at a time (one GHDL run each);
-    with ``wave`` one GHDL run of all images that writes that waveform file."""
+    with ``wave`` one GHDL run of all images that writes that waveform file; ``dsp`` the
+    products' form (:func:`prepare`)."""
     if wave is not None:
         wave_option(wave)
         chunk = max(1, int(x.shape[0]))
     expected = run(net, x)
-    prepare(net, workdir, parallel)
+    prepare(net, workdir, parallel, dsp=dsp)
     outs, results = [], []
     n = int(x.shape[0])
     for start in range(0, n, chunk):

@@ -31,11 +31,13 @@ def simulate_images(
     workdir: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     wave: str | Path | None = None,
+    dsp: str = "infer",
 ) -> SimRun:
     """Simulate ``net`` in GHDL on images ``x`` ((N, C, H, W) or (C, H, W)) in chunks of
     ``chunk`` images; ``parallel`` resolved by the caller (None: full), stall percentages
     0..99, ``progress(done, total)`` called after every chunk; ``wave``: a waveform file
-    (.ghw, .vcd or .fst) of one GHDL run over all images."""
+    (.ghw, .vcd or .fst) of one GHDL run over all images; ``dsp``: the products' form
+    (:func:`pocket_cnn.emit.emit`; ``ecp5`` runs on the vendor cell's model)."""
     xs = check_input(net, x, single=True)
     if chunk < 1:
         raise ModelError("must be >= 1", node="chunk")
@@ -47,9 +49,19 @@ def simulate_images(
         wave_path.parent.mkdir(parents=True, exist_ok=True)
     if workdir is not None:
         return simulate_chunks(
-            net, xs, Path(workdir), parallel, stall_in, stall_out, seed, chunk, progress, wave_path
+            net,
+            xs,
+            Path(workdir),
+            parallel,
+            stall_in,
+            stall_out,
+            seed,
+            chunk,
+            progress,
+            wave_path,
+            dsp,
         )
     with tempfile.TemporaryDirectory(prefix="pcnn-sim-") as tmp:
         return simulate_chunks(
-            net, xs, Path(tmp), parallel, stall_in, stall_out, seed, chunk, progress, wave_path
+            net, xs, Path(tmp), parallel, stall_in, stall_out, seed, chunk, progress, wave_path, dsp
         )

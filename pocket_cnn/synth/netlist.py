@@ -23,7 +23,7 @@ from pocket_cnn.errors import ModelError
 from pocket_cnn.ip import rtl_sources
 from pocket_cnn.ir import Network
 from pocket_cnn.ir.parallel import PeParallel
-from pocket_cnn.synth.verilog_fix import fix_bit_strings
+from pocket_cnn.synth.verilog_fix import drop_black_box_stubs, fix_bit_strings, fix_cell_strings
 from pocket_cnn.tools import GHDL_FLAGS, call, find_tool
 
 SYNTH_FLAGS = ["--no-formal", "--out=verilog"]
@@ -41,6 +41,7 @@ def synth_netlist(
     top: str = "pcnn_net",
     parallel: PeParallel | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    dsp: str = "infer",
     repair: bool = True,
 ) -> Path:
     """Write ``net`` as the Verilog netlist ``<workdir>/<top>.v`` and return its path.
@@ -48,6 +49,8 @@ def synth_netlist(
     ``parallel`` resolved by the caller (None: full); ``timeout`` in seconds per GHDL
     step. A failing or hanging GHDL raises ModelError with the tool's first telling line.
     ``repair=False`` keeps GHDL's quoted-string constants (to show the bug; never for use).
+    ``dsp``: the products' form (:data:`pocket_cnn.emit.vhdl.DSP_FORMS`; ``ecp5`` for
+    the ECP5 flow only).
     """
     exe = find_tool("ghdl")
     work = Path(workdir).resolve()
@@ -55,7 +58,7 @@ def synth_netlist(
     if lib.exists():
         shutil.rmtree(lib)  # a stale library index would hide a removed unit
     lib.mkdir(parents=True)
-    generated = emit(net, work / "vhdl", top=top, parallel=parallel)
+    generated = emit(net, work / "vhdl", top=top, parallel=parallel, dsp=dsp)
     sources = [str(p.resolve()) for p in [*rtl_sources(), *generated]]
     flags = [*GHDL_FLAGS, f"--workdir={lib}"]
     call([exe, "-a", *flags, *sources], work, "GHDL analysis", timeout, work / ANALYSE_LOG)
@@ -71,6 +74,10 @@ def synth_netlist(
             f"ghdl --synth wrote no module {top} (log {work / SYNTH_LOG})", node="ghdl"
         )
     text, fixed = fix_bit_strings(text) if repair else (text, 0)
+    # the ECP5 product blocks (pcnn_mul_ecp5): their text parameters, and no stub module
+    # of them (yosys' ecp5 library has the cell)
+    text, _ = fix_cell_strings(text)
+    text, _ = drop_black_box_stubs(text)
     if fixed:
         with (work / SYNTH_LOG).open("a") as log:
             log.write(

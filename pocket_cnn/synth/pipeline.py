@@ -28,7 +28,7 @@ from pocket_cnn.synth.yosys import FAMILIES, Family, run_yosys, usage_from_cells
 
 T = TypeVar("T")
 #: ``(net, workdir, top, parallel, timeout) -> Verilog path``: the netlist step.
-NetlistFn = Callable[[Network, Path, str, PeParallel | None, float], Path]
+NetlistFn = Callable[[Network, Path, str, PeParallel | None, float, str], Path]
 TOP = "pcnn_net"
 #: Toolchains with no open-source flow here, and what to do instead.
 VENDOR = {"vivado": "Vivado", "quartus": "Quartus"}
@@ -107,7 +107,9 @@ def synthesize(
             report.seconds[name] = round(time.monotonic() - t0, 1)
             say(f"{name} done ({report.seconds[name]:.1f} s)")
 
-    verilog = step("ghdl --synth", lambda: netlist(net, workdir, TOP, parallel, timeout))
+    verilog = step(
+        "ghdl --synth", lambda: netlist(net, workdir, TOP, parallel, timeout, family.dsp_form)
+    )
     json_netlist, report.cells = step(
         f"yosys {family.synth}", lambda: run_yosys(verilog, TOP, family, workdir, timeout)
     )
@@ -120,6 +122,10 @@ def synthesize(
             f"{report.synthesised.dsp} multipliers do not fit the {board.resources.dsp} DSPs: "
             "mapped into LUTs instead"
         )
+        if family.dsp_form != "infer":  # instantiated DSP blocks: products inferred again
+            verilog = step(
+                "ghdl --synth", lambda: netlist(net, workdir, TOP, parallel, timeout, "infer")
+            )
         json_netlist, report.cells = step(
             f"yosys {family.synth_nodsp}",
             lambda: run_yosys(verilog, TOP, family, workdir, timeout, use_dsp=False),

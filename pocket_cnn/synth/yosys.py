@@ -78,6 +78,8 @@ class Family:
     placed: dict[str, str]  # resource key -> nextpnr BEL type in its utilisation
     ff_legalize: str = ""  # a pass between the two halves of the synth command (at split)
     split: str = ""  # the synth command's label where ff_legalize runs
+    #: the PEs' products as emitted for this family (pocket_cnn.emit.vhdl.DSP_FORMS)
+    dsp_form: str = "infer"
 
 
 ICE40 = Family(
@@ -104,6 +106,8 @@ ECP5 = Family(
     bram_cell="DP16KD",
     dsp_cell="MULT18X18D",
     placed={"lut": "TRELLIS_COMB", "ff": "TRELLIS_FF", "bram": "DP16KD", "dsp": "MULT18X18D"},
+    # yosys 0.23 maps products to MULT18X18D without the block's registers
+    dsp_form="ecp5",
 )
 #: Board toolchain -> family flow.
 FAMILIES = {"icestorm": ICE40, "trellis": ECP5}
