@@ -569,6 +569,9 @@ begin
       img := c <= to_signed(C_W - 1, C_CB);
       if C_S <= C_K then
         img := c_img = '1';
+        -- and whether it is past the image and its right pad: the sign of the register
+        -- cq(2) = c_nx - (W + D), no compare
+        cge := cq(2)(C_CB + 1) = '0';
       end if;
       t_c <= c;
       t_j <= j;
@@ -1015,6 +1018,18 @@ begin
       end if;
     end process;
 
+    -- simulation only (ghdl --synth --no-formal drops it): the check columns cq track
+    -- c_nx (cq(i) = c_nx + C_OFF(i)) where the decision reads them (windows not further
+    -- apart than wide)
+    p_cq_check : process (clk)
+    begin
+      if rising_edge(clk) then
+        for i in 0 to 5 loop
+          assert rst = '1' or C_S > C_K or cq(i) = resize(c_nx, C_CB + 2) + C_OFF(i)
+            report "pcnn_window: a check column left c_nx" severity failure;
+        end loop;
+      end if;
+    end process;
   end generate g_lines;
 
 end architecture rtl;
