@@ -23,9 +23,10 @@
 -- of the output with a finished accumulator waiting freezes every stage at once (one
 -- enable), so nothing is lost or duplicated.
 -- G_DSP = PCNN_DSP_ECP5 (ECP5 targets): a product that ends at its own register is an
--- ECP5 block (pcnn_mul_ecp5) whose output register is the product register and, folded,
--- whose input registers replace the last step register; same clocks, same latency. A
--- constant weight of 0 or a power of two stays a shift (no block), as yosys makes it.
+-- ECP5 block (pcnn_mul_ecp5) whose output register is the product register and, folded
+-- with weights in logic, whose input registers replace the step register; same clocks,
+-- same latency. A constant weight of 0 or a power of two stays a shift (no block), as
+-- yosys makes it.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -313,8 +314,8 @@ architecture rtl of pcnn_conv is
   signal ws                                     : wword_t;
   signal xs_valid, xs_first, xs_lastst, xs_last : std_logic;
   signal xs_og                                  : natural range 0 to C_NOG - 1;
-  -- what xs / ws take at the next enable (folded): ECP5 blocks take it into their own
-  -- input registers instead (G_DSP); xm_d / wq_d: what xm / wq take
+  -- what xs / ws take at the next enable (folded, weights in logic): ECP5 blocks take it
+  -- into their own input registers instead (G_DSP); xm_d / wq_d: what xm / wq take
   signal x_pre                                  : byte_arr_t(0 to C_NPROD - 1);
   signal xm_d                                   : byte_arr_t(0 to C_NPROD - 1);
   signal w_pre                                  : wword_t;
@@ -471,9 +472,6 @@ begin
           end if;
         end if;
       end process;
-
-      x_pre <= xm;
-      w_pre <= wq;
     end generate g_bram;
 
     g_logic : if not G_CFG.wrom_bram generate
@@ -630,26 +628,28 @@ begin
           end process;
         end generate g_infer;
 
-        -- the same product in an ECP5 block: folded, its input registers take what xs
-        -- and ws take (x_pre, w_pre); else the window and the constant weight enter it
-        -- directly. Every register moves with en: an entry the tags mark invalid is
-        -- never read.
+        -- the same product in an ECP5 block: folded with weights in logic, its input
+        -- registers take what xs and ws take (x_pre, w_pre); else the step registers
+        -- (after a block RAM, whose slow clock-to-out ends at them), or the window and the
+        -- constant weight, enter it directly. Every register moves with en: an entry the
+        -- tags mark invalid is never read.
         g_ecp5 : if G_DSP = PCNN_DSP_ECP5 and not w_trivial(j * C_NPROD + p) generate
-          constant C_B : natural := j * C_NPROD + p;
-          signal   xb  : std_logic_vector(7 downto 0);
-          signal   wb  : std_logic_vector(7 downto 0);
-          signal   x9  : std_logic_vector(8 downto 0);
-          signal   pq  : std_logic_vector(15 downto 0);
+          constant C_B  : natural := j * C_NPROD + p;
+          constant C_IR : boolean := C_FOLD and not G_CFG.wrom_bram;
+          signal   xb   : std_logic_vector(7 downto 0);
+          signal   wb   : std_logic_vector(7 downto 0);
+          signal   x9   : std_logic_vector(8 downto 0);
+          signal   pq   : std_logic_vector(15 downto 0);
         begin
-          xb <= x_pre(p) when C_FOLD else x_step(p);
-          wb <= w_pre(C_B * 8 + 7 downto C_B * 8) when C_FOLD else
+          xb <= x_pre(p) when C_IR else x_step(p);
+          wb <= w_pre(C_B * 8 + 7 downto C_B * 8) when C_IR else
             w_step(C_B * 8 + 7 downto C_B * 8);
           -- the input byte as a 9-bit signed value (int8 sign-extended, uint8 zero-extended)
           x9 <= (xb(7) and pcnn_sl(G_CFG.in_signed)) & xb;
 
           u_mul : entity pocket_cnn.pcnn_mul_ecp5
             generic map (
-              G_IN_REG => C_FOLD
+              G_IN_REG => C_IR
             )
             port map (
               clk => clk,

@@ -13,8 +13,7 @@
 --     device's DSPs go to the big ones), each as four quarter products (two weight bits
 --     each, one adder) that the lane's adder tree sums.
 --   G_DSP = PCNN_DSP_ECP5 (ECP5 targets, products not in logic): each product is an ECP5
---     block (pcnn_mul_ecp5) whose input registers replace the masked word and weight word
---     registers and whose output register is the product register: same latency.
+--     block (pcnn_mul_ecp5) whose output register is the product register: same latency.
 --   G_CFG.rq_digit > 0 (mult/exact requantisation): one serial requantiser instead of
 --     one per lane: a finished output group is copied to a holding bank, and each lane
 --     in turn is multiplied by its mantissa rq_digit bits per clock (shift-and-add, most
@@ -487,10 +486,8 @@ architecture rtl of pcnn_pe_mem is
   signal t1_og                                  : natural range 0 to C_NOG - 1;
   signal x1b                                    : mword_t;
   signal w1_q                                   : wword_t;
-  -- what x1b and w1_q take at the next enable (ECP5 blocks take it into their own input
-  -- registers instead, G_DSP)
+  -- what x1b takes at the next enable: the ring word, or the pad word on a pad tap
   signal x1b_d                                  : mword_t;
-  signal w1_d                                   : wword_t;
   signal u_valid, u_first, u_lastst, u_last     : std_logic;
   signal u_og                                   : natural range 0 to C_NOG - 1;
   signal p2                                     : prod_arr_t;
@@ -735,19 +732,15 @@ begin
         end if;
       end if;
     end process;
-
-    w1_d <= w0;
   end generate g_wbram;
 
   g_wlogic : if not G_CFG.wrom_bram generate
-    w1_d <= C_WROM(w_a1);
-
     p_wrom : process (clk)
     begin
       if rising_edge(clk) then
         if en = '1' then
           w_a1 <= r_wa;
-          w1_q <= w1_d;
+          w1_q <= C_WROM(w_a1);
         end if;
       end if;
     end process;
@@ -889,27 +882,29 @@ begin
         end generate g_term;
       end generate g_infer;
 
-      -- the same product in an ECP5 block: its input registers take what x1b and w1_q
-      -- take, its output register is the product register; every register moves with en
-      -- (an entry the tags mark invalid is never read)
+      -- the same product in an ECP5 block whose output register is the product register
+      -- (it moves with en: an entry the tags mark invalid is never read). Its operands
+      -- are the masked word and weight word registers: the ring and a weight ROM in block
+      -- RAM have a slow clock-to-out (5.8 ns on ECP5), which ends at those registers, not
+      -- at the block's input registers
       g_ecp5 : if G_DSP = PCNN_DSP_ECP5 and not G_CFG.mul_logic generate
         signal xb : std_logic_vector(7 downto 0);
         signal x9 : std_logic_vector(8 downto 0);
         signal pq : std_logic_vector(15 downto 0);
       begin
-        xb <= x1b_d(i * 8 + 7 downto i * 8);
+        xb <= x1b(i * 8 + 7 downto i * 8);
         -- the input byte as a 9-bit signed value (int8 sign-extended, uint8 zero-extended)
         x9 <= (xb(7) and pcnn_sl(G_CFG.in_signed)) & xb;
 
         u_mul : entity pocket_cnn.pcnn_mul_ecp5
           generic map (
-            G_IN_REG => true
+            G_IN_REG => false
           )
           port map (
             clk => clk,
             ce  => en,
             x   => x9,
-            w   => w1_d((j * C_PI + i) * 8 + 7 downto (j * C_PI + i) * 8),
+            w   => w1_q((j * C_PI + i) * 8 + 7 downto (j * C_PI + i) * 8),
             p   => pq
           );
 
