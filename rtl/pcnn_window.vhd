@@ -569,9 +569,6 @@ begin
       img := c <= to_signed(C_W - 1, C_CB);
       if C_S <= C_K then
         img := c_img = '1';
-        -- and whether it is past the image and its right pad: the sign of the register
-        -- cq(2) = c_nx - (W + D), no compare
-        cge := cq(2)(C_CB + 1) = '0';
       end if;
       t_c <= c;
       t_j <= j;
@@ -1019,8 +1016,8 @@ begin
     end process;
 
     -- simulation only (ghdl --synth --no-formal drops it): the check columns cq track
-    -- c_nx (cq(i) = c_nx + C_OFF(i)) where the decision reads them (windows not further
-    -- apart than wide)
+    -- c_nx (cq(i) = c_nx + C_OFF(i)) where the decision's flags read them (windows not
+    -- further apart than wide)
     p_cq_check : process (clk)
     begin
       if rising_edge(clk) then
