@@ -130,9 +130,12 @@ architecture rtl of pcnn_conv is
         return false;
       end if;
     end loop;
-    return C_V = 0 or C_V = -128 or C_V = 1 or C_V = -1 or C_V = 2 or C_V = -2 or
-           C_V = 4 or C_V = -4 or C_V = 8 or C_V = -8 or C_V = 16 or C_V = -16 or
-           C_V = 32 or C_V = -32 or C_V = 64 or C_V = -64;
+    for n in 0 to 7 loop
+      if C_V = 2 ** n or C_V = -(2 ** n) then
+        return true;
+      end if;
+    end loop;
+    return C_V = 0;
   end function;
 
   -- input byte of product slot p = i*PK + t at step s (-1: a padded slot, reads 0)
@@ -314,11 +317,9 @@ architecture rtl of pcnn_conv is
   signal ws                                     : wword_t;
   signal xs_valid, xs_first, xs_lastst, xs_last : std_logic;
   signal xs_og                                  : natural range 0 to C_NOG - 1;
-  -- what xs / ws take at the next enable (folded, weights in logic): ECP5 blocks take it
-  -- into their own input registers instead (G_DSP); xm_d / wq_d: what xm / wq take
-  signal x_pre                                  : byte_arr_t(0 to C_NPROD - 1);
+  -- what xm / wq take at the next enable (folded; with weights in logic the ECP5 blocks
+  -- take it into their own input registers instead, G_DSP)
   signal xm_d                                   : byte_arr_t(0 to C_NPROD - 1);
-  signal w_pre                                  : wword_t;
   signal wq_d                                   : wword_t;
   -- MAC pipeline tags: index 0 = product register, s = after tree stage s
   type sl_pipe_t is array (0 to C_NSTG) of std_logic;
@@ -486,8 +487,6 @@ begin
         end if;
       end process;
 
-      x_pre     <= xm_d;
-      w_pre     <= wq_d;
       xs        <= xm;
       ws        <= wq;
       xs_valid  <= x0_valid;
@@ -629,7 +628,7 @@ begin
         end generate g_infer;
 
         -- the same product in an ECP5 block: folded with weights in logic, its input
-        -- registers take what xs and ws take (x_pre, w_pre); else the step registers
+        -- registers take what xs and ws take (xm_d, wq_d); else the step registers
         -- (after a block RAM, whose slow clock-to-out ends at them), or the window and the
         -- constant weight, enter it directly. Every register moves with en: an entry the
         -- tags mark invalid is never read.
@@ -641,8 +640,8 @@ begin
           signal   x9   : std_logic_vector(8 downto 0);
           signal   pq   : std_logic_vector(15 downto 0);
         begin
-          xb <= x_pre(p) when C_IR else x_step(p);
-          wb <= w_pre(C_B * 8 + 7 downto C_B * 8) when C_IR else
+          xb <= xm_d(p) when C_IR else x_step(p);
+          wb <= wq_d(C_B * 8 + 7 downto C_B * 8) when C_IR else
             w_step(C_B * 8 + 7 downto C_B * 8);
           -- the input byte as a 9-bit signed value (int8 sign-extended, uint8 zero-extended)
           x9 <= (xb(7) and pcnn_sl(G_CFG.in_signed)) & xb;

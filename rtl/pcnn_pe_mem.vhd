@@ -486,8 +486,6 @@ architecture rtl of pcnn_pe_mem is
   signal t1_og                                  : natural range 0 to C_NOG - 1;
   signal x1b                                    : mword_t;
   signal w1_q                                   : wword_t;
-  -- what x1b takes at the next enable: the ring word, or the pad word on a pad tap
-  signal x1b_d                                  : mword_t;
   signal u_valid, u_first, u_lastst, u_last     : std_logic;
   signal u_og                                   : natural range 0 to C_NOG - 1;
   signal p2                                     : prod_arr_t;
@@ -746,11 +744,9 @@ begin
     end process;
   end generate g_wlogic;
 
-  -- the masked word (a pad tap reads the pad value)
-  x1b_d <= C_PAD_WORD when t1_mask = '1' else m1_q;
-
   -- MAC datapath: the masked word, then (products in g_po) the accumulator
   p_mac : process (clk)
+    variable xw   : mword_t;
     variable sa   : signed(C_ACC_W - 1 downto 0);
     variable sm   : sum_int_t;
     variable a_v  : std_logic;
@@ -786,7 +782,11 @@ begin
     if rising_edge(clk) then
       if en = '1' then
         if t1_valid = '1' then
-          x1b <= x1b_d;
+          xw := m1_q;
+          if t1_mask = '1' then
+            xw := C_PAD_WORD;
+          end if;
+          x1b <= xw;
         end if;
         -- the tree stages: stage 1 takes the products, stage s stage s - 1's nodes
         for st in 1 to C_TS loop
