@@ -387,22 +387,24 @@ architecture rtl of pcnn_pe_mem is
 
   -- the next value of a row count of the control (r_miss, w_left): one less for a row
   -- written (wd), plus this output row's constant step when the reader leaves it (rd);
-  -- both sums are formed and rd picks one (the reader's step is not on a carry chain)
+  -- the three changed values are summed from registers (the count, the reader's row)
+  -- and constants, and wd / rd (late: the input handshake, the reader's move) only pick
+  -- one, so no carry chain waits for them
   function row_count_next(cnt : signed; step : natural; wd, rd : std_logic)
     return signed is
-    variable inc, stay : signed(cnt'range);
+    variable up, up1, dn : signed(cnt'range);
   begin
-    inc := to_signed(step, cnt'length);
-    if wd = '1' then
-      stay := cnt - 1;
-      inc  := inc - 1;
-    else
-      stay := cnt;
+    up  := cnt + to_signed(step, cnt'length);
+    up1 := cnt + to_signed(step - 1, cnt'length);
+    dn  := cnt - 1;
+    if rd = '1' and wd = '1' then
+      return up1;
+    elsif rd = '1' then
+      return up;
+    elsif wd = '1' then
+      return dn;
     end if;
-    if rd = '1' then
-      return cnt + inc;
-    end if;
-    return stay;
+    return cnt;
   end function;
 
   subtype prod_int_t is integer range -2 ** 15 to 2 ** 15 - 1;
