@@ -438,6 +438,7 @@ architecture rtl of pcnn_pe_mem is
 
   -- writer: pixel hold, input group, column, rows written (global count)
   signal w_pix     : std_logic_vector(C_PI * C_NIG * 8 - 1 downto 0);
+  signal w_word    : mword_t;  -- the word written this clock: input group w_ig of w_pix
   signal w_ig      : natural range 0 to C_NIG - 1;
   signal w_x       : natural range 0 to C_W - 1;
   signal w_rows    : cnt_t;
@@ -604,11 +605,43 @@ begin
 
   w_room <= not w_left(C_CB - 1);
 
-  -- the input beat is written straight from s_data, one word per clock (the source holds
-  -- it until s_ready: AXI), and taken with its last word
+  -- the input beat is written one word per clock (the source holds it until s_ready:
+  -- AXI), and taken with its last word
   w_pix   <= std_logic_vector(resize(unsigned(s_data), w_pix'length));
   w_go    <= s_valid and w_room;
   s_ready <= s_ready_r;
+
+  -- one input group: the word is the beat
+  g_word1 : if C_NIG = 1 generate
+    w_word <= w_pix;
+  end generate g_word1;
+
+  -- several input groups: the first word straight from s_data; the others from a copy
+  -- of the beat taken with the first word and shifted down a word per word written, so
+  -- the ring's data port sees a choice of two, not a C_NIG-way multiplexer on w_ig
+  g_wordn : if C_NIG > 1 generate
+    signal w_rest  : std_logic_vector((C_NIG - 1) * C_MW - 1 downto 0) := (others => '0');
+    signal w_first : std_logic := '1';  -- w_ig = 0, a register
+  begin
+    w_word <= w_pix(C_MW - 1 downto 0) when w_first = '1' else w_rest(C_MW - 1 downto 0);
+
+    p_rest : process (clk)
+    begin
+      if rising_edge(clk) then
+        if w_go = '1' then
+          if w_first = '1' then
+            w_rest <= w_pix(w_pix'high downto C_MW);
+          else
+            w_rest <= std_logic_vector(shift_right(unsigned(w_rest), C_MW));
+          end if;
+          w_first <= pcnn_sl(w_ig = C_NIG - 1);
+        end if;
+        if rst = '1' then
+          w_first <= '1';
+        end if;
+      end if;
+    end process;
+  end generate g_wordn;
 
   w_addr <= ring_addr(w_rows, w_x, w_ig);
 
@@ -616,7 +649,7 @@ begin
   begin
     if rising_edge(clk) then
       if w_go = '1' then
-        ring_nrw(to_integer(w_addr)) <= w_pix((w_ig + 1) * C_MW - 1 downto w_ig * C_MW);
+        ring_nrw(to_integer(w_addr)) <= w_word;
       end if;
     end if;
   end process;
