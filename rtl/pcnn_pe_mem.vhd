@@ -611,15 +611,15 @@ begin
   w_go    <= s_valid and w_room;
   s_ready <= s_ready_r;
 
-  -- one input group: the word is the beat
-  g_word1 : if C_NIG = 1 generate
-    w_word <= w_pix;
-  end generate g_word1;
+  -- one or two input groups: the word picked by w_ig (a choice of two at most)
+  g_word2 : if C_NIG <= 2 generate
+    w_word <= w_pix((w_ig + 1) * C_MW - 1 downto w_ig * C_MW);
+  end generate g_word2;
 
-  -- several input groups: the first word straight from s_data; the others from a copy
-  -- of the beat taken with the first word and shifted down a word per word written, so
-  -- the ring's data port sees a choice of two, not a C_NIG-way multiplexer on w_ig
-  g_wordn : if C_NIG > 1 generate
+  -- more input groups: the first word straight from s_data; the others from a copy of
+  -- the beat taken with the first word and shifted down a word per word written, so the
+  -- ring's data port sees a choice of two, not a C_NIG-way multiplexer on w_ig
+  g_wordn : if C_NIG > 2 generate
     signal w_rest  : std_logic_vector((C_NIG - 1) * C_MW - 1 downto 0) := (others => '0');
     signal w_first : std_logic := '1';  -- w_ig = 0, a register
   begin

@@ -33,7 +33,8 @@ def test_lenet_conv2_rows_in_one_memory(tmp_path: Path) -> None:
     """LeNet's conv2 geometry (8 x 14 x 14, 5 x 5, pad 2) at 1,1m: 3 SB_RAM40_4K (the
     ring of 8 rows x 16 columns x 8 one-byte words: 2; 200 weight bytes: 1), no SB_MAC16
     (the iCE40 flow keeps products in LUTs), and a few hundred FFs instead of the
-    window's 1,600 (414 on 2026-12-05, 66 of them the gather's skid slice of 8 channels)."""
+    window's 1,600 (414 on 2026-12-05, 66 of them the gather's skid slice of 8 channels;
+    451 since 2026-12-06: 57 more hold the writer's shifted copy of the input beat)."""
     spec = NetSpec("rows8", (8, 14, 14), (LayerSpec(cout=1, kernel=5, pad=2),), False)
     net = build_network(spec, np.random.default_rng(0))
     par = resolve_parallel(net, "1,1m")
@@ -43,7 +44,7 @@ def test_lenet_conv2_rows_in_one_memory(tmp_path: Path) -> None:
     got = usage_from_cells(ICE40, cells)
     assert got.bram == 3, cells
     assert got.dsp == 0, cells
-    assert got.ff <= 450, cells
+    assert got.ff <= 470, cells
 
 
 def test_lenet_auto_setting_within_the_up5k(tmp_path: Path) -> None:
