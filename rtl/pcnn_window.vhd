@@ -150,6 +150,9 @@ architecture rtl of pcnn_window is
   type pixels_t is array (0 to C_R - 1) of pixel_t;
   subtype slot_t is unsigned(C_SB - 1 downto 0);
   type slots_t is array (0 to C_K - 1) of slot_t;
+  -- a slot as a one-hot word (bit s set for slot s)
+  subtype slot_oh_t is std_logic_vector(0 to C_R - 1);
+  type slots_oh_t is array (0 to C_K - 1) of slot_oh_t;
 
   -- (a + b) mod R for a in 0 .. R-1, b a constant
   function slot_add(a : slot_t; b : natural) return slot_t is
@@ -260,6 +263,18 @@ architecture rtl of pcnn_window is
     a := eh & signed(resize(x, C_XB));
     b := h & signed(resize(unsigned(c), C_XB));
     return pcnn_sl(a > b or (wr = '1' and a = b));
+  end function;
+
+  -- the slots as one-hot words
+  function slots_oh(a : slots_t) return slots_oh_t is
+    variable r : slots_oh_t;
+  begin
+    for ky in 0 to C_K - 1 loop
+      for sl in 0 to C_R - 1 loop
+        r(ky)(sl) := pcnn_sl(a(ky) = to_unsigned(sl, C_SB));
+      end loop;
+    end loop;
+    return r;
   end function;
 
   -- slots of the rows rl0 + ky (rows counted from slot 0 = row 0 of the first image)
@@ -437,7 +452,9 @@ begin
     -- token in flight (its column is at the memories' read registers q)
     signal b_valid, b_shift, b_emit, b_last : std_logic := '0';
     signal b_rok, b_cok                     : std_logic_vector(C_K - 1 downto 0) := (others => '0');
-    signal b_sel                            : slots_t := (others => (others => '0'));
+    -- the row slot each window row reads, one-hot: the window's new column is an AND-OR
+    -- of the slots' words (two LUT levels for up to eight slots, not a binary multiplexer)
+    signal b_sel                            : slots_oh_t := (others => (others => '0'));
     signal q                                : pixels_t := (others => (others => '0'));
     signal b_addr                           : unsigned(C_XB - 1 downto 0) := (others => '0');
     signal b_lor                            : signed(C_EB - 1 downto 0) := (others => '0');
@@ -750,6 +767,7 @@ begin
       variable mg_v  : std_logic;
       variable oy_v  : natural range 0 to C_HO - 1;
       variable lo    : natural;
+      variable px    : pixel_t;
     begin
       if rising_edge(clk) then
         iss := a_can = '1' and d_iss = '1';
@@ -766,7 +784,13 @@ begin
                 win(lo + C_PIX_W - 1 downto lo) <= win(lo + 2 * C_PIX_W - 1 downto lo + C_PIX_W);
               end loop;
               lo := (ky * C_K + C_K - 1) * C_PIX_W;
-              win(lo + C_PIX_W - 1 downto lo) <= q(to_integer(b_sel(ky)));
+              px := (others => '0');
+              for sl in 0 to C_R - 1 loop
+                if b_sel(ky)(sl) = '1' then
+                  px := px or q(sl);
+                end if;
+              end loop;
+              win(lo + C_PIX_W - 1 downto lo) <= px;
             end loop;
           end if;
           if b_emit = '1' then
@@ -799,9 +823,9 @@ begin
             end if;
           end if;
           if d_nxt = '1' then
-            b_sel <= nrs;
+            b_sel <= slots_oh(nrs);
           else
-            b_sel <= rs;
+            b_sel <= slots_oh(rs);
           end if;
         end if;
 
