@@ -149,7 +149,6 @@ architecture rtl of pcnn_window is
   subtype pixel_t is std_logic_vector(C_PIX_W - 1 downto 0);
   type pixels_t is array (0 to C_R - 1) of pixel_t;
   subtype slot_t is unsigned(C_SB - 1 downto 0);
-  type slots_t is array (0 to C_K - 1) of slot_t;
   -- a slot as a one-hot word (bit s set for slot s)
   subtype slot_oh_t is std_logic_vector(0 to C_R - 1);
   type slots_oh_t is array (0 to C_K - 1) of slot_oh_t;
@@ -265,24 +264,24 @@ architecture rtl of pcnn_window is
     return pcnn_sl(a > b or (wr = '1' and a = b));
   end function;
 
-  -- the slots as one-hot words
-  function slots_oh(a : slots_t) return slots_oh_t is
-    variable r : slots_oh_t;
+  -- one-hot slot a + b (mod R) for a constant b: a rotation, no logic
+  function slot_oh_add(a : slot_oh_t; b : natural) return slot_oh_t is
+    variable r : slot_oh_t;
   begin
-    for ky in 0 to C_K - 1 loop
-      for sl in 0 to C_R - 1 loop
-        r(ky)(sl) := pcnn_sl(a(ky) = to_unsigned(sl, C_SB));
-      end loop;
+    for sl in 0 to C_R - 1 loop
+      r((sl + b) mod C_R) := a(sl);
     end loop;
     return r;
   end function;
 
-  -- slots of the rows rl0 + ky (rows counted from slot 0 = row 0 of the first image)
-  function init_slots(rl0 : integer) return slots_t is
-    variable s : slots_t;
+  -- slots of the rows rl0 + ky (rows counted from slot 0 = row 0 of the first image),
+  -- one-hot
+  function init_slots(rl0 : integer) return slots_oh_t is
+    variable s : slots_oh_t;
   begin
     for ky in 0 to C_K - 1 loop
-      s(ky) := to_unsigned((rl0 + ky) mod C_R, C_SB);
+      s(ky)                     := (others => '0');
+      s(ky)((rl0 + ky) mod C_R) := '1';
     end loop;
     return s;
   end function;
@@ -302,8 +301,8 @@ architecture rtl of pcnn_window is
   -- the info of the next image's first output row (as the next row)
   constant C_NIW  : row_info_t := row_info(to_signed(-C_P, C_RB), true);
   constant C_CI0  : col_info_t := col_info(to_signed(-C_P, C_CB));
-  constant C_RS0  : slots_t    := init_slots(-C_P);
-  constant C_NRS0 : slots_t    := init_slots(next_rl0 + C_H * boolean'pos(C_NXT0));
+  constant C_RS0  : slots_oh_t := init_slots(-C_P);
+  constant C_NRS0 : slots_oh_t := init_slots(next_rl0 + C_H * boolean'pos(C_NXT0));
   -- nlor at reset: the next output row's first row needed (+ H: it is in the next image)
   constant C_NLOR0 : signed(C_EB downto 0) := resize(C_NI0.lor, C_EB + 1) + C_H * boolean'pos(C_HO = 1);
 
@@ -363,14 +362,14 @@ begin
     signal ox      : natural range 0 to C_WO - 1 := 0;
     signal col_lo  : signed(C_CB - 1 downto 0) := to_signed(-C_P, C_CB);
     signal rinfo   : row_info_t := C_RI0;
-    signal rs      : slots_t := C_RS0;
+    signal rs      : slots_oh_t := C_RS0;
     signal cinfo   : col_info_t := C_CI0;
     signal nrow_lo : signed(C_RB - 1 downto 0) := to_signed(next_rl0, C_RB);
     -- nrow_lo + S, kept beside it (no adder in front of the next row's row_info)
     signal nrow_ls : signed(C_RB - 1 downto 0) := to_signed(next_rl0 + C_S, C_RB);
     signal nwrap   : std_logic := '0';
     signal ninfo   : row_info_t := C_NI0;
-    signal nrs     : slots_t := C_NRS0;
+    signal nrs     : slots_oh_t := C_NRS0;
     -- sc: column (of the reader's output row) last shifted into the window register;
     -- mgood: the right-edge shifts of this row carried the next row's columns so far
     signal sc    : signed(C_CB - 1 downto 0) := to_signed(-1, C_CB);
@@ -452,8 +451,9 @@ begin
     -- token in flight (its column is at the memories' read registers q)
     signal b_valid, b_shift, b_emit, b_last : std_logic := '0';
     signal b_rok, b_cok                     : std_logic_vector(C_K - 1 downto 0) := (others => '0');
-    -- the row slot each window row reads, one-hot: the window's new column is an AND-OR
-    -- of the slots' words (two LUT levels for up to eight slots, not a binary multiplexer)
+    -- the row slot each window row reads, one-hot like rs / nrs: the window's new column
+    -- is an AND-OR of the slots' words (two LUT levels for up to eight slots, not a
+    -- binary multiplexer)
     signal b_sel                            : slots_oh_t := (others => (others => '0'));
     signal q                                : pixels_t := (others => (others => '0'));
     signal b_addr                           : unsigned(C_XB - 1 downto 0) := (others => '0');
@@ -823,9 +823,9 @@ begin
             end if;
           end if;
           if d_nxt = '1' then
-            b_sel <= slots_oh(nrs);
+            b_sel <= nrs;
           else
-            b_sel <= slots_oh(rs);
+            b_sel <= rs;
           end if;
         end if;
 
@@ -891,7 +891,7 @@ begin
                 ninfo <= C_NIW;
                 nlor  <= resize(C_NIW.lor, C_HB) + C_H;
                 for ky in 0 to C_K - 1 loop
-                  nrs(ky) <= slot_add(nrs(ky), C_ROFF);
+                  nrs(ky) <= slot_oh_add(nrs(ky), C_ROFF);
                 end loop;
               else
                 nrl_v := nrow_ls;
@@ -899,7 +899,7 @@ begin
                 ninfo <= row_info(nrow_ls, false);
                 nlor  <= resize(row_info(nrow_ls, false).lor, C_HB);
                 for ky in 0 to C_K - 1 loop
-                  nrs(ky) <= slot_add(nrs(ky), C_S);
+                  nrs(ky) <= slot_oh_add(nrs(ky), C_S);
                 end loop;
               end if;
               nrow_lo <= nrl_v;
