@@ -421,6 +421,19 @@ begin
     -- c_nx is an image column (c_nx <= W - 1), kept beside it: the read address is c_nx
     -- or the merge's c_nxm by a register, not by the decision's compares
     signal c_img   : std_logic := '1';
+    -- windows not further apart than wide (c_nx = sc + 1 always): c_nx = cinfo.chi (the
+    -- next shift completes the window) and sc = cinfo.chi (the window's columns are in)
+    -- as registers, so the decision does not wait for a comparator; each next value is
+    -- compared from registers and constants beside the decision, which only chooses
+    constant C_CHI0 : integer := C_K - 1 - C_P;  -- cinfo.chi at a row's start
+    signal c_at     : std_logic := pcnn_sl(C_CHI0 = 0);
+    signal s_at     : std_logic := pcnn_sl(C_CHI0 = -1);
+    -- c_at / s_at after a token: a shift without an emit (na), an emit inside the row
+    -- without / with a shift (e0 / e1: the window moves S on), a row change carrying the
+    -- merge without / with a shift (m0 / m1)
+    signal at_na                                    : std_logic;
+    signal at_ea0, at_eb0, at_ea1, at_eb1           : std_logic;
+    signal at_ma0, at_mb0, at_ma1, at_mb1           : std_logic;
 
     -- decision of this clock (from registers only): a token (shift a column in and/or
     -- emit the window), whether it reads the memories (at d_addr, rows of the next output
@@ -559,6 +572,22 @@ begin
     wen     <= s_valid and write_ok;
     ren     <= a_can and d_iss and d_read;
 
+    -- the next values of c_at / s_at, from registers and constants (C_S <= C_K)
+    p_at : process (all)
+      variable dl : signed(C_CB downto 0);  -- c_nx - cinfo.chi
+    begin
+      dl     := resize(c_nx, C_CB + 1) - resize(cinfo.chi, C_CB + 1);
+      at_na  <= pcnn_sl(dl = -1);
+      at_ea0 <= pcnn_sl(dl = C_S);
+      at_eb0 <= pcnn_sl(dl = C_S + 1);
+      at_ea1 <= pcnn_sl(dl = C_S - 1);
+      at_eb1 <= pcnn_sl(dl = C_S);
+      at_ma0 <= pcnn_sl(c_nx = to_signed(C_CHI0 + C_W + C_D, C_CB));
+      at_mb0 <= pcnn_sl(c_nx = to_signed(C_CHI0 + 1 + C_W + C_D, C_CB));
+      at_ma1 <= pcnn_sl(c_nx = to_signed(C_CHI0 - 1 + C_W + C_D, C_CB));
+      at_mb1 <= pcnn_sl(c_nx = to_signed(C_CHI0 + C_W + C_D, C_CB));
+    end process;
+
     -- Next token (from registers only).
     p_dec : process (all)
       variable c, j    : signed(C_CB - 1 downto 0);
@@ -609,7 +638,7 @@ begin
           d_iss  <= '1';
           d_emit <= '1';
         end if;
-      elsif sc = cinfo.chi then
+      elsif (C_S <= C_K and s_at = '1') or (C_S > C_K and sc = cinfo.chi) then
         -- the window's columns are in (or on their way): emit without a shift
         d_iss  <= '1';
         d_emit <= '1';
@@ -621,7 +650,7 @@ begin
         d_c1mm <= c1mm;
         d_cm  <= j;
         d_cge <= cge;
-        if c = cinfo.chi then
+        if (C_S <= C_K and c_at = '1') or (C_S > C_K and c = cinfo.chi) then
           d_emit <= '1';
         end if;
         if img then
@@ -869,10 +898,19 @@ begin
                 sc_v  := d_cm;
                 c1_v  := d_c1m;
                 c1m_v := d_c1mm;
+                if d_adv = '1' then
+                  c_at <= at_ma1;
+                  s_at <= at_mb1;
+                else
+                  c_at <= at_ma0;
+                  s_at <= at_mb0;
+                end if;
               else
                 sc_v  := to_signed(-1, C_CB);
                 c1_v  := to_signed(0, C_CB);
                 c1m_v := to_signed(-C_W - C_D, C_CB);
+                c_at  <= pcnn_sl(C_CHI0 = 0);
+                s_at  <= pcnn_sl(C_CHI0 = -1);
               end if;
               mg_v := '1';
               if oy = C_HO - 1 then
@@ -907,9 +945,19 @@ begin
             else
               ox   <= ox + 1;
               cl_v := col_lo + C_S;
+              if d_adv = '1' then
+                c_at <= at_ea1;
+                s_at <= at_eb1;
+              else
+                c_at <= at_ea0;
+                s_at <= at_eb0;
+              end if;
             end if;
             col_lo <= cl_v;
             cinfo  <= col_info(cl_v);
+          else
+            c_at <= at_na;
+            s_at <= c_at;
           end if;
           sc    <= sc_v;
           c_nx  <= c1_v;
@@ -1028,6 +1076,8 @@ begin
           nrs       <= C_NRS0;
           sc        <= to_signed(-1, C_CB);
           c_nx      <= to_signed(0, C_CB);
+          c_at      <= pcnn_sl(C_CHI0 = 0);
+          s_at      <= pcnn_sl(C_CHI0 = -1);
           c_nxm     <= to_signed(-C_W - C_D, C_CB);
           mgood     <= '1';
           b_valid   <= '0';
@@ -1049,6 +1099,10 @@ begin
           assert rst = '1' or C_S > C_K or cq(i) = resize(c_nx, C_CB + 2) + C_OFF(i)
             report "pcnn_window: a check column left c_nx" severity failure;
         end loop;
+        assert rst = '1' or C_S > C_K or (c_at = '1') = (c_nx = cinfo.chi)
+          report "pcnn_window: c_at left c_nx = cinfo.chi" severity failure;
+        assert rst = '1' or C_S > C_K or (s_at = '1') = (sc = cinfo.chi)
+          report "pcnn_window: s_at left sc = cinfo.chi" severity failure;
       end if;
     end process;
   end generate g_lines;
