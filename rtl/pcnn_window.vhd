@@ -361,6 +361,10 @@ begin
     signal oy      : natural range 0 to C_HO - 1 := 0;
     signal ox      : natural range 0 to C_WO - 1 := 0;
     signal col_lo  : signed(C_CB - 1 downto 0) := to_signed(-C_P, C_CB);
+    -- col_lo + S and its column info, kept beside them: the next window's info is a
+    -- register (no adder and comparators behind the decision on the way to cinfo)
+    signal col_ls  : signed(C_CB - 1 downto 0) := to_signed(C_S - C_P, C_CB);
+    signal cinfo_n : col_info_t := col_info(to_signed(C_S - C_P, C_CB));
     signal rinfo   : row_info_t := C_RI0;
     signal rs      : slots_oh_t := C_RS0;
     signal cinfo   : col_info_t := C_CI0;
@@ -736,7 +740,7 @@ begin
           jn := d_c1m;
           cl := col_lo;
           if d_emit = '1' then
-            cl := col_lo + C_S;
+            cl := col_ls;
           end if;
           h1 := rh;
           h2 := nh;
@@ -944,7 +948,7 @@ begin
               nrow_ls <= nrl_v + C_S;
             else
               ox   <= ox + 1;
-              cl_v := col_lo + C_S;
+              cl_v := col_ls;
               if d_adv = '1' then
                 c_at <= at_ea1;
                 s_at <= at_eb1;
@@ -954,7 +958,15 @@ begin
               end if;
             end if;
             col_lo <= cl_v;
-            cinfo  <= col_info(cl_v);
+            if ox = C_WO - 1 then
+              col_ls  <= to_signed(C_S - C_P, C_CB);
+              cinfo   <= C_CI0;
+              cinfo_n <= col_info(to_signed(C_S - C_P, C_CB));
+            else
+              col_ls  <= col_ls + C_S;
+              cinfo   <= cinfo_n;
+              cinfo_n <= col_info(col_ls + C_S);
+            end if;
           else
             c_at <= at_na;
             s_at <= c_at;
@@ -1066,6 +1078,8 @@ begin
           oy        <= 0;
           ox        <= 0;
           col_lo    <= to_signed(-C_P, C_CB);
+          col_ls    <= to_signed(C_S - C_P, C_CB);
+          cinfo_n   <= col_info(to_signed(C_S - C_P, C_CB));
           rinfo     <= C_RI0;
           rs        <= C_RS0;
           cinfo     <= C_CI0;
@@ -1103,6 +1117,9 @@ begin
           report "pcnn_window: c_at left c_nx = cinfo.chi" severity failure;
         assert rst = '1' or C_S > C_K or (s_at = '1') = (sc = cinfo.chi)
           report "pcnn_window: s_at left sc = cinfo.chi" severity failure;
+        assert rst = '1' or (col_ls = col_lo + C_S and cinfo = col_info(col_lo) and
+                             cinfo_n = col_info(col_ls))
+          report "pcnn_window: the column info left col_lo" severity failure;
       end if;
     end process;
   end generate g_lines;
