@@ -615,6 +615,10 @@ begin
         j   := col_lo - to_signed(C_W + C_D, C_CB);
       end if;
       cge := c >= to_signed(C_W + C_D, C_CB);  -- j >= 0, without the subtraction
+      -- windows not further apart than wide: j = c_nxm, so that is its sign bit
+      if C_S <= C_K then
+        cge := c_nxm(C_CB - 1) = '0';
+      end if;
       -- windows not further apart than wide: whether c is an image column is a register
       img := c <= to_signed(C_W - 1, C_CB);
       if C_S <= C_K then
@@ -1120,6 +1124,8 @@ begin
         assert rst = '1' or (col_ls = col_lo + C_S and cinfo = col_info(col_lo) and
                              cinfo_n = col_info(col_ls))
           report "pcnn_window: the column info left col_lo" severity failure;
+        assert rst = '1' or c_nxm = c_nx - to_signed(C_W + C_D, C_CB)
+          report "pcnn_window: c_nxm left c_nx - (W + D)" severity failure;
       end if;
     end process;
   end generate g_lines;
