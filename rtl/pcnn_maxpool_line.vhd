@@ -12,9 +12,12 @@
 -- LUT RAM or flip-flops where it is short, and the compare starts at a register either
 -- way. Only with one output column can that read meet the write of the clock before it
 -- (the row wraps onto the column just written): then the written pixel is forwarded.
--- The input passes a skid slice (pcnn_skid): s_ready is a register, so the block in
--- front does not see this one's ready (which follows the next block's).
--- One pixel per clock whenever m_ready is high.
+-- A finished window maximum moves from h into the output register the clock after its
+-- last pixel (h is free for the next pixel then), so the results held are at most two
+-- (h and the output register) and s_ready is a register: whether fewer than two are
+-- held after this clock. The pixel goes into the compare straight from s_data (no
+-- input slice, no multiplexer in front of the comparator), and the block in front does
+-- not see this one's m_ready. One pixel per clock whenever m_ready is high.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -71,41 +74,32 @@ architecture rtl of pcnn_maxpool_line is
   -- ox after this clock (the line's read address)
   signal ox_nxt : natural range 0 to C_WO - 1;
 
-  -- maximum so far of the window (its rows above and its current row); the output
+  -- maximum so far of the window (its rows above and its current row)
   signal h     : pixel_t := (others => '0');
   signal above : pixel_t;        -- maximum of the window rows above: line(ox)
   signal cand  : pixel_t;        -- h after this pixel
   signal wen   : std_logic;      -- the line takes cand at ox
   signal fin   : std_logic;      -- cand is the window's maximum
 
-  -- the input after the skid slice
-  signal k_valid   : std_logic;
-  signal k_data    : std_logic_vector(C_PIX_W - 1 downto 0);
-  signal take      : std_logic;
-  signal ready     : std_logic;
-  signal m_valid_r : std_logic := '0';
-  signal m_last_r  : std_logic := '0';
+  -- the input
+  signal take  : std_logic;
+  signal rdy   : std_logic := '1';
+  -- h holds a finished maximum (hv, h_last: of the image's last window) not yet in the
+  -- output register o (ov: it holds one, o_last); mv: h moves into o this clock
+  signal hv     : std_logic := '0';
+  signal h_last : std_logic := '0';
+  signal ov     : std_logic := '0';
+  signal o_last : std_logic := '0';
+  signal o      : pixel_t := (others => '0');
+  signal mv     : std_logic;
 begin
 
-  u_skid : entity pocket_cnn.pcnn_skid
-    generic map (G_WIDTH => C_PIX_W)
-    port map (
-      clk     => clk,
-      rst     => rst,
-      s_valid => s_valid,
-      s_ready => s_ready,
-      s_data  => s_data,
-      m_valid => k_valid,
-      m_ready => ready,
-      m_data  => k_data
-    );
-
-  ready   <= (not m_valid_r) or m_ready;
-  take    <= k_valid and ready;
-  m_valid <= m_valid_r;
-  m_last  <= m_last_r;
-  -- h holds the result until it is taken (no pixel is taken meanwhile)
-  m_data  <= h;
+  s_ready <= rdy;
+  take    <= s_valid and rdy;
+  mv      <= hv and ((not ov) or m_ready);
+  m_valid <= ov;
+  m_last  <= o_last;
+  m_data  <= o;
 
   -- one compare per channel: the pixel against h inside a window row, against the rows
   -- above (the line) at its first column, alone at the window's first pixel
@@ -119,8 +113,8 @@ begin
     end if;
     for c in 0 to G_CHANNELS - 1 loop
       if (px = 0 and py = 0) or
-         signed(k_data(c * 8 + 7 downto c * 8)) > signed(base(c * 8 + 7 downto c * 8)) then
-        cand(c * 8 + 7 downto c * 8) <= k_data(c * 8 + 7 downto c * 8);
+         signed(s_data(c * 8 + 7 downto c * 8)) > signed(base(c * 8 + 7 downto c * 8)) then
+        cand(c * 8 + 7 downto c * 8) <= s_data(c * 8 + 7 downto c * 8);
       else
         cand(c * 8 + 7 downto c * 8) <= base(c * 8 + 7 downto c * 8);
       end if;
@@ -188,18 +182,28 @@ begin
   end process;
 
   p_main : process (clk)
+    variable hv_v, ov_v : std_logic;
   begin
     if rising_edge(clk) then
+      -- the output register: read, then refilled from h
+      ov_v := ov;
       if m_ready = '1' then
-        m_valid_r <= '0';
+        ov_v := '0';
+      end if;
+      hv_v := hv;
+      if mv = '1' then
+        o      <= h;
+        o_last <= h_last;
+        ov_v   := '1';
+        hv_v   := '0';
       end if;
       if take = '1' then
         h <= cand;
         if fin = '1' then
-          m_valid_r <= '1';
-          m_last_r  <= '0';
+          hv_v   := '1';
+          h_last <= '0';
           if ox = C_WO - 1 and oy = C_HO - 1 then
-            m_last_r <= '1';
+            h_last <= '1';
           end if;
         end if;
 
@@ -248,17 +252,24 @@ begin
           end if;
         end if;
       end if;
+      ov  <= ov_v;
+      hv  <= hv_v;
+      -- a pixel may come next clock if h may then be overwritten: it holds no result,
+      -- or its result moves on (the output register is free)
+      rdy <= not (hv_v and ov_v);
       if rst = '1' then
-        x         <= 0;
-        y         <= 0;
-        px        <= 0;
-        py        <= 0;
-        ox        <= 0;
-        oy        <= 0;
-        xin       <= '1';
-        yin       <= '1';
-        m_valid_r <= '0';
-        m_last_r  <= '0';
+        x      <= 0;
+        y      <= 0;
+        px     <= 0;
+        py     <= 0;
+        ox     <= 0;
+        oy     <= 0;
+        xin    <= '1';
+        yin    <= '1';
+        hv     <= '0';
+        ov     <= '0';
+        o_last <= '0';
+        rdy    <= '1';
       end if;
     end if;
   end process;

@@ -334,7 +334,6 @@ def network_blocks(net: Network, par: Sequence[Triple], banked: bool | None = No
             pass  # the max-pool runs in the PE's serial requantiser
         elif st.pool is not None and st.pool.stride >= st.pool.kernel:
             _, ho, wo = st.conv_shape
-            blocks.append(Skid())  # pcnn_maxpool_line's input skid slice
             blocks.append(MaxPoolLine(ho, wo, st.pool.kernel, st.pool.stride))
         elif st.pool is not None:
             co, ho, wo = st.conv_shape
