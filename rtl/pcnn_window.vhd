@@ -301,6 +301,8 @@ architecture rtl of pcnn_window is
   -- the info of the next image's first output row (as the next row)
   constant C_NIW  : row_info_t := row_info(to_signed(-C_P, C_RB), true);
   constant C_CI0  : col_info_t := col_info(to_signed(-C_P, C_CB));
+  -- the info of a row's second window (col_lo = S - P)
+  constant C_CI1  : col_info_t := col_info(to_signed(C_S - C_P, C_CB));
   constant C_RS0  : slots_oh_t := init_slots(-C_P);
   constant C_NRS0 : slots_oh_t := init_slots(next_rl0 + C_H * boolean'pos(C_NXT0));
   -- nlor at reset: the next output row's first row needed (+ H: it is in the next image)
@@ -364,7 +366,7 @@ begin
     -- col_lo + S and its column info, kept beside them: the next window's info is a
     -- register (no adder and comparators behind the decision on the way to cinfo)
     signal col_ls  : signed(C_CB - 1 downto 0) := to_signed(C_S - C_P, C_CB);
-    signal cinfo_n : col_info_t := col_info(to_signed(C_S - C_P, C_CB));
+    signal cinfo_n : col_info_t := C_CI1;
     signal rinfo   : row_info_t := C_RI0;
     signal rs      : slots_oh_t := C_RS0;
     signal cinfo   : col_info_t := C_CI0;
@@ -430,14 +432,17 @@ begin
     -- as registers, so the decision does not wait for a comparator; each next value is
     -- compared from registers and constants beside the decision, which only chooses
     constant C_CHI0 : integer := C_K - 1 - C_P;  -- cinfo.chi at a row's start
-    signal c_at     : std_logic := pcnn_sl(C_CHI0 = 0);
-    signal s_at     : std_logic := pcnn_sl(C_CHI0 = -1);
+    -- c_at / s_at at a row's start afresh (c_nx = 0)
+    constant C_CAT0 : std_logic := pcnn_sl(C_CHI0 = 0);
+    constant C_SAT0 : std_logic := pcnn_sl(C_CHI0 = -1);
+    signal c_at     : std_logic := C_CAT0;
+    signal s_at     : std_logic := C_SAT0;
     -- c_at / s_at after a token: a shift without an emit (na), an emit inside the row
     -- without / with a shift (e0 / e1: the window moves S on), a row change carrying the
     -- merge without / with a shift (m0 / m1)
-    signal at_na                                    : std_logic;
-    signal at_ea0, at_eb0, at_ea1, at_eb1           : std_logic;
-    signal at_ma0, at_mb0, at_ma1, at_mb1           : std_logic;
+    signal at_na                          : std_logic;
+    signal at_ea0, at_eb0, at_ea1, at_eb1 : std_logic;
+    signal at_ma0, at_mb0, at_ma1, at_mb1 : std_logic;
 
     -- decision of this clock (from registers only): a token (shift a column in and/or
     -- emit the window), whether it reads the memories (at d_addr, rows of the next output
@@ -917,8 +922,8 @@ begin
                 sc_v  := to_signed(-1, C_CB);
                 c1_v  := to_signed(0, C_CB);
                 c1m_v := to_signed(-C_W - C_D, C_CB);
-                c_at  <= pcnn_sl(C_CHI0 = 0);
-                s_at  <= pcnn_sl(C_CHI0 = -1);
+                c_at  <= C_CAT0;
+                s_at  <= C_SAT0;
               end if;
               mg_v := '1';
               if oy = C_HO - 1 then
@@ -965,7 +970,7 @@ begin
             if ox = C_WO - 1 then
               col_ls  <= to_signed(C_S - C_P, C_CB);
               cinfo   <= C_CI0;
-              cinfo_n <= col_info(to_signed(C_S - C_P, C_CB));
+              cinfo_n <= C_CI1;
             else
               col_ls  <= col_ls + C_S;
               cinfo   <= cinfo_n;
@@ -1083,7 +1088,7 @@ begin
           ox        <= 0;
           col_lo    <= to_signed(-C_P, C_CB);
           col_ls    <= to_signed(C_S - C_P, C_CB);
-          cinfo_n   <= col_info(to_signed(C_S - C_P, C_CB));
+          cinfo_n   <= C_CI1;
           rinfo     <= C_RI0;
           rs        <= C_RS0;
           cinfo     <= C_CI0;
@@ -1094,8 +1099,8 @@ begin
           nrs       <= C_NRS0;
           sc        <= to_signed(-1, C_CB);
           c_nx      <= to_signed(0, C_CB);
-          c_at      <= pcnn_sl(C_CHI0 = 0);
-          s_at      <= pcnn_sl(C_CHI0 = -1);
+          c_at      <= C_CAT0;
+          s_at      <= C_SAT0;
           c_nxm     <= to_signed(-C_W - C_D, C_CB);
           mgood     <= '1';
           b_valid   <= '0';
