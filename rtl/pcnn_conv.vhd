@@ -15,18 +15,22 @@
 -- at a registered address into a registered word as a memory (G_CFG.wrom_bram: the form
 -- yosys maps to block RAM), or a multiplexer of constants in logic, registered with the
 -- step's bytes.
--- Pipeline: [step register: input bytes, weight word [-> one more register after a block
--- RAM]] -> product registers (9 x 8 bit
--- signed products; constant-weight products also take the first adder level) -> adder
--- tree (a register every 2 levels) -> accumulator (bias on the first step of an output
--- group, else the partial sum) -> requantise/activate into the output byte(s). A stall
--- of the output with a finished accumulator waiting freezes every stage at once (one
--- enable), so nothing is lost or duplicated.
+-- Pipeline: [step register: input bytes, weight word -> operand register (a copy: after
+-- a block RAM it ends the RAM's slow clock-to-out; with weights in logic an ECP5 block's
+-- input registers, or with G_DSP = PCNN_DSP_LOGIC two half products per product)] ->
+-- product registers (9 x 8 bit signed products; constant-weight products also take the
+-- first adder level) -> adder tree (a register every 2 levels) -> accumulator (bias on
+-- the first step of an output group, else the partial sum) -> requantise/activate into
+-- the output byte(s). A stall of the output with a finished accumulator waiting freezes
+-- every stage at once (one enable), so nothing is lost or duplicated.
 -- G_DSP = PCNN_DSP_ECP5 (ECP5 targets): a product that ends at its own register is an
 -- ECP5 block (pcnn_mul_ecp5) whose output register is the product register and, folded
--- with weights in logic, whose input registers replace the step register; same clocks,
--- same latency. A constant weight of 0 or a power of two stays a shift (no block), as
--- yosys makes it.
+-- with weights in logic, whose input registers are the operand register (the step
+-- register in the fabric feeds them); same clocks, same latency. A constant weight of 0
+-- or a power of two stays a shift (no block), as yosys makes it.
+-- G_DSP = PCNN_DSP_LOGIC (iCE40: products in LUTs): folded with weights in logic, the
+-- operand register holds x * w(3:0) and x * w(7:4) per product, the product register
+-- their sum (an 8 x 8 product in one clock was the UP5K's slowest path).
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -42,7 +46,7 @@ entity pcnn_conv is
     G_MULT    : pcnn_int_array_t := (0 => 1); -- Cout requant mantissas (mult, exact)
     G_MSHIFT  : pcnn_int_array_t := (0 => 0); -- Cout requant shifts (mult, exact)
     G_TABLE   : pcnn_int_array_t := (0 => 0); -- 256 output bytes of act table, index y + 128
-    G_DSP     : pcnn_dsp_t := PCNN_DSP_INFER   -- products: inferred, or ECP5 blocks
+    G_DSP     : pcnn_dsp_t := PCNN_DSP_INFER   -- products: inferred, ECP5 blocks or logic
   );
   port (
     -- clock, synchronous reset (active high)
@@ -76,8 +80,10 @@ architecture rtl of pcnn_conv is
   constant C_NW    : positive := C_NOG * C_NS;  -- weight words = clocks per window
   -- folded: several clocks per window; every folded PE has a step register (after the
   -- step multiplexer, the block-RAM read or the output group's constant-multiplexer
-  -- weight word), so the multipliers start at registers
+  -- weight word) and an operand register, so the multipliers start at registers
   constant C_FOLD  : boolean  := C_NW > 1;
+  -- the products of a folded conv with its weights in logic as two half products
+  constant C_HALF  : boolean  := C_FOLD and G_DSP = PCNN_DSP_LOGIC and not G_CFG.wrom_bram;
   constant C_ACC_W : positive := pcnn_max(G_CFG.acc_bits, 2);
   constant C_NPROD : positive := C_PI * C_PK;   -- products per output channel and step
   constant C_WW    : positive := C_PO * C_NPROD * 8; -- bits of a weight word
@@ -311,14 +317,13 @@ architecture rtl of pcnn_conv is
   signal wq                                     : wword_t;
   signal x0_valid, x0_first, x0_lastst, x0_last : std_logic;
   signal x0_og                                  : natural range 0 to C_NOG - 1;
-  -- what the products read: the step register, or (block RAM) one more register after it
-  -- (a block RAM's clock-to-out is slow: 5.6 ns on ECP5)
+  -- what the products read: the operand register after the step register (after a
+  -- block RAM it ends the RAM's slow clock-to-out: 5.6 ns on ECP5)
   signal xs                                     : byte_arr_t(0 to C_NPROD - 1);
   signal ws                                     : wword_t;
   signal xs_valid, xs_first, xs_lastst, xs_last : std_logic;
   signal xs_og                                  : natural range 0 to C_NOG - 1;
-  -- what xm / wq take at the next enable (folded; with weights in logic the ECP5 blocks
-  -- take it into their own input registers instead, G_DSP)
+  -- what xm / wq take at the next enable (folded)
   signal xm_d                                   : byte_arr_t(0 to C_NPROD - 1);
   signal wq_d                                   : wword_t;
   -- MAC pipeline tags: index 0 = product register, s = after tree stage s
@@ -455,24 +460,6 @@ begin
           end if;
         end if;
       end process;
-
-      p_wreg : process (clk)
-      begin
-        if rising_edge(clk) then
-          if en = '1' then
-            xs        <= xm;
-            ws        <= wq;
-            xs_valid  <= x0_valid;
-            xs_first  <= x0_first;
-            xs_lastst <= x0_lastst;
-            xs_og     <= x0_og;
-            xs_last   <= x0_last;
-          end if;
-          if rst = '1' then
-            xs_valid <= '0';
-          end if;
-        end if;
-      end process;
     end generate g_bram;
 
     g_logic : if not G_CFG.wrom_bram generate
@@ -486,15 +473,27 @@ begin
           end if;
         end if;
       end process;
-
-      xs        <= xm;
-      ws        <= wq;
-      xs_valid  <= x0_valid;
-      xs_first  <= x0_first;
-      xs_lastst <= x0_lastst;
-      xs_og     <= x0_og;
-      xs_last   <= x0_last;
     end generate g_logic;
+
+    -- operand register: a copy of the step register (bytes a half-product or ECP5-block
+    -- product does not read are left to synthesis to drop)
+    p_opnd : process (clk)
+    begin
+      if rising_edge(clk) then
+        if en = '1' then
+          xs        <= xm;
+          ws        <= wq;
+          xs_valid  <= x0_valid;
+          xs_first  <= x0_first;
+          xs_lastst <= x0_lastst;
+          xs_og     <= x0_og;
+          xs_last   <= x0_last;
+        end if;
+        if rst = '1' then
+          xs_valid <= '0';
+        end if;
+      end if;
+    end process;
 
   end generate g_step;
 
@@ -615,7 +614,8 @@ begin
     g_po : for j in 0 to C_PO - 1 generate
       g_pp : for p in 0 to C_NPROD - 1 generate
 
-        g_infer : if G_DSP = PCNN_DSP_INFER or w_trivial(j * C_NPROD + p) generate
+        g_infer : if (G_DSP /= PCNN_DSP_ECP5 and not C_HALF) or w_trivial(j * C_NPROD + p)
+        generate
           -- product p of output channel j of the step, into its own register
           p_prod : process (clk)
           begin
@@ -627,11 +627,45 @@ begin
           end process;
         end generate g_infer;
 
+        -- the same product as two half products (operand register stage) and their sum
+        g_half : if C_HALF and not w_trivial(j * C_NPROD + p) generate
+          constant C_B : natural := j * C_NPROD + p;
+          -- x * w(3:0) (w's low nibble unsigned) and x * w(7:4) (high nibble signed)
+          signal hl : integer range -128 * 15 to 255 * 15;
+          signal hh : integer range -255 * 8 to 255 * 7;
+        begin
+
+          p_half : process (clk)
+            variable xv : x_int_t;
+          begin
+            if rising_edge(clk) then
+              if en = '1' then
+                xv := to_integer(unsigned(xm(p)));
+                if G_CFG.in_signed and xm(p)(7) = '1' then
+                  xv := xv - 256;
+                end if;
+                hl <= xv * to_integer(unsigned(wq(C_B * 8 + 3 downto C_B * 8)));
+                hh <= xv * to_integer(signed(wq(C_B * 8 + 7 downto C_B * 8 + 4)));
+              end if;
+            end if;
+          end process;
+
+          p_prod : process (clk)
+          begin
+            if rising_edge(clk) then
+              if en = '1' and xs_valid = '1' then
+                prq(C_B) <= hh * 16 + hl;
+              end if;
+            end if;
+          end process;
+
+        end generate g_half;
+
         -- the same product in an ECP5 block: folded with weights in logic, its input
-        -- registers take what xs and ws take (xm_d, wq_d); else the step registers
-        -- (after a block RAM, whose slow clock-to-out ends at them), or the window and the
-        -- constant weight, enter it directly. Every register moves with en: an entry the
-        -- tags mark invalid is never read.
+        -- registers are the operand register and take the step register (xm, wq); else
+        -- the operand register (after a block RAM, whose slow clock-to-out ends at it),
+        -- or the window and the constant weight, enter it directly. Every register moves
+        -- with en: an entry the tags mark invalid is never read.
         g_ecp5 : if G_DSP = PCNN_DSP_ECP5 and not w_trivial(j * C_NPROD + p) generate
           constant C_B  : natural := j * C_NPROD + p;
           constant C_IR : boolean := C_FOLD and not G_CFG.wrom_bram;
@@ -640,8 +674,8 @@ begin
           signal   x9   : std_logic_vector(8 downto 0);
           signal   pq   : std_logic_vector(15 downto 0);
         begin
-          xb <= xm_d(p) when C_IR else x_step(p);
-          wb <= wq_d(C_B * 8 + 7 downto C_B * 8) when C_IR else
+          xb <= xm(p) when C_IR else x_step(p);
+          wb <= wq(C_B * 8 + 7 downto C_B * 8) when C_IR else
             w_step(C_B * 8 + 7 downto C_B * 8);
           -- the input byte as a 9-bit signed value (int8 sign-extended, uint8 zero-extended)
           x9 <= (xb(7) and pcnn_sl(G_CFG.in_signed)) & xb;

@@ -22,7 +22,7 @@ entity pcnn_pe is
     G_MULT    : pcnn_int_array_t := (0 => 1); -- Cout requant mantissas (mult, exact)
     G_MSHIFT  : pcnn_int_array_t := (0 => 0); -- Cout requant shifts (mult, exact)
     G_TABLE   : pcnn_int_array_t := (0 => 0); -- 256 output bytes of act table, index y + 128
-    G_DSP     : pcnn_dsp_t := PCNN_DSP_INFER   -- products: inferred, or ECP5 blocks
+    G_DSP     : pcnn_dsp_t := PCNN_DSP_INFER   -- products: inferred, ECP5 blocks or logic
   );
   port (
     -- clock, synchronous reset (active high)

@@ -53,7 +53,7 @@ entity pcnn_pe_mem is
     G_MULT    : pcnn_int_array_t := (0 => 1); -- Cout requant mantissas (mult, exact)
     G_MSHIFT  : pcnn_int_array_t := (0 => 0); -- Cout requant shifts (mult, exact)
     G_TABLE   : pcnn_int_array_t := (0 => 0); -- 256 output bytes of act table, index y + 128
-    G_DSP     : pcnn_dsp_t := PCNN_DSP_INFER   -- products: inferred, or ECP5 blocks
+    G_DSP     : pcnn_dsp_t := PCNN_DSP_INFER   -- products: inferred, ECP5 blocks or logic
   );
   port (
     -- clock, synchronous reset (active high)
@@ -902,7 +902,7 @@ begin
   g_po : for j in 0 to C_PO - 1 generate
     g_pi : for i in 0 to C_PI - 1 generate
       -- one process per term (products in logic: four quarter products each)
-      g_infer : if G_DSP = PCNN_DSP_INFER or G_CFG.mul_logic generate
+      g_infer : if G_DSP /= PCNN_DSP_ECP5 or G_CFG.mul_logic generate
         g_term : for h in 0 to C_NH - 1 generate
           p_prod : process (clk)
             variable wb : std_logic_vector(7 downto 0);

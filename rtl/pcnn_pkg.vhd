@@ -23,9 +23,11 @@ package pcnn_pkg is
   type pcnn_requant_t is (PCNN_RQ_SHIFT, PCNN_RQ_MULT, PCNN_RQ_EXACT);
 
   -- Where the products of a PE come from: infer = a VHDL product and a register, left to
-  -- yosys (SB_MAC16, MULT18X18D or LUTs); ecp5 = an ECP5 MULT18X18D instantiated with its
-  -- own registers (pcnn_mul_ecp5), same latency: for the ECP5 targets only.
-  type pcnn_dsp_t is (PCNN_DSP_INFER, PCNN_DSP_ECP5);
+  -- the synthesis tool (SB_MAC16, MULT18X18D, DSP48 or LUTs); ecp5 = an ECP5 MULT18X18D
+  -- instantiated with its own registers (pcnn_mul_ecp5): for the ECP5 targets only;
+  -- logic = products in LUTs, a folded conv's (weights in logic) as two registered half
+  -- products (the iCE40 flow, which maps no DSPs). Same clocks and latency in every form.
+  type pcnn_dsp_t is (PCNN_DSP_INFER, PCNN_DSP_ECP5, PCNN_DSP_LOGIC);
 
   -- Configuration of one processing element (conv -> requant -> act -> [max-pool]).
   type pcnn_pe_cfg_t is record

@@ -6,13 +6,14 @@ form, rtl/pcnn_mul_ecp5.vhd).
   (the blocks' registers replace registers of the same stage: the cycle model holds):
   unfolded and folded register-form PEs (weights in logic and in block RAM), the memory
   form, uint8 inputs (an onnxruntime-quantized model), with input gaps and output
-  backpressure;
+  backpressure; the same for the logic form (``dsp="logic"``, the iCE40 flow's: a folded
+  conv's products as two registered half products);
 - ``ghdl --synth`` -> yosys ``synth_ecp5`` keeps every block with its registers set as
   text parameters (GHDL writes a black box's strings as bit vectors:
   :func:`fix_cell_strings`), a constant weight of 0 or a power of two takes no block,
   and the GHDL stub module of the block is dropped;
-- the ECP5 flow of ``pocket-cnn synth`` emits this form, the other families the
-  inferred one; ``pocket-cnn generate --dsp ecp5`` writes it on request.
+- the ECP5 flow of ``pocket-cnn synth`` emits this form, the iCE40 flow the logic form, the
+  other families the inferred one; ``pocket-cnn generate --dsp ecp5`` writes it on request.
 """
 
 from __future__ import annotations
@@ -74,20 +75,22 @@ def test_ghdl_equals_reference(name: str, folding: str, stall: int) -> None:
         dsp: simulate_images(
             net, x, parallel=par, chunk=n, stall_in=stall, stall_out=stall, dsp=dsp
         )
-        for dsp in ("infer", "ecp5")
+        for dsp in ("infer", "ecp5", "logic")
     }
-    ecp5 = runs["ecp5"]
-    assert ecp5.bad_images == 0, ecp5.first_mismatch()
+    for dsp in ("infer", "ecp5", "logic"):
+        assert runs[dsp].bad_images == 0, (dsp, runs[dsp].first_mismatch())
     if not stall:
         infer = [c for r in runs["infer"].results for c in r.cycles]
-        assert [c for r in ecp5.results for c in r.cycles] == infer
+        for dsp in ("ecp5", "logic"):
+            assert [c for r in runs[dsp].results for c in r.cycles] == infer, dsp
 
 
 def test_emit_form() -> None:
     net = build("conv_3x1_1x1_max_2x2")
     par = resolve_parallel(net, "1,4;4,1")
-    assert context(net, "pcnn_net", par, dsp="ecp5")["dsp_ecp5"] is True
-    assert context(net, "pcnn_net", par)["dsp_ecp5"] is False
+    assert context(net, "pcnn_net", par, dsp="ecp5")["dsp_form"] == "PCNN_DSP_ECP5"
+    assert context(net, "pcnn_net", par, dsp="logic")["dsp_form"] == "PCNN_DSP_LOGIC"
+    assert context(net, "pcnn_net", par)["dsp_form"] == ""
     with pytest.raises(ModelError, match="unknown product form"):
         context(net, "pcnn_net", par, dsp="dsp48")
 
@@ -102,7 +105,7 @@ def test_cli_generate(tmp_path: Path, args: list[str], blocks: int) -> None:
 
 def test_family_forms() -> None:
     assert ECP5.dsp_form == "ecp5"
-    assert ICE40.dsp_form == "infer"
+    assert ICE40.dsp_form == "logic"
 
 
 GHDL_BLOCK = """\

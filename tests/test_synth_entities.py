@@ -217,6 +217,15 @@ def test_synth_ecp5_blocks(tmp_path: Path, name: str) -> None:
     assert "MULT18X18D #(" in netlist
 
 
+@pytest.mark.parametrize("name", ["conv_partial_k5_leaky", "pe_mem_k5_p2_pool2"])
+def test_synth_logic_form(tmp_path: Path, name: str) -> None:
+    """The logic form (iCE40 flow): a folded conv's products as two half products."""
+    entity, cfg = ECP5_SETS[name]
+    top = _wrapper(tmp_path / "synth_top.vhd", entity, cfg, seed=4, dsp="PCNN_DSP_LOGIC")
+    netlist = _synth(tmp_path, "synth_top", [top], [])
+    assert "MULT18X18D" not in netlist
+
+
 def test_synth_pe_mem(tmp_path: Path) -> None:
     cfg = _cfg(kernel=4, pad=0, height=4, width=4, par_in=2, par_out=2, mem_form="true")
     top = _wrapper(tmp_path / "synth_top.vhd", "pcnn_pe_mem", cfg, seed=3)

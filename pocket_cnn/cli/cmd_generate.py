@@ -26,9 +26,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--dsp",
         choices=DSP_FORMS,
         default="infer",
-        help="the products: 'infer' (any FPGA; the synthesis tool maps them) or 'ecp5' "
+        help="the products: 'infer' (any FPGA; the synthesis tool maps them), 'ecp5' "
         "(ECP5 MULT18X18D blocks with their own registers, faster there; simulation needs "
-        "the model sim/models/mult18x18d.vhd)",
+        "the model sim/models/mult18x18d.vhd) or 'logic' (LUTs, a folded conv's products "
+        "as two registered half products: faster on an iCE40 without DSPs)",
     )
     add_parallel_options(p)
     add_argmax(p)

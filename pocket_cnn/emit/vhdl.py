@@ -39,9 +39,10 @@ TEMPLATES = "emit/templates"
 #: Width of each counter of the network top's status port (images in, results out, framing
 #: errors; they wrap around). Few pins: the network alone still fits the iCE40UP5K's package.
 STATUS_BITS = 8
-#: Where the PEs' products come from (``emit(dsp=...)``): inferred, or ECP5 sysDSP blocks
-#: instantiated with their own registers (the G_DSP generic of pcnn_pe).
-DSP_FORMS = ("infer", "ecp5")
+#: Where the PEs' products come from (``emit(dsp=...)``, the G_DSP generic of pcnn_pe):
+#: inferred, ECP5 sysDSP blocks instantiated with their own registers, or logic (a folded
+#: conv's products as two registered half products: the iCE40 flow, which maps no DSPs).
+DSP_FORMS = ("infer", "ecp5", "logic")
 _ACT = {
     Activation.NONE: "PCNN_ACT_NONE",
     Activation.RELU: "PCNN_ACT_RELU",
@@ -270,7 +271,7 @@ def context(
         "argmax": argmax,
         "out_flip": "false" if net.argmax or net.output_q.signed else "true",
         "status_bits": STATUS_BITS,
-        "dsp_ecp5": dsp == "ecp5",
+        "dsp_form": "" if dsp == "infer" else f"PCNN_DSP_{dsp.upper()}",
     }
 
 
@@ -286,8 +287,9 @@ def emit(
 
     ``parallel``: the :class:`PeParallel` the caller resolved (used as is), None for full
     parallelism, or (par_in, par_out) pairs (checked here). ``dsp``: where the products
-    come from (:data:`DSP_FORMS`): ``infer`` (any target; yosys picks) or ``ecp5`` (ECP5
-    blocks with their own registers, ``rtl/pcnn_mul_ecp5.vhd``: ECP5 targets only).
+    come from (:data:`DSP_FORMS`): ``infer`` (any target; the synthesis tool picks),
+    ``ecp5`` (ECP5 blocks with their own registers, ``rtl/pcnn_mul_ecp5.vhd``: ECP5 targets
+    only) or ``logic`` (LUT products, a folded conv's as two registered half products).
     """
     check_top_name(top)
     ctx = context(net, top, parallel, force, dsp)

@@ -12,7 +12,8 @@ Parameters (see README "Use from FuseSoC"):
 - ``board``: a board name (``boards/NAME.yaml`` next to the calling core, else the
   IP's): ``auto`` stays within its device and ``rate`` is at its clock; on an ECP5 board
   the products are ECP5 blocks with their own registers (``pcnn_mul_ecp5``; with
-  ``testbench`` the block's simulation model is written too);
+  ``testbench`` the block's simulation model is written too), on an iCE40 board the
+  logic form (a folded conv's products as two registered half products);
 - ``rate``: with ``auto`` and ``board``, images per second to reach;
 - ``argmax``: ``true`` ends the network with the class index (pcnn_argmax): one byte per
   image (per pixel of a map), the index of the largest output channel (default false);
@@ -168,7 +169,8 @@ def _target(p: GenParams, board: Board | None) -> AutoTarget:
 
 def _dsp(board: Board | None) -> str:
     """The products' form for the board's open-source flow (ECP5: blocks with their own
-    registers, as ``pocket-cnn synth`` emits them); inferred without a board."""
+    registers, iCE40: logic, as ``pocket-cnn synth`` emits them); inferred without a
+    board."""
     family = FAMILIES.get(board.toolchain) if board is not None else None
     return family.dsp_form if family is not None else "infer"
 
@@ -216,7 +218,7 @@ def generate(input_yml: Path, outdir: Path) -> list[Path]:
     sim: list[Path] = []
     if params.testbench:
         _, sim = write_testbench(net, outdir, params)
-        if dsp != "infer":  # the vendor cells' models, for a GHDL run of this network
+        if dsp == "ecp5":  # the vendor cells' models, for a GHDL run of this network
             for src in fileset("sim_models"):
                 sim.insert(0, outdir / src.name)
                 shutil.copyfile(src, sim[0])

@@ -31,8 +31,8 @@ image's last output word leaves. :mod:`pocket_cnn.ir.cycles` uses it for the ste
 state when blocks interact (a window whose row buffer stalls its writer at an image
 start, short rows where the writer and the reader wait on each other).
 
-The conv's MAC pipeline depth (:func:`conv_front_stages`: step register, block-RAM
-read register; :func:`conv_tree_stages`: adder tree) and its steps per window come from
+The conv's MAC pipeline depth (:func:`conv_front_stages`: step register, operand
+register; :func:`conv_tree_stages`: adder tree) and its steps per window come from
 pcnn_conv's constants: ``ceil(Cin/PI) * ceil(K*K/PK)`` steps (input groups times tap
 groups) per output group, ``ceil(Cout/PO)`` output groups.
 """
@@ -363,11 +363,11 @@ class Conv(Block):
                     self.st += 1
 
 
-def conv_front_stages(steps: int, out_groups: int, bram: bool) -> int:
-    """pcnn_conv's registers ahead of the product register: the step register when
-    folded (C_FOLD), and one more after a block-RAM read."""
-    sreg = steps * out_groups > 1
-    return int(sreg) + int(sreg and bram)
+def conv_front_stages(steps: int, out_groups: int) -> int:
+    """pcnn_conv's registers ahead of the product register: when folded (C_FOLD) the
+    step register and the operand register (a copy, the end of a block-RAM read, an ECP5
+    block's input registers or two half products: the same depth in every form)."""
+    return 2 * int(steps * out_groups > 1)
 
 
 @dataclass

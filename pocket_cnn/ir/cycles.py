@@ -300,18 +300,14 @@ def cycle_report(net: Network, par: Sequence[Triple]) -> CycleReport:
 
 def conv_block(ch_in: int, ch_out: int, kk: int, par: Triple) -> Conv:
     """pcnn_conv of a PE (``kk`` = K*K, 1 for an FC PE) at ``par``: its steps, output
-    groups and pipeline depth, weights in block RAM where the emitter puts them."""
-    # imported here: pocket_cnn.emit imports the parallelism parser, which imports this
-    from pocket_cnn.ir.wrom import rom_shape, wrom_in_bram
-
+    groups and pipeline depth (the same with the weights in block RAM or in logic)."""
     pi, po, pk = min(par[0], ch_in), min(par[1], ch_out), min(par[2], kk)
     steps, nog = _cdiv(ch_in, pi) * _cdiv(kk, pk), _cdiv(ch_out, po)
-    bram = wrom_in_bram(*rom_shape(ch_in, ch_out, kk, (pi, po), pk))
     return Conv(
         steps,
         nog,
         conv_tree_stages(pi, pk, steps * nog),
-        conv_front_stages(steps, nog, bram),
+        conv_front_stages(steps, nog),
     )
 
 

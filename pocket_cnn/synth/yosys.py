@@ -94,6 +94,8 @@ ICE40 = Family(
     placed={"lut": "ICESTORM_LC", "bram": "ICESTORM_RAM", "dsp": "ICESTORM_DSP"},
     ff_legalize=ice40_ff_legalize(),
     split=ICE40_SPLIT,
+    # the iCE40 flow maps no DSPs (synth_ice40 without -dsp): every product is LUTs
+    dsp_form="logic",
 )
 ECP5 = Family(
     name="ecp5",
