@@ -95,12 +95,16 @@ def test_emit_form() -> None:
         context(net, "pcnn_net", par, dsp="dsp48")
 
 
-@pytest.mark.parametrize(("args", "blocks"), [([], 0), (["--dsp", "ecp5"], 2)])
-def test_cli_generate(tmp_path: Path, args: list[str], blocks: int) -> None:
-    """``generate --dsp ecp5`` sets the form on every PE; the default infers."""
+@pytest.mark.parametrize("form", ["infer", "ecp5", "logic"])
+def test_cli_generate(tmp_path: Path, form: str) -> None:
+    """``generate --dsp ecp5|logic`` sets the form on every PE; the default infers."""
     out = tmp_path / "gen"
+    args = [] if form == "infer" else ["--dsp", form]
     assert main(["generate", "zoo:conv_3x1_1x1_max_2x2", "-o", str(out), *args]) == 0
-    assert (out / "pcnn_net.vhd").read_text().count("G_DSP => PCNN_DSP_ECP5") == blocks
+    top = (out / "pcnn_net.vhd").read_text()
+    assert top.count("G_DSP =>") == (0 if form == "infer" else 2)
+    if form != "infer":
+        assert top.count(f"G_DSP => PCNN_DSP_{form.upper()}") == 2
 
 
 def test_family_forms() -> None:
