@@ -15,22 +15,23 @@
 -- at a registered address into a registered word as a memory (G_CFG.wrom_bram: the form
 -- yosys maps to block RAM), or a multiplexer of constants in logic, registered with the
 -- step's bytes.
--- Pipeline: [step register: input bytes, weight word -> operand register (a copy: after
--- a block RAM it ends the RAM's slow clock-to-out; with weights in logic an ECP5 block's
--- input registers, or with G_DSP = PCNN_DSP_LOGIC two half products per product)] ->
--- product registers (9 x 8 bit signed products; constant-weight products also take the
--- first adder level) -> adder tree (a register every 2 levels) -> accumulator (bias on
--- the first step of an output group, else the partial sum) -> requantise/activate into
--- the output byte(s). A stall of the output with a finished accumulator waiting freezes
--- every stage at once (one enable), so nothing is lost or duplicated.
+-- Pipeline: [step register: input bytes, weight word [-> operand register: after a
+-- block RAM a copy that ends the RAM's slow clock-to-out; with G_DSP = PCNN_DSP_LOGIC
+-- and weights in logic two half products per product]] -> product registers (9 x 8 bit
+-- signed products; constant-weight products also take the first adder level) -> adder
+-- tree (a register every 2 levels) -> accumulator (bias on the first step of an output
+-- group, else the partial sum) -> requantise/activate into the output byte(s). A stall
+-- of the output with a finished accumulator waiting freezes every stage at once (one
+-- enable), so nothing is lost or duplicated.
 -- G_DSP = PCNN_DSP_ECP5 (ECP5 targets): a product that ends at its own register is an
--- ECP5 block (pcnn_mul_ecp5) whose output register is the product register and, folded
--- with weights in logic, whose input registers are the operand register (the step
--- register in the fabric feeds them); same clocks, same latency. A constant weight of 0
--- or a power of two stays a shift (no block), as yosys makes it.
+-- ECP5 block (pcnn_mul_ecp5) whose output register is the product register, fed from
+-- fabric registers (the step or operand register) or the window; same clocks, same
+-- latency. A constant weight of 0 or a power of two stays a shift (no block), as yosys
+-- makes it.
 -- G_DSP = PCNN_DSP_LOGIC (iCE40: products in LUTs): folded with weights in logic, the
 -- operand register holds x * w(3:0) and x * w(7:4) per product, the product register
--- their sum (an 8 x 8 product in one clock was the UP5K's slowest path).
+-- their sum (an 8 x 8 product in one clock was the UP5K's slowest path): one clock more
+-- than the other forms (pocket_cnn.ir.clock_model.conv_front_stages).
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -80,10 +81,12 @@ architecture rtl of pcnn_conv is
   constant C_NW    : positive := C_NOG * C_NS;  -- weight words = clocks per window
   -- folded: several clocks per window; every folded PE has a step register (after the
   -- step multiplexer, the block-RAM read or the output group's constant-multiplexer
-  -- weight word) and an operand register, so the multipliers start at registers
+  -- weight word), so the multipliers start at registers
   constant C_FOLD  : boolean  := C_NW > 1;
   -- the products of a folded conv with its weights in logic as two half products
   constant C_HALF  : boolean  := C_FOLD and G_DSP = PCNN_DSP_LOGIC and not G_CFG.wrom_bram;
+  -- an operand register after the step register: after a block RAM, or the half products
+  constant C_OPND  : boolean  := C_FOLD and (G_CFG.wrom_bram or C_HALF);
   constant C_ACC_W : positive := pcnn_max(G_CFG.acc_bits, 2);
   constant C_NPROD : positive := C_PI * C_PK;   -- products per output channel and step
   constant C_WW    : positive := C_PO * C_NPROD * 8; -- bits of a weight word
@@ -317,8 +320,8 @@ architecture rtl of pcnn_conv is
   signal wq                                     : wword_t;
   signal x0_valid, x0_first, x0_lastst, x0_last : std_logic;
   signal x0_og                                  : natural range 0 to C_NOG - 1;
-  -- what the products read: the operand register after the step register (after a
-  -- block RAM it ends the RAM's slow clock-to-out: 5.6 ns on ECP5)
+  -- what the products read: the step register, or the operand register after it (after
+  -- a block RAM it ends the RAM's slow clock-to-out: 5.6 ns on ECP5)
   signal xs                                     : byte_arr_t(0 to C_NPROD - 1);
   signal ws                                     : wword_t;
   signal xs_valid, xs_first, xs_lastst, xs_last : std_logic;
@@ -475,25 +478,37 @@ begin
       end process;
     end generate g_logic;
 
-    -- operand register: a copy of the step register (bytes a half-product or ECP5-block
-    -- product does not read are left to synthesis to drop)
-    p_opnd : process (clk)
-    begin
-      if rising_edge(clk) then
-        if en = '1' then
-          xs        <= xm;
-          ws        <= wq;
-          xs_valid  <= x0_valid;
-          xs_first  <= x0_first;
-          xs_lastst <= x0_lastst;
-          xs_og     <= x0_og;
-          xs_last   <= x0_last;
+    -- operand register: a copy of the step register (bytes the half products read from
+    -- the step register are left to synthesis to drop)
+    g_opnd : if C_OPND generate
+      p_opnd : process (clk)
+      begin
+        if rising_edge(clk) then
+          if en = '1' then
+            xs        <= xm;
+            ws        <= wq;
+            xs_valid  <= x0_valid;
+            xs_first  <= x0_first;
+            xs_lastst <= x0_lastst;
+            xs_og     <= x0_og;
+            xs_last   <= x0_last;
+          end if;
+          if rst = '1' then
+            xs_valid <= '0';
+          end if;
         end if;
-        if rst = '1' then
-          xs_valid <= '0';
-        end if;
-      end if;
-    end process;
+      end process;
+    end generate g_opnd;
+
+    g_noopnd : if not C_OPND generate
+      xs        <= xm;
+      ws        <= wq;
+      xs_valid  <= x0_valid;
+      xs_first  <= x0_first;
+      xs_lastst <= x0_lastst;
+      xs_og     <= x0_og;
+      xs_last   <= x0_last;
+    end generate g_noopnd;
 
   end generate g_step;
 
@@ -661,34 +676,28 @@ begin
 
         end generate g_half;
 
-        -- the same product in an ECP5 block: folded with weights in logic, its input
-        -- registers are the operand register and take the step register (xm, wq); else
-        -- the operand register (after a block RAM, whose slow clock-to-out ends at it),
-        -- or the window and the constant weight, enter it directly. Every register moves
-        -- with en: an entry the tags mark invalid is never read.
+        -- the same product in an ECP5 block: the step register (folded; the operand
+        -- register after a block RAM, whose slow clock-to-out ends at it), or the window
+        -- and the constant weight, enter it directly (a step multiplexer straight into
+        -- the block's input registers would share a clock with the 3.8-4.0 ns route into
+        -- the block). Its output register moves with en: an entry the tags mark invalid
+        -- is never read.
         g_ecp5 : if G_DSP = PCNN_DSP_ECP5 and not w_trivial(j * C_NPROD + p) generate
-          constant C_B  : natural := j * C_NPROD + p;
-          constant C_IR : boolean := C_FOLD and not G_CFG.wrom_bram;
-          signal   xb   : std_logic_vector(7 downto 0);
-          signal   wb   : std_logic_vector(7 downto 0);
-          signal   x9   : std_logic_vector(8 downto 0);
-          signal   pq   : std_logic_vector(15 downto 0);
+          constant C_B : natural := j * C_NPROD + p;
+          signal   xb  : std_logic_vector(7 downto 0);
+          signal   x9  : std_logic_vector(8 downto 0);
+          signal   pq  : std_logic_vector(15 downto 0);
         begin
-          xb <= xm(p) when C_IR else x_step(p);
-          wb <= wq(C_B * 8 + 7 downto C_B * 8) when C_IR else
-            w_step(C_B * 8 + 7 downto C_B * 8);
+          xb <= x_step(p);
           -- the input byte as a 9-bit signed value (int8 sign-extended, uint8 zero-extended)
           x9 <= (xb(7) and pcnn_sl(G_CFG.in_signed)) & xb;
 
           u_mul : entity pocket_cnn.pcnn_mul_ecp5
-            generic map (
-              G_IN_REG => C_IR
-            )
             port map (
               clk => clk,
               ce  => en,
               x   => x9,
-              w   => wb,
+              w   => w_step(C_B * 8 + 7 downto C_B * 8),
               p   => pq
             );
 

@@ -1,10 +1,11 @@
--- pcnn_mul_ecp5: one product p = x * w in an ECP5 sysDSP block (MULT18X18D) that uses the
--- block's own registers: the output register always, the A and B input registers with
--- G_IN_REG. yosys 0.23 maps a VHDL product to a MULT18X18D without registers, so the
--- block's 3.9 ns and the routing into and out of it (2-6 ns each way on nextpnr-ecp5)
--- sit between two fabric flip-flops; with the block's registers each of those routes
--- ends at a register (nextpnr-ecp5 times the block by its register mode).
--- Latency: one clock (output register), two with G_IN_REG; ce enables every register.
+-- pcnn_mul_ecp5: one product p = x * w in an ECP5 sysDSP block (MULT18X18D) whose own
+-- output register is the product register. yosys 0.23 maps a VHDL product to a
+-- MULT18X18D without registers, so the block's 3.9 ns and the routing into and out of
+-- it (2-6 ns each way on nextpnr-ecp5) sit between two fabric flip-flops; with the
+-- output register the route out ends at the block. The operands come from fabric
+-- registers: the block's input registers would make the logic before them (a step
+-- multiplexer) share a clock with the 3.8-4.0 ns route into the block.
+-- Latency: one clock (output register); ce enables it.
 -- x is 9 bits and w 8 bits, both signed, sign-extended to the block's 18 bits; the
 -- product fits 16 bits (|x| <= 255, |w| <= 128).
 -- MULT18X18D is a black box for ghdl --synth (yosys' ecp5 cells); a GHDL simulation
@@ -13,11 +14,8 @@ library ieee;
 use ieee.std_logic_1164.all;
 
 entity pcnn_mul_ecp5 is
-  generic (
-    G_IN_REG : boolean -- register x and w in the block (else they enter it directly)
-  );
   port (
-    -- clock and the enable of every register
+    -- clock and the output register's enable
     clk : in  std_logic;
     ce  : in  std_logic;
     -- operands, two's complement: x 9 bits, w 8 bits
@@ -52,15 +50,7 @@ architecture rtl of pcnn_mul_ecp5 is
   end component MULT18X18D;
   -- vsg_on
 
-  -- the input register setting of the block
-  function in_clk return string is
-  begin
-    if G_IN_REG then
-      return "CLK0";
-    end if;
-    return "NONE";
-  end function;
-
+  -- the operands at the block's width
   signal a : std_logic_vector(17 downto 0);
   signal b : std_logic_vector(17 downto 0);
 
@@ -73,8 +63,8 @@ begin
   -- vsg_off
   u_dsp : component MULT18X18D
     generic map (
-      REG_INPUTA_CLK => in_clk,
-      REG_INPUTB_CLK => in_clk,
+      REG_INPUTA_CLK => "NONE",
+      REG_INPUTB_CLK => "NONE",
       REG_OUTPUT_CLK => "CLK0"
     )
     port map (

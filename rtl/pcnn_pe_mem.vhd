@@ -932,9 +932,6 @@ begin
         x9 <= (xb(7) and pcnn_sl(G_CFG.in_signed)) & xb;
 
         u_mul : entity pocket_cnn.pcnn_mul_ecp5
-          generic map (
-            G_IN_REG => false
-          )
           port map (
             clk => clk,
             ce  => en,

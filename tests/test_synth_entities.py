@@ -192,9 +192,8 @@ def test_synth_pe(tmp_path: Path, name: str) -> None:
     _synth(tmp_path, "synth_top", [top], [])
 
 
-@pytest.mark.parametrize("in_reg", ["true", "false"])
-def test_synth_mul_ecp5(tmp_path: Path, in_reg: str) -> None:
-    netlist = _synth(tmp_path, "pcnn_mul_ecp5", [], [f"-gG_IN_REG={in_reg}"])
+def test_synth_mul_ecp5(tmp_path: Path) -> None:
+    netlist = _synth(tmp_path, "pcnn_mul_ecp5", [], [])
     assert "MULT18X18D #(" in netlist
 
 

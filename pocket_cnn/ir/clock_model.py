@@ -32,7 +32,8 @@ state when blocks interact (a window whose row buffer stalls its writer at an im
 start, short rows where the writer and the reader wait on each other).
 
 The conv's MAC pipeline depth (:func:`conv_front_stages`: step register, operand
-register; :func:`conv_tree_stages`: adder tree) and its steps per window come from
+register after a block RAM or of the logic form's half products; :func:`conv_tree_stages`:
+adder tree) and its steps per window come from
 pcnn_conv's constants: ``ceil(Cin/PI) * ceil(K*K/PK)`` steps (input groups times tap
 groups) per output group, ``ceil(Cout/PO)`` output groups.
 """
@@ -363,11 +364,12 @@ class Conv(Block):
                     self.st += 1
 
 
-def conv_front_stages(steps: int, out_groups: int) -> int:
-    """pcnn_conv's registers ahead of the product register: when folded (C_FOLD) the
-    step register and the operand register (a copy, the end of a block-RAM read, an ECP5
-    block's input registers or two half products: the same depth in every form)."""
-    return 2 * int(steps * out_groups > 1)
+def conv_front_stages(steps: int, out_groups: int, bram: bool, half: bool = False) -> int:
+    """pcnn_conv's registers ahead of the product register: the step register when
+    folded (C_FOLD), and an operand register after a block-RAM read or (``half``: the
+    logic form, weights in logic) holding the two half products."""
+    sreg = steps * out_groups > 1
+    return int(sreg) + int(sreg and (bram or half))
 
 
 @dataclass

@@ -298,22 +298,30 @@ def cycle_report(net: Network, par: Sequence[Triple]) -> CycleReport:
     return CycleReport(stages, net.input_words, ends[-1] - ends[-2])
 
 
-def conv_block(ch_in: int, ch_out: int, kk: int, par: Triple) -> Conv:
+def conv_block(ch_in: int, ch_out: int, kk: int, par: Triple, dsp: str = "infer") -> Conv:
     """pcnn_conv of a PE (``kk`` = K*K, 1 for an FC PE) at ``par``: its steps, output
-    groups and pipeline depth (the same with the weights in block RAM or in logic)."""
+    groups and pipeline depth, weights in block RAM where the emitter puts them;
+    ``dsp``: the products' form (``logic``: half products, one register more)."""
+    # imported here: pocket_cnn.emit imports the parallelism parser, which imports this
+    from pocket_cnn.ir.wrom import rom_shape, wrom_in_bram
+
     pi, po, pk = min(par[0], ch_in), min(par[1], ch_out), min(par[2], kk)
     steps, nog = _cdiv(ch_in, pi) * _cdiv(kk, pk), _cdiv(ch_out, po)
+    bram = wrom_in_bram(*rom_shape(ch_in, ch_out, kk, (pi, po), pk))
     return Conv(
         steps,
         nog,
         conv_tree_stages(pi, pk, steps * nog),
-        conv_front_stages(steps, nog),
+        conv_front_stages(steps, nog, bram, dsp == "logic" and not bram),
     )
 
 
-def network_blocks(net: Network, par: Sequence[Triple], banked: bool | None = None) -> list[Block]:
+def network_blocks(
+    net: Network, par: Sequence[Triple], banked: bool | None = None, dsp: str = "infer"
+) -> list[Block]:
     """The chain of blocks of the generated network top at ``par``, in stream order;
-    ``banked``: the GAP's form (None: as :func:`gap_banked` picks it)."""
+    ``banked``: the GAP's form (None: as :func:`gap_banked` picks it); ``dsp``: the
+    products' form."""
     blocks: list[Block] = [Gather(net.input_shape[0]), Skid()]
     for i, st in enumerate(net.stages):
         ci, hh, ww = st.in_shape
@@ -325,7 +333,7 @@ def network_blocks(net: Network, par: Sequence[Triple], banked: bool | None = No
             blocks.append(MemPe(*geo, *eng, logic=is_logic(par[i])))
         else:
             blocks.append(window(ci, hh, ww, k, st.stride, st.pad))
-            blocks.append(conv_block(ci, st.ch_out, k * k, par[i]))
+            blocks.append(conv_block(ci, st.ch_out, k * k, par[i], dsp))
         if pool_fused(net, i, par[i]):
             pass  # the max-pool runs in the PE's serial requantiser
         elif st.pool is not None and st.pool.stride >= st.pool.kernel:
@@ -354,7 +362,7 @@ def network_blocks(net: Network, par: Sequence[Triple], banked: bool | None = No
                 blocks.append(MemPe(ci, fh, fw, fk, 1, 0, f.n_out, pi, po, *eng, logic=logic))
                 continue
             blocks.append(PassWindow())
-            blocks.append(conv_block(f.n_in, f.n_out, 1, par[n + j]))
+            blocks.append(conv_block(f.n_in, f.n_out, 1, par[n + j], dsp))
     out_c = net.output_words if (net.gap is not None or net.fc) else net.stages[-1].out_shape[0]
     blocks.append(Serialize(1 if gap_serial(net) else out_c))
     blocks.append(Skid())  # the network top's output slice (m_axis_tready -> a register)
@@ -367,15 +375,18 @@ def clocked_ends(
     images: int,
     slowest: int | None = None,
     banked: bool | None = None,
+    dsp: str = "infer",
 ) -> list[int]:
     """Clock of each image's last output word, ``images`` images back to back, input
     always valid, output always ready (the network testbench without stalls);
     ``slowest``: the slowest block's clocks per image (bounds the run); ``banked``: the
-    GAP's form (None: as :func:`gap_banked` picks it)."""
+    GAP's form (None: as :func:`gap_banked` picks it); ``dsp``: the products' form
+    (:data:`pocket_cnn.emit.vhdl.DSP_FORMS`; the logic form is deeper, the same
+    steady state)."""
     if slowest is None:
         slowest = max(s.cycles for s in stage_cycles(net, par))
     limit = (images + 4) * (4 * slowest + 256)
-    blocks = network_blocks(net, par, banked)
+    blocks = network_blocks(net, par, banked, dsp)
     ends = run_images(blocks, net.output_words, images, limit)
     if len(ends) < images:
         raise RuntimeError(f"clock model of {net.name}: {len(ends)} of {images} images")
