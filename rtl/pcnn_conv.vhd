@@ -282,24 +282,30 @@ architecture rtl of pcnn_conv is
   subtype prod_int_t is integer range -2 ** 15 to 2 ** 15 - 1;
   type byte_arr_t is array (natural range <>) of std_logic_vector(7 downto 0);
 
+  -- the value of an input byte (converted unsigned, then sign-corrected: faster than a
+  -- signed conversion)
+  function x_value(xb : std_logic_vector(7 downto 0)) return x_int_t is
+    variable xv : x_int_t;
+  begin
+    xv := to_integer(unsigned(xb));
+    if G_CFG.in_signed and xb(7) = '1' then
+      xv := xv - 256;
+    end if;
+    return xv;
+  end function;
+
   -- product p of output channel j of a step: input byte xb times weight byte j * NPROD + p
-  -- of the word ww (the input byte converted unsigned, then sign-corrected: faster than
-  -- a signed conversion)
+  -- of the word ww
   function step_product(
     xb : std_logic_vector(7 downto 0);
     ww : wword_t;
     j  : natural;
     p  : natural
   ) return prod_int_t is
-    variable xv : x_int_t;
     variable wv : integer range -128 to 127;
   begin
     wv := to_integer(signed(ww((j * C_NPROD + p) * 8 + 7 downto (j * C_NPROD + p) * 8)));
-    xv := to_integer(unsigned(xb));
-    if G_CFG.in_signed and xb(7) = '1' then
-      xv := xv - 256;
-    end if;
-    return xv * wv;
+    return x_value(xb) * wv;
   end function;
   -- tree nodes of one output channel, of all output channels, of every stage
   type node_arr_t is array (0 to C_TREE_N - 1) of node_int_t;
@@ -651,16 +657,11 @@ begin
         begin
 
           p_half : process (clk)
-            variable xv : x_int_t;
           begin
             if rising_edge(clk) then
               if en = '1' then
-                xv := to_integer(unsigned(xm(p)));
-                if G_CFG.in_signed and xm(p)(7) = '1' then
-                  xv := xv - 256;
-                end if;
-                hl <= xv * to_integer(unsigned(wq(C_B * 8 + 3 downto C_B * 8)));
-                hh <= xv * to_integer(signed(wq(C_B * 8 + 7 downto C_B * 8 + 4)));
+                hl <= x_value(xm(p)) * to_integer(unsigned(wq(C_B * 8 + 3 downto C_B * 8)));
+                hh <= x_value(xm(p)) * to_integer(signed(wq(C_B * 8 + 7 downto C_B * 8 + 4)));
               end if;
             end if;
           end process;

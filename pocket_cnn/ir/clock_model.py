@@ -366,8 +366,8 @@ class Conv(Block):
 
 def conv_front_stages(steps: int, out_groups: int, bram: bool, half: bool = False) -> int:
     """pcnn_conv's registers ahead of the product register: the step register when
-    folded (C_FOLD), and an operand register after a block-RAM read or (``half``: the
-    logic form, weights in logic) holding the two half products."""
+    folded (C_FOLD), and an operand register after a block-RAM read or, in the logic
+    form (``half``) with the weights in logic, holding the two half products."""
     sreg = steps * out_groups > 1
     return int(sreg) + int(sreg and (bram or half))
 

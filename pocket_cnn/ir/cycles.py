@@ -312,7 +312,7 @@ def conv_block(ch_in: int, ch_out: int, kk: int, par: Triple, dsp: str = "infer"
         steps,
         nog,
         conv_tree_stages(pi, pk, steps * nog),
-        conv_front_stages(steps, nog, bram, dsp == "logic" and not bram),
+        conv_front_stages(steps, nog, bram, dsp == "logic"),
     )
 
 
