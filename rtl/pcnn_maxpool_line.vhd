@@ -4,20 +4,21 @@
 -- (count-based framing). Output: one pooled pixel per beat in raster order, m_last on
 -- the last one of an image. Pixels outside every window (stride gaps, the rows and
 -- columns past the last window) are taken and dropped.
--- Per channel the maximum of a window row runs in one register (h); at the last column
--- of a window row it meets the maximum of the rows above, kept per output column in a
--- line memory of Wo pixels (read at the window's first column, written at its last),
--- and the last window row sends the result out. The line memory is read a clock ahead
--- (at the next pixel's output column) into a data register: block RAM where it is long,
--- LUT RAM or flip-flops where it is short, and the compare starts at a register either
--- way. Only with one output column can that read meet the write of the clock before it
--- (the row wraps onto the column just written): then the written pixel is forwarded.
--- A finished window maximum moves from h into the output register the clock after its
--- last pixel (h is free for the next pixel then), so the results held are at most two
--- (h and the output register) and s_ready is a register: whether fewer than two are
--- held after this clock. The pixel goes into the compare straight from s_data (no
--- input slice, no multiplexer in front of the comparator), and the block in front does
--- not see this one's m_ready. One pixel per clock whenever m_ready is high.
+-- Per channel one register b holds the maximum so far of the window the pixel belongs
+-- to, and each pixel is compared with b alone: nothing but the comparator and a 2:1
+-- select stand between b (or s_data) and the registers it feeds. b is loaded in
+-- advance, at the pixel before a window's first column: with the maximum of the
+-- window rows above, kept per output column in a line memory of Wo pixels (written at
+-- the window's last column), or with the smallest value at a window's first row. The
+-- line is read at the next window's column from the clock after the current window
+-- starts (block RAM where it is long, LUT RAM or flip-flops where it is short), so
+-- its registered read is ready by the load; with one output column the line is one
+-- register and the load takes the maximum written in the same clock. Values are held
+-- offset by 128 (sign bit inverted) so that the smallest is zero and the compare is
+-- unsigned. A window's last pixel puts its maximum straight into the output register;
+-- s_ready is a register: low only while that register is full and the next pixel is a
+-- window's last, so with windows of two or more columns one pixel moves per clock
+-- whenever m_ready is high. The block in front does not see this one's m_ready.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -30,7 +31,7 @@ entity pcnn_maxpool_line is
     G_CHANNELS : positive; -- channels per pixel
     G_HEIGHT   : positive; -- input height
     G_WIDTH    : positive; -- input width
-    G_KERNEL   : positive; -- pool window size (square)
+    G_KERNEL   : positive; -- pool window size (square; 2 or more for one pixel per clock)
     G_STRIDE   : positive  -- step between windows (>= G_KERNEL)
   );
   port (
@@ -55,84 +56,204 @@ architecture rtl of pcnn_maxpool_line is
   constant C_S     : positive := G_STRIDE;
   constant C_HO    : positive := pcnn_conv_out(G_HEIGHT, G_KERNEL, G_STRIDE, 0);
   constant C_WO    : positive := pcnn_conv_out(G_WIDTH, G_KERNEL, G_STRIDE, 0);
-  -- a line memory is needed above kernel 1
-  constant C_LINE  : boolean  := C_K > 1;
 
   subtype pixel_t is std_logic_vector(C_PIX_W - 1 downto 0);
   type line_t is array (0 to C_WO - 1) of pixel_t;
 
-  -- position of the next pixel: column x, row y; phases px, py inside the stride;
-  -- output column ox / row oy of the window it belongs to
-  signal x  : natural range 0 to G_WIDTH - 1 := 0;
-  signal y  : natural range 0 to G_HEIGHT - 1 := 0;
-  signal px : natural range 0 to C_S - 1 := 0;
-  signal py : natural range 0 to C_S - 1 := 0;
-  signal ox : natural range 0 to C_WO - 1 := 0;
-  signal oy : natural range 0 to C_HO - 1 := 0;
-  -- the pixel is inside a window: its column (xin) and row (yin) are
-  signal xin, yin : std_logic := '1';
-  -- ox after this clock (the line's read address)
-  signal ox_nxt : natural range 0 to C_WO - 1;
+  -- a pixel's position: column x, row y; phases px, py inside the stride; output
+  -- column ox / row oy of the window it belongs to; whether its column (xin) and row
+  -- (yin) are inside a window
+  type pos_t is record
+    x   : natural range 0 to G_WIDTH - 1;
+    y   : natural range 0 to G_HEIGHT - 1;
+    px  : natural range 0 to C_S - 1;
+    py  : natural range 0 to C_S - 1;
+    ox  : natural range 0 to C_WO - 1;
+    oy  : natural range 0 to C_HO - 1;
+    xin : boolean;
+    yin : boolean;
+  end record pos_t;
 
-  -- maximum so far of the window (its rows above and its current row)
-  signal h     : pixel_t := (others => '0');
-  signal above : pixel_t;        -- maximum of the window rows above: line(ox)
-  signal cand  : pixel_t;        -- h after this pixel
-  signal wen   : std_logic;      -- the line takes cand at ox
-  signal fin   : std_logic;      -- cand is the window's maximum
+  constant C_POS0 : pos_t := (0, 0, 0, 0, 0, 0, true, true);
 
-  -- the input
-  signal take  : std_logic;
-  signal rdy   : std_logic := '1';
-  -- h holds a finished maximum (hv, h_last: of the image's last window) not yet in the
-  -- output register o (ov: it holds one, o_last); mv: h moves into o this clock
-  signal hv     : std_logic := '0';
-  signal h_last : std_logic := '0';
+  -- what a position decides (registered a pixel ahead): the next pixel starts a window
+  -- column (pn0); the pixel is a window's last (fin) or the last of a row above it
+  -- (wr: it writes the line at column wa); the next window start after it is a first
+  -- window row (zc) and reads line column ra; the window is the image's last (lw); b is
+  -- loaded from the line's read register (ldq: not with one output column while it is
+  -- written in the same clock)
+  type flags_t is record
+    pn0 : boolean;
+    fin : boolean;
+    wr  : boolean;
+    wa  : natural range 0 to C_WO - 1;
+    zc  : boolean;
+    ra  : natural range 0 to C_WO - 1;
+    lw  : std_logic;
+    ldq : boolean;
+  end record flags_t;
+
+  -- the position after one more pixel
+  function advance(p : pos_t) return pos_t is
+    variable n : pos_t;
+  begin
+    n := p;
+    if p.x = G_WIDTH - 1 then
+      n.x   := 0;
+      n.px  := 0;
+      n.ox  := 0;
+      n.xin := true;
+      if p.y = G_HEIGHT - 1 then
+        n.y   := 0;
+        n.py  := 0;
+        n.oy  := 0;
+        n.yin := true;
+      else
+        n.y := p.y + 1;
+        if p.py = C_S - 1 then
+          n.py := 0;
+          if p.oy /= C_HO - 1 then
+            n.oy  := p.oy + 1;
+            n.yin := true;
+          else
+            n.yin := false;
+          end if;
+        else
+          n.py := p.py + 1;
+          if p.py = C_K - 1 then
+            n.yin := false;
+          end if;
+        end if;
+      end if;
+    else
+      n.x := p.x + 1;
+      if p.px = C_S - 1 then
+        n.px := 0;
+        if p.ox /= C_WO - 1 then
+          n.ox  := p.ox + 1;
+          n.xin := true;
+        else
+          n.xin := false;
+        end if;
+      else
+        n.px := p.px + 1;
+        if p.px = C_K - 1 then
+          n.xin := false;
+        end if;
+      end if;
+    end if;
+    return n;
+  end function;
+
+  function flags(p : pos_t) return flags_t is
+    variable f : flags_t;
+  begin
+    f.pn0 := p.px = C_S - 1 or p.x = G_WIDTH - 1;
+    f.fin := p.xin and p.yin and p.px = C_K - 1 and p.py = C_K - 1;
+    f.wr  := p.xin and p.yin and p.px = C_K - 1 and p.py /= C_K - 1;
+    f.wa  := p.ox;
+    -- the next window start: the next column's in this row, else the next row's first
+    if p.ox = C_WO - 1 then
+      f.ra := 0;
+      f.zc := p.py = C_S - 1 or p.y = G_HEIGHT - 1;
+    else
+      f.ra := p.ox + 1;
+      f.zc := p.py = 0;
+    end if;
+    f.lw  := '0';
+    if p.ox = C_WO - 1 and p.oy = C_HO - 1 then
+      f.lw := '1';
+    end if;
+    f.ldq := f.pn0 and not (C_WO = 1 and f.wr);
+    return f;
+  end function;
+
+  -- the flags of the pixel (fl) and of the one after it (fn, at position nxt), and
+  -- the position and flags after that one (pa, fa): the registers hold the position a
+  -- pixel ahead, so what the line read and s_ready need after a take is a register
+  signal nxt  : pos_t := advance(C_POS0);
+  signal fl   : flags_t := flags(C_POS0);
+  signal fn   : flags_t := flags(advance(C_POS0));
+  signal pa   : pos_t;
+  signal fa   : flags_t;
+  -- the line's read column after this clock
+  signal ra_n : natural range 0 to C_WO - 1;
+
+  -- the window maximum so far (offset), the pixel (offset), the maximum after it
+  signal b    : pixel_t := (others => '0');
+  signal su   : pixel_t;
+  signal cand : pixel_t;
+  -- the maximum of the window rows above of the next window start (line read)
+  signal q    : pixel_t := (others => '0');
+
+  signal take : std_logic;
+  signal rdy  : std_logic := '1';
+  -- the output register (ov: it holds a pixel, o_last)
   signal ov     : std_logic := '0';
   signal o_last : std_logic := '0';
   signal o      : pixel_t := (others => '0');
-  signal mv     : std_logic;
+
+  -- v with the sign bit of every byte inverted (offset by 128 and back)
+  function flip(v : pixel_t) return pixel_t is
+    variable r : pixel_t;
+  begin
+    r := v;
+    for c in 0 to G_CHANNELS - 1 loop
+      r(c * 8 + 7) := not v(c * 8 + 7);
+    end loop;
+    return r;
+  end function;
 begin
+
+  assert G_STRIDE >= G_KERNEL
+    report "pcnn_maxpool_line: windows must not overlap (G_STRIDE >= G_KERNEL)"
+    severity failure;
 
   s_ready <= rdy;
   take    <= s_valid and rdy;
-  mv      <= hv and ((not ov) or m_ready);
   m_valid <= ov;
   m_last  <= o_last;
-  m_data  <= o;
+  m_data  <= flip(o);
 
-  -- one compare per channel: the pixel against h inside a window row, against the rows
-  -- above (the line) at its first column, alone at the window's first pixel
+  pa   <= advance(nxt);
+  fa   <= flags(pa);
+  ra_n <= fn.ra when take = '1' else fl.ra;
+
+  -- one unsigned compare per channel against b
+  su <= flip(s_data);
+
   p_cand : process (all)
-    variable base : pixel_t;
   begin
-    if px = 0 then
-      base := above;
-    else
-      base := h;
-    end if;
     for c in 0 to G_CHANNELS - 1 loop
-      if (px = 0 and py = 0) or
-         signed(s_data(c * 8 + 7 downto c * 8)) > signed(base(c * 8 + 7 downto c * 8)) then
-        cand(c * 8 + 7 downto c * 8) <= s_data(c * 8 + 7 downto c * 8);
+      if unsigned(su(c * 8 + 7 downto c * 8)) > unsigned(b(c * 8 + 7 downto c * 8)) then
+        cand(c * 8 + 7 downto c * 8) <= su(c * 8 + 7 downto c * 8);
       else
-        cand(c * 8 + 7 downto c * 8) <= base(c * 8 + 7 downto c * 8);
+        cand(c * 8 + 7 downto c * 8) <= b(c * 8 + 7 downto c * 8);
       end if;
     end loop;
   end process;
 
-  fin <= '1' when xin = '1' and yin = '1' and px = C_K - 1 and py = C_K - 1 else '0';
-  wen <= take when xin = '1' and yin = '1' and px = C_K - 1 and py /= C_K - 1 else '0';
+  -- one output column: the line is one register, written at the window's last column
+  g_reg : if C_WO = 1 generate
+    p_line : process (clk)
+    begin
+      if rising_edge(clk) then
+        if take = '1' and fl.wr then
+          q <= cand;
+        end if;
+      end if;
+    end process;
+  end generate g_reg;
 
-  g_line : if C_LINE generate
+  -- a line memory of Wo pixels, read one clock ahead at the next window start's column
+  g_mem : if C_WO > 1 generate
     signal line : line_t := (others => (others => '0'));
-    signal q    : pixel_t := (others => '0');
   begin
     p_wr : process (clk)
     begin
       if rising_edge(clk) then
-        if wen = '1' then
-          line(ox) <= cand;
+        if take = '1' and fl.wr then
+          line(fl.wa) <= cand;
         end if;
       end if;
     end process;
@@ -140,133 +261,50 @@ begin
     p_rd : process (clk)
     begin
       if rising_edge(clk) then
-        q <= line(ox_nxt);
+        q <= line(ra_n);
       end if;
     end process;
-
-    -- one output column: the next pixel may read the column written this clock
-    g_fwd : if C_WO = 1 generate
-      signal fwd : pixel_t := (others => '0');
-      signal hit : std_logic := '0';
-    begin
-      p_fwd : process (clk)
-      begin
-        if rising_edge(clk) then
-          fwd <= cand;
-          hit <= wen;
-        end if;
-      end process;
-      above <= fwd when hit = '1' else q;
-    end generate g_fwd;
-
-    g_nofwd : if C_WO > 1 generate
-      above <= q;
-    end generate g_nofwd;
-  end generate g_line;
-
-  g_noline : if not C_LINE generate
-    above <= (others => '0');
-  end generate g_noline;
-
-  -- next output column: at the end of a stride period or of a row
-  p_oxn : process (all)
-  begin
-    ox_nxt <= ox;
-    if take = '1' then
-      if x = G_WIDTH - 1 then
-        ox_nxt <= 0;
-      elsif px = C_S - 1 and ox /= C_WO - 1 then
-        ox_nxt <= ox + 1;
-      end if;
-    end if;
-  end process;
+  end generate g_mem;
 
   p_main : process (clk)
-    variable hv_v, ov_v : std_logic;
+    variable ov_v, fin_n : std_logic;
   begin
     if rising_edge(clk) then
-      -- the output register: read, then refilled from h
-      ov_v := ov;
-      if m_ready = '1' then
-        ov_v := '0';
-      end if;
-      hv_v := hv;
-      if mv = '1' then
-        o      <= h;
-        o_last <= h_last;
-        ov_v   := '1';
-        hv_v   := '0';
+      ov_v := ov and not m_ready;
+      fin_n := '0';
+      if fl.fin then
+        fin_n := '1';
       end if;
       if take = '1' then
-        h <= cand;
-        if fin = '1' then
-          hv_v   := '1';
-          h_last <= '0';
-          if ox = C_WO - 1 and oy = C_HO - 1 then
-            h_last <= '1';
-          end if;
-        end if;
-
-        -- position: next column (and window column), next row at the end of a row
-        ox <= ox_nxt;
-        if x = G_WIDTH - 1 then
-          x   <= 0;
-          px  <= 0;
-          xin <= '1';
-          if y = G_HEIGHT - 1 then
-            y   <= 0;
-            py  <= 0;
-            oy  <= 0;
-            yin <= '1';
-          else
-            y <= y + 1;
-            if py = C_S - 1 then
-              py <= 0;
-              if oy /= C_HO - 1 then
-                oy  <= oy + 1;
-                yin <= '1';
-              else
-                yin <= '0';
-              end if;
-            else
-              py <= py + 1;
-              if py = C_K - 1 then
-                yin <= '0';
-              end if;
-            end if;
-          end if;
+        nxt <= pa;
+        fl  <= fn;
+        fn  <= fa;
+        -- b: the next window start's base (smallest, or the rows above), else the max
+        if fl.pn0 and fl.zc then
+          b <= (others => '0');
+        elsif fl.ldq then
+          b <= q;
         else
-          x <= x + 1;
-          if px = C_S - 1 then
-            px <= 0;
-            if ox /= C_WO - 1 then
-              xin <= '1';
-            else
-              xin <= '0';
-            end if;
-          else
-            px <= px + 1;
-            if px = C_K - 1 then
-              xin <= '0';
-            end if;
-          end if;
+          b <= cand;
+        end if;
+        if fl.fin then
+          o      <= cand;
+          o_last <= fl.lw;
+          ov_v   := '1';
+        end if;
+        fin_n := '0';
+        if fn.fin then
+          fin_n := '1';
         end if;
       end if;
       ov  <= ov_v;
-      hv  <= hv_v;
-      -- a pixel may come next clock if h may then be overwritten: it holds no result,
-      -- or its result moves on (the output register is free)
-      rdy <= not (hv_v and ov_v);
+      -- a pixel may come next clock unless it is a window's last and o stays full
+      rdy <= not (ov_v and fin_n);
       if rst = '1' then
-        x      <= 0;
-        y      <= 0;
-        px     <= 0;
-        py     <= 0;
-        ox     <= 0;
-        oy     <= 0;
-        xin    <= '1';
-        yin    <= '1';
-        hv     <= '0';
+        nxt    <= advance(C_POS0);
+        fl     <= flags(C_POS0);
+        fn     <= flags(advance(C_POS0));
+        b      <= (others => '0');
         ov     <= '0';
         o_last <= '0';
         rdy    <= '1';

@@ -232,40 +232,38 @@ class MaxPool(Block):
 
 class MaxPoolLine(Block):
     """pcnn_maxpool_line (stride >= kernel, no pad) over an h x w map: a window's last
-    pixel (last column of its last row) leaves its maximum in ``h`` (``hv``), which moves
-    into the output register (``valid``) the clock after, while that is free or read;
-    ``s_ready`` is a register (``rdy``): fewer than two results held after this clock.
-    Its position counters as (x, y)."""
+    pixel (last column of its last row) puts its maximum straight into the output
+    register (``valid``); ``s_ready`` is a register (``rdy``): low while the output
+    register stays full after this clock and the next pixel is a window's last. Its
+    position counters as (x, y)."""
 
     def __init__(self, h: int, w: int, k: int, s: int) -> None:
         self.h, self.w, self.k, self.s = h, w, k, s
         self.ho, self.wo = conv_out(h, k, s), conv_out(w, k, s)
         self.x = self.y = 0
-        self.hv = False
         self.rdy = True
+
+    def _fin(self) -> bool:
+        """The pixel at the current position is a window's last."""
+        x, y, k, s = self.x, self.y, self.k, self.s
+        return x // s < self.wo and x % s == k - 1 and y // s < self.ho and y % s == k - 1
 
     def ready(self, m_ready: bool) -> bool:
         return self.rdy
 
     def clock(self, s_valid: bool, m_ready: bool) -> None:
         take = s_valid and self.rdy
-        mv = self.hv and (not self.valid or m_ready)
         ov = self.valid and not m_ready
-        hv = self.hv
-        if mv:
-            ov = True
-            hv = False
         if take:
-            x, y, k, s = self.x, self.y, self.k, self.s
-            if x // s < self.wo and x % s == k - 1 and y // s < self.ho and y % s == k - 1:
-                hv = True
-            if x == self.w - 1:
+            if self._fin():
+                ov = True
+            if self.x == self.w - 1:
                 self.x = 0
-                self.y = 0 if y == self.h - 1 else y + 1
+                self.y = 0 if self.y == self.h - 1 else self.y + 1
             else:
-                self.x = x + 1
-        self.valid, self.hv = ov, hv
-        self.rdy = not (hv and ov)
+                self.x += 1
+        self.valid = ov
+        self.rdy = not (ov and self._fin())
 
 
 class Skid(Block):
