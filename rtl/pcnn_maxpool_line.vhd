@@ -15,10 +15,12 @@
 -- its registered read is ready by the load; with one output column the line is one
 -- register and the load takes the maximum written in the same clock. Values are held
 -- offset by 128 (sign bit inverted) so that the smallest is zero and the compare is
--- unsigned. A window's last pixel puts its maximum straight into the output register;
--- s_ready is a register: low only while that register is full and the next pixel is a
--- window's last, so with windows of two or more columns one pixel moves per clock
--- whenever m_ready is high. The block in front does not see this one's m_ready.
+-- unsigned. A window's last pixel puts its maximum straight into the output register,
+-- or into a spare register behind it while that is held (two results, as many as the
+-- running register and the output register held before); s_ready is a register: low
+-- only while both stay full and the next pixel is a window's last, so with windows of
+-- two or more columns one pixel moves per clock whenever m_ready is high. The block in
+-- front does not see this one's m_ready.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -188,10 +190,14 @@ architecture rtl of pcnn_maxpool_line is
 
   signal take : std_logic;
   signal rdy  : std_logic := '1';
-  -- the output register (ov: it holds a pixel, o_last)
+  -- the output register (ov: it holds a pixel, o_last) and a spare result register
+  -- behind it (rv, r_last: a result that came while o was held)
   signal ov     : std_logic := '0';
   signal o_last : std_logic := '0';
   signal o      : pixel_t := (others => '0');
+  signal rv     : std_logic := '0';
+  signal r_last : std_logic := '0';
+  signal r      : pixel_t := (others => '0');
 
   -- v with the sign bit of every byte inverted (offset by 128 and back)
   function flip(v : pixel_t) return pixel_t is
@@ -267,10 +273,18 @@ begin
   end generate g_mem;
 
   p_main : process (clk)
-    variable ov_v, fin_n : std_logic;
+    variable ov_v, rv_v, fin_n : std_logic;
   begin
     if rising_edge(clk) then
       ov_v := ov and not m_ready;
+      rv_v := rv;
+      -- o is free after this clock: it takes the spare's result, if any
+      if ov_v = '0' and rv = '1' then
+        o      <= r;
+        o_last <= r_last;
+        ov_v   := '1';
+        rv_v   := '0';
+      end if;
       fin_n := '0';
       if fl.fin then
         fin_n := '1';
@@ -287,10 +301,17 @@ begin
         else
           b <= cand;
         end if;
+        -- a window's maximum: into o if it is free, else into the spare
         if fl.fin then
-          o      <= cand;
-          o_last <= fl.lw;
-          ov_v   := '1';
+          if ov_v = '0' then
+            o      <= cand;
+            o_last <= fl.lw;
+            ov_v   := '1';
+          else
+            r      <= cand;
+            r_last <= fl.lw;
+            rv_v   := '1';
+          end if;
         end if;
         fin_n := '0';
         if fn.fin then
@@ -298,8 +319,9 @@ begin
         end if;
       end if;
       ov  <= ov_v;
-      -- a pixel may come next clock unless it is a window's last and o stays full
-      rdy <= not (ov_v and fin_n);
+      rv  <= rv_v;
+      -- a pixel may come next clock unless it is a window's last and both stay full
+      rdy <= not (ov_v and rv_v and fin_n);
       if rst = '1' then
         nxt    <= advance(C_POS0);
         fl     <= flags(C_POS0);
@@ -307,6 +329,7 @@ begin
         b      <= (others => '0');
         ov     <= '0';
         o_last <= '0';
+        rv     <= '0';
         rdy    <= '1';
       end if;
     end if;

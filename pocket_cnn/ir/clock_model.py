@@ -232,15 +232,17 @@ class MaxPool(Block):
 
 class MaxPoolLine(Block):
     """pcnn_maxpool_line (stride >= kernel, no pad) over an h x w map: a window's last
-    pixel (last column of its last row) puts its maximum straight into the output
-    register (``valid``); ``s_ready`` is a register (``rdy``): low while the output
-    register stays full after this clock and the next pixel is a window's last. Its
-    position counters as (x, y)."""
+    pixel (last column of its last row) puts its maximum into the output register
+    (``valid``) when that is free after this clock, else into the spare register
+    behind it (``rv``), which moves into the output register as soon as that is free;
+    ``s_ready`` is a register (``rdy``): low while both stay full after this clock and
+    the next pixel is a window's last. Its position counters as (x, y)."""
 
     def __init__(self, h: int, w: int, k: int, s: int) -> None:
         self.h, self.w, self.k, self.s = h, w, k, s
         self.ho, self.wo = conv_out(h, k, s), conv_out(w, k, s)
         self.x = self.y = 0
+        self.rv = False
         self.rdy = True
 
     def _fin(self) -> bool:
@@ -254,16 +256,22 @@ class MaxPoolLine(Block):
     def clock(self, s_valid: bool, m_ready: bool) -> None:
         take = s_valid and self.rdy
         ov = self.valid and not m_ready
+        rv = self.rv
+        if not ov and rv:
+            ov, rv = True, False
         if take:
             if self._fin():
-                ov = True
+                if ov:
+                    rv = True
+                else:
+                    ov = True
             if self.x == self.w - 1:
                 self.x = 0
                 self.y = 0 if self.y == self.h - 1 else self.y + 1
             else:
                 self.x += 1
-        self.valid = ov
-        self.rdy = not (ov and self._fin())
+        self.valid, self.rv = ov, rv
+        self.rdy = not (ov and rv and self._fin())
 
 
 class Skid(Block):
