@@ -181,9 +181,10 @@ architecture rtl of pcnn_maxpool_line is
   -- the line's read column after this clock
   signal ra_n : natural range 0 to C_WO - 1;
 
-  -- the window maximum so far (offset), the pixel (offset), the maximum after it
+  -- the window maximum so far (offset), the pixel (offset; no metavalue into the
+  -- compare before the first pixel), the maximum after it
   signal b    : pixel_t := (others => '0');
-  signal su   : pixel_t;
+  signal su   : pixel_t := (others => '0');
   signal cand : pixel_t;
   -- the maximum of the window rows above of the next window start (line read)
   signal q    : pixel_t := (others => '0');
@@ -225,8 +226,9 @@ begin
   fa   <= flags(pa);
   ra_n <= fn.ra when take = '1' else fl.ra;
 
-  -- one unsigned compare per channel against b
-  su <= flip(s_data);
+  -- one unsigned compare per channel against b; the pixel as it is until the block in
+  -- front has given one (its output register may start undefined, byte by byte)
+  su <= flip(s_data) when not is_x(s_data) else (others => '0');
 
   p_cand : process (all)
   begin
