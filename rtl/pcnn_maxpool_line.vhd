@@ -16,11 +16,10 @@
 -- register and the load takes the maximum written in the same clock. Values are held
 -- offset by 128 (sign bit inverted) so that the smallest is zero and the compare is
 -- unsigned. A window's last pixel puts its maximum straight into the output register,
--- or into a spare register behind it while that is held (two results, as many as the
--- running register and the output register held before); s_ready is a register: low
--- only while both stay full and the next pixel is a window's last, so with windows of
--- two or more columns one pixel moves per clock whenever m_ready is high. The block in
--- front does not see this one's m_ready.
+-- or into a spare register behind it while that is held (two results held at most);
+-- s_ready is a register: low only while both stay full and the next pixel is a
+-- window's last, so with windows of two or more columns one pixel moves per clock
+-- whenever m_ready is high. The block in front does not see this one's m_ready.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
