@@ -21,10 +21,12 @@
 -- derives from its position is registered with it.
 -- Clock: the reader's decision (one token per clock) starts at registers only; the sums
 -- it and its next state need are formed from one register and a constant beside it.
--- Its two checks against the writer (f1, f2) and the writer's own (write_ok) are
--- registers too: each is formed one clock ahead for every way the reader and the writer
--- can move, and the decision only chooses one (no comparator between the decision and
--- the registers it sets).
+-- Its two checks against the writer (f1, f2) and the writer's own comparisons (write_ok
+-- is one LUT after them) are registers too: each is formed one clock ahead for every way
+-- the reader and the writer can move, and the decision only chooses one (no comparator
+-- between the decision and the registers it sets). The comparators feeding a choice are
+-- gates, not carry chains (gt_eq), so the LUT mapper balances comparator and choice as
+-- one cone.
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -240,6 +242,36 @@ architecture rtl of pcnn_window is
   constant C_HB : positive := C_EB + 1;
   subtype hrow_t is signed(C_HB - 1 downto 0);
 
+  -- unsigned a > b and a = b as gates, a tree over halves (gt, eq): no carry chain, so
+  -- the LUT mapper sees the whole cone of a check (comparator, then the decision's choice
+  -- among the checks) and balances it, where a carry chain's result would enter it as an
+  -- input at depth 0 and pass every level after it
+  function gt_eq(a, b : std_logic_vector) return std_logic_vector is
+    constant C_N  : natural := a'length;
+    alias    aa   : std_logic_vector(C_N - 1 downto 0) is a;
+    alias    bb   : std_logic_vector(C_N - 1 downto 0) is b;
+    variable h, l : std_logic_vector(1 downto 0);
+  begin
+    if C_N = 1 then
+      return (aa(0) and not bb(0)) & (aa(0) xnor bb(0));
+    end if;
+    h := gt_eq(aa(C_N - 1 downto C_N / 2), bb(C_N - 1 downto C_N / 2));
+    l := gt_eq(aa(C_N / 2 - 1 downto 0), bb(C_N / 2 - 1 downto 0));
+    return (h(1) or (h(0) and l(1))) & (h(0) and l(0));
+  end function;
+
+  -- signed a < b through gt_eq (the sign bits inverted, then unsigned)
+  function lt_g(a, b : signed) return boolean is
+    variable ua : std_logic_vector(a'length - 1 downto 0) := std_logic_vector(a);
+    variable ub : std_logic_vector(b'length - 1 downto 0) := std_logic_vector(b);
+    variable ge : std_logic_vector(1 downto 0);
+  begin
+    ua(ua'high) := not ua(ua'high);
+    ub(ub'high) := not ub(ub'high);
+    ge := gt_eq(ub, ua);
+    return ge(1) = '1';
+  end function;
+
   -- after this clock the writer is past pixel (row h, column c) in raster order: it is
   -- at (row e, column x) now and writes that pixel now if wr; one comparator over the
   -- rows and columns side by side (c in 0 .. W-1; c < 0 only where windows skip
@@ -253,6 +285,7 @@ architecture rtl of pcnn_window is
   ) return std_logic is
     variable a, b : signed(C_HB + C_XB - 1 downto 0);
     variable eh   : hrow_t;
+    variable ge   : std_logic_vector(1 downto 0);
   begin
     eh := resize(e, C_HB);
     -- c < 0 by its sign bit (ghdl --synth does not fold "<" on an unconstrained signed)
@@ -261,7 +294,11 @@ architecture rtl of pcnn_window is
     end if;
     a := eh & signed(resize(x, C_XB));
     b := h & signed(resize(unsigned(c), C_XB));
-    return pcnn_sl(a > b or (wr = '1' and a = b));
+    -- signed: the sign bits inverted, then unsigned
+    a(a'high) := not a(a'high);
+    b(b'high) := not b(b'high);
+    ge := gt_eq(std_logic_vector(a), std_logic_vector(b));
+    return ge(1) or (wr and ge(0));
   end function;
 
   -- one-hot slot a + b (mod R) for a constant b: a rotation, no logic
@@ -307,6 +344,44 @@ architecture rtl of pcnn_window is
   constant C_NRS0 : slots_oh_t := init_slots(next_rl0 + C_H * boolean'pos(C_NXT0));
   -- nlor at reset: the next output row's first row needed (+ H: it is in the next image)
   constant C_NLOR0 : signed(C_EB downto 0) := resize(C_NI0.lor, C_EB + 1) + C_H * boolean'pos(C_HO = 1);
+
+  -- row_info(rl, false).lor + off, one adder (beside the comparators with constants)
+  function lor_at(rl : signed; off : integer) return hrow_t is
+  begin
+    if rl(rl'high) = '1' then
+      return to_signed(C_R + off, C_HB);
+    elsif rl > to_signed(C_H - 1, rl'length) then
+      return to_signed(C_H + C_R + off, C_HB);
+    end if;
+    return resize(rl, C_HB) + to_signed(C_R + off, C_HB);
+  end function;
+
+  -- what the writer's row e is checked against at the reader's next row change: the
+  -- nlor it sets, counted from the reader's image now (+ H when it moves to the next
+  -- image), for the reader on output row o with nrow_ls = rl
+  function ny_of(o : natural; rl : signed) return hrow_t is
+    variable last : boolean;  -- the next output row is its image's last
+    variable drop : integer;
+  begin
+    last := C_HO = 1 or o = C_HO - 2;
+    drop := 0;
+    if o = C_HO - 1 then
+      drop := C_H;
+    end if;
+    if last then
+      return resize(C_NIW.lor, C_HB) + (C_H + drop);
+    end if;
+    return lor_at(rl, drop);
+  end function;
+
+  constant C_NY0 : hrow_t := ny_of(0, to_signed(next_rl0 + C_S, C_RB));
+  -- the writer's checks at reset (e = 0, e + 1 against rinfo.lor and nlor)
+  constant C_CKX1 : boolean := to_integer(C_RI0.lor) > 0;
+  constant C_CKX2 : boolean := to_integer(C_RI0.lor) > 1;
+  constant C_CKY1 : boolean := to_integer(C_NLOR0) > 0;
+  constant C_CKY2 : boolean := to_integer(C_NLOR0) > 1;
+  -- nrow_ls + S: one bit more than the output rows' first rows (it runs one row further)
+  constant C_L2B : positive := C_RB + 1;
 
   -- a 1x1 window with stride 1 and no padding is the pixel itself: no register
   constant C_PASS : boolean := C_K = 1 and C_S = 1 and C_P = 0;
@@ -400,6 +475,12 @@ begin
     signal f1, f2        : std_logic := '0';
     signal fa1, fa2      : std_logic;
     signal fb1, fb2, fd1 : std_logic;
+    -- windows not further apart than wide: the checks of every target (pk: pa, pb, pc,
+    -- pd, pf, pg of p_flags) and the decision's choice among them, one-hot (fsel: pa /
+    -- pc, pb / pd, pc / pg, pd / pf for f1 / f2, or fd1 / 0): the next f1 / f2 is an
+    -- AND-OR of the two
+    signal pk   : std_logic_vector(0 to 5);
+    signal fsel : std_logic_vector(0 to 4);
     -- the decision's column and merge column (c, j), for the flags of the next clock
     signal t_c, t_j      : signed(C_CB - 1 downto 0);
     -- windows not further apart than wide: the columns of every check target, c_nx plus
@@ -460,14 +541,28 @@ begin
     signal d_cm                                         : signed(C_CB - 1 downto 0) := (others => '0');
     -- d_c >= W + D, formed beside the decision (no comparator after it)
     signal d_cge                                        : boolean;
-    -- the writer may write (a register: e < rinfo.lor, and for short rows not into the
-    -- row of the token in flight), formed one clock ahead for every move like f1 and f2
-    signal write_ok                                     : std_logic := '1';
-    signal wo_x1, wo_x2, wo_y1, wo_y2, wo_z1, wo_z2     : boolean;
-    -- e + 1, kept beside e; ninfo.lor (+ H while the reader is on its image's last output
-    -- row: then the next output row's rows are counted from the next image)
+    -- the writer may write: e < rinfo.lor, and for short rows not into the row of the
+    -- token in flight (e < b_lor); one LUT after registers
+    signal write_ok                                     : std_logic;
+    -- the comparisons of e and e + 1 with rinfo.lor (x), nlor (y) and b_lor (z), as
+    -- registers: e moves by one row at most, so each next value is the other one or a
+    -- comparison of e + 2 (or, at the reader's row change, of e .. e + 2 with ny, a
+    -- register) chosen by the moves; the comparators sit beside the choice
+    signal ck_x1                                        : boolean := C_CKX1;
+    signal ck_x2                                        : boolean := C_CKX2;
+    signal ck_y1                                        : boolean := C_CKY1;
+    signal ck_y2                                        : boolean := C_CKY2;
+    signal ck_z1, ck_z2                                 : boolean := false;
+    signal cx3, cy3, cz3, cn1, cn2, cn3                 : boolean;
+    -- e + 1, e + 2, kept beside e; ninfo.lor (+ H while the reader is on its image's last
+    -- output row: then the next output row's rows are counted from the next image)
     signal e1                                           : signed(C_HB - 1 downto 0) := to_signed(1, C_HB);
+    signal e2                                           : signed(C_HB - 1 downto 0) := to_signed(2, C_HB);
     signal nlor                                         : signed(C_HB - 1 downto 0) := C_NLOR0;
+    -- nlor at the next row change, counted from the reader's image now (ny_of), and
+    -- nrow_ls + S, from which its next value is formed
+    signal ny                                           : hrow_t := C_NY0;
+    signal nrow_l2                                      : signed(C_L2B - 1 downto 0) := to_signed(next_rl0 + 2 * C_S, C_L2B);
     signal a_can, w_free, wen, ren                      : std_logic;
 
     -- token in flight (its column is at the memories' read registers q)
@@ -558,28 +653,29 @@ begin
     end generate g_nomask;
 
     -- the window register may change: its window is taken or there is none
-    w_free  <= (not m_valid_r) or m_ready;
+    w_free   <= (not m_valid_r) or m_ready;
     -- a new token may be issued: the one in flight moves on (or there is none)
-    a_can   <= (not b_valid) or w_free;
-    -- e (+ 1) against the rows the checks of the next clock may see: the reader's first
-    -- row needed (+ R), the next output row's (after the reader's image change: + H),
-    -- the token in flight's
+    a_can    <= (not b_valid) or w_free;
+    -- e + 2 against the rows the checks may move to without a row change: the reader's
+    -- first row needed (+ R), the next output row's (after the reader's image change:
+    -- + H), the token in flight's; e .. e + 2 against the next row change's (ny)
     p_wo : process (all)
       variable ew : hrow_t;
     begin
-      ew    := resize(e, C_HB);
-      wo_x1 <= ew < resize(rinfo.lor, C_HB);
-      wo_x2 <= e1 < resize(rinfo.lor, C_HB);
-      wo_y1 <= ew < nlor;
-      wo_y2 <= e1 < nlor;
-      wo_z1 <= ew < resize(b_lor, C_HB);
-      wo_z2 <= e1 < resize(b_lor, C_HB);
+      ew  := resize(e, C_HB);
+      cx3 <= lt_g(e2, resize(rinfo.lor, C_HB));
+      cy3 <= lt_g(e2, nlor);
+      cz3 <= lt_g(e2, resize(b_lor, C_HB));
+      cn1 <= lt_g(ew, ny);
+      cn2 <= lt_g(e1, ny);
+      cn3 <= lt_g(e2, ny);
     end process;
+    write_ok <= pcnn_sl(ck_x1 and (C_SYNC or b_valid = '0' or ck_z1));
     -- writing row e overwrites row e - R: allowed if the reader's output row needs it no
     -- more, nor (short rows: read at b_addr until it moves on) the token in flight
-    s_ready <= write_ok;
-    wen     <= s_valid and write_ok;
-    ren     <= a_can and d_iss and d_read;
+    s_ready  <= write_ok;
+    wen      <= s_valid and write_ok;
+    ren      <= a_can and d_iss and d_read;
 
     -- the next values of c_at / s_at, from registers and constants (C_S <= C_K)
     p_at : process (all)
@@ -735,6 +831,7 @@ begin
       fd1 <= past_next(e, wx, wen, nh, to_signed(0, C_CB));
       if C_S > C_K then
         -- windows skip columns: the columns after a token, then the skip, then the checks
+        pk  <= (others => '0');
         fa1 <= past_next(e, wx, wen, rh, t_c);
         fa2 <= past_next(e, wx, wen, nh, t_j);
         if rc then
@@ -772,6 +869,7 @@ begin
           pf := past_next(e, wx, wen, hn, cq(4));
           pg := past_next(e, wx, wen, hn, cq(5));
         end if;
+        pk  <= (pa, pb, pc, pd, pf, pg);
         fa1 <= pa;
         fa2 <= pc;
         if C_MERGE and rc and d_adv = '1' then
@@ -790,6 +888,23 @@ begin
       end if;
     end process;
 
+    -- the choice of the next f1 / f2 among the checks (windows not further apart than
+    -- wide: p_main takes the AND-OR of fsel and pk)
+    p_fsel : process (all)
+      variable fd, mr, bk : boolean;
+    begin
+      -- a token that changes the row afresh (fd), one that carries the merge (mr)
+      fd := a_can = '1' and d_iss = '1' and d_emit = '1' and ox = C_WO - 1 and
+        not (C_MERGE and mgood = '1' and d_brk = '0' and d_cge);
+      mr := C_MERGE and d_emit = '1' and ox = C_WO - 1;
+      bk := a_can = '1' and d_iss = '1' and not fd;
+      fsel(0) <= pcnn_sl(not (a_can = '1' and d_iss = '1') or (bk and not mr and d_adv = '0'));
+      fsel(1) <= pcnn_sl(bk and not mr and d_adv = '1');
+      fsel(2) <= pcnn_sl(bk and mr and d_adv = '0');
+      fsel(3) <= pcnn_sl(bk and mr and d_adv = '1');
+      fsel(4) <= pcnn_sl(fd);
+    end process;
+
     p_main : process (clk)
       variable iss   : boolean;
       variable e_inc : boolean;
@@ -797,8 +912,7 @@ begin
       variable blr_n : signed(C_EB - 1 downto 0);
       variable bv_n  : std_logic;
       variable e_drp : boolean;
-      variable ok1   : boolean;
-      variable ok2   : boolean;
+      variable rcv   : boolean;
       variable w_inc : boolean;
       variable wnz_v : std_logic;
       variable cl_v  : signed(C_CB - 1 downto 0);
@@ -955,6 +1069,13 @@ begin
               end if;
               nrow_lo <= nrl_v;
               nrow_ls <= nrl_v + C_S;
+              if oy_v = C_HO - 1 then
+                nrow_l2 <= to_signed(2 * C_S - C_P, C_L2B);
+                ny      <= ny_of(oy_v, to_signed(C_S - C_P, C_RB));
+              else
+                nrow_l2 <= nrow_l2 + C_S;
+                ny      <= ny_of(oy_v, nrow_l2);
+              end if;
             else
               ox   <= ox + 1;
               cl_v := col_ls;
@@ -988,18 +1109,30 @@ begin
         -- the checks of the next clock: the decision chooses among the flags formed, and
         -- the check columns move with c_nx (+ 1 on a shift, - (W + D) with the merge, the
         -- offsets alone afresh)
+        if C_S <= C_K then
+          f1 <= (fsel(0) and pk(0)) or (fsel(1) and pk(1)) or (fsel(2) and pk(2)) or
+            (fsel(3) and pk(3)) or (fsel(4) and fd1);
+          f2 <= (fsel(0) and pk(2)) or (fsel(1) and pk(3)) or (fsel(2) and pk(5)) or
+            (fsel(3) and pk(4));
+        end if;
         if not iss then
-          f1 <= fa1;
-          f2 <= fa2;
+          if C_S > C_K then
+            f1 <= fa1;
+            f2 <= fa2;
+          end if;
         elsif d_emit = '1' and ox = C_WO - 1 and
               not (C_MERGE and mgood = '1' and d_brk = '0' and d_cge) then
-          f1    <= fd1;
-          f2    <= '0';
+          if C_S > C_K then
+            f1 <= fd1;
+            f2 <= '0';
+          end if;
           cq    <= C_CQ0;
           c_img <= '1';
         else
-          f1 <= fb1;
-          f2 <= fb2;
+          if C_S > C_K then
+            f1 <= fb1;
+            f2 <= fb2;
+          end if;
           for i in 0 to 5 loop
             if d_emit = '1' and ox = C_WO - 1 then
               if d_adv = '1' then
@@ -1043,31 +1176,52 @@ begin
         if e_inc and e_drp then
           e_n := e + to_signed(1 - C_H, C_EB);
           e1  <= resize(e, C_HB) + (2 - C_H);
+          e2  <= resize(e, C_HB) + (3 - C_H);
         elsif e_inc then
           e_n := e + 1;
           e1  <= resize(e, C_HB) + 2;
+          e2  <= resize(e, C_HB) + 3;
         elsif e_drp then
           e_n := e - to_signed(C_H, C_EB);
           e1  <= resize(e, C_HB) + (1 - C_H);
+          e2  <= resize(e, C_HB) + (2 - C_H);
         else
           e_n := e;
         end if;
         e       <= e_n;
         b_valid <= bv_n;
         b_lor   <= blr_n;
-        -- write_ok after this clock: e + e_inc against the rows after it (at the reader's
-        -- image change e and the rows drop by H together)
-        if iss and d_emit = '1' and ox = C_WO - 1 then
-          ok1 := (e_inc and wo_y2) or (not e_inc and wo_y1);
-        else
-          ok1 := (e_inc and wo_x2) or (not e_inc and wo_x1);
+        -- the writer's checks after this clock: e + e_inc against the rows after it (at
+        -- the reader's image change e and the rows drop by H together); a row change
+        -- moves nlor's checks to rinfo.lor's and ny's to nlor's, an issue rinfo.lor's to
+        -- b_lor's
+        rcv := iss and d_emit = '1' and ox = C_WO - 1;
+        if rcv and e_inc then
+          ck_x1 <= ck_y2;
+          ck_x2 <= cy3;
+          ck_y1 <= cn2;
+          ck_y2 <= cn3;
+        elsif rcv then
+          ck_x1 <= ck_y1;
+          ck_x2 <= ck_y2;
+          ck_y1 <= cn1;
+          ck_y2 <= cn2;
+        elsif e_inc then
+          ck_x1 <= ck_x2;
+          ck_x2 <= cx3;
+          ck_y1 <= ck_y2;
+          ck_y2 <= cy3;
         end if;
-        if iss then
-          ok2 := (e_inc and wo_x2) or (not e_inc and wo_x1);
-        else
-          ok2 := (e_inc and wo_z2) or (not e_inc and wo_z1);
+        if iss and e_inc then
+          ck_z1 <= ck_x2;
+          ck_z2 <= cx3;
+        elsif iss then
+          ck_z1 <= ck_x1;
+          ck_z2 <= ck_x2;
+        elsif e_inc then
+          ck_z1 <= ck_z2;
+          ck_z2 <= cz3;
         end if;
-        write_ok <= pcnn_sl(ok1 and (C_SYNC or bv_n = '0' or ok2));
 
         if rst = '1' then
           wy        <= (others => '0');
@@ -1075,13 +1229,19 @@ begin
           wslot     <= (others => '0');
           e         <= (others => '0');
           e1        <= to_signed(1, C_HB);
+          e2        <= to_signed(2, C_HB);
           nlor      <= C_NLOR0;
+          ny        <= C_NY0;
+          nrow_l2   <= to_signed(next_rl0 + 2 * C_S, C_L2B);
+          ck_x1     <= C_CKX1;
+          ck_x2     <= C_CKX2;
+          ck_y1     <= C_CKY1;
+          ck_y2     <= C_CKY2;
           wk        <= 0;
           wnz       <= '0';
           w_st      <= '0';
           f1        <= '0';
           f2        <= '0';
-          write_ok  <= '1';
           cq        <= C_CQ0;
           c_img     <= '1';
           oy        <= 0;
@@ -1131,6 +1291,17 @@ begin
           report "pcnn_window: the column info left col_lo" severity failure;
         assert rst = '1' or c_nxm = c_nx - to_signed(C_W + C_D, C_CB)
           report "pcnn_window: c_nxm left c_nx - (W + D)" severity failure;
+        assert rst = '1' or (ck_x1 = (resize(e, C_HB) < resize(rinfo.lor, C_HB)) and
+                             ck_x2 = (e1 < resize(rinfo.lor, C_HB)) and
+                             ck_y1 = (resize(e, C_HB) < nlor) and ck_y2 = (e1 < nlor))
+          report "pcnn_window: a writer's check left e" severity failure;
+        assert rst = '1' or b_valid = '0' or
+               (ck_z1 = (resize(e, C_HB) < resize(b_lor, C_HB)) and
+                ck_z2 = (e1 < resize(b_lor, C_HB)))
+          report "pcnn_window: a writer's check left b_lor" severity failure;
+        assert rst = '1' or (e1 = resize(e, C_HB) + 1 and e2 = resize(e, C_HB) + 2 and
+                             nrow_l2 = resize(nrow_ls, C_L2B) + C_S and ny = ny_of(oy, nrow_ls))
+          report "pcnn_window: e1, e2, nrow_l2 or ny left their sources" severity failure;
       end if;
     end process;
   end generate g_lines;

@@ -94,7 +94,7 @@ RESOURCES: dict[tuple[str, str, str], Usage] = {
     ("two_ch", "full", "ice40"): Usage(lut=391, ff=185, bram=0, dsp=0),
     ("two_ch", "1,1", "ice40"): Usage(lut=368, ff=230, bram=0, dsp=0),
     ("two_ch", "1,1", "ecp5"): Usage(lut=233, ff=186, bram=0, dsp=1),
-    ("window", "full", "ice40"): Usage(lut=1575, ff=763, bram=0, dsp=0),
+    ("window", "full", "ice40"): Usage(lut=1615, ff=786, bram=0, dsp=0),
 }
 
 
