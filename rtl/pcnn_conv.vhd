@@ -270,7 +270,24 @@ architecture rtl of pcnn_conv is
   end function;
   constant C_L0   : natural  := first_levels;
   constant C_LPS  : positive := 2;
-  constant C_NSTG : natural  := (C_LEVELS - C_L0 + C_LPS - 1) / C_LPS;
+  -- levels of the first tree stage: one after ECP5 blocks (their outputs reach the
+  -- fabric late: one adder, then a register), else C_LPS
+  function first_stage_levels return positive is
+  begin
+    if G_DSP = PCNN_DSP_ECP5 and C_L0 = 0 then
+      return 1;
+    end if;
+    return C_LPS;
+  end function;
+  constant C_L1   : positive := first_stage_levels;
+  function tree_stages return natural is
+  begin
+    if C_LEVELS <= C_L0 then
+      return 0;
+    end if;
+    return 1 + (pcnn_max(C_LEVELS - C_L0 - C_L1, 0) + C_LPS - 1) / C_LPS;
+  end function;
+  constant C_NSTG : natural  := tree_stages;
   -- bits of a tree node: |product| <= 255 * 128 < 2**15, sums of up to 2**LEVELS
   constant C_NODE_W : positive := pcnn_min(16 + C_LEVELS, 31);
 
@@ -520,7 +537,8 @@ begin
 
   -- MAC datapath, pipelined:
   --   products register: p = x(slot) * w(j, slot) (plus the first C_L0 adder levels),
-  --   then C_NSTG tree register stages of C_LPS balanced adder levels each;
+  --   then C_NSTG tree register stages of C_LPS balanced adder levels each (the first
+  --   C_L1);
   --   accumulator B: acc(j) = start + tree sum, start = bias (first step of an output
   --   group) or the partial sum held in B (later steps).
   -- Products and tree in integers (fast in simulation, at most 31 bits), the accumulator
@@ -551,7 +569,7 @@ begin
             d0(j) <= t;
           end loop;
         end if;
-        -- adder tree stages, C_LPS levels each, in place
+        -- adder tree stages, C_LPS levels each (the first C_L1), in place
         for s in 1 to C_NSTG loop
           if tg_valid(s - 1) = '1' then
             for j in 0 to C_PO - 1 loop
@@ -565,7 +583,8 @@ begin
                   t(p) := prq(j * C_NPROD + p);
                 end loop;
               end if;
-              for lvl in C_L0 + (s - 1) * C_LPS to pcnn_min(C_L0 + s * C_LPS, C_LEVELS) - 1 loop
+              for lvl in C_L0 + pcnn_min(s - 1, 1) * C_L1 + pcnn_max(s - 2, 0) * C_LPS to
+                         pcnn_min(C_L0 + C_L1 + (s - 1) * C_LPS, C_LEVELS) - 1 loop
                 for i in 0 to C_TREE_N / 2 - 1 loop
                   if i < C_TREE_N / 2 ** (lvl + 1) then
                     t(i) := t(2 * i) + t(2 * i + 1);

@@ -299,14 +299,19 @@ class PassWindow(Skid):
     through a skid slice."""
 
 
-def conv_tree_stages(par_in: int, kk: int, steps: int) -> int:
+def conv_tree_stages(par_in: int, kk: int, steps: int, ecp5: bool = False) -> int:
     """pcnn_conv's adder-tree register stages after the product register: the
     ``par_in * kk`` products (kk = taps per clock) padded to a power of two, one level
     done with the products when a window takes one step and the levels are odd, two
-    levels per register."""
+    levels per register; ``ecp5`` (products in ECP5 blocks, none done with them): one
+    level in the first register stage."""
     levels = _log2_ceil(par_in * kk)
     first = levels % 2 if steps == 1 else 0
-    return _cdiv(levels - first, 2)
+    rest = levels - first
+    if rest <= 0:
+        return 0
+    l1 = 1 if ecp5 and first == 0 else 2
+    return 1 + _cdiv(max(rest - l1, 0), 2)
 
 
 class Conv(Block):

@@ -301,7 +301,8 @@ def cycle_report(net: Network, par: Sequence[Triple]) -> CycleReport:
 def conv_block(ch_in: int, ch_out: int, kk: int, par: Triple, dsp: str = "infer") -> Conv:
     """pcnn_conv of a PE (``kk`` = K*K, 1 for an FC PE) at ``par``: its steps, output
     groups and pipeline depth, weights in block RAM where the emitter puts them;
-    ``dsp``: the products' form (``logic``: half products, one register more)."""
+    ``dsp``: the products' form (``logic``: half products, one register more; ``ecp5``:
+    one adder level in the first tree stage)."""
     # imported here: pocket_cnn.emit imports the parallelism parser, which imports this
     from pocket_cnn.ir.wrom import rom_shape, wrom_in_bram
 
@@ -311,7 +312,7 @@ def conv_block(ch_in: int, ch_out: int, kk: int, par: Triple, dsp: str = "infer"
     return Conv(
         steps,
         nog,
-        conv_tree_stages(pi, pk, steps * nog),
+        conv_tree_stages(pi, pk, steps * nog, dsp == "ecp5"),
         conv_front_stages(steps, nog, bram, dsp == "logic"),
     )
 
