@@ -19,8 +19,9 @@
 -- block RAM a copy that ends the RAM's slow clock-to-out; with G_DSP = PCNN_DSP_LOGIC
 -- and weights in logic two half products per product]] -> product registers (9 x 8 bit
 -- signed products; constant-weight products also take the first adder level) -> adder
--- tree (a register every 2 levels) -> accumulator (bias on the first step of an output
--- group, else the partial sum) -> requantise/activate into the output byte(s). A stall
+-- tree (a register every 2 levels; after ECP5 blocks the first after one) -> accumulator
+-- (bias on the first step of an output group, else the partial sum) ->
+-- requantise/activate into the output byte(s). A stall
 -- of the output with a finished accumulator waiting freezes every stage at once (one
 -- enable), so nothing is lost or duplicated.
 -- G_DSP = PCNN_DSP_ECP5 (ECP5 targets): a product that ends at its own register is an
