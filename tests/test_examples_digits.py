@@ -1,7 +1,8 @@
 """examples/digits, shortened: the committed trained nets go through the whole example
 (quantize on the calibration split, GHDL on the first held-out images, the table and the
 confusion matrix); every image bit-identical to the reference, the hardware's accuracy
-equal to onnxruntime's on the quantized model (same predictions image by image)."""
+equal to onnxruntime's on the quantized model (same predictions image by image) where
+onnxruntime is exact for it (uint8 input: a CPU with VNNI)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _support.cpu import has_vnni
 
 from pocket_cnn.ip import ROOT
 
@@ -40,6 +42,11 @@ def test_digits_example_argmax(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     res = json.loads((tmp_path / "small_cnn" / "results.json").read_text())
     assert res["argmax"] and res["images"] == 24 and res["bit_identical"] == 24
+    if not has_vnni():
+        # the hardware equals the reference (above); the quantized accuracy is
+        # onnxruntime's QLinearConv on uint8 input, whose u8 x s8 kernels saturate pair
+        # sums without VNNI (docs/numerics.md): no exact oracle for it here
+        pytest.skip("uint8 activations, CPU without VNNI: onnxruntime's kernels saturate")
     assert res["hardware_accuracy"] == res["quantized_accuracy"]
 
 
