@@ -26,9 +26,10 @@
 -- enable), so nothing is lost or duplicated.
 -- G_DSP = PCNN_DSP_ECP5 (ECP5 targets): a product that ends at its own register is an
 -- ECP5 block (pcnn_mul_ecp5) whose output register is the product register, fed from
--- fabric registers (the step or operand register) or the window; same clocks, same
--- latency. A constant weight of 0 or a power of two stays a shift (no block), as yosys
--- makes it.
+-- fabric registers (the step or operand register) or the window through the block's
+-- input registers (one clock more: the route into the block, 3.5-4 ns, is then a clock
+-- of its own; pocket_cnn.ir.clock_model.conv_front_stages). A constant weight of 0 or
+-- a power of two stays a shift (no block), as yosys makes it, a clock later too.
 -- G_DSP = PCNN_DSP_LOGIC (iCE40: products in LUTs): folded with weights in logic, the
 -- operand register holds x * w(3:0) and x * w(7:4) per product, the product register
 -- their sum (an 8 x 8 product in one clock was the UP5K's slowest path): one clock more
@@ -281,6 +282,9 @@ architecture rtl of pcnn_conv is
     return C_LPS;
   end function;
   constant C_L1   : positive := first_stage_levels;
+  -- products in ECP5 blocks through their input registers too (the route into a block is
+  -- a clock of its own): one clock more in front of the product register
+  constant C_DSPIN : boolean := G_DSP = PCNN_DSP_ECP5 and C_L0 = 0;
   function tree_stages return natural is
   begin
     if C_LEVELS <= C_L0 then
@@ -288,7 +292,7 @@ architecture rtl of pcnn_conv is
     end if;
     return 1 + (pcnn_max(C_LEVELS - C_L0 - C_L1, 0) + C_LPS - 1) / C_LPS;
   end function;
-  constant C_NSTG : natural  := tree_stages;
+  constant C_NSTG  : natural  := tree_stages;
   -- bits of a tree node: |product| <= 255 * 128 < 2**15, sums of up to 2**LEVELS
   constant C_NODE_W : positive := pcnn_min(16 + C_LEVELS, 31);
 
@@ -357,6 +361,9 @@ architecture rtl of pcnn_conv is
   type sl_pipe_t is array (0 to C_NSTG) of std_logic;
   type og_pipe_t is array (0 to C_NSTG) of natural range 0 to C_NOG - 1;
   signal tg_valid, tg_first, tg_lastst, tg_last : sl_pipe_t;
+  -- the tags at the ECP5 blocks' input registers (C_DSPIN)
+  signal tp_valid, tp_first, tp_lastst, tp_last : std_logic;
+  signal tp_og                                  : natural range 0 to C_NOG - 1;
   signal tg_og                                  : og_pipe_t;
   signal d0                                     : node_po_t;
   signal d                                      : node_pipe_t;
@@ -657,11 +664,20 @@ begin
 
         g_infer : if (G_DSP /= PCNN_DSP_ECP5 and not C_HALF) or w_trivial(j * C_NPROD + p)
         generate
-          -- product p of output channel j of the step, into its own register
+          -- the input byte a clock later (C_DSPIN: as the ECP5 blocks' input registers)
+          signal xd : std_logic_vector(7 downto 0) := (others => '0');
+        begin
+          -- product p of output channel j of the step, into its own register; with
+          -- C_DSPIN from the byte a clock later (its weight is the same in every word)
           p_prod : process (clk)
           begin
             if rising_edge(clk) then
-              if en = '1' and ((C_FOLD and xs_valid = '1') or ((not C_FOLD) and i_valid = '1')) then
+              if C_DSPIN then
+                if en = '1' then
+                  xd                   <= x_step(p);
+                  prq(j * C_NPROD + p) <= step_product(xd, C_WROM(0), j, p);
+                end if;
+              elsif en = '1' and ((C_FOLD and xs_valid = '1') or ((not C_FOLD) and i_valid = '1')) then
                 prq(j * C_NPROD + p) <= step_product(x_step(p), w_step, j, p);
               end if;
             end if;
@@ -699,10 +715,10 @@ begin
 
         -- the same product in an ECP5 block: the step register (folded; the operand
         -- register after a block RAM, whose slow clock-to-out ends at it), or the window
-        -- and the constant weight, enter it directly (a step multiplexer straight into
-        -- the block's input registers would share a clock with the 3.8-4.0 ns route into
-        -- the block). Its output register moves with en: an entry the tags mark invalid
-        -- is never read.
+        -- and the constant weight, enter its input registers (C_DSPIN; a step
+        -- multiplexer straight into them would share a clock with the 3.5-4.0 ns route
+        -- into the block). Its registers move with en: an entry the tags mark invalid is
+        -- never read.
         g_ecp5 : if G_DSP = PCNN_DSP_ECP5 and not w_trivial(j * C_NPROD + p) generate
           constant C_B : natural := j * C_NPROD + p;
           signal   xb  : std_logic_vector(7 downto 0);
@@ -714,6 +730,9 @@ begin
           x9 <= (xb(7) and pcnn_sl(G_CFG.in_signed)) & xb;
 
           u_mul : entity pocket_cnn.pcnn_mul_ecp5
+            generic map (
+              G_INREG => C_DSPIN
+            )
             port map (
               clk => clk,
               ce  => en,
@@ -733,6 +752,9 @@ begin
     variable y  : signed(7 downto 0);
     variable k  : integer;
     variable co : integer;
+    -- the tags of the entry the products (or the blocks' input registers) take
+    variable v_valid, v_first, v_lastst, v_last : std_logic;
+    variable v_og                               : natural range 0 to C_NOG - 1;
   begin
     if rising_edge(clk) then
       if m_ready = '1' then
@@ -788,17 +810,35 @@ begin
         x0_og   <= og;
         x0_last <= i_last;
         if C_FOLD then
-          tg_valid(0)  <= xs_valid;
-          tg_first(0)  <= xs_first;
-          tg_lastst(0) <= xs_lastst;
-          tg_og(0)     <= xs_og;
-          tg_last(0)   <= xs_last;
+          v_valid  := xs_valid;
+          v_first  := xs_first;
+          v_lastst := xs_lastst;
+          v_og     := xs_og;
+          v_last   := xs_last;
         else -- one step per output group
-          tg_valid(0)  <= i_valid;
-          tg_first(0)  <= '1';
-          tg_lastst(0) <= '1';
-          tg_og(0)     <= og;
-          tg_last(0)   <= i_last;
+          v_valid  := i_valid;
+          v_first  := '1';
+          v_lastst := '1';
+          v_og     := og;
+          v_last   := i_last;
+        end if;
+        tp_valid  <= v_valid;
+        tp_first  <= v_first;
+        tp_lastst <= v_lastst;
+        tp_og     <= v_og;
+        tp_last   <= v_last;
+        if C_DSPIN then
+          tg_valid(0)  <= tp_valid;
+          tg_first(0)  <= tp_first;
+          tg_lastst(0) <= tp_lastst;
+          tg_og(0)     <= tp_og;
+          tg_last(0)   <= tp_last;
+        else
+          tg_valid(0)  <= v_valid;
+          tg_first(0)  <= v_first;
+          tg_lastst(0) <= v_lastst;
+          tg_og(0)     <= v_og;
+          tg_last(0)   <= v_last;
         end if;
         for s in 1 to C_NSTG loop
           tg_valid(s)  <= tg_valid(s - 1);
@@ -841,6 +881,7 @@ begin
 
       if rst = '1' then
         x0_valid  <= '0';
+        tp_valid  <= '0';
         tg_valid  <= (others => '0');
         b_valid   <= '0';
         m_valid_r <= '0';

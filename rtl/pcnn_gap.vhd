@@ -109,13 +109,16 @@ architecture rtl of pcnn_gap is
   signal res_last  : std_logic := '0';
   signal adv       : std_logic;
 
-  -- step 1: clamp to the range outside which the result saturates anyway
+  -- step 1: clamp to the range outside which the result saturates anyway; the
+  -- comparisons as gates (pcnn_lt_g: no carry chain before the choice)
   function clamp(s : signed) return signed is
+    constant C_LO : signed(C_ACC_BITS - 1 downto 0) := to_signed(G_CFG.clamp_lo, C_ACC_BITS);
+    constant C_HI : signed(C_ACC_BITS - 1 downto 0) := to_signed(G_CFG.clamp_hi, C_ACC_BITS);
   begin
-    if s <= to_signed(G_CFG.clamp_lo, C_ACC_BITS) then
-      return to_signed(G_CFG.clamp_lo, C_ACC_BITS);
-    elsif s >= to_signed(G_CFG.clamp_hi, C_ACC_BITS) then
-      return to_signed(G_CFG.clamp_hi, C_ACC_BITS);
+    if not pcnn_lt_g(C_LO, s) then
+      return C_LO;
+    elsif not pcnn_lt_g(s, C_HI) then
+      return C_HI;
     end if;
     return s;
   end function;

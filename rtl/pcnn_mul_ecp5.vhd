@@ -3,9 +3,10 @@
 -- MULT18X18D without registers, so the block's 3.9 ns and the routing into and out of
 -- it (2-6 ns each way on nextpnr-ecp5) sit between two fabric flip-flops; with the
 -- output register the route out ends at the block. The operands come from fabric
--- registers: the block's input registers would make the logic before them (a step
--- multiplexer) share a clock with the 3.8-4.0 ns route into the block.
--- Latency: one clock (output register); ce enables it.
+-- registers; with G_INREG the block's input registers take them too, so that the
+-- 3.5-4.0 ns route into the block is a clock of its own (the block's setup time at an
+-- unregistered input is 3.5 ns more).
+-- Latency: one clock (output register), two with G_INREG; ce enables every register.
 -- x is 9 bits and w 8 bits, both signed, sign-extended to the block's 18 bits; the
 -- product fits 16 bits (|x| <= 255, |w| <= 128).
 -- MULT18X18D is a black box for ghdl --synth (yosys' ecp5 cells); a GHDL simulation
@@ -14,6 +15,9 @@ library ieee;
 use ieee.std_logic_1164.all;
 
 entity pcnn_mul_ecp5 is
+  generic (
+    G_INREG : boolean := false -- operands through the block's input registers (2 clocks)
+  );
   port (
     -- clock and the output register's enable
     clk : in  std_logic;
@@ -50,6 +54,15 @@ architecture rtl of pcnn_mul_ecp5 is
   end component MULT18X18D;
   -- vsg_on
 
+  -- the input registers' clock setting
+  function in_clk return string is
+  begin
+    if G_INREG then
+      return "CLK0";
+    end if;
+    return "NONE";
+  end function;
+
   -- the operands at the block's width
   signal a : std_logic_vector(17 downto 0);
   signal b : std_logic_vector(17 downto 0);
@@ -63,8 +76,8 @@ begin
   -- vsg_off
   u_dsp : component MULT18X18D
     generic map (
-      REG_INPUTA_CLK => "NONE",
-      REG_INPUTB_CLK => "NONE",
+      REG_INPUTA_CLK => in_clk,
+      REG_INPUTB_CLK => in_clk,
       REG_OUTPUT_CLK => "CLK0"
     )
     port map (

@@ -148,6 +148,14 @@ package pcnn_pkg is
   function pcnn_gap_out_ch(cfg : pcnn_gap_cfg_t) return positive;
   -- '1' for true, '0' for false.
   function pcnn_sl(b : boolean) return std_logic;
+  -- Unsigned a > b and a = b (bits 1 and 0) of equal-length vectors as gates, a tree over
+  -- halves: no carry chain, so the LUT mapper sees a comparison's whole cone with the
+  -- logic after it and balances it (a carry chain's result enters it as an input at
+  -- depth 0, and every level after it adds up). Also for constants (no concatenation:
+  -- ghdl --synth evaluates it).
+  function pcnn_gt_eq(a, b : std_logic_vector) return std_logic_vector;
+  -- Signed a < b of equal-length vectors through pcnn_gt_eq.
+  function pcnn_lt_g(a, b : signed) return boolean;
 
 end package pcnn_pkg;
 
@@ -159,6 +167,36 @@ package body pcnn_pkg is
       return '1';
     end if;
     return '0';
+  end function;
+
+  function pcnn_gt_eq(a, b : std_logic_vector) return std_logic_vector is
+    constant C_N  : natural := a'length;
+    alias    aa   : std_logic_vector(C_N - 1 downto 0) is a;
+    alias    bb   : std_logic_vector(C_N - 1 downto 0) is b;
+    variable h, l : std_logic_vector(1 downto 0);
+    variable r    : std_logic_vector(1 downto 0);
+  begin
+    if C_N = 1 then
+      r(1) := aa(0) and not bb(0);
+      r(0) := not (aa(0) xor bb(0));
+      return r;
+    end if;
+    h    := pcnn_gt_eq(aa(C_N - 1 downto C_N / 2), bb(C_N - 1 downto C_N / 2));
+    l    := pcnn_gt_eq(aa(C_N / 2 - 1 downto 0), bb(C_N / 2 - 1 downto 0));
+    r(1) := h(1) or (h(0) and l(1));
+    r(0) := h(0) and l(0);
+    return r;
+  end function;
+
+  function pcnn_lt_g(a, b : signed) return boolean is
+    variable ua : std_logic_vector(a'length - 1 downto 0) := std_logic_vector(a);
+    variable ub : std_logic_vector(b'length - 1 downto 0) := std_logic_vector(b);
+    variable ge : std_logic_vector(1 downto 0);
+  begin
+    ua(ua'high) := not ua(ua'high);
+    ub(ub'high) := not ub(ub'high);
+    ge := pcnn_gt_eq(ub, ua);
+    return ge(1) = '1';
   end function;
 
   function pcnn_max(a : integer; b : integer) return integer is

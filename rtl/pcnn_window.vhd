@@ -25,7 +25,7 @@
 -- is one LUT after them) are registers too: each is formed one clock ahead for every way
 -- the reader and the writer can move, and the decision only chooses one (no comparator
 -- between the decision and the registers it sets). The comparators feeding a choice are
--- gates, not carry chains (gt_eq), so the LUT mapper balances comparator and choice as
+-- gates, not carry chains (pcnn_gt_eq), so the LUT mapper balances comparator and choice as
 -- one cone.
 library ieee;
 use ieee.std_logic_1164.all;
@@ -174,40 +174,51 @@ architecture rtl of pcnn_window is
     ok   : std_logic_vector(C_K - 1 downto 0);   -- window row ky inside the image
   end record row_info_t;
 
-  -- nxt: the output row belongs to the next image (rows counted from the reader's image)
-  function row_info(rl : signed(C_RB - 1 downto 0); nxt : boolean) return row_info_t is
+  -- the row info (an output row of the reader's image) with rl + K - 1 (rk) and rl + R
+  -- (rr) given, both C_RB bits: every condition compares rl with a constant, no adder
+  -- (rr is exact where it is used: rl inside the image)
+  function row_info_pre(
+    rl : signed(C_RB - 1 downto 0);
+    rk : signed(C_RB - 1 downto 0);
+    rr : signed(C_RB - 1 downto 0)
+  ) return row_info_t is
     variable ri     : row_info_t;
     constant C_HM1  : signed(C_RB - 1 downto 0) := to_signed(C_H - 1, C_RB);
-    constant C_ZERO : signed(C_RB - 1 downto 0) := (others => '0');
-    variable rhi    : signed(C_RB - 1 downto 0);
   begin
-    -- every condition compares rl with a constant (no adder in front of a comparator)
-    rhi := rl + to_signed(C_K - 1, C_RB);
+    -- the comparisons as gates (pcnn_lt_g)
     ri.none := '0';
-    if rl > C_HM1 or rl < to_signed(1 - C_K, C_RB) then
+    if pcnn_lt_g(C_HM1, rl) or pcnn_lt_g(rl, to_signed(1 - C_K, C_RB)) then
       ri.none := '1';
     end if;
-    if rl > to_signed(C_H - C_K, C_RB) then
+    if pcnn_lt_g(to_signed(C_H - C_K, C_RB), rl) then
       ri.hi := to_signed(C_H - 1, C_EB);
     else
-      ri.hi := resize(rhi, C_EB);
+      ri.hi := resize(rk, C_EB);
     end if;
-    if nxt then
-      ri.hi := ri.hi + to_signed(C_H, C_EB);
-    end if;
-    if rl < C_ZERO then
+    if rl(C_RB - 1) = '1' then
       ri.lor := to_signed(C_R, C_EB);
-    elsif rl > C_HM1 then
+    elsif pcnn_lt_g(C_HM1, rl) then
       ri.lor := to_signed(C_H + C_R, C_EB);  -- no row of this image (nor of the next)
     else
-      ri.lor := resize(rl, C_EB) + to_signed(C_R, C_EB);
+      ri.lor := resize(rr, C_EB);
     end if;
     for ky in 0 to C_K - 1 loop
       ri.ok(ky) := '0';
-      if rl >= to_signed(-ky, C_RB) and rl <= to_signed(C_H - 1 - ky, C_RB) then
+      if not pcnn_lt_g(rl, to_signed(-ky, C_RB)) and not pcnn_lt_g(to_signed(C_H - 1 - ky, C_RB), rl) then
         ri.ok(ky) := '1';
       end if;
     end loop;
+    return ri;
+  end function;
+
+  -- nxt: the output row belongs to the next image (rows counted from the reader's image)
+  function row_info(rl : signed(C_RB - 1 downto 0); nxt : boolean) return row_info_t is
+    variable ri : row_info_t;
+  begin
+    ri := row_info_pre(rl, rl + to_signed(C_K - 1, C_RB), rl + to_signed(C_R, C_RB));
+    if nxt then
+      ri.hi := ri.hi + to_signed(C_H, C_EB);
+    end if;
     return ri;
   end function;
 
@@ -242,36 +253,6 @@ architecture rtl of pcnn_window is
   constant C_HB : positive := C_EB + 1;
   subtype hrow_t is signed(C_HB - 1 downto 0);
 
-  -- unsigned a > b and a = b as gates, a tree over halves (gt, eq): no carry chain, so
-  -- the LUT mapper sees the whole cone of a check (comparator, then the decision's choice
-  -- among the checks) and balances it, where a carry chain's result would enter it as an
-  -- input at depth 0 and pass every level after it
-  function gt_eq(a, b : std_logic_vector) return std_logic_vector is
-    constant C_N  : natural := a'length;
-    alias    aa   : std_logic_vector(C_N - 1 downto 0) is a;
-    alias    bb   : std_logic_vector(C_N - 1 downto 0) is b;
-    variable h, l : std_logic_vector(1 downto 0);
-  begin
-    if C_N = 1 then
-      return (aa(0) and not bb(0)) & (aa(0) xnor bb(0));
-    end if;
-    h := gt_eq(aa(C_N - 1 downto C_N / 2), bb(C_N - 1 downto C_N / 2));
-    l := gt_eq(aa(C_N / 2 - 1 downto 0), bb(C_N / 2 - 1 downto 0));
-    return (h(1) or (h(0) and l(1))) & (h(0) and l(0));
-  end function;
-
-  -- signed a < b through gt_eq (the sign bits inverted, then unsigned)
-  function lt_g(a, b : signed) return boolean is
-    variable ua : std_logic_vector(a'length - 1 downto 0) := std_logic_vector(a);
-    variable ub : std_logic_vector(b'length - 1 downto 0) := std_logic_vector(b);
-    variable ge : std_logic_vector(1 downto 0);
-  begin
-    ua(ua'high) := not ua(ua'high);
-    ub(ub'high) := not ub(ub'high);
-    ge := gt_eq(ub, ua);
-    return ge(1) = '1';
-  end function;
-
   -- after this clock the writer is past pixel (row h, column c) in raster order: it is
   -- at (row e, column x) now and writes that pixel now if wr; one comparator over the
   -- rows and columns side by side (c in 0 .. W-1; c < 0 only where windows skip
@@ -297,7 +278,7 @@ architecture rtl of pcnn_window is
     -- signed: the sign bits inverted, then unsigned
     a(a'high) := not a(a'high);
     b(b'high) := not b(b'high);
-    ge := gt_eq(std_logic_vector(a), std_logic_vector(b));
+    ge := pcnn_gt_eq(std_logic_vector(a), std_logic_vector(b));
     return ge(1) or (wr and ge(0));
   end function;
 
@@ -338,6 +319,10 @@ architecture rtl of pcnn_window is
   -- the info of the next image's first output row (as the next row)
   constant C_NIW  : row_info_t := row_info(to_signed(-C_P, C_RB), true);
   constant C_CI0  : col_info_t := col_info(to_signed(-C_P, C_CB));
+  -- row_info(nrow_ls, false) at reset, and after an image's last output row (nrow_ls =
+  -- S - P)
+  constant C_RL1  : row_info_t := row_info(to_signed(next_rl0 + C_S, C_RB), false);
+  constant C_RW1  : row_info_t := row_info(to_signed(C_S - C_P, C_RB), false);
   -- the info of a row's second window (col_lo = S - P)
   constant C_CI1  : col_info_t := col_info(to_signed(C_S - C_P, C_CB));
   constant C_RS0  : slots_oh_t := init_slots(-C_P);
@@ -382,6 +367,16 @@ architecture rtl of pcnn_window is
   constant C_CKY2 : boolean := to_integer(C_NLOR0) > 1;
   -- nrow_ls + S: one bit more than the output rows' first rows (it runs one row further)
   constant C_L2B : positive := C_RB + 1;
+
+  -- resize(nrow_l2, C_RB) + a for nrow_l2 = v
+  function l2_plus(v : integer; a : natural) return signed is
+  begin
+    return resize(to_signed(v, C_L2B), C_RB) + to_signed(a, C_RB);
+  end function;
+
+  -- nk2 and nr2 at reset
+  constant C_NK20 : signed(C_RB - 1 downto 0) := l2_plus(next_rl0 + 2 * C_S, C_K - 1);
+  constant C_NR20 : signed(C_RB - 1 downto 0) := l2_plus(next_rl0 + 2 * C_S, C_R);
 
   -- a 1x1 window with stride 1 and no padding is the pixel itself: no register
   constant C_PASS : boolean := C_K = 1 and C_S = 1 and C_P = 0;
@@ -448,6 +443,9 @@ begin
     signal nrow_lo : signed(C_RB - 1 downto 0) := to_signed(next_rl0, C_RB);
     -- nrow_lo + S, kept beside it (no adder in front of the next row's row_info)
     signal nrow_ls : signed(C_RB - 1 downto 0) := to_signed(next_rl0 + C_S, C_RB);
+    -- row_info(nrow_ls, false), kept beside it (formed a row change ahead: no adder and
+    -- comparators behind the decision on its way)
+    signal ri_ls   : row_info_t := C_RL1;
     signal nwrap   : std_logic := '0';
     signal ninfo   : row_info_t := C_NI0;
     signal nrs     : slots_oh_t := C_NRS0;
@@ -563,6 +561,9 @@ begin
     -- nrow_ls + S, from which its next value is formed
     signal ny                                           : hrow_t := C_NY0;
     signal nrow_l2                                      : signed(C_L2B - 1 downto 0) := to_signed(next_rl0 + 2 * C_S, C_L2B);
+    -- resize(nrow_l2, C_RB) + K - 1 and + R, kept beside it (row_info_pre's rk, rr)
+    signal nk2                                          : signed(C_RB - 1 downto 0) := C_NK20;
+    signal nr2                                          : signed(C_RB - 1 downto 0) := C_NR20;
     signal a_can, w_free, wen, ren                      : std_logic;
 
     -- token in flight (its column is at the memories' read registers q)
@@ -663,12 +664,12 @@ begin
       variable ew : hrow_t;
     begin
       ew  := resize(e, C_HB);
-      cx3 <= lt_g(e2, resize(rinfo.lor, C_HB));
-      cy3 <= lt_g(e2, nlor);
-      cz3 <= lt_g(e2, resize(b_lor, C_HB));
-      cn1 <= lt_g(ew, ny);
-      cn2 <= lt_g(e1, ny);
-      cn3 <= lt_g(e2, ny);
+      cx3 <= pcnn_lt_g(e2, resize(rinfo.lor, C_HB));
+      cy3 <= pcnn_lt_g(e2, nlor);
+      cz3 <= pcnn_lt_g(e2, resize(b_lor, C_HB));
+      cn1 <= pcnn_lt_g(ew, ny);
+      cn2 <= pcnn_lt_g(e1, ny);
+      cn3 <= pcnn_lt_g(e2, ny);
     end process;
     write_ok <= pcnn_sl(ck_x1 and (C_SYNC or b_valid = '0' or ck_z1));
     -- writing row e overwrites row e - R: allowed if the reader's output row needs it no
@@ -821,7 +822,7 @@ begin
       if (C_HO = 1 and oy = C_HO - 1) or (C_HO > 1 and oy = C_HO - 2) then
         hn := resize(C_NIW.hi, C_HB);
       else
-        hn := resize(row_info(nrow_ls, false).hi, C_HB);
+        hn := resize(ri_ls.hi, C_HB);
       end if;
       if oy = C_HO - 1 then
         hn := hn + C_H;
@@ -1061,8 +1062,8 @@ begin
               else
                 nrl_v := nrow_ls;
                 nwrap <= '0';
-                ninfo <= row_info(nrow_ls, false);
-                nlor  <= resize(row_info(nrow_ls, false).lor, C_HB);
+                ninfo <= ri_ls;
+                nlor  <= resize(ri_ls.lor, C_HB);
                 for ky in 0 to C_K - 1 loop
                   nrs(ky) <= slot_oh_add(nrs(ky), C_S);
                 end loop;
@@ -1070,11 +1071,27 @@ begin
               nrow_lo <= nrl_v;
               nrow_ls <= nrl_v + C_S;
               if oy_v = C_HO - 1 then
+                ri_ls   <= C_RW1;
                 nrow_l2 <= to_signed(2 * C_S - C_P, C_L2B);
+                nk2     <= l2_plus(2 * C_S - C_P, C_K - 1);
+                nr2     <= l2_plus(2 * C_S - C_P, C_R);
                 ny      <= ny_of(oy_v, to_signed(C_S - C_P, C_RB));
               else
+                ri_ls   <= row_info_pre(resize(nrow_l2, C_RB), nk2, nr2);
                 nrow_l2 <= nrow_l2 + C_S;
-                ny      <= ny_of(oy_v, nrow_l2);
+                nk2     <= nk2 + C_S;
+                nr2     <= nr2 + C_S;
+                -- ny_of(oy_v, nrow_l2) (oy_v /= HO - 1 here: no image drop), its adder
+                -- already done in nr2
+                if oy_v = C_HO - 2 then
+                  ny <= resize(C_NIW.lor, C_HB) + C_H;
+                elsif nrow_l2(C_L2B - 1) = '1' then
+                  ny <= to_signed(C_R, C_HB);
+                elsif pcnn_lt_g(to_signed(C_H - 1, C_L2B), nrow_l2) then
+                  ny <= to_signed(C_H + C_R, C_HB);
+                else
+                  ny <= resize(nr2, C_HB);
+                end if;
               end if;
             else
               ox   <= ox + 1;
@@ -1233,6 +1250,8 @@ begin
           nlor      <= C_NLOR0;
           ny        <= C_NY0;
           nrow_l2   <= to_signed(next_rl0 + 2 * C_S, C_L2B);
+          nk2       <= C_NK20;
+          nr2       <= C_NR20;
           ck_x1     <= C_CKX1;
           ck_x2     <= C_CKX2;
           ck_y1     <= C_CKY1;
@@ -1254,6 +1273,7 @@ begin
           cinfo     <= C_CI0;
           nrow_lo   <= to_signed(next_rl0, C_RB);
           nrow_ls   <= to_signed(next_rl0 + C_S, C_RB);
+          ri_ls     <= C_RL1;
           nwrap     <= '1' when C_NXT0 else '0';
           ninfo     <= C_NI0;
           nrs       <= C_NRS0;
@@ -1302,6 +1322,13 @@ begin
         assert rst = '1' or (e1 = resize(e, C_HB) + 1 and e2 = resize(e, C_HB) + 2 and
                              nrow_l2 = resize(nrow_ls, C_L2B) + C_S and ny = ny_of(oy, nrow_ls))
           report "pcnn_window: e1, e2, nrow_l2 or ny left their sources" severity failure;
+        assert rst = '1' or ri_ls = row_info(nrow_ls, false)
+          report "pcnn_window: ri_ls left its row" severity failure;
+        assert rst = '1' or (nk2 = resize(nrow_l2, C_RB) + (C_K - 1) and
+                             nr2 = resize(nrow_l2, C_RB) + C_R and
+                             row_info_pre(resize(nrow_l2, C_RB), nk2, nr2) =
+                             row_info(resize(nrow_l2, C_RB), false))
+          report "pcnn_window: nk2 or nr2 left nrow_l2" severity failure;
       end if;
     end process;
   end generate g_lines;

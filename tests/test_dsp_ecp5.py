@@ -3,15 +3,16 @@ form, rtl/pcnn_mul_ecp5.vhd).
 
 - GHDL equals the reference bit for bit in this form, on the block's simulation model
   (sim/models/mult18x18d.vhd), and every image takes the clocks of the cycle model of
-  that form (the block's output register is the product register, one adder level in
-  the first tree stage after it; the steady state of the inferred form):
+  that form (the operands pass the block's input registers, its output register is the
+  product register, one adder level in the first tree stage after it; the steady state
+  of the inferred form):
   unfolded and folded register-form PEs (weights in logic and in block RAM), the memory
   form, uint8 inputs (an onnxruntime-quantized model), with input gaps and output
   backpressure; the same for the logic form (``dsp="logic"``, the iCE40 flow's: a folded
   conv's products as two registered half products), whose clocks are the cycle model's
   for that form (one register deeper per folded conv with its weights in logic);
-- ``ghdl --synth`` -> yosys ``synth_ecp5`` keeps every block with its registers set as
-  text parameters (GHDL writes a black box's strings as bit vectors:
+- ``ghdl --synth`` -> yosys ``synth_ecp5`` keeps every block with its input and output
+  registers set as text parameters (GHDL writes a black box's strings as bit vectors:
   :func:`fix_cell_strings`), a constant weight of 0 or a power of two takes no block,
   and the GHDL stub module of the block is dropped;
 - the ECP5 flow of ``pocket-cnn synth`` emits this form, the iCE40 flow the logic form, the
@@ -85,8 +86,8 @@ def test_ghdl_equals_reference(name: str, folding: str, stall: int) -> None:
         assert runs[dsp].bad_images == 0, (dsp, runs[dsp].first_mismatch())
     if not stall:
         infer = [c for r in runs["infer"].results for c in r.cycles]
-        # the ECP5 form: the cycle model of that form (one tree stage more where a conv's
-        # products end in blocks and their tree has an even number of levels; the same
+        # the ECP5 form: the cycle model of that form (the blocks' input registers, and
+        # one tree stage more where their tree has an even number of levels; the same
         # steady state)
         ecp5 = [c for r in runs["ecp5"].results for c in r.cycles]
         ends = clocked_ends(net, par.triples(net), n, dsp="ecp5")
@@ -193,7 +194,7 @@ def text(value: str) -> str:
 @pytest.mark.parametrize("folding", ["1,4;4,1", "1,1;1,1"])
 def test_blocks_keep_their_registers(tmp_path: Path, folding: str) -> None:
     """PE 0's products: unfolded (1,4) the window, folded (1,1) the fabric step register
-    enters the block directly (no input registers); every block registers its output.
+    enters the block's input registers; every block registers its output.
     As many blocks as yosys infers multipliers where the weight is no constant 0 or
     power of two."""
     require_tools("ghdl", "yosys")
@@ -202,7 +203,7 @@ def test_blocks_keep_their_registers(tmp_path: Path, folding: str) -> None:
     inferred = yosys_blocks(tmp_path, net, folding, "infer")
     assert blocks, "no MULT18X18D"
     assert all(text(p["REG_OUTPUT_CLK"]) == "CLK0" for p in blocks), blocks[:2]
-    assert all(text(p.get(f"REG_INPUT{ab}_CLK", "NONE")) == "NONE" for p in blocks for ab in "AB")
+    assert all(text(p.get(f"REG_INPUT{ab}_CLK", "NONE")) == "CLK0" for p in blocks for ab in "AB")
     # the products yosys infers as blocks are exactly the instantiated ones
     assert all(text(p.get("REG_OUTPUT_CLK", "NONE")) == "NONE" for p in inferred)
     products = [p for p in inferred if text(p.get("REG_OUTPUT_CLK", "NONE")) == "NONE"]

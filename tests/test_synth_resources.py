@@ -90,11 +90,11 @@ FAMILIES = {"ice40": ICE40, "ecp5": ECP5}
 #: input-register option removed): ABC maps it with wide-LUT mux trees.
 RESOURCES: dict[tuple[str, str, str], Usage] = {
     ("tiny", "full", "ice40"): Usage(lut=185, ff=106, bram=0, dsp=0),
-    ("tiny", "full", "ecp5"): Usage(lut=253, ff=102, bram=0, dsp=1),
+    ("tiny", "full", "ecp5"): Usage(lut=147, ff=103, bram=0, dsp=1),
     ("two_ch", "full", "ice40"): Usage(lut=391, ff=185, bram=0, dsp=0),
     ("two_ch", "1,1", "ice40"): Usage(lut=368, ff=230, bram=0, dsp=0),
-    ("two_ch", "1,1", "ecp5"): Usage(lut=233, ff=186, bram=0, dsp=1),
-    ("window", "full", "ice40"): Usage(lut=1615, ff=786, bram=0, dsp=0),
+    ("two_ch", "1,1", "ecp5"): Usage(lut=233, ff=190, bram=0, dsp=1),
+    ("window", "full", "ice40"): Usage(lut=1614, ff=803, bram=0, dsp=0),
 }
 
 

@@ -299,6 +299,12 @@ class PassWindow(Skid):
     through a skid slice."""
 
 
+def conv_first_levels(par_in: int, kk: int, steps: int) -> int:
+    """pcnn_conv's adder levels done with the products (C_L0): one when a window takes
+    one step (``steps``: steps times output groups) and the tree's levels are odd."""
+    return _log2_ceil(par_in * kk) % 2 if steps == 1 else 0
+
+
 def conv_tree_stages(par_in: int, kk: int, steps: int, ecp5: bool = False) -> int:
     """pcnn_conv's adder-tree register stages after the product register: the
     ``par_in * kk`` products (kk = taps per clock) padded to a power of two, one level
@@ -306,7 +312,7 @@ def conv_tree_stages(par_in: int, kk: int, steps: int, ecp5: bool = False) -> in
     levels per register; ``ecp5`` (products in ECP5 blocks, none done with them): one
     level in the first register stage."""
     levels = _log2_ceil(par_in * kk)
-    first = levels % 2 if steps == 1 else 0
+    first = conv_first_levels(par_in, kk, steps)
     rest = levels - first
     if rest <= 0:
         return 0
@@ -375,12 +381,16 @@ class Conv(Block):
                     self.st += 1
 
 
-def conv_front_stages(steps: int, out_groups: int, bram: bool, half: bool = False) -> int:
+def conv_front_stages(
+    steps: int, out_groups: int, bram: bool, half: bool = False, dspin: bool = False
+) -> int:
     """pcnn_conv's registers ahead of the product register: the step register when
-    folded (C_FOLD), and an operand register after a block-RAM read or, in the logic
-    form (``half``) with the weights in logic, holding the two half products."""
+    folded (C_FOLD), an operand register after a block-RAM read or, in the logic
+    form (``half``) with the weights in logic, holding the two half products, and the
+    ECP5 blocks' input registers (``dspin``: C_DSPIN, ECP5 blocks with no adder level
+    beside the products)."""
     sreg = steps * out_groups > 1
-    return int(sreg) + int(sreg and (bram or half))
+    return int(sreg) + int(sreg and (bram or half)) + int(dspin)
 
 
 @dataclass

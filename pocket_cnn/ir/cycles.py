@@ -64,6 +64,7 @@ from pocket_cnn.ir.clock_model import (
     PassWindow,
     Serialize,
     Skid,
+    conv_first_levels,
     conv_front_stages,
     conv_tree_stages,
     run_images,
@@ -302,18 +303,21 @@ def conv_block(ch_in: int, ch_out: int, kk: int, par: Triple, dsp: str = "infer"
     """pcnn_conv of a PE (``kk`` = K*K, 1 for an FC PE) at ``par``: its steps, output
     groups and pipeline depth, weights in block RAM where the emitter puts them;
     ``dsp``: the products' form (``logic``: half products, one register more; ``ecp5``:
-    one adder level in the first tree stage)."""
+    the blocks' input registers, one register more, where no adder level sits with the
+    products, and one adder level in the first tree stage)."""
     # imported here: pocket_cnn.emit imports the parallelism parser, which imports this
     from pocket_cnn.ir.wrom import rom_shape, wrom_in_bram
 
     pi, po, pk = min(par[0], ch_in), min(par[1], ch_out), min(par[2], kk)
     steps, nog = _cdiv(ch_in, pi) * _cdiv(kk, pk), _cdiv(ch_out, po)
     bram = wrom_in_bram(*rom_shape(ch_in, ch_out, kk, (pi, po), pk))
+    ecp5 = dsp == "ecp5"
+    dspin = ecp5 and conv_first_levels(pi, pk, steps * nog) == 0
     return Conv(
         steps,
         nog,
-        conv_tree_stages(pi, pk, steps * nog, dsp == "ecp5"),
-        conv_front_stages(steps, nog, bram, dsp == "logic"),
+        conv_tree_stages(pi, pk, steps * nog, ecp5),
+        conv_front_stages(steps, nog, bram, dsp == "logic", dspin),
     )
 
 
