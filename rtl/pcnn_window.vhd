@@ -176,35 +176,47 @@ architecture rtl of pcnn_window is
 
   -- the row info (an output row of the reader's image) with rl + K - 1 (rk) and rl + R
   -- (rr) given, both C_RB bits: every condition compares rl with a constant, no adder
-  -- (rr is exact where it is used: rl inside the image)
+  -- (rr is exact where it is used: rl inside the image); gates: the comparisons as trees
+  -- of gates (pcnn_lt_g; not for constants: ghdl --synth's netlist of the network then
+  -- differed from its simulation)
   function row_info_pre(
-    rl : signed(C_RB - 1 downto 0);
-    rk : signed(C_RB - 1 downto 0);
-    rr : signed(C_RB - 1 downto 0)
+    rl    : signed(C_RB - 1 downto 0);
+    rk    : signed(C_RB - 1 downto 0);
+    rr    : signed(C_RB - 1 downto 0);
+    gates : boolean
   ) return row_info_t is
-    variable ri     : row_info_t;
-    constant C_HM1  : signed(C_RB - 1 downto 0) := to_signed(C_H - 1, C_RB);
+    variable ri : row_info_t;
+
+    -- a < b, a gate tree or an operator
+    function lt(a, b : signed) return boolean is
+    begin
+      if gates then
+        return pcnn_lt_g(a, b);
+      end if;
+      return a < b;
+    end function;
+
+    constant C_HM1 : signed(C_RB - 1 downto 0) := to_signed(C_H - 1, C_RB);
   begin
-    -- the comparisons as gates (pcnn_lt_g)
     ri.none := '0';
-    if pcnn_lt_g(C_HM1, rl) or pcnn_lt_g(rl, to_signed(1 - C_K, C_RB)) then
+    if lt(C_HM1, rl) or lt(rl, to_signed(1 - C_K, C_RB)) then
       ri.none := '1';
     end if;
-    if pcnn_lt_g(to_signed(C_H - C_K, C_RB), rl) then
+    if lt(to_signed(C_H - C_K, C_RB), rl) then
       ri.hi := to_signed(C_H - 1, C_EB);
     else
       ri.hi := resize(rk, C_EB);
     end if;
     if rl(C_RB - 1) = '1' then
       ri.lor := to_signed(C_R, C_EB);
-    elsif pcnn_lt_g(C_HM1, rl) then
+    elsif lt(C_HM1, rl) then
       ri.lor := to_signed(C_H + C_R, C_EB);  -- no row of this image (nor of the next)
     else
       ri.lor := resize(rr, C_EB);
     end if;
     for ky in 0 to C_K - 1 loop
       ri.ok(ky) := '0';
-      if not pcnn_lt_g(rl, to_signed(-ky, C_RB)) and not pcnn_lt_g(to_signed(C_H - 1 - ky, C_RB), rl) then
+      if not lt(rl, to_signed(-ky, C_RB)) and not lt(to_signed(C_H - 1 - ky, C_RB), rl) then
         ri.ok(ky) := '1';
       end if;
     end loop;
@@ -215,7 +227,7 @@ architecture rtl of pcnn_window is
   function row_info(rl : signed(C_RB - 1 downto 0); nxt : boolean) return row_info_t is
     variable ri : row_info_t;
   begin
-    ri := row_info_pre(rl, rl + to_signed(C_K - 1, C_RB), rl + to_signed(C_R, C_RB));
+    ri := row_info_pre(rl, rl + to_signed(C_K - 1, C_RB), rl + to_signed(C_R, C_RB), false);
     if nxt then
       ri.hi := ri.hi + to_signed(C_H, C_EB);
     end if;
@@ -1077,7 +1089,7 @@ begin
                 nr2     <= l2_plus(2 * C_S - C_P, C_R);
                 ny      <= ny_of(oy_v, to_signed(C_S - C_P, C_RB));
               else
-                ri_ls   <= row_info_pre(resize(nrow_l2, C_RB), nk2, nr2);
+                ri_ls   <= row_info_pre(resize(nrow_l2, C_RB), nk2, nr2, true);
                 nrow_l2 <= nrow_l2 + C_S;
                 nk2     <= nk2 + C_S;
                 nr2     <= nr2 + C_S;
@@ -1326,7 +1338,7 @@ begin
           report "pcnn_window: ri_ls left its row" severity failure;
         assert rst = '1' or (nk2 = resize(nrow_l2, C_RB) + (C_K - 1) and
                              nr2 = resize(nrow_l2, C_RB) + C_R and
-                             row_info_pre(resize(nrow_l2, C_RB), nk2, nr2) =
+                             row_info_pre(resize(nrow_l2, C_RB), nk2, nr2, true) =
                              row_info(resize(nrow_l2, C_RB), false))
           report "pcnn_window: nk2 or nr2 left nrow_l2" severity failure;
       end if;
