@@ -94,7 +94,7 @@ RESOURCES: dict[tuple[str, str, str], Usage] = {
     ("two_ch", "full", "ice40"): Usage(lut=391, ff=185, bram=0, dsp=0),
     ("two_ch", "1,1", "ice40"): Usage(lut=368, ff=230, bram=0, dsp=0),
     ("two_ch", "1,1", "ecp5"): Usage(lut=233, ff=190, bram=0, dsp=1),
-    ("window", "full", "ice40"): Usage(lut=1614, ff=803, bram=0, dsp=0),
+    ("window", "full", "ice40"): Usage(lut=1633, ff=805, bram=0, dsp=0),
 }
 
 
