@@ -1,7 +1,8 @@
 -- pcnn_conv: multiply-accumulate of one K x K window, requantisation and activation.
 -- Input: one window per beat (element ky*K+kx, channel fastest: byte (ky*K+kx)*Cin+ci).
 -- Output: one pixel per beat (channel co in bits 8co+7 downto 8co), int8.
--- acc = bias + sum(x * w), y = act(sat8(RNE(acc * 2**-shift))) (docs/numerics.md),
+-- acc = bias + sum(x * w), y = act(sat8(RNE(acc * 2**-shift))) (docs/numerics.md; the sum
+-- starts at bias + 2**(shift-1), so the rounding needs no adder),
 -- or with any scale y = act(clamp(RNE(acc * m(co) * 2**-s(co))) + zp) (requant mult or
 -- exact, pocket_cnn.emit.hw_view).
 -- Folding: par_in input channels x par_out output channels x par_k kernel taps are
@@ -97,6 +98,10 @@ architecture rtl of pcnn_conv is
   constant C_END0 : std_logic := pcnn_sl(C_NW = 1);
   constant C_WTS  : pcnn_int_array_t(0 to G_WEIGHTS'length - 1) := G_WEIGHTS;
   constant C_BIAS : pcnn_int_array_t(0 to G_BIAS'length - 1)    := G_BIAS;
+  -- shift mode with a right shift: the sums start at bias + 2**(shift-1) (acc_bits covers
+  -- it), so the requantiser has no rounding adder (pcnn_requant_act_h)
+  constant C_RHALF : boolean := G_CFG.requant = PCNN_RQ_SHIFT and G_CFG.shift > 0
+    and C_ACC_W >= G_CFG.shift + 8;
 
   -- weight ROM: word og*NS + st, byte j*NPROD + i*PK + t = w(co, ci, kk) with
   -- co = og*PO + j, ci = ig*PI + i, kk = kg*PK + t, st = ig*NKG + kg (0 when padded)
@@ -186,7 +191,12 @@ architecture rtl of pcnn_conv is
       for j in 0 to C_PO - 1 loop
         co := o * C_PO + j;
         if co < C_CO then
-          rom(o)((j + 1) * C_ACC_W - 1 downto j * C_ACC_W) := to_signed(C_BIAS(co), C_ACC_W);
+          if C_RHALF then
+            rom(o)((j + 1) * C_ACC_W - 1 downto j * C_ACC_W) :=
+              to_signed(C_BIAS(co) + 2 ** (G_CFG.shift - 1), C_ACC_W);
+          else
+            rom(o)((j + 1) * C_ACC_W - 1 downto j * C_ACC_W) := to_signed(C_BIAS(co), C_ACC_W);
+          end if;
         end if;
       end loop;
     end loop;
@@ -765,7 +775,9 @@ begin
       -- last group (the output register is free: out_free)
       if b_move = '1' then
         for j in 0 to C_PO - 1 loop
-          if G_CFG.requant = PCNN_RQ_SHIFT then
+          if C_RHALF then
+            y := pcnn_requant_act_h(b_acc(j), pcnn_max(G_CFG.shift, 1), G_CFG.act);
+          elsif G_CFG.requant = PCNN_RQ_SHIFT then
             y := pcnn_requant_act(b_acc(j), G_CFG.shift, G_CFG.act);
           else
             k := j; -- one output group: constant multiplier and shift per channel

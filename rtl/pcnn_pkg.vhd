@@ -112,6 +112,10 @@ package pcnn_pkg is
   -- (fast in simulation, plain wiring in synthesis); acc must be at least 8 bits wide
   -- (else, and for left shifts >= 8, it falls back to the functions above).
   function pcnn_requant_act(acc : signed; shift : integer; act : pcnn_act_t) return signed;
+  -- Same as pcnn_requant_act(acc - 2**(shift-1), shift, act) for 0 < shift <= acc'length - 8:
+  -- acc already holds the rounding half, so floor(acc / 2**shift) rounds half up and a
+  -- tie (the low shift bits zero) clears the LSB (half to even). No adder in the path.
+  function pcnn_requant_act_h(acc : signed; shift : positive; act : pcnn_act_t) return signed;
 
   -- v rounded half to even at the lowest bit that mask leaves (mask = 2**d - 1,
   -- d >= 0, mask'length = v'length): the masked bits cleared, one bit wider than v.
@@ -317,6 +321,26 @@ package body pcnn_pkg is
     return r;
   end function;
 
+  -- pcnn_activate with bit slices (the requantisers' form): leaky's RNE(y / 8) of y in
+  -- -128 .. -1 is floor y(7 .. 3), plus one above half or on half with y(3) odd
+  function act_slices(y : signed(7 downto 0); act : pcnn_act_t) return signed is
+    variable r   : signed(7 downto 0) := y;
+    variable rnd : boolean;
+  begin
+    if y(7) = '1' then
+      if act = PCNN_ACT_RELU then
+        r := (others => '0');
+      elsif act = PCNN_ACT_LEAKY then
+        rnd := y(2) = '1' and (std_logic_vector(y(2 downto 0)) /= "100" or y(3) = '1');
+        r   := "111" & y(7 downto 3);
+        if rnd then
+          r := r + 1;
+        end if;
+      end if;
+    end if;
+    return r;
+  end function;
+
   function pcnn_requant_act(acc : signed; shift : integer; act : pcnn_act_t) return signed is
     constant C_W    : positive := acc'length;
     alias a         : signed(C_W - 1 downto 0) is acc;
@@ -374,19 +398,32 @@ package body pcnn_pkg is
     if rnd then
       y := y + 1;
     end if;
-    if y(7) = '1' then
-      if act = PCNN_ACT_RELU then
-        y := (others => '0');
-      elsif act = PCNN_ACT_LEAKY then
-        -- RNE(y / 8) for y in -128 .. -1: floor is y(7 .. 3), result in -16 .. 0
-        rnd := y(2) = '1' and (std_logic_vector(y(2 downto 0)) /= "100" or y(3) = '1');
-        y   := "111" & y(7 downto 3);
-        if rnd then
-          y := y + 1;
-        end if;
+    return act_slices(y, act);
+  end function;
+
+  function pcnn_requant_act_h(acc : signed; shift : positive; act : pcnn_act_t) return signed is
+    constant C_W    : positive := acc'length;
+    alias a         : signed(C_W - 1 downto 0) is acc;
+    -- bits above the int8 range of the result: all equal <=> no saturation
+    constant C_HI_N : positive := C_W - shift - 7;
+    constant C_ZERO : std_logic_vector(C_HI_N - 1 downto 0) := (others => '0');
+    constant C_ONES : std_logic_vector(C_HI_N - 1 downto 0) := (others => '1');
+    constant C_LOZ  : std_logic_vector(shift - 1 downto 0)  := (others => '0');
+    variable hi     : std_logic_vector(C_HI_N - 1 downto 0);
+    variable y      : signed(7 downto 0);
+  begin
+    hi := std_logic_vector(a(C_W - 1 downto C_W - C_HI_N));
+    if hi = C_ZERO or hi = C_ONES then
+      y := a(shift + 7 downto shift);
+      if std_logic_vector(a(shift - 1 downto 0)) = C_LOZ then
+        y(0) := '0'; -- a tie: q - 1 if q is odd (int8 bounds are not crossed)
       end if;
+    elsif a(C_W - 1) = '0' then
+      y := to_signed(127, 8);
+    else
+      y := to_signed(-128, 8);
     end if;
-    return y;
+    return act_slices(y, act);
   end function;
 
   function pcnn_rne_mask(v : signed; mask : unsigned) return signed is

@@ -515,6 +515,7 @@ begin
     end function;
     constant C_CQ0  : qcols_t := init_cq;
     signal cq       : qcols_t := C_CQ0;
+    constant C_QW   : qcol_t  := to_signed(C_W, C_CB + 2);
     -- c_nx is an image column (c_nx <= W - 1), kept beside it: the read address is c_nx
     -- or the merge's c_nxm by a register, not by the decision's compares
     signal c_img   : std_logic := '1';
@@ -692,14 +693,14 @@ begin
 
     -- the next values of c_at / s_at, from registers and constants (C_S <= C_K)
     p_at : process (all)
-      variable dl : signed(C_CB downto 0);  -- c_nx - cinfo.chi
     begin
-      dl     := resize(c_nx, C_CB + 1) - resize(cinfo.chi, C_CB + 1);
-      at_na  <= pcnn_sl(dl = -1);
-      at_ea0 <= pcnn_sl(dl = C_S);
-      at_eb0 <= pcnn_sl(dl = C_S + 1);
-      at_ea1 <= pcnn_sl(dl = C_S - 1);
-      at_eb1 <= pcnn_sl(dl = C_S);
+      -- equalities of registers, no subtractor: cq(1) = c_nx + 1, sc = c_nx - 1 and
+      -- cinfo_n.chi = cinfo.chi + S (where the flags are read: C_S <= C_K)
+      at_na  <= pcnn_sl(cq(1) = resize(cinfo.chi, C_CB + 2));   -- c_nx - chi = -1
+      at_ea0 <= pcnn_sl(c_nx = cinfo_n.chi);                    -- = S
+      at_eb0 <= pcnn_sl(sc = cinfo_n.chi);                      -- = S + 1
+      at_ea1 <= pcnn_sl(cq(1) = resize(cinfo_n.chi, C_CB + 2)); -- = S - 1
+      at_eb1 <= pcnn_sl(c_nx = cinfo_n.chi);                    -- = S
       at_ma0 <= pcnn_sl(c_nx = to_signed(C_CHI0 + C_W + C_D, C_CB));
       at_mb0 <= pcnn_sl(c_nx = to_signed(C_CHI0 + 1 + C_W + C_D, C_CB));
       at_ma1 <= pcnn_sl(c_nx = to_signed(C_CHI0 - 1 + C_W + C_D, C_CB));
@@ -1173,15 +1174,15 @@ begin
               cq(i) <= cq(i) + 1;
             end if;
           end loop;
-          -- cq(1) = c_nx + 1, cq(2) = c_nx - M, cq(3) = c_nx + 1 - M
+          -- cq(1) = c_nx + 1, cq(2) = c_nx - M, cq(3) = c_nx + 1 - M; c_img: below W (gates)
           if d_emit = '1' and ox = C_WO - 1 then
             if d_adv = '1' then
-              c_img <= pcnn_sl(cq(3) <= C_W - 1);
+              c_img <= pcnn_sl(pcnn_lt_g(cq(3), C_QW));
             else
-              c_img <= pcnn_sl(cq(2) <= C_W - 1);
+              c_img <= pcnn_sl(pcnn_lt_g(cq(2), C_QW));
             end if;
           elsif d_adv = '1' then
-            c_img <= pcnn_sl(cq(1) <= C_W - 1);
+            c_img <= pcnn_sl(pcnn_lt_g(cq(1), C_QW));
           end if;
         end if;
         -- wk, w_st: both outcomes of the reader's image change formed first, e_drp chooses
@@ -1314,6 +1315,10 @@ begin
           assert rst = '1' or C_S > C_K or cq(i) = resize(c_nx, C_CB + 2) + C_OFF(i)
             report "pcnn_window: a check column left c_nx" severity failure;
         end loop;
+        assert rst = '1' or C_S > C_K or resize(sc, C_CB + 1) + 1 = resize(c_nx, C_CB + 1)
+          report "pcnn_window: sc left c_nx - 1" severity failure;
+        assert rst = '1' or resize(cinfo_n.chi, C_CB + 1) = resize(cinfo.chi, C_CB + 1) + C_S
+          report "pcnn_window: cinfo_n.chi left cinfo.chi + S" severity failure;
         assert rst = '1' or C_S > C_K or (c_at = '1') = (c_nx = cinfo.chi)
           report "pcnn_window: c_at left c_nx = cinfo.chi" severity failure;
         assert rst = '1' or C_S > C_K or (s_at = '1') = (sc = cinfo.chi)

@@ -55,7 +55,9 @@ CASES = [
     ("conv_3x1_1x1_max_2x2", "1,2,3;2,2", 30),  # taps folded
     ("conv_5x1_1x1_max_2x2", "1,1,1;1,1", 0),  # 400-word ROM: block RAM
     ("conv_3x1_1x1_max_2x2", "1,1m;2,1m", 30),  # memory form
-    ("lenet_mnist8", "1,2m;2,4m;1,1m", 0),  # memory form, FC over the map
+    ("lenet_mnist8", "1,2m;4,4m;1,1m", 0),  # memory form, FC over the map
+    # memory form, 3 to 10 products per lane (two and four tree levels)
+    ("conv_4x3x1_1x1", "1,8m;3,10m;10,3m;4,7m;5,2m", 0),
     # onnxruntime-quantized: uint8 input bytes (2, 4), per-channel scales, an FC (5)
     ("ort:2", "1,1", 30),
     ("ort:4", "1,1m;1,1;2,1", 0),

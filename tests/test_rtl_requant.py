@@ -16,10 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _support.pkg_tb import run_pkg_tb
 
-from pocket_cnn.ip import rtl_sources
 from pocket_cnn.ir.requant import Mantissa, mantissa, requantize_exact, requantize_single
-from pocket_cnn.tools import GHDL_FLAGS, call, find_tool
 
 TB = """\
 library ieee;
@@ -77,19 +76,11 @@ def vectors(width: int, seed: int) -> tuple[np.ndarray, Mantissa]:
 
 
 def run_tb(tmp_path: Path, width: int, acc: np.ndarray, mant: Mantissa, exact: bool, zp: int):
-    ghdl = find_tool("ghdl")
-    (tmp_path / "tb.vhd").write_text(TB.format(width=width))
     lines = [
         f"{a} {m} {s} {int(exact)} {zp}"
         for a, m, s in zip(acc.tolist(), mant.m.tolist(), mant.s.tolist(), strict=True)
     ]
-    (tmp_path / "vectors.txt").write_text("\n".join(lines) + "\n")
-    pkg = next(p for p in rtl_sources() if p.name == "pcnn_pkg.vhd")
-    call([ghdl, "-a", *GHDL_FLAGS, str(pkg)], tmp_path, "GHDL analysis", 300)
-    flags = [f for f in GHDL_FLAGS if not f.startswith("--work")]
-    call([ghdl, "-a", *flags, "tb.vhd"], tmp_path, "GHDL analysis", 300)
-    call([ghdl, "--elab-run", *flags, "tb_requant"], tmp_path, "GHDL run", 300)
-    return np.array([int(v) for v in (tmp_path / "results.txt").read_text().split()])
+    return run_pkg_tb(tmp_path, TB.format(width=width), "tb_requant", lines)
 
 
 @pytest.mark.requires_tools("ghdl")

@@ -121,6 +121,32 @@ def test_user_model_on_ulx3s(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 @needs_ice40
+def test_seed_sweep_keeps_the_fastest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--seeds 3``: nextpnr runs with seeds 1, 2 and 3 (a log each), the report lists
+    every seed's fmax and keeps the fastest."""
+    work = tmp_path / "w"
+    code = main(
+        ["synth", "--parallel", "full", str(_model(tmp_path)), "--board", "icebreaker",
+         "--seeds", "3", "--workdir", str(work)]
+    )  # fmt: skip
+    cap = capsys.readouterr()
+    assert code == 0, cap.err
+    m = re.search(r"placer seeds: 1: ([\d.]+), 2: ([\d.]+), 3: ([\d.]+) MHz; median ([\d.]+) "
+                  r"MHz; seed (\d) kept", cap.out)  # fmt: skip
+    assert m, cap.out
+    each = [float(m.group(i)) for i in (1, 2, 3)]
+    assert float(m.group(4)) == sorted(each)[1]
+    kept = int(m.group(5))
+    assert each[kept - 1] == max(each)
+    fmax = re.search(r"fmax: ([\d.]+) MHz", cap.out)
+    assert fmax and abs(float(fmax.group(1)) - max(each)) < 0.06, cap.out
+    for log in ("nextpnr_ice40.log", "nextpnr_ice40_seed2.log", "nextpnr_ice40_seed3.log"):
+        assert "--seed" in (work / log).read_text(), log
+    assert main(["synth", str(_model(tmp_path)), "--board", "icebreaker", "--seeds", "0"]) == 2
+    assert "--seeds" in capsys.readouterr().err
+
+
+@needs_ice40
 def test_does_not_fit_after_yosys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     board = _board_yaml(tmp_path, "icebreaker", "small", lut=10)
     code = main(

@@ -89,12 +89,12 @@ FAMILIES = {"ice40": ICE40, "ecp5": ECP5}
 #: 2026-12-06 (seventh session) with a netlist of the same logic (the ECP5 block's unused
 #: input-register option removed): ABC maps it with wide-LUT mux trees.
 RESOURCES: dict[tuple[str, str, str], Usage] = {
-    ("tiny", "full", "ice40"): Usage(lut=185, ff=106, bram=0, dsp=0),
-    ("tiny", "full", "ecp5"): Usage(lut=147, ff=103, bram=0, dsp=1),
-    ("two_ch", "full", "ice40"): Usage(lut=391, ff=185, bram=0, dsp=0),
-    ("two_ch", "1,1", "ice40"): Usage(lut=368, ff=230, bram=0, dsp=0),
-    ("two_ch", "1,1", "ecp5"): Usage(lut=233, ff=190, bram=0, dsp=1),
-    ("window", "full", "ice40"): Usage(lut=1633, ff=805, bram=0, dsp=0),
+    ("tiny", "full", "ice40"): Usage(lut=178, ff=105, bram=0, dsp=0),
+    ("tiny", "full", "ecp5"): Usage(lut=131, ff=103, bram=0, dsp=1),
+    ("two_ch", "full", "ice40"): Usage(lut=370, ff=184, bram=0, dsp=0),
+    ("two_ch", "1,1", "ice40"): Usage(lut=361, ff=230, bram=0, dsp=0),
+    ("two_ch", "1,1", "ecp5"): Usage(lut=217, ff=190, bram=0, dsp=1),
+    ("window", "full", "ice40"): Usage(lut=1621, ff=805, bram=0, dsp=0),
 }
 
 

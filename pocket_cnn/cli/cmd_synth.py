@@ -43,6 +43,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--timeout", type=float, default=3600.0, metavar="S", help="seconds per tool step"
     )
     p.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="place and route with seeds 1..N and keep the fastest (default 1)",
+    )
+    p.add_argument(
         "--workdir",
         type=Path,
         default=None,
@@ -73,7 +80,11 @@ def run(args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         print(f"pocket-cnn synth: [{time.monotonic() - t0:7.1f} s] {line}", file=sys.stderr)
 
-    rep = synthesize(net, board, Path(work), pairs, timeout=args.timeout, progress=progress)
+    if args.seeds < 1:
+        raise ModelError(f"must be at least 1, got {args.seeds}", node="--seeds")
+    rep = synthesize(
+        net, board, Path(work), pairs, timeout=args.timeout, progress=progress, seeds=args.seeds
+    )
     print(text(rep))
     if not rep.fits:
         print(

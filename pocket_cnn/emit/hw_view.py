@@ -65,7 +65,8 @@ class ConvHw:
     activation: Activation
     #: TABLE: 256 internal output bytes, index internal y + 128
     table: np.ndarray | None
-    #: signed accumulator width that covers every value (folded bias included)
+    #: signed accumulator width that covers every value (folded bias included, and in
+    #: SHIFT mode the rounding half pcnn_conv adds to it)
     acc_bits: int
     #: signed width of acc * m (MULT/EXACT), 0 for SHIFT
     prod_bits: int
@@ -85,6 +86,9 @@ def conv_hw(st: ConvStage, first: bool, force: Requant | None = None) -> ConvHw:
         raise ValueError(f"stage {st.name}: SHIFT needs power-of-two scales")
     x_abs = 255 if not in_signed else 128
     bound = int((np.abs(bias) + np.abs(w).sum(axis=1) * x_abs).max())
+    if mode is Requant.SHIFT and st.shift > 0:
+        # pcnn_conv starts the sum at bias + 2**(shift-1): RNE without a carry chain
+        bound += 1 << (st.shift - 1)
     acc_bits = max(bound.bit_length() + 1, 2)
     q = st.y_q
     zp = internal_zp(q)

@@ -541,7 +541,9 @@ class MemPe(Block):
     for the whole image); tags (read register, masked-word register, product register,
     the lane adder tree's stages, one per two levels) -> accumulator B -> (one
     requantiser per lane) the group's bytes C -> output register, one enable;
-    ``logic``: products in logic (four quarter products each, a tree stage per level).
+    ``logic``: products in logic (four quarter products each, a tree stage per level);
+    ``ecp5``: products in ECP5 blocks (their input registers a stage before the product
+    register, one level in the first tree stage).
     ``eng`` > 0: the serial requantiser (:mod:`pocket_cnn.ir.rq_serial`), busy ``eng``
     clocks per output group; a finished group waits for it, the pixel is out when it is
     done with the last group."""
@@ -561,6 +563,7 @@ class MemPe(Block):
         pk: int = 0,
         ps: int = 1,
         logic: bool = False,
+        ecp5: bool = False,
     ) -> None:
         self.h, self.w, self.k, self.s, self.p = h, w, k, s, p
         self.ho, self.wo = conv_out(h, k, s, p), conv_out(w, k, s, p)
@@ -576,13 +579,17 @@ class MemPe(Block):
         #: product registers
         self.t1 = (False, False, 0)
         self.u = (False, False, 0)
+        #: ``ecp5``: the blocks' input registers between u and the product register
+        self.v: tuple[bool, bool, int] | None = (False, False, 0) if ecp5 and not logic else None
         self.t2 = (False, False, 0)
         #: a lane's adder tree over its terms (products, or with ``logic`` four quarter
         #: products each): a register stage after every two levels (every level in
-        #: logic)
+        #: logic; one level in the first stage behind ECP5 blocks, ``ecp5``)
         levels = _log2_ceil(min(pi, ch) * (4 if logic else 1))
         per = 1 if logic else 2
-        self.ts: list[tuple[bool, bool, int]] = [(False, False, 0)] * -(-levels // per)
+        first = 1 if ecp5 and not logic else per
+        stages = 0 if levels == 0 else 1 + _cdiv(max(levels - first, 0), per)
+        self.ts: list[tuple[bool, bool, int]] = [(False, False, 0)] * stages
         self.b_valid = self.b_final = False
         #: stage C (one requantiser per lane): a group's bytes before the output register
         self.c_valid = self.c_final = False
@@ -674,7 +681,10 @@ class MemPe(Block):
             self.b_final = acc[2] == self.nog - 1
             if self.ts:
                 self.ts = [self.t2, *self.ts[:-1]]
-            self.t2 = self.u
+            if self.v is None:
+                self.t2 = self.u
+            else:
+                self.t2, self.v = self.v, self.u
             self.u = self.t1
             st = self.r_wa % self.steps
             self.t1 = (r_ok, st == self.steps - 1, self.r_wa // self.steps)

@@ -335,7 +335,7 @@ def network_blocks(
             pi, po, _ = par[i]
             eng = mem_eng(st, ci, k, par[i])
             geo = (ci, hh, ww, k, st.stride, st.pad, st.ch_out, pi, po)
-            blocks.append(MemPe(*geo, *eng, logic=is_logic(par[i])))
+            blocks.append(MemPe(*geo, *eng, logic=is_logic(par[i]), ecp5=dsp == "ecp5"))
         else:
             blocks.append(window(ci, hh, ww, k, st.stride, st.pad))
             blocks.append(conv_block(ci, st.ch_out, k * k, par[i], dsp))
@@ -364,7 +364,8 @@ def network_blocks(
                 pi, po, _ = par[n + j]
                 eng = mem_eng(f, ci, fk, par[n + j])
                 logic = is_logic(par[n + j])
-                blocks.append(MemPe(ci, fh, fw, fk, 1, 0, f.n_out, pi, po, *eng, logic=logic))
+                geo = (ci, fh, fw, fk, 1, 0, f.n_out, pi, po)
+                blocks.append(MemPe(*geo, *eng, logic=logic, ecp5=dsp == "ecp5"))
                 continue
             blocks.append(PassWindow())
             blocks.append(conv_block(f.n_in, f.n_out, 1, par[n + j], dsp))

@@ -11,6 +11,7 @@ how much.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,8 @@ class SynthReport:
     overflow: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: fmax (MHz, None: none reported) per placer seed tried, in seed order
+    seed_fmax: dict[int, float | None] = field(default_factory=dict)
 
     @property
     def meets_clock(self) -> bool | None:
@@ -89,9 +92,14 @@ def synthesize(
     timeout: float = 3600.0,
     progress: Callable[[str], None] | None = None,
     netlist: NetlistFn = synth_netlist,
+    seeds: int = 1,
 ) -> SynthReport:
     """Run the steps for ``net`` on ``board`` in ``workdir`` (created); see the module doc.
-    ``parallel`` resolved by the caller (None: full)."""
+    ``parallel`` resolved by the caller (None: full). ``seeds`` > 1: place and route
+    with seeds 1 .. ``seeds`` (a seed sweep; placement alone moves fmax by some per
+    cent) and keep the result with the highest fmax (every seed's in ``seed_fmax``)."""
+    if seeds < 1:
+        raise ModelError(f"must be at least 1, got {seeds}", node="--seeds")
     family = family_of(board)
     workdir = Path(workdir).resolve()  # the tools run in it: relative paths would break
     workdir.mkdir(parents=True, exist_ok=True)
@@ -137,6 +145,15 @@ def synthesize(
         report.overflow = [o.text("after yosys") for o in over]
         return report
     pnr = step(family.nextpnr, lambda: run_nextpnr(board, family, json_netlist, workdir, timeout))
+    report.seed_fmax[1] = pnr.fmax_mhz
+    for seed in range(2, seeds + 1) if pnr.fits else ():
+        got = step(
+            f"{family.nextpnr} seed {seed}",
+            functools.partial(run_nextpnr, board, family, json_netlist, workdir, timeout, seed),
+        )
+        report.seed_fmax[seed] = got.fmax_mhz
+        if got.fits and (got.fmax_mhz or 0.0) > (pnr.fmax_mhz or 0.0):
+            pnr = got
     report.pnr = pnr
     report.placed = placed_usage(family, pnr)
     if not pnr.fits:

@@ -41,6 +41,8 @@ class PnrResult:
     path_to: str | None = None
     utilisation: dict[str, tuple[int, int]] = field(default_factory=dict)
     message: str = ""
+    #: the placer's seed of this result
+    seed: int = 1
 
 
 def parse_utilisation(log: str) -> dict[str, tuple[int, int]]:
@@ -90,9 +92,12 @@ def parse_fmax(report: Path, log: str) -> tuple[str | None, float | None]:
     return clk, found[clk]
 
 
-def nextpnr_args(board: Board, family: Family, json_name: str, report_name: str) -> list[str]:
+def nextpnr_args(
+    board: Board, family: Family, json_name: str, report_name: str, seed: int = 1
+) -> list[str]:
     """nextpnr's arguments: the board's device flags, the netlist, the board clock as the
-    target, a fixed seed, the JSON report (file names relative to the work directory)."""
+    target, the placer's seed, the JSON report (file names relative to the work
+    directory)."""
     args = [
         *nextpnr_device(board),
         "--json",
@@ -101,7 +106,7 @@ def nextpnr_args(board: Board, family: Family, json_name: str, report_name: str)
         f"{board.clock.hz / 1e6:g}",
         "--timing-allow-fail",
         "--seed",
-        "1",
+        str(seed),
         "--report",
         report_name,
     ]
@@ -111,14 +116,22 @@ def nextpnr_args(board: Board, family: Family, json_name: str, report_name: str)
 
 
 def run_nextpnr(
-    board: Board, family: Family, json_netlist: Path, workdir: Path, timeout: float
+    board: Board,
+    family: Family,
+    json_netlist: Path,
+    workdir: Path,
+    timeout: float,
+    seed: int = 1,
 ) -> PnrResult:
-    """Place and route; a full device gives ``fits=False`` with nextpnr's own message."""
+    """Place and route; a full device gives ``fits=False`` with nextpnr's own message.
+    Seed 1 writes ``nextpnr_<family>.log`` and its report, another seed N the same names
+    with ``_seedN``."""
     exe = find_tool(family.nextpnr)
-    report = workdir / f"nextpnr_{family.name}_report.json"
+    tail = "" if seed == 1 else f"_seed{seed}"
+    report = workdir / f"nextpnr_{family.name}{tail}_report.json"
     report.unlink(missing_ok=True)
-    cmd = [exe, *nextpnr_args(board, family, json_netlist.name, report.name)]
-    run = run_tool(cmd, workdir, timeout, workdir / f"nextpnr_{family.name}.log")
+    cmd = [exe, *nextpnr_args(board, family, json_netlist.name, report.name, seed)]
+    run = run_tool(cmd, workdir, timeout, workdir / f"nextpnr_{family.name}{tail}.log")
     log = run.stderr + "\n" + run.stdout
     util = parse_utilisation(log)
     if run.returncode != 0:
@@ -128,4 +141,4 @@ def run_nextpnr(
         raise ModelError(f"{family.nextpnr} failed: {msg} (log {run.log})")
     clock, fmax = parse_fmax(report, log)
     start, end = parse_critical_path(log, clock)
-    return PnrResult(True, fmax, clock, start, end, util)
+    return PnrResult(True, fmax, clock, start, end, util, seed=seed)

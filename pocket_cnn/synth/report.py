@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 from pocket_cnn.synth.pipeline import SynthReport
 from pocket_cnn.synth.resources import NAMES, Usage, percent
 
@@ -51,9 +53,19 @@ def timing_lines(rep: SynthReport) -> list[str]:
         return [f"fmax: nextpnr reported none (board clock {clk:g} MHz)"]
     verdict = "meets it" if rep.meets_clock else "FAILS it"
     lines = [f"fmax: {pnr.fmax_mhz:.2f} MHz against the board clock {clk:g} MHz: {verdict}"]
+    if len(rep.seed_fmax) > 1:
+        lines.append(f"placer seeds: {seed_summary(rep.seed_fmax)}; seed {pnr.seed} kept")
     if pnr.path_from or pnr.path_to:
         lines.append(f"critical path: from {pnr.path_from or '?'} to {pnr.path_to or '?'}")
     return lines
+
+
+def seed_summary(seed_fmax: dict[int, float | None]) -> str:
+    """Every seed's fmax and their median, e.g. ``1: 143.3, 2: 156.8, ... MHz, median``."""
+    got = sorted(f for f in seed_fmax.values() if f is not None)
+    each = ", ".join(f"{s}: {'-' if f is None else f'{f:.1f}'}" for s, f in seed_fmax.items())
+    med = f"; median {statistics.median(got):.1f} MHz" if got else ""
+    return f"{each} MHz{med}"
 
 
 def text(rep: SynthReport) -> str:
