@@ -151,7 +151,7 @@ def markdown(rows: list[Row], versions: dict[str, str]) -> str:
             one = r.seed_fmax.get(1)
             speed = (
                 f"median {statistics.median(got):.1f} MHz ({len(got)} seeds: "
-                f"{got[0]:.1f}-{got[-1]:.1f}, seed 1 {_cell(one)})"
+                f"{got[0]:.1f}-{got[-1]:.1f}, seed 1 {'-' if one is None else f'{one:.1f}'})"
             )
         elif r.fmax_mhz is not None:
             speed = f"{r.fmax_mhz:.1f} MHz"
