@@ -13,9 +13,8 @@
 --     device's DSPs go to the big ones), each as four quarter products (two weight bits
 --     each, one adder) that the lane's adder tree sums.
 --   G_DSP = PCNN_DSP_ECP5 (ECP5 targets, products not in logic): each product is an ECP5
---     block (pcnn_mul_ecp5) whose output register is the product register, its operands
---     through its input registers (one clock more), one adder level in the first tree
---     stage behind it.
+--     block (pcnn_mul_ecp5) whose output register is the product register (same
+--     latency), one adder level in the first tree stage behind it.
 --   G_CFG.rq_digit > 0 (mult/exact requantisation): one serial requantiser instead of
 --     one per lane: a finished output group is copied to a holding bank, and each lane
 --     in turn is multiplied by its mantissa rq_digit bits per clock (shift-and-add, most
@@ -420,9 +419,8 @@ architecture rtl of pcnn_pe_mem is
   -- C_L1 levels in the first stage: one behind ECP5 blocks (their outputs reach the
   -- adders over a long route), else C_LPS; C_TSI indexes the last stage (1 when none)
   constant C_LPS    : positive := 2 - boolean'pos(G_CFG.mul_logic);
-  -- ECP5 blocks: the operands pass the blocks' input registers first (tag stage v)
-  constant C_DSPIN  : boolean  := G_DSP = PCNN_DSP_ECP5 and not G_CFG.mul_logic;
-  constant C_L1     : positive := C_LPS - (C_LPS - 1) * boolean'pos(C_DSPIN);
+  constant C_L1     : positive := C_LPS - (C_LPS - 1) *
+    boolean'pos(G_DSP = PCNN_DSP_ECP5 and not G_CFG.mul_logic);
   constant C_TS     : natural  := boolean'pos(C_LV > 0) *
     (1 + (pcnn_max(C_LV - C_L1, 0) + C_LPS - 1) / C_LPS);
   constant C_TSI    : positive := pcnn_max(C_TS, 1);
@@ -499,9 +497,6 @@ architecture rtl of pcnn_pe_mem is
   signal u_valid, u_first, u_lastst, u_last     : std_logic;
   signal u_og                                   : natural range 0 to C_NOG - 1;
   signal p2                                     : prod_arr_t;
-  -- stage v: the ECP5 blocks' input registers (C_DSPIN)
-  signal v_valid, v_first, v_lastst, v_last     : std_logic;
-  signal v_og                                   : natural range 0 to C_NOG - 1;
   signal t2_valid, t2_first, t2_lastst, t2_last : std_logic;
   signal t2_og                                  : natural range 0 to C_NOG - 1;
   -- adder-tree stages (each lane's C_NH * C_PI terms, C_LPS levels per stage), their tags
@@ -886,7 +881,6 @@ begin
   acc_og <= ts_og(C_TSI) when C_TS > 0 else t2_og;
   pre_og <= ts_og(pcnn_max(C_TSI - 1, 1)) when C_TS > 1 else
     t2_og when C_TS = 1 else
-    v_og when C_DSPIN else
     u_og;
 
   g_bias1 : if C_NOG = 1 generate
@@ -930,10 +924,10 @@ begin
 
       -- the same product in an ECP5 block whose output register is the product register
       -- (it moves with en: an entry the tags mark invalid is never read). Its operands
-      -- are the masked word and weight word registers (the ring and a weight ROM in block
-      -- RAM have a slow clock-to-out, 5.8 ns on ECP5, which ends at those registers),
-      -- then the block's input registers (the route to a block across the device and
-      -- its input setup are two clocks: tag stage v)
+      -- are the masked word and weight word registers: the ring and a weight ROM in block
+      -- RAM have a slow clock-to-out (5.8 ns on ECP5), which ends at those registers, not
+      -- at the block's input registers (those made nextpnr take over 14 minutes on
+      -- conv_4x3x1_1x1's 106 blocks)
       g_ecp5 : if G_DSP = PCNN_DSP_ECP5 and not G_CFG.mul_logic generate
         signal xb : std_logic_vector(7 downto 0);
         signal x9 : std_logic_vector(8 downto 0);
@@ -944,9 +938,6 @@ begin
         x9 <= (xb(7) and pcnn_sl(G_CFG.in_signed)) & xb;
 
         u_mul : entity pocket_cnn.pcnn_mul_ecp5
-          generic map (
-            G_INREG => true
-          )
           port map (
             clk => clk,
             ce  => en,
@@ -1167,24 +1158,11 @@ begin
         u_lastst  <= t1_lastst;
         u_og      <= t1_og;
         u_last    <= t1_last;
-        v_valid   <= u_valid;
-        v_first   <= u_first;
-        v_lastst  <= u_lastst;
-        v_og      <= u_og;
-        v_last    <= u_last;
-        if C_DSPIN then
-          t2_valid  <= v_valid;
-          t2_first  <= v_first;
-          t2_lastst <= v_lastst;
-          t2_og     <= v_og;
-          t2_last   <= v_last;
-        else
-          t2_valid  <= u_valid;
-          t2_first  <= u_first;
-          t2_lastst <= u_lastst;
-          t2_og     <= u_og;
-          t2_last   <= u_last;
-        end if;
+        t2_valid  <= u_valid;
+        t2_first  <= u_first;
+        t2_lastst <= u_lastst;
+        t2_og     <= u_og;
+        t2_last   <= u_last;
         for st in C_TSI downto 2 loop
           ts_valid(st)  <= ts_valid(st - 1);
           ts_first(st)  <= ts_first(st - 1);
@@ -1262,7 +1240,6 @@ begin
       if rst = '1' then
         t1_valid  <= '0';
         u_valid   <= '0';
-        v_valid   <= '0';
         t2_valid  <= '0';
         ts_valid  <= (others => '0');
         b_valid   <= '0';

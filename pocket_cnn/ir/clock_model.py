@@ -542,8 +542,7 @@ class MemPe(Block):
     the lane adder tree's stages, one per two levels) -> accumulator B -> (one
     requantiser per lane) the group's bytes C -> output register, one enable;
     ``logic``: products in logic (four quarter products each, a tree stage per level);
-    ``ecp5``: products in ECP5 blocks (their input registers a stage before the product
-    register, one level in the first tree stage).
+    ``ecp5``: products in ECP5 blocks (one level in the first tree stage).
     ``eng`` > 0: the serial requantiser (:mod:`pocket_cnn.ir.rq_serial`), busy ``eng``
     clocks per output group; a finished group waits for it, the pixel is out when it is
     done with the last group."""
@@ -579,8 +578,6 @@ class MemPe(Block):
         #: product registers
         self.t1 = (False, False, 0)
         self.u = (False, False, 0)
-        #: ``ecp5``: the blocks' input registers between u and the product register
-        self.v: tuple[bool, bool, int] | None = (False, False, 0) if ecp5 and not logic else None
         self.t2 = (False, False, 0)
         #: a lane's adder tree over its terms (products, or with ``logic`` four quarter
         #: products each): a register stage after every two levels (every level in
@@ -681,10 +678,7 @@ class MemPe(Block):
             self.b_final = acc[2] == self.nog - 1
             if self.ts:
                 self.ts = [self.t2, *self.ts[:-1]]
-            if self.v is None:
-                self.t2 = self.u
-            else:
-                self.t2, self.v = self.v, self.u
+            self.t2 = self.u
             self.u = self.t1
             st = self.r_wa % self.steps
             self.t1 = (r_ok, st == self.steps - 1, self.r_wa // self.steps)
