@@ -99,9 +99,10 @@ architecture rtl of pcnn_conv is
   constant C_WTS  : pcnn_int_array_t(0 to G_WEIGHTS'length - 1) := G_WEIGHTS;
   constant C_BIAS : pcnn_int_array_t(0 to G_BIAS'length - 1)    := G_BIAS;
   -- shift mode with a right shift: the sums start at bias + 2**(shift-1) (acc_bits covers
-  -- it), so the requantiser has no rounding adder (pcnn_requant_act_h)
+  -- it, C_RH), so the requantiser has no rounding adder (pcnn_requant_act_h)
   constant C_RHALF : boolean := G_CFG.requant = PCNN_RQ_SHIFT and G_CFG.shift > 0
     and C_ACC_W >= G_CFG.shift + 8;
+  constant C_RH    : natural := boolean'pos(C_RHALF) * 2 ** pcnn_max(G_CFG.shift - 1, 0);
 
   -- weight ROM: word og*NS + st, byte j*NPROD + i*PK + t = w(co, ci, kk) with
   -- co = og*PO + j, ci = ig*PI + i, kk = kg*PK + t, st = ig*NKG + kg (0 when padded)
@@ -191,12 +192,8 @@ architecture rtl of pcnn_conv is
       for j in 0 to C_PO - 1 loop
         co := o * C_PO + j;
         if co < C_CO then
-          if C_RHALF then
-            rom(o)((j + 1) * C_ACC_W - 1 downto j * C_ACC_W) :=
-              to_signed(C_BIAS(co) + 2 ** (G_CFG.shift - 1), C_ACC_W);
-          else
-            rom(o)((j + 1) * C_ACC_W - 1 downto j * C_ACC_W) := to_signed(C_BIAS(co), C_ACC_W);
-          end if;
+          rom(o)((j + 1) * C_ACC_W - 1 downto j * C_ACC_W) :=
+            to_signed(C_BIAS(co) + C_RH, C_ACC_W);
         end if;
       end loop;
     end loop;

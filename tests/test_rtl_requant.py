@@ -21,14 +21,6 @@ from _support.pkg_tb import run_pkg_tb
 from pocket_cnn.ir.requant import Mantissa, mantissa, requantize_exact, requantize_single
 
 TB = """\
-library ieee;
-use ieee.std_logic_1164.all;
-use ieee.numeric_std.all;
-use std.textio.all;
-
-library pocket_cnn;
-use pocket_cnn.pcnn_pkg.all;
-
 entity tb_requant is
 end entity tb_requant;
 

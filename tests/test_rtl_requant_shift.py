@@ -21,14 +21,6 @@ from pocket_cnn.ir.numerics import rne_shift
 from pocket_cnn.reference.integer import activate
 
 TB = """\
-library ieee;
-use ieee.std_logic_1164.all;
-use ieee.numeric_std.all;
-use std.textio.all;
-
-library pocket_cnn;
-use pocket_cnn.pcnn_pkg.all;
-
 entity tb_requant_h is
 end entity tb_requant_h;
 

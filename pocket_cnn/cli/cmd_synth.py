@@ -80,8 +80,6 @@ def run(args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         print(f"pocket-cnn synth: [{time.monotonic() - t0:7.1f} s] {line}", file=sys.stderr)
 
-    if args.seeds < 1:
-        raise ModelError(f"must be at least 1, got {args.seeds}", node="--seeds")
     rep = synthesize(
         net, board, Path(work), pairs, timeout=args.timeout, progress=progress, seeds=args.seeds
     )
