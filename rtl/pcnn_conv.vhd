@@ -34,7 +34,9 @@
 -- G_DSP = PCNN_DSP_LOGIC (iCE40: products in LUTs): folded with weights in logic, the
 -- operand register holds x * w(3:0) and x * w(7:4) per product, the product register
 -- their sum (an 8 x 8 product in one clock was the UP5K's slowest path): one clock more
--- than the other forms (pocket_cnn.ir.clock_model.conv_front_stages).
+-- than the other forms (pocket_cnn.ir.clock_model.conv_front_stages); at one step per
+-- window the input bytes take a register before the constant products (one clock more
+-- too, as the ECP5 blocks' input registers).
 library ieee;
 use ieee.std_logic_1164.all;
 use ieee.numeric_std.all;
@@ -290,8 +292,11 @@ architecture rtl of pcnn_conv is
   end function;
   constant C_L1   : positive := first_stage_levels;
   -- products in ECP5 blocks through their input registers too (the route into a block is
-  -- a clock of its own): one clock more in front of the product register
-  constant C_DSPIN : boolean := G_DSP = PCNN_DSP_ECP5 and C_L0 = 0;
+  -- a clock of its own): one clock more in front of the product register; the same input
+  -- register in the logic form at one step per window (a constant product in LUTs is a
+  -- clock of its own: the window, through pcnn_pe's skid slice, ends at the register)
+  constant C_DSPIN : boolean := C_L0 = 0 and
+    (G_DSP = PCNN_DSP_ECP5 or (G_DSP = PCNN_DSP_LOGIC and not C_FOLD));
   function tree_stages return natural is
   begin
     if C_LEVELS <= C_L0 then

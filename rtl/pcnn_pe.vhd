@@ -5,7 +5,10 @@
 --   pcnn_maxpool.
 --   G_CFG.mem_form: pcnn_pe_mem (ring of rows in one memory, one word per clock) replaces
 --   pcnn_window -> pcnn_conv; the pool follows it the same way.
--- G_DSP goes to the conv (pcnn_conv / pcnn_pe_mem): where its products come from.
+-- G_DSP goes to the conv (pcnn_conv / pcnn_pe_mem): where its products come from. In the
+--   board flows' forms (ECP5 blocks, logic) a skid slice (pcnn_skid) sits between
+--   pcnn_window and pcnn_conv: the window's next decision then starts at a registered
+--   ready, not at the conv's stall logic (no clock of latency while nothing stalls).
 -- Input: one pixel (ch_in bytes) per beat, raster order, images back to back.
 -- Output: one pixel (ch_out bytes) per beat, m_last on the last pixel of an image.
 library ieee;
@@ -46,8 +49,16 @@ architecture rtl of pcnn_pe is
   constant C_HC : positive := pcnn_conv_height(G_CFG);
   constant C_WC : positive := pcnn_conv_width(G_CFG);
 
+  constant C_WW   : positive := C_K * C_K * G_CFG.ch_in * 8;
+  -- not behind a 1x1 window at stride 1 without padding: that one is a skid slice already
+  constant C_SKID : boolean  := G_DSP /= PCNN_DSP_INFER and
+    not (C_K = 1 and G_CFG.stride = 1 and G_CFG.pad = 0);
+
+  -- the window's output (w), the conv's input (v: w, or w through the skid slice)
   signal w_valid, w_ready, w_last : std_logic;
-  signal w_data                   : std_logic_vector(C_K * C_K * G_CFG.ch_in * 8 - 1 downto 0);
+  signal w_data                   : std_logic_vector(C_WW - 1 downto 0);
+  signal v_valid, v_ready, v_last : std_logic;
+  signal v_data                   : std_logic_vector(C_WW - 1 downto 0);
 
 begin
 
@@ -73,6 +84,27 @@ begin
         m_data  => w_data,
         m_last  => w_last
       );
+
+    g_skid : if C_SKID generate
+      signal k_in, k_data : std_logic_vector(C_WW downto 0);
+    begin
+      k_in <= w_last & w_data;
+      u_skid : entity pocket_cnn.pcnn_skid
+        generic map (G_WIDTH => C_WW + 1)
+        port map (
+          clk => clk, rst => rst,
+          s_valid => w_valid, s_ready => w_ready, s_data => k_in,
+          m_valid => v_valid, m_ready => v_ready, m_data => k_data);
+      v_last <= k_data(C_WW);
+      v_data <= k_data(C_WW - 1 downto 0);
+    end generate g_skid;
+
+    g_noskid : if not C_SKID generate
+      v_valid <= w_valid;
+      w_ready <= v_ready;
+      v_data  <= w_data;
+      v_last  <= w_last;
+    end generate g_noskid;
   end generate g_regwin;
 
   g_mem : if G_CFG.mem_form generate
@@ -175,10 +207,10 @@ begin
       port map (
         clk     => clk,
         rst     => rst,
-        s_valid => w_valid,
-        s_ready => w_ready,
-        s_data  => w_data,
-        s_last  => w_last,
+        s_valid => v_valid,
+        s_ready => v_ready,
+        s_data  => v_data,
+        s_last  => v_last,
         m_valid => m_valid,
         m_ready => m_ready,
         m_data  => m_data,
@@ -198,10 +230,10 @@ begin
       port map (
         clk     => clk,
         rst     => rst,
-        s_valid => w_valid,
-        s_ready => w_ready,
-        s_data  => w_data,
-        s_last  => w_last,
+        s_valid => v_valid,
+        s_ready => v_ready,
+        s_data  => v_data,
+        s_last  => v_last,
         m_valid => c_valid,
         m_ready => c_ready,
         m_data  => c_data,
@@ -245,10 +277,10 @@ begin
       port map (
         clk     => clk,
         rst     => rst,
-        s_valid => w_valid,
-        s_ready => w_ready,
-        s_data  => w_data,
-        s_last  => w_last,
+        s_valid => v_valid,
+        s_ready => v_ready,
+        s_data  => v_data,
+        s_last  => v_last,
         m_valid => c_valid,
         m_ready => c_ready,
         m_data  => c_data,

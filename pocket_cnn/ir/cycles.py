@@ -67,6 +67,7 @@ from pocket_cnn.ir.clock_model import (
     conv_first_levels,
     conv_front_stages,
     conv_tree_stages,
+    pass_window,
     run_images,
     window,
 )
@@ -302,9 +303,10 @@ def cycle_report(net: Network, par: Sequence[Triple]) -> CycleReport:
 def conv_block(ch_in: int, ch_out: int, kk: int, par: Triple, dsp: str = "infer") -> Conv:
     """pcnn_conv of a PE (``kk`` = K*K, 1 for an FC PE) at ``par``: its steps, output
     groups and pipeline depth, weights in block RAM where the emitter puts them;
-    ``dsp``: the products' form (``logic``: half products, one register more; ``ecp5``:
-    the blocks' input registers, one register more, where no adder level sits with the
-    products, and one adder level in the first tree stage)."""
+    ``dsp``: the products' form (``logic``: half products when folded, else the
+    products' input registers where no adder level sits with them, one register more;
+    ``ecp5``: the blocks' input registers, one register more, where no adder level sits
+    with the products, and one adder level in the first tree stage)."""
     # imported here: pocket_cnn.emit imports the parallelism parser, which imports this
     from pocket_cnn.ir.wrom import rom_shape, wrom_in_bram
 
@@ -312,7 +314,10 @@ def conv_block(ch_in: int, ch_out: int, kk: int, par: Triple, dsp: str = "infer"
     steps, nog = _cdiv(ch_in, pi) * _cdiv(kk, pk), _cdiv(ch_out, po)
     bram = wrom_in_bram(*rom_shape(ch_in, ch_out, kk, (pi, po), pk))
     ecp5 = dsp == "ecp5"
-    dspin = ecp5 and conv_first_levels(pi, pk, steps * nog) == 0
+    # the products' input registers: ECP5 blocks, and the logic form at one step
+    dspin = (ecp5 or (dsp == "logic" and steps * nog == 1)) and conv_first_levels(
+        pi, pk, steps * nog
+    ) == 0
     return Conv(
         steps,
         nog,
@@ -338,6 +343,8 @@ def network_blocks(
             blocks.append(MemPe(*geo, *eng, logic=is_logic(par[i]), ecp5=dsp == "ecp5"))
         else:
             blocks.append(window(ci, hh, ww, k, st.stride, st.pad))
+            if dsp != "infer" and not pass_window(k, st.stride, st.pad):
+                blocks.append(Skid())  # the board flows' slice between window and conv
             blocks.append(conv_block(ci, st.ch_out, k * k, par[i], dsp))
         if pool_fused(net, i, par[i]):
             pass  # the max-pool runs in the PE's serial requantiser
