@@ -15,6 +15,9 @@
 --   G_DSP = PCNN_DSP_ECP5 (ECP5 targets, products not in logic): each product is an ECP5
 --     block (pcnn_mul_ecp5) whose output register is the product register (same
 --     latency), one adder level in the first tree stage behind it.
+--   G_DSP = PCNN_DSP_LOGIC (iCE40 targets, products not in logic): two products per
+--     iCE40 SB_MAC16 in its 8 x 8 mode (pcnn_mul_ice40), its product registers the
+--     product registers (same latency).
 --   G_CFG.rq_digit > 0 (mult/exact requantisation): one serial requantiser instead of
 --     one per lane: a finished output group is copied to a holding bank, and each lane
 --     in turn is multiplied by its mantissa rq_digit bits per clock (shift-and-add, most
@@ -455,11 +458,6 @@ architecture rtl of pcnn_pe_mem is
   -- this clock the writer finishes a row / the reader leaves an output row
   signal w_rdone : std_logic;
   signal r_rdone : std_logic;
-  -- r_rdone and the rise of the lowest row it brings, a clock later: the writer's room
-  -- grows a clock after the reader moves (the reader's enable, a wide net, ends at these
-  -- registers, not at the room count's adders)
-  signal r_rdone_q : std_logic := '0';
-  signal r_dlow_q  : natural range 0 to C_H + C_S := 0;
 
   -- reader counters: output pixel (oy, ox), base input row / column of its window,
   -- group/tap counters, weight address, first row (global) of the reader's image
@@ -585,8 +583,7 @@ begin
   -- still needs (the first row of its current window, or of its image); kept as a count,
   -- w_left = lowest needed row + R - 1 - rows written (negative: the writer may be below
   -- that row, rows the reader skips at stride > K): a row written takes one off, the
-  -- reader leaving its output row adds the rise of its lowest row (a constant per row),
-  -- a clock later (r_rdone_q).
+  -- reader leaving its output row adds the rise of its lowest row (a constant per row).
   -- w_room is its sign bit, a register bit itself (s_ready waits for no carry chain).
   w_rdone <= w_go and pcnn_sl(w_ig = C_NIG - 1 and w_x = C_W - 1);
   r_rdone <= r_step and r_pend and pcnn_sl(r_ox = C_WO - 1);
@@ -598,10 +595,8 @@ begin
     variable ig_last : boolean;
   begin
     if rising_edge(clk) then
-      nx        := row_count_next(w_left, r_dlow_q, w_rdone, r_rdone_q);
-      w_left    <= nx;
-      r_rdone_q <= r_rdone;
-      r_dlow_q  <= C_DLOW(r_oy);
+      nx     := row_count_next(w_left, C_DLOW(r_oy), w_rdone, r_rdone);
+      w_left <= nx;
       -- the writer's input group next clock is its last
       if w_go = '1' then
         ig_last := C_NIG = 1 or w_ig = C_NIG - 2;
@@ -612,7 +607,6 @@ begin
       if rst = '1' then
         w_left    <= to_signed(low_off(0) + C_R - 1, C_CB);  -- no row written, reader at row 0
         s_ready_r <= pcnn_sl(C_NIG = 1);
-        r_rdone_q <= '0';
       end if;
     end if;
   end process;
@@ -736,9 +730,22 @@ begin
   end process;
 
   -- stage 1: ring word (registered read at the tap's address, enable only) and weight word
-  r_cy   <= r_by + r_ky;
-  r_cx   <= r_bx + r_kx;
-  r_pad  <= pcnn_sl(r_cy < 0 or r_cy >= C_H or r_cx < 0 or r_cx >= C_W);
+  r_cy <= r_by + r_ky;
+  r_cx <= r_bx + r_kx;
+
+  -- the tap is outside the image: the base row / column against a constant range per
+  -- kernel offset (comparators of a register and constants), then a choice by the offset
+  -- (no adder in front of the mask register: r_cy < 0 <=> r_by < -ky, and so on)
+  p_pad : process (all)
+    variable rok, cok : std_logic_vector(0 to C_K - 1);
+  begin
+    for t in 0 to C_K - 1 loop
+      rok(t) := pcnn_sl(r_by >= -t and r_by < C_H - t);
+      cok(t) := pcnn_sl(r_bx >= -t and r_bx < C_W - t);
+    end loop;
+    r_pad <= not (rok(r_ky) and cok(r_kx));
+  end process;
+
   r_addr <= ring_addr(r_img + to_unsigned(r_cy mod 2 ** C_CB, C_CB), r_cx mod 2 ** C_XB, r_ig);
 
   p_read : process (clk)
@@ -759,6 +766,9 @@ begin
       assert rst = '1' or r_step = '0' or w_go = '0' or r_pad = '1' or r_addr /= w_addr
         report "pcnn_pe_mem: the ring is read and written at one address in one clock"
         severity failure;
+      -- r_pad's compares of the base with constants: the tap's row and column outside
+      assert rst = '1' or r_pad = pcnn_sl(r_cy < 0 or r_cy >= C_H or r_cx < 0 or r_cx >= C_W)
+        report "pcnn_pe_mem: r_pad differs from the tap's position" severity failure;
     end if;
   end process;
 
@@ -916,7 +926,8 @@ begin
   g_po : for j in 0 to C_PO - 1 generate
     g_pi : for i in 0 to C_PI - 1 generate
       -- one process per term (products in logic: four quarter products each)
-      g_infer : if G_DSP /= PCNN_DSP_ECP5 or G_CFG.mul_logic generate
+      g_infer : if (G_DSP /= PCNN_DSP_ECP5 and G_DSP /= PCNN_DSP_LOGIC) or G_CFG.mul_logic
+      generate
         g_term : for h in 0 to C_NH - 1 generate
           p_prod : process (clk)
             variable wb : std_logic_vector(7 downto 0);
@@ -959,6 +970,48 @@ begin
       end generate g_ecp5;
     end generate g_pi;
   end generate g_po;
+
+  -- the products in iCE40 blocks (G_DSP = PCNN_DSP_LOGIC, not in logic): two per SB_MAC16
+  -- in its 8 x 8 mode (pcnn_mul_ice40), products 2m and 2m + 1 of the PE (product n is
+  -- lane n / PI, input byte n mod PI), whose registers are the product registers (same
+  -- latency; they move with en as the ECP5 blocks); an odd last one alone in its block
+  g_ice40 : if G_DSP = PCNN_DSP_LOGIC and not G_CFG.mul_logic generate
+    constant C_NP : positive := C_PO * C_PI;
+  begin
+    g_pair : for m in 0 to (C_NP + 1) / 2 - 1 generate
+      constant C_NA : natural := 2 * m;
+      constant C_NB : natural := pcnn_min(2 * m + 1, C_NP - 1);
+      constant C_HB : boolean := 2 * m + 1 < C_NP;  -- a second product
+      signal   xb   : std_logic_vector(7 downto 0);
+      signal   wb   : std_logic_vector(7 downto 0);
+      signal   pa   : std_logic_vector(15 downto 0);
+      signal   pb   : std_logic_vector(15 downto 0);
+    begin
+      xb <= x1b((C_NB mod C_PI) * 8 + 7 downto (C_NB mod C_PI) * 8) when C_HB else (others => '0');
+      wb <= w1_q(C_NB * 8 + 7 downto C_NB * 8) when C_HB else (others => '0');
+
+      u_mul : entity pocket_cnn.pcnn_mul_ice40
+        generic map (
+          G_X_SIGNED => G_CFG.in_signed
+        )
+        port map (
+          clk => clk,
+          ce  => en,
+          xa  => x1b((C_NA mod C_PI) * 8 + 7 downto (C_NA mod C_PI) * 8),
+          wa  => w1_q(C_NA * 8 + 7 downto C_NA * 8),
+          xb  => xb,
+          wb  => wb,
+          pa  => pa,
+          pb  => pb
+        );
+
+      p2(C_NA / C_PI, C_NA mod C_PI) <= to_integer(signed(pa));
+
+      g_pb : if C_HB generate
+        p2(C_NB / C_PI, C_NB mod C_PI) <= to_integer(signed(pb));
+      end generate g_pb;
+    end generate g_pair;
+  end generate g_ice40;
 
   p_seq : process (clk)
     variable y     : signed(7 downto 0);

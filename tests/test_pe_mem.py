@@ -112,15 +112,16 @@ def lenet_auto() -> PeParallel:
 
 def test_auto_picks_the_memory_form_for_lenet_on_the_up5k() -> None:
     """>= 100 images/s at 12 MHz (<= 120,000 clocks per image, issue 13) within the
-    estimate's cells (the iCE40 flow keeps every multiplier in LUTs: no DSPs) and the 30
-    block RAMs; the note says the input rate is missed. (benchmarks/bench_boards.py
-    measures the placed cells.)"""
+    estimate's cells (the memory form's products in the 8 SB_MAC16, two per block, the
+    rest in logic) and the 30 block RAMs; the note says the input rate is missed.
+    (benchmarks/bench_boards.py measures the placed cells.)"""
     net = build("lenet_mnist8")
     par = lenet_auto()
     assert par.mem == (True, True, True), str(par)
     triples = par.triples(net)
     assert cycle_report(net, triples).steady <= 120_000
-    est = estimate(net, triples, 0)
+    est = estimate(net, triples, 8, pair_dsps=True)
+    assert est.in_dsps and est.dsps <= 8
     assert est.cells <= 5280 - BOARD_TOP_CELLS and est.brams <= 30
     assert "memory-window form" in par.note
     # both max-pools run in their PE's serial requantiser (no pcnn_maxpool_line)

@@ -3,7 +3,8 @@
 pcnn_window, pcnn_maxpool and pcnn_maxpool_line take plain integer generics (-g on the
 command line); pcnn_conv and pcnn_pe take the record / integer-array generics, set by a
 tiny generic-free wrapper written into tmp_path, also with their products as ECP5 blocks
-(G_DSP, pcnn_mul_ecp5: a MULT18X18D black box in the netlist). The Verilog netlist is
+(G_DSP, pcnn_mul_ecp5: a MULT18X18D black box in the netlist) and in the logic form
+(pcnn_mul_ice40: SB_MAC16 black boxes in the memory form). The Verilog netlist is
 checked for the constructs that yosys 0.23 rejects (zero-width constants, $fatal) and the
 log for latches.
 """
@@ -27,6 +28,7 @@ ENTITY_FILES = (
     "pcnn_skid.vhd",
     "pcnn_window.vhd",
     "pcnn_mul_ecp5.vhd",
+    "pcnn_mul_ice40.vhd",
     "pcnn_conv.vhd",
     "pcnn_pe_mem.vhd",
     "pcnn_maxpool.vhd",
@@ -218,11 +220,20 @@ def test_synth_ecp5_blocks(tmp_path: Path, name: str) -> None:
 
 @pytest.mark.parametrize("name", ["conv_partial_k5_leaky", "pe_mem_k5_p2_pool2"])
 def test_synth_logic_form(tmp_path: Path, name: str) -> None:
-    """The logic form (iCE40 flow): a folded conv's products as two half products."""
+    """The logic form (iCE40 flow): a folded conv's products as two half products; the
+    memory form's products (not in logic) two per SB_MAC16 (pcnn_mul_ice40)."""
     entity, cfg = ECP5_SETS[name]
     top = _wrapper(tmp_path / "synth_top.vhd", entity, cfg, seed=4, dsp="PCNN_DSP_LOGIC")
     netlist = _synth(tmp_path, "synth_top", [top], [])
     assert "MULT18X18D" not in netlist
+    assert ("SB_MAC16 #(" in netlist) == (entity == "pcnn_pe")
+
+
+@pytest.mark.parametrize("signed", ["true", "false"])
+def test_synth_mul_ice40(tmp_path: Path, signed: str) -> None:
+    netlist = _synth(tmp_path, "pcnn_mul_ice40", [], [f"-gG_X_SIGNED={signed}"])
+    assert "SB_MAC16 #(" in netlist
+    assert f".A_SIGNED(1'b{int(signed == 'true')})" in netlist
 
 
 def test_synth_pe_mem(tmp_path: Path) -> None:

@@ -45,9 +45,11 @@ def auto_target(board: Board | None, rate: float | None) -> AutoTarget:
         clock_mhz=board.clock.hz / 1e6,
         cells=min(cells, AUTO_MAX_CELLS),
         mem_cells=min(mem_cells, AUTO_MAX_CELLS),
-        # iCE40: the flow keeps every multiplier in LUTs (pocket_cnn.synth.yosys: no -dsp)
-        dsps=0 if board.family == "iCE40" else board.resources.dsp,
+        # iCE40: the flow maps no multiplier into a DSP (pocket_cnn.synth.yosys: no -dsp);
+        # the memory form's products not in logic are SB_MAC16s, two per block
+        dsps=board.resources.dsp,
         device=f"{board.device} (auto's cap: {AUTO_MAX_CELLS:,} cells)" if capped else board.device,
         brams=board.resources.bram,
         choice_dsp=board.family != "iCE40",
+        dsp_pairs=board.family == "iCE40",
     )

@@ -73,10 +73,17 @@ class AutoTarget:
     choice_dsp: bool = False
     #: logic cells for the memory-window form (None: ``cells``); its estimate is closer
     mem_cells: int | None = None
+    #: iCE40: only the memory form's products are DSPs, two per block (8 x 8 mode)
+    dsp_pairs: bool = False
 
     def estimate(self, net: Network, par: Sequence[Triple]) -> Estimate:
         """The resource estimate of ``net`` at ``par`` on this device."""
-        return estimate(net, par, self.dsps, self.choice_dsp)
+        return estimate(net, par, self.dsps, self.choice_dsp, self.dsp_pairs)
+
+    @property
+    def dsp_products(self) -> int:
+        """Products per DSP block of the memory form."""
+        return 2 if self.dsp_pairs else 1
 
     def cycles(self, net: Network) -> int:
         """Clocks per image to meet: clock / rate, else the input port's bound."""
@@ -246,7 +253,9 @@ def mem_smallest(net: Network, target: AutoTarget) -> tuple[Triple, ...] | None:
     cands = _mem_network_candidates(net)
     if cands is None:
         return None
-    return _mem_assign([cs[0] for cs in cands], target.dsps, _mem_dsp_base(net))
+    return _mem_assign(
+        [cs[0] for cs in cands], target.dsps, _mem_dsp_base(net, target), target.dsp_products
+    )
 
 
 def _mem_network_candidates(net: Network) -> list[list[tuple[int, int, int]]] | None:
@@ -258,9 +267,10 @@ def _mem_network_candidates(net: Network) -> list[list[tuple[int, int, int]]] | 
     return [_mem_candidates(net, i) for i in range(len(net.stages) + len(net.fc))]
 
 
-def _mem_dsp_base(net: Network) -> int:
-    """DSPs the memory-form network takes outside its PEs: the GAP's divider."""
-    return 2 if net.gap is not None else 0
+def _mem_dsp_base(net: Network, target: AutoTarget) -> int:
+    """DSPs the memory-form network takes outside its PEs: the GAP's divider (none on
+    iCE40, whose flow maps no product into a DSP)."""
+    return 2 if net.gap is not None and not target.dsp_pairs else 0
 
 
 def _mem_candidates(net: Network, i: int) -> list[tuple[int, int, int]]:
@@ -286,17 +296,20 @@ def _mem_pick(cands: list[tuple[int, int, int]], budget: int) -> tuple[int, int,
     return min(cands)
 
 
-def _mem_assign(picks: list[tuple[int, int, int]], dsps: int, base: int) -> tuple[Triple, ...]:
-    """Products in DSPs while the device has them (after ``base`` taken elsewhere), the
-    PEs with the fewest products in logic beyond that."""
+def _mem_assign(
+    picks: list[tuple[int, int, int]], dsps: int, base: int, per: int = 1
+) -> tuple[Triple, ...]:
+    """Products in DSPs (``per`` to a block) while the device has them (after ``base``
+    taken elsewhere), the PEs with the fewest products in logic beyond that."""
     logic: set[int] = set()
     order = sorted(range(len(picks)), key=lambda i: (picks[i][1] * picks[i][2], i))
-    used = base + sum(p[1] * p[2] for p in picks)
+    blocks = [-(-(p[1] * p[2]) // per) for p in picks]
+    used = base + sum(blocks)
     for i in order:
         if used <= dsps:
             break
         logic.add(i)
-        used -= picks[i][1] * picks[i][2]
+        used -= blocks[i]
     return tuple((p[1], p[2], MEM_LOGIC_K if i in logic else MEM_K) for i, p in enumerate(picks))
 
 
@@ -309,7 +322,7 @@ def mem_choice(
     cands = _mem_network_candidates(net)
     if target.cells is None or cands is None:
         return None
-    base = _mem_dsp_base(net)
+    base = _mem_dsp_base(net, target)
     budgets = sorted({want} | {c[0] for cs in cands for c in cs if c[0] >= want})
 
     def fits(par: tuple[Triple, ...]) -> bool:
@@ -319,7 +332,7 @@ def mem_choice(
 
     for b in budgets:
         picks = [_mem_pick(cs, b) for cs in cands]
-        par = _mem_assign(picks, target.dsps, base)
+        par = _mem_assign(picks, target.dsps, base, target.dsp_products)
         if fits(par):
             break
     else:
@@ -327,7 +340,9 @@ def mem_choice(
     report = cycle_report(net, par)
     # A PE that cannot meet the budget paces the network: the others need be no faster.
     pace = max(c[0] for c in picks)
-    relaxed = _mem_assign([_mem_pick(cs, pace) for cs in cands], target.dsps, base)
+    relaxed = _mem_assign(
+        [_mem_pick(cs, pace) for cs in cands], target.dsps, base, target.dsp_products
+    )
     if relaxed != par and fits(relaxed):
         slow = cycle_report(net, relaxed)
         if slow.steady <= report.steady:

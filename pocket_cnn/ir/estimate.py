@@ -289,36 +289,50 @@ def _rq_lanes(net: Network, i: int, par: tuple[int, int, int]) -> int:
 
 
 def estimate(
-    net: Network, par: Sequence[tuple[int, int, int]], dsps: int = 0, choice_dsp: bool = False
+    net: Network,
+    par: Sequence[tuple[int, int, int]],
+    dsps: int = 0,
+    choice_dsp: bool = False,
+    pair_dsps: bool = False,
 ) -> Estimate:
     """Multipliers, DSPs and logic cells of ``net`` at ``par`` on a device with ``dsps``
     DSPs (0: every multiplier in LUTs) whose yosys flow maps products with a choice of
     weights into DSPs too (``choice_dsp``: not iCE40); ``par_k`` <= 0: the memory form
-    (module text)."""
+    (module text). ``pair_dsps`` (iCE40): yosys maps no product into a DSP, only the
+    memory form's products not in logic are DSPs, two per block (pcnn_mul_ice40)."""
     mem = [p[2] <= 0 for p in par]
     kinds = [
         "mem" if m else product_kind(_pe_dims(net, i), p)
         for i, (p, m) in enumerate(zip(par, mem, strict=True))
     ]
     prods = [p[0] * p[1] if m else pe_products(p) for p, m in zip(par, mem, strict=True)]
-    base_dsp = COEF["dsp_base"] if net.gap is not None or not any(mem) else 0.0
-    in_dsp_kinds = ("const", "xmux", "wmux") if choice_dsp else ("const", "xmux")
-    want = base_dsp + sum(
-        COEF[f"dsp_{k}"] * n for k, n in zip(kinds, prods, strict=True) if k in in_dsp_kinds
-    )
-    want += sum(n for p, n, m in zip(par, prods, mem, strict=True) if m and p[2] == 0)
+    if pair_dsps:
+        want = float(
+            sum(-(-n // 2) for p, n, m in zip(par, prods, mem, strict=True) if m and p[2] == 0)
+        )
+    else:
+        base_dsp = COEF["dsp_base"] if net.gap is not None or not any(mem) else 0.0
+        in_dsp_kinds = ("const", "xmux", "wmux") if choice_dsp else ("const", "xmux")
+        want = base_dsp + sum(
+            COEF[f"dsp_{k}"] * n for k, n in zip(kinds, prods, strict=True) if k in in_dsp_kinds
+        )
+        want += sum(n for p, n, m in zip(par, prods, mem, strict=True) if m and p[2] == 0)
     if choice_dsp:
         want += COEF["dsp_rq_lane"] * sum(
             _rq_lanes(net, i, p) for i, (p, m) in enumerate(zip(par, mem, strict=True)) if not m
         )
-    in_dsps = want <= dsps
-    # every PE in the memory form, every product in logic: its own calibration
-    logic = all(m for m in mem) and (not in_dsps or all(p[2] < 0 for p in par))
+    # (iCE40: some products are DSPs, and they fit)
+    in_dsps = (0 < want <= dsps) if pair_dsps else want <= dsps
+    # the register form's products in DSPs (never on iCE40)
+    reg_dsps = in_dsps and not pair_dsps
+    # every PE in the memory form, every product in logic: its own calibration (iCE40:
+    # every PE in the memory form, the products in DSPs beside it)
+    logic = all(m for m in mem) and (pair_dsps or not in_dsps or all(p[2] < 0 for p in par))
     cells = COEF["logic_base" if logic else "base"]
     brams = 0.0
     for i, (p, k, n, m) in enumerate(zip(par, kinds, prods, mem, strict=True)):
         if not m:
-            cells += pe_cells(net, i) + product_cells(k, n, in_dsps)
+            cells += pe_cells(net, i) + product_cells(k, n, reg_dsps)
             continue
         fused = i < len(net.stages) and pool_fused(net, i, p)
         cells += mem_pe_cells(net, i, fused, logic) + mem_rq_cells(net, i, p)
