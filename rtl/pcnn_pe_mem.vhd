@@ -458,6 +458,11 @@ architecture rtl of pcnn_pe_mem is
   -- this clock the writer finishes a row / the reader leaves an output row
   signal w_rdone : std_logic;
   signal r_rdone : std_logic;
+  -- r_rdone and the rise of the lowest row it brings, a clock later: the writer's room
+  -- grows a clock after the reader moves (the reader's enable, a wide net, ends at these
+  -- registers, not at the room count's adders)
+  signal r_rdone_q : std_logic := '0';
+  signal r_dlow_q  : natural range 0 to C_H + C_S := 0;
 
   -- reader counters: output pixel (oy, ox), base input row / column of its window,
   -- group/tap counters, weight address, first row (global) of the reader's image
@@ -583,7 +588,8 @@ begin
   -- still needs (the first row of its current window, or of its image); kept as a count,
   -- w_left = lowest needed row + R - 1 - rows written (negative: the writer may be below
   -- that row, rows the reader skips at stride > K): a row written takes one off, the
-  -- reader leaving its output row adds the rise of its lowest row (a constant per row).
+  -- reader leaving its output row adds the rise of its lowest row (a constant per row),
+  -- a clock later (r_rdone_q: one clock per image more where the writer waits for it).
   -- w_room is its sign bit, a register bit itself (s_ready waits for no carry chain).
   w_rdone <= w_go and pcnn_sl(w_ig = C_NIG - 1 and w_x = C_W - 1);
   r_rdone <= r_step and r_pend and pcnn_sl(r_ox = C_WO - 1);
@@ -595,8 +601,10 @@ begin
     variable ig_last : boolean;
   begin
     if rising_edge(clk) then
-      nx     := row_count_next(w_left, C_DLOW(r_oy), w_rdone, r_rdone);
-      w_left <= nx;
+      nx        := row_count_next(w_left, r_dlow_q, w_rdone, r_rdone_q);
+      w_left    <= nx;
+      r_rdone_q <= r_rdone;
+      r_dlow_q  <= C_DLOW(r_oy);
       -- the writer's input group next clock is its last
       if w_go = '1' then
         ig_last := C_NIG = 1 or w_ig = C_NIG - 2;
@@ -607,6 +615,7 @@ begin
       if rst = '1' then
         w_left    <= to_signed(low_off(0) + C_R - 1, C_CB);  -- no row written, reader at row 0
         s_ready_r <= pcnn_sl(C_NIG = 1);
+        r_rdone_q <= '0';
       end if;
     end if;
   end process;

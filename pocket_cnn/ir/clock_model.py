@@ -538,7 +538,8 @@ class MemPe(Block):
     with the last) into a
     ring of ``r`` rows; the reader steps through ``nog * k * k * nig`` words per output
     pixel once the rows of its output row are written (the last row of an image waits
-    for the whole image); tags (read register, masked-word register, product register,
+    for the whole image), the writer while the ring has room (a row the reader leaves is
+    free a clock later); tags (read register, masked-word register, product register,
     the lane adder tree's stages, one per two levels) -> accumulator B -> (one
     requantiser per lane) the group's bytes C -> output register, one enable;
     ``logic``: products in logic (four quarter products each, a tree stage per level);
@@ -574,6 +575,8 @@ class MemPe(Block):
         self.w_ig = self.w_x = self.w_rows = 0
         self.r_oy = self.r_ox = self.r_wa = self.r_img = 0
         self.r_by = -p
+        #: the reader's lowest needed row as the writer's room sees it (a clock late)
+        self.low_q = self._low()
         #: (valid, last step of the output group, output group): read, masked-word,
         #: product registers
         self.t1 = (False, False, 0)
@@ -632,8 +635,13 @@ class MemPe(Block):
                 self.e_px += 1
         return out
 
+    def _low(self) -> int:
+        """The lowest row the reader needs (global count)."""
+        return self.r_img + max(0, self.r_by)
+
     def _room(self) -> bool:
-        return self.w_rows - (self.r_img + max(0, self.r_by)) < self.r
+        # the room count follows the reader a clock late (r_rdone_q)
+        return self.w_rows - self.low_q < self.r
 
     def _ok(self) -> bool:
         need = self.h
@@ -653,6 +661,7 @@ class MemPe(Block):
         en = not self.b_valid or b_go
         r_ok = self._ok()
         w_go = s_valid and self._room()
+        self.low_q = self._low()
         if m_ready:
             self.valid = False
         if self.eng:

@@ -56,8 +56,10 @@ by :mod:`pocket_cnn.ir.wrom`'s rule). Calibrated on lenet_mnist8 ``1,2m;2,3m;1,1
 the iCEBreaker (2026-12-05): 5,139 cells placed (estimate 5,150), 23 SB_RAM40_4K
 (estimate 23), 8 DSPs.
 
-Every PE in the memory form with its products in logic (what auto picks on iCE40, whose
-flow keeps every multiplier in LUTs) has a calibration of its own (``logic_*``): least
+Every PE in the memory form with its products in logic (what auto picked on iCE40 before
+the memory form's products became SB_MAC16 blocks there, two per block: ``pair_dsps``;
+the calibration also serves networks all in the memory form with some PEs in the
+blocks, each such product ``dsp_mem_cells``) has a calibration of its own (``logic_*``): least
 squares over 10 ``pocket-cnn synth --board icebreaker`` runs (cells placed by nextpnr,
 2026-12-05), then the overlapping max-pools' register windows (``logic_pool_win*``) from
 the first ``bench_boards.py --all --start auto --boards icebreaker`` run with it, which
