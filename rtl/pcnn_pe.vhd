@@ -52,7 +52,7 @@ architecture rtl of pcnn_pe is
   constant C_WW   : positive := C_K * C_K * G_CFG.ch_in * 8;
   -- not behind a 1x1 window at stride 1 without padding: that one is a skid slice already
   constant C_SKID : boolean  := G_DSP /= PCNN_DSP_INFER and
-    not (C_K = 1 and G_CFG.stride = 1 and G_CFG.pad = 0);
+    not pcnn_window_pass(C_K, G_CFG.stride, G_CFG.pad);
 
   -- the window's output (w), the conv's input (v: w, or w through the skid slice)
   signal w_valid, w_ready, w_last : std_logic;

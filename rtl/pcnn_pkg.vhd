@@ -97,6 +97,9 @@ package pcnn_pkg is
   function pcnn_pow2_ceil(value : positive) return positive;
   -- Output length of a window operation along one axis (floor mode).
   function pcnn_conv_out(size : positive; kernel : positive; stride : positive; pad : natural) return positive;
+  -- A window that is the pixel stream itself (1x1, stride 1, no padding): pcnn_window's
+  -- pass-through (a skid slice, no window register).
+  function pcnn_window_pass(kernel : positive; stride : positive; pad : natural) return boolean;
 
   -- Round half to even of a * 2**-shift (shift >= 1); result as wide as needed
   -- (a'length + 1 bits, at least shift + 2), never overflows.
@@ -259,6 +262,11 @@ package body pcnn_pkg is
   function pcnn_conv_out(size : positive; kernel : positive; stride : positive; pad : natural) return positive is
   begin
     return (size + 2 * pad - kernel) / stride + 1;
+  end function;
+
+  function pcnn_window_pass(kernel : positive; stride : positive; pad : natural) return boolean is
+  begin
+    return kernel = 1 and stride = 1 and pad = 0;
   end function;
 
   function pcnn_rne_shift_right(a : signed; shift : positive) return signed is

@@ -391,7 +391,7 @@ architecture rtl of pcnn_window is
   constant C_NR20 : signed(C_RB - 1 downto 0) := l2_plus(next_rl0 + 2 * C_S, C_R);
 
   -- a 1x1 window with stride 1 and no padding is the pixel itself: no register
-  constant C_PASS : boolean := C_K = 1 and C_S = 1 and C_P = 0;
+  constant C_PASS : boolean := pcnn_window_pass(C_K, C_S, C_P);
 
 begin
 

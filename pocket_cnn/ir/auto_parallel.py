@@ -38,6 +38,7 @@ from pocket_cnn.ir.cycles import (
     cycle_report,
 )
 from pocket_cnn.ir.estimate import (
+    ICE40_PRODUCTS_PER_DSP,
     Estimate,
     estimate,
     mem_geometry,
@@ -83,7 +84,7 @@ class AutoTarget:
     @property
     def dsp_products(self) -> int:
         """Products per DSP block of the memory form."""
-        return 2 if self.dsp_pairs else 1
+        return ICE40_PRODUCTS_PER_DSP if self.dsp_pairs else 1
 
     def cycles(self, net: Network) -> int:
         """Clocks per image to meet: clock / rate, else the input port's bound."""

@@ -134,6 +134,10 @@ COEF: dict[str, float] = {
 }
 
 
+#: Products per iCE40 SB_MAC16 in the memory form (pcnn_mul_ice40: the 8 x 8 mode).
+ICE40_PRODUCTS_PER_DSP = 2
+
+
 @dataclass(frozen=True)
 class Estimate:
     """Estimated multipliers, DSPs yosys asks for and logic cells of a setting."""
@@ -310,7 +314,11 @@ def estimate(
     prods = [p[0] * p[1] if m else pe_products(p) for p, m in zip(par, mem, strict=True)]
     if pair_dsps:
         want = float(
-            sum(-(-n // 2) for p, n, m in zip(par, prods, mem, strict=True) if m and p[2] == 0)
+            sum(
+                -(-n // ICE40_PRODUCTS_PER_DSP)
+                for p, n, m in zip(par, prods, mem, strict=True)
+                if m and p[2] == 0
+            )
         )
     else:
         base_dsp = COEF["dsp_base"] if net.gap is not None or not any(mem) else 0.0
