@@ -391,24 +391,25 @@ architecture rtl of pcnn_pe_mem is
 
   -- the next value of a row count of the control (r_miss, w_left): one less for a row
   -- written (wd), plus this output row's constant step when the reader leaves it (rd);
-  -- the three changed values are summed from registers (the count, the reader's row)
-  -- and constants, and wd / rd (late: the input handshake, the reader's move) only pick
-  -- one, so no carry chain waits for them
+  -- the changed values are summed from registers (the count, the reader's row) and
+  -- constants, and rd picks the pair for a row written or not; wd (late: the input
+  -- handshake, which comes from the upstream block) only picks one of the two last, so
+  -- the handshake reaches the count through one multiplexer, not a priority chain
   function row_count_next(cnt : signed; step : natural; wd, rd : std_logic)
     return signed is
-    variable up, up1, dn : signed(cnt'range);
+    variable stay, wrote : signed(cnt'range);
   begin
-    up  := cnt + to_signed(step, cnt'length);
-    up1 := cnt + to_signed(step - 1, cnt'length);
-    dn  := cnt - 1;
-    if rd = '1' and wd = '1' then
-      return up1;
-    elsif rd = '1' then
-      return up;
-    elsif wd = '1' then
-      return dn;
+    if rd = '1' then
+      stay  := cnt + to_signed(step, cnt'length);
+      wrote := cnt + to_signed(step - 1, cnt'length);
+    else
+      stay  := cnt;
+      wrote := cnt - 1;
     end if;
-    return cnt;
+    if wd = '1' then
+      return wrote;
+    end if;
+    return stay;
   end function;
 
   subtype prod_int_t is integer range -2 ** 15 to 2 ** 15 - 1;
@@ -455,7 +456,9 @@ architecture rtl of pcnn_pe_mem is
   signal w_go      : std_logic;
   -- rows the writer may still start before the ring is full, less one (see p_room)
   signal w_left  : signed(C_CB - 1 downto 0);
-  -- this clock the writer finishes a row / the reader leaves an output row
+  -- the writer is at its row's last word; this clock it finishes a row / the reader
+  -- leaves an output row
+  signal w_end   : std_logic;
   signal w_rdone : std_logic;
   signal r_rdone : std_logic;
   -- r_rdone and the rise of the lowest row it brings, a clock later: the writer's room
@@ -591,7 +594,8 @@ begin
   -- reader leaving its output row adds the rise of its lowest row (a constant per row),
   -- a clock later (r_rdone_q: one clock per image more where the writer waits for it).
   -- w_room is its sign bit, a register bit itself (s_ready waits for no carry chain).
-  w_rdone <= w_go and pcnn_sl(w_ig = C_NIG - 1 and w_x = C_W - 1);
+  w_end   <= pcnn_sl(w_ig = C_NIG - 1 and w_x = C_W - 1);
+  w_rdone <= w_go and w_end;
   r_rdone <= r_step and r_pend and pcnn_sl(r_ox = C_WO - 1);
 
   -- s_ready is a register too (room and the pixel's last word next clock): the upstream
@@ -601,16 +605,18 @@ begin
     variable ig_last : boolean;
   begin
     if rising_edge(clk) then
-      nx        := row_count_next(w_left, r_dlow_q, w_rdone, r_rdone_q);
-      w_left    <= nx;
       r_rdone_q <= r_rdone;
       r_dlow_q  <= C_DLOW(r_oy);
-      -- the writer's input group next clock is its last
+      -- the count and whether the writer's input group next clock is its last; the
+      -- handshake (w_go) picks last, between values made from registers only
       if w_go = '1' then
+        nx      := row_count_next(w_left, r_dlow_q, w_end, r_rdone_q);
         ig_last := C_NIG = 1 or w_ig = C_NIG - 2;
       else
+        nx      := row_count_next(w_left, r_dlow_q, '0', r_rdone_q);
         ig_last := w_ig = C_NIG - 1;
       end if;
+      w_left    <= nx;
       s_ready_r <= (not nx(C_CB - 1)) and pcnn_sl(ig_last);
       if rst = '1' then
         w_left    <= to_signed(low_off(0) + C_R - 1, C_CB);  -- no row written, reader at row 0

@@ -21,14 +21,17 @@ import pytest
 
 from pocket_cnn.boards.auto_target import auto_target
 from pocket_cnn.boards.spec import find_board
+from pocket_cnn.ir import Network
 from pocket_cnn.ir.auto_parallel import _mem_assign, choose
 from pocket_cnn.ir.parallel import resolve_parallel
+from pocket_cnn.onnx_import import from_onnx
 from pocket_cnn.simulation.stimuli import random_images
 from pocket_cnn.synth.netlist import synth_netlist
 from pocket_cnn.synth.netlist_sim import run_netlist
 from pocket_cnn.synth.yosys import ICE40, run_yosys
 from pocket_cnn.tools import find_tool
 from pocket_cnn.zoo import build
+from pocket_cnn.zoo.random_quant import random_quant_model
 
 #: (zoo model, folding): PE 0 3 products (uint8 input: 2 blocks, one with one product),
 #: PE 1 6 products (int8 input: 3 blocks)
@@ -48,11 +51,30 @@ def yosys_cell_model() -> str:
 def test_netlist_with_yosys_model_equals_reference(tmp_path: Path) -> None:
     net = build(MODEL)
     assert not net.stages[0].in_signed and net.stages[1].in_signed
-    par = resolve_parallel(net, FOLDING)
+    check_netlist(net, FOLDING, tmp_path, signs={"0", "1"})
+
+
+@pytest.mark.requires_tools("ghdl", "yosys", "iverilog", "vvp")
+def test_netlist_of_onnxruntime_model(tmp_path: Path) -> None:
+    """A model onnxruntime's quantizer wrote (per-channel int8 weights, uint8
+    activations with zero points), three memory-form PEs in blocks."""
+    net = from_onnx(random_quant_model(4))
+    assert len(net.stages) == 3
+    check_netlist(net, "1,1m;1,1m;2,1m", tmp_path)
+
+
+def check_netlist(
+    net: Network, folding: str, tmp_path: Path, signs: set[str] | None = None
+) -> None:
+    """The logic-form netlist of ``net`` at ``folding`` with yosys' SB_MAC16 model,
+    simulated in Icarus with 25 % input gaps and output stalls, equals the reference;
+    ``signs``: the blocks' A_SIGNED values expected (None: not checked)."""
+    par = resolve_parallel(net, folding)
     netlist = synth_netlist(net, tmp_path / "synth", parallel=par, dsp="logic")
     text = netlist.read_text()
     # one block module per operand signedness (GHDL writes one module per generic set)
-    assert set(re.findall(r"\.A_SIGNED\(1'b([01])\)", text)) == {"0", "1"}
+    found = set(re.findall(r"\.A_SIGNED\(1'b([01])\)", text))
+    assert found if signs is None else found == signs
     assert "module SB_MAC16" not in text  # GHDL's black-box stub dropped
     combined = tmp_path / "netlist_with_cells.v"
     combined.write_text(text + yosys_cell_model())
