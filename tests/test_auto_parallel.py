@@ -58,8 +58,11 @@ def test_auto_is_minimal_per_pe(name: str) -> None:
                 continue
             trial = list(par)
             trial[i] = (pi, po, pk)
-            if max(s.cycles for s in stage_cycles(net, trial)) > net.input_words:
-                continue  # a block alone misses the bound (steady >= slowest block)
+            # a block alone misses the bound (steady >= slowest block); the GAP in its
+            # faster form (the PEs' clocks do not depend on it; picking the form is two
+            # clocked runs of the network, the test's time)
+            if max(s.cycles for s in stage_cycles(net, trial, banked=True)) > net.input_words:
+                continue
             assert cycle_report(net, trial).steady > net.input_words, (name, i, pi, po, pk)
 
 
