@@ -17,6 +17,10 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).resolve().parent
+#: runs of the emulated tests: again only when the emulator itself died from a signal
+#: (qemu-user crashed once in about a dozen test runs with SIGSEGV part way through,
+#: 2026-12-07; the same tests then passed four times in a row), never after a failure
+ATTEMPTS = 2
 QEMU = shutil.which("qemu-x86_64")
 
 
@@ -41,7 +45,12 @@ def test_oracle_on_avx2_without_vnni() -> None:
         "-k",
         "fused_path or zoo_matches or random_models_match",
     ]
-    proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=1200, check=False)
+    for _ in range(ATTEMPTS):
+        proc = subprocess.run(
+            args, capture_output=True, text=True, env=env, timeout=1200, check=False
+        )
+        if proc.returncode >= 0:
+            break  # the tests ran to their end (passed or failed): their verdict counts
     out = proc.stdout[-3000:] + proc.stderr[-2000:]
     assert proc.returncode == 0, out
     assert " passed" in proc.stdout and "failed" not in proc.stdout, out
