@@ -5,7 +5,8 @@ form (``dsp="logic"``) are SB_MAC16 blocks in their 8 x 8 mode, two products per
 - The ``ghdl --synth`` netlist, with yosys' own simulation model of SB_MAC16 (its ice40
   ``cells_sim.v``, not ours: sim/models/sb_mac16.vhd is what GHDL runs), simulated in
   Icarus with random input gaps and output backpressure equals the reference: uint8 and
-  int8 inputs, an odd product count (one block with one product).
+  int8 inputs, an odd product count (one block with one product); and a model
+  onnxruntime's quantizer wrote, three PEs in blocks.
 - yosys keeps the blocks: as many SB_MAC16 as pairs of products.
 - ``--parallel auto --board icebreaker`` puts the biggest memory-form PEs' products into
   the UP5K's 8 blocks, the rest in logic (tests/test_dsp_ecp5.py runs GHDL against the

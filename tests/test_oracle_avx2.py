@@ -19,11 +19,11 @@ TESTS = Path(__file__).resolve().parent
 #: runs of the emulated tests: again only when the emulator itself died from a signal,
 #: never after a failure
 ATTEMPTS = 2
-#: the emulated process's whole environment, the same wherever the test runs: under the
-#: full suite's xdist worker (its environment, e.g. PYTEST_CURRENT_TEST) the emulated
-#: Python died with SIGSEGV at the same test in three runs, twice in a row (2026-12-07),
-#: while the same command passed in every run by hand; the emulated process's start
-#: (environment strings on its stack) is then the one tried here
+#: the emulated process's whole environment, the same wherever the test runs: inside the
+#: full suite (an xdist worker's environment) the emulated Python died with SIGSEGV after
+#: the same 51 tests in two CI runs, both attempts of the second (2026-12-07), while the
+#: same command passed in every run outside it (cause not found); with this environment,
+#: the checkout as cwd, no stdin and the usual stack the suite passed
 ENV = {
     "PATH": "/usr/bin:/bin",
     "HOME": "/tmp",
